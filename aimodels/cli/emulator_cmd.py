@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from aimodels.errors import NotImplementedYet
 
 
 @click.group()
@@ -28,9 +27,44 @@ def emulator() -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for faults and keys.")
 @click.option("--fixtures", type=click.Path(dir_okay=False, exists=True),
               help="Catalog, quota and price fixtures to use instead of the built-in ones.")
-def serve(**options: object) -> None:
-    """Serve the emulator until SIGINT/SIGTERM."""
-    raise NotImplementedYet("`aimodels emulator serve` is not implemented yet")
+@click.option("--azurite", metavar="ACCOUNT_URL",
+              help="Hand out SAS URIs for this external Azurite account URL instead of our own "
+              "blob endpoint (the well-known devstoreaccount1 key is used).")
+def serve(host: str, port: int, data_dir: str | None, latency_ms: int, lro_seconds: float,
+          fault_rate: float, throttle_rate: float, seed: int, fixtures: str | None,
+          azurite: str | None) -> None:
+    """Serve the emulator until SIGINT/SIGTERM.
+
+    The first line on stdout is `aimodels emulator listening on http://HOST:PORT`; point
+    aimodels at it with AIMODELS_ENDPOINT=http://HOST:PORT.
+    """
+    from pathlib import Path
+
+    from aimodels.emulator.config import EmulatorConfig
+    from aimodels.emulator.server import serve_forever
+
+    config = EmulatorConfig(
+        lro_seconds=lro_seconds, latency_ms=latency_ms, fault_rate=fault_rate,
+        throttle_rate=throttle_rate, seed=seed,
+        data_dir=Path(data_dir) if data_dir else None,
+        fixtures_path=Path(fixtures) if fixtures else None,
+        external_blob=(azurite, AZURITE_ACCOUNT, AZURITE_KEY) if azurite else None,
+    )
+    serve_forever(config, host, port, announce=_announce)
+
+
+#: Azurite's well-known development account (public, documented by Microsoft; not a secret).
+AZURITE_ACCOUNT = "devstoreaccount1"
+AZURITE_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+
+
+def _announce(url: str) -> None:
+    click.echo(f"aimodels emulator listening on {url}")
+    import sys
+
+    sys.stdout.flush()
 
 
 COMMANDS = [emulator]

@@ -1,0 +1,160 @@
+"""Long-running operations derived from timestamps, so they survive restarts of the process.
+
+A resource being created, updated or deleted carries ``_lro = {kind, started, duration, error}``.
+Its visible provisioningState is computed on every read from the clock: non-terminal until
+``started + duration``, then Succeeded (or Failed with ``error``); a finished delete makes the
+resource disappear. An operation document (collection ``operations``) points at the resource, and
+the generic status routes (``operationStatuses`` for Azure-AsyncOperation, ``operationResults`` for
+Location) answer from it. Routes never sleep: clients poll, as with Azure.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from aimodels.emulator.http import arm_error, base_url, json_response, no_content
+
+#: How often clients should poll; small so tests and demos stay fast (Retry-After: 0 means 30 s
+#: to azure-core, so we always send the millisecond header).
+POLL_INTERVAL_MS = 50
+
+_RUNNING_STATE = {"create": "Creating", "update": "Updating", "delete": "Deleting"}
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceRef:
+    """Where a resource lives in the store, and the ARM URL path that GETs it."""
+
+    collection: str
+    key: str
+    path: str
+    api_version: str
+
+
+def iso(ts: float) -> str:
+    """A UTC ISO-8601 timestamp, as ARM writes them."""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def begin(doc: dict[str, Any], kind: str, now: float, duration: float,
+          error: dict[str, str] | None = None) -> None:
+    """Mark ``doc`` as being under a ``kind`` operation (create, update or delete) from ``now``."""
+    doc["_lro"] = {"kind": kind, "started": now, "duration": duration, "error": error}
+
+
+def phase(doc: dict[str, Any], now: float) -> str:
+    """The provisioningState the resource shows at ``now``."""
+    lro = doc.get("_lro")
+    if not lro:
+        return "Succeeded"
+    if now < lro["started"] + lro["duration"]:
+        return _RUNNING_STATE[lro["kind"]]
+    return "Failed" if lro.get("error") else "Succeeded"
+
+
+def is_gone(doc: dict[str, Any], now: float) -> bool:
+    """True once a delete operation on ``doc`` has finished."""
+    lro = doc.get("_lro")
+    return bool(lro and lro["kind"] == "delete" and phase(doc, now) == "Succeeded")
+
+
+def is_busy(doc: dict[str, Any], now: float) -> bool:
+    """True while an operation on ``doc`` is still running."""
+    return phase(doc, now) in _RUNNING_STATE.values()
+
+
+def public(doc: dict[str, Any], now: float) -> dict[str, Any]:
+    """The document as clients see it: internal ``_`` keys dropped, provisioningState current."""
+    out = {k: v for k, v in doc.items() if not k.startswith("_")}
+    props = dict(out.get("properties") or {})
+    props["provisioningState"] = phase(doc, now)
+    out["properties"] = props
+    return out
+
+
+def record_operation(store: Any, ref: ResourceRef, kind: str, now: float, duration: float,
+                     location: str, provider: str, error: dict[str, str] | None = None) -> str:
+    """Store an operation document for ``ref`` and return its id."""
+    op_id = str(uuid.uuid4())
+    store.put("operations", op_id, {
+        "id": op_id, "kind": kind, "started": now, "duration": duration, "error": error,
+        "location": location, "provider": provider,
+        "resource": {"collection": ref.collection, "key": ref.key, "path": ref.path,
+                     "api_version": ref.api_version},
+    })
+    return op_id
+
+
+def operation_headers(request: Request, op_id: str, provider: str, location: str,
+                      api_version: str) -> dict[str, str]:
+    """Absolute Azure-AsyncOperation and Location URLs for an operation, plus Retry-After-Ms."""
+    root = f"{base_url(request)}/subscriptions/{request.path_params.get('sub', '')}" \
+           f"/providers/{provider}/locations/{location}"
+    query = f"?api-version={api_version}"
+    return {
+        "Azure-AsyncOperation": f"{root}/operationStatuses/{op_id}{query}",
+        "Location": f"{root}/operationResults/{op_id}{query}",
+        "Retry-After-Ms": str(POLL_INTERVAL_MS),
+        "x-ms-retry-after-ms": str(POLL_INTERVAL_MS),
+    }
+
+
+def routes(emu: Any) -> list[Route]:
+    """The generic operation status routes shared by every resource provider."""
+    prefix = "/subscriptions/{sub}/providers/{provider}/locations/{location}"
+
+    async def status(request: Request) -> Response:
+        op = emu.store.get("operations", request.path_params["op"])
+        if op is None:
+            return arm_error(404, "OperationNotFound", "The operation was not found.")
+        return json_response(_status_body(op, emu.now()), headers=_poll_headers(op, emu.now()))
+
+    async def result(request: Request) -> Response:
+        op = emu.store.get("operations", request.path_params["op"])
+        if op is None:
+            return arm_error(404, "OperationNotFound", "The operation was not found.")
+        now = emu.now()
+        if now < op["started"] + op["duration"]:
+            return no_content(202, _poll_headers(op, now))
+        if op.get("error"):
+            return arm_error(400, op["error"]["code"], op["error"]["message"])
+        if op["kind"] == "delete":
+            return no_content(204)
+        doc = emu.store.get(op["resource"]["collection"], op["resource"]["key"])
+        if doc is None:
+            return no_content(204)
+        return json_response(public(doc, now))
+
+    return [
+        Route(prefix + "/operationStatuses/{op}", status, methods=["GET"]),
+        Route(prefix + "/operationResults/{op}", result, methods=["GET"]),
+    ]
+
+
+def _status_body(op: dict[str, Any], now: float) -> dict[str, Any]:
+    done = now >= op["started"] + op["duration"]
+    status = "InProgress" if not done else ("Failed" if op.get("error") else "Succeeded")
+    body: dict[str, Any] = {
+        "id": f"/providers/{op['provider']}/locations/{op['location']}/operationStatuses/{op['id']}",
+        "name": op["id"], "status": status, "startTime": iso(op["started"]),
+        "percentComplete": 100.0 if done else round(
+            100.0 * (now - op["started"]) / max(op["duration"], 1e-9), 1),
+    }
+    if done:
+        body["endTime"] = iso(op["started"] + op["duration"])
+    if done and op.get("error"):
+        body["error"] = dict(op["error"])
+    return body
+
+
+def _poll_headers(op: dict[str, Any], now: float) -> dict[str, str]:
+    if now >= op["started"] + op["duration"]:
+        return {}
+    return {"Retry-After-Ms": str(POLL_INTERVAL_MS), "x-ms-retry-after-ms": str(POLL_INTERVAL_MS)}

@@ -1,0 +1,10 @@
+"""Emulator routes: registry (being written)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def routes(emu: Any) -> list[Any]:
+    """No routes yet."""
+    return []

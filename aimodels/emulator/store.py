@@ -1,0 +1,111 @@
+"""The emulator's storage: JSON documents and byte blobs in SQLite (in memory or in a file).
+
+State is keyed by (collection, key). Everything time-dependent (LRO progress) is derived from
+timestamps stored here, so an operation started by one process finishes in a later one.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS docs (
+  collection TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL,
+  PRIMARY KEY (collection, key));
+CREATE TABLE IF NOT EXISTS data (
+  collection TEXT NOT NULL, key TEXT NOT NULL, bytes BLOB NOT NULL,
+  PRIMARY KEY (collection, key));
+"""
+
+
+class Store:
+    """A small document store; thread-safe (one connection behind a lock).
+
+    Keys are compared case-insensitively the way ARM compares names: callers pass lower-cased keys
+    and keep the original casing inside the document.
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
+        target = ":memory:"
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            target = str(path)
+        self._conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode=WAL" if path else "PRAGMA journal_mode=MEMORY")
+        self._conn.executescript(_SCHEMA)
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """Hold the store for a read-modify-write (e.g. an ETag check followed by a write)."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def get(self, collection: str, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT body FROM docs WHERE collection=? AND key=?", (collection, key)
+            ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put(self, collection: str, key: str, body: dict[str, Any]) -> None:
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO docs(collection, key, body) VALUES (?, ?, ?)",
+                (collection, key, json.dumps(body)),
+            )
+
+    def delete(self, collection: str, key: str) -> bool:
+        with self._lock:
+            cur = self._conn.execute(
+                "DELETE FROM docs WHERE collection=? AND key=?", (collection, key)
+            )
+        return cur.rowcount > 0
+
+    def list(self, collection: str, prefix: str = "") -> list[dict[str, Any]]:
+        """Documents of a collection whose key starts with ``prefix``, in key order."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT body FROM docs WHERE collection=? AND key >= ? AND key < ? ORDER BY key",
+                (collection, prefix, prefix + "\uffff"),
+            ).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def put_bytes(self, collection: str, key: str, data: bytes) -> None:
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO data(collection, key, bytes) VALUES (?, ?, ?)",
+                (collection, key, data),
+            )
+
+    def get_bytes(self, collection: str, key: str) -> bytes | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT bytes FROM data WHERE collection=? AND key=?", (collection, key)
+            ).fetchone()
+        return bytes(row[0]) if row else None
+
+    def delete_bytes(self, collection: str, prefix: str) -> int:
+        """Delete every byte entry whose key starts with ``prefix``; returns how many."""
+        with self._lock:
+            cur = self._conn.execute(
+                "DELETE FROM data WHERE collection=? AND key >= ? AND key < ?",
+                (collection, prefix, prefix + "\uffff"),
+            )
+        return cur.rowcount
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
