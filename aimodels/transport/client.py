@@ -33,7 +33,7 @@ from aimodels.transport.credentials import (
 )
 from aimodels.transport.endpoints import resolve_url, with_api_version
 from aimodels.transport.errors import NotFoundError, error_for_response, mapped_transport_errors
-from aimodels.transport.redact import redact_headers, redact_text
+from aimodels.transport.redact import install_log_redaction, redact_headers, redact_text
 from aimodels.transport.response import Response
 from aimodels.transport.retry import (
     backoff_delay,
@@ -68,6 +68,15 @@ class HttpEvent:
     error: str | None = None
     retry_in: float | None = None
 
+    def describe(self) -> str:
+        """One log line: ``GET https://... -> 429 in 12 ms (attempt 1, retry in 2.0 s, id ...)``."""
+        outcome = str(self.status) if self.status is not None else self.error
+        retry = f", retry in {self.retry_in:.3g} s" if self.retry_in is not None else ""
+        return (
+            f"{self.method} {self.url} -> {outcome} in {self.elapsed * 1000:.0f} ms "
+            f"(attempt {self.attempt}{retry}, id {self.request_id})"
+        )
+
 
 class AzureClient:
     """Async client for every aimodels HTTP call. Use as ``async with``; not thread-safe."""
@@ -86,12 +95,13 @@ class AzureClient:
         self.config = config
         self.sleep = sleep
         self.clock = clock
-        self._tokens = tokens
+        self.tokens = tokens
         self._rng = rng or random.Random()
         self._on_http = on_http
         self._slots = asyncio.Semaphore(config.max_concurrency)
         timeout = httpx.Timeout(config.read_timeout, connect=config.connect_timeout)
         self._http = httpx.AsyncClient(transport=transport, timeout=timeout)
+        install_log_redaction()
 
     @classmethod
     def from_config(
@@ -120,7 +130,7 @@ class AzureClient:
     async def aclose(self) -> None:
         """Close the HTTP connections and the credential."""
         await self._http.aclose()
-        self._tokens.close()
+        self.tokens.close()
 
     async def request(
         self,
@@ -199,7 +209,7 @@ class AzureClient:
         merged.update(headers or {})
         lowered = {name.lower() for name in merged}
         if not lowered & {"authorization", "api-key"}:
-            merged["Authorization"] = "Bearer " + await self._tokens.token(SCOPES[api])
+            merged["Authorization"] = "Bearer " + await self.tokens.token(SCOPES[api])
         return self._http.build_request(method, url, json=json, headers=merged, params=params)
 
     async def _send_with_retries(
@@ -268,6 +278,6 @@ class AzureClient:
             retry_in=retry_in,
         )
         if logger.isEnabledFor(logging.DEBUG):
-            logger.debug("%s headers=%s", event, redact_headers(dict(request.headers)))
+            logger.debug("%s headers=%s", event.describe(), redact_headers(dict(request.headers)))
         if self._on_http is not None:
             self._on_http(event)

@@ -11,6 +11,7 @@ called ``primaryKey`` is hidden even if it held nothing secret.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -89,3 +90,26 @@ def redact(value: Any) -> Any:
     if isinstance(value, str):
         return redact_text(value)
     return redact_json(value)
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that rewrites each record's message through ``redact_text``.
+
+    httpx logs every request URL at INFO, SAS signature included; this keeps it out.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact_text(record.getMessage())
+        record.args = None
+        return True
+
+
+_REDACTED_LOGGERS = ("httpx", "httpcore")
+
+
+def install_log_redaction() -> None:
+    """Put a ``RedactingFilter`` on the loggers of the HTTP libraries below us (once)."""
+    for name in _REDACTED_LOGGERS:
+        target = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in target.filters):
+            target.addFilter(RedactingFilter())
