@@ -1,10 +1,346 @@
-"""Emulator routes: blob (being written)."""
+"""Emulator routes: a Blob service endpoint that azure-storage-blob can use through a SAS URI.
+
+Path-style URLs as Azurite serves them: ``http://127.0.0.1:PORT/aimodelsdevstore/<container>/<blob>``.
+azure-storage-blob only splits the account out of the path (and keeps ``/`` in blob names) when
+the host contains ``127.0.0.1`` or ``localhost``, so SAS URIs are handed out for those hosts.
+
+Served: Put Blob, Put Block (Content-MD5 checked), Put Block List, Get Block List, Get Blob (with
+ranges), Get Blob Properties, Delete Blob, Set Blob Metadata, Copy Blob / Copy Blob From URL /
+Put Blob From URL (see ``blob_copy``), List Blobs and Get Container Properties. Every request is
+authorized by a service SAS (``blob_sas``); there is no Shared Key or Entra ID auth here.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
+import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from azure.storage.blob._shared.constants import X_MS_VERSION
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
-def routes(emu: Any) -> list[Any]:
-    """No routes yet."""
-    return []
+from aimodels.emulator.blob_copy import fetch_source, redacted
+from aimodels.emulator.blob_sas import ACCOUNT_NAME, SasGrant, account_key, query_of, verify_sas
+from aimodels.emulator.blob_store import BlobStore, BlobWrite, parse_metadata
+from aimodels.emulator.blob_xml import (
+    StorageError,
+    error_response,
+    http_date,
+    parse_block_list,
+    render_blob_list,
+    render_block_list,
+)
+
+Handler = Callable[[Request, SasGrant], Awaitable[Response]]
+
+_RANGE = re.compile(r"^bytes=(\d+)-(\d*)$")
+_SETTING_HEADERS = {"x-ms-blob-content-type": "content_type",
+                    "x-ms-blob-content-encoding": "content_encoding",
+                    "x-ms-blob-content-language": "content_language",
+                    "x-ms-blob-content-disposition": "content_disposition",
+                    "x-ms-blob-cache-control": "cache_control",
+                    "x-ms-blob-content-md5": "content_md5"}
+_RESPONSE_SETTINGS = {"content_type": "Content-Type", "content_encoding": "Content-Encoding",
+                      "content_language": "Content-Language",
+                      "content_disposition": "Content-Disposition",
+                      "cache_control": "Cache-Control"}
+
+
+def routes(emu: Any) -> list[Route]:
+    """The container and blob routes of the emulator's one storage account."""
+    endpoint = BlobEndpoint(emu)
+    return [
+        Route(f"/{ACCOUNT_NAME}/{{container}}", endpoint.container_request,
+              methods=["GET", "HEAD", "PUT", "DELETE"]),
+        Route(f"/{ACCOUNT_NAME}/{{container}}/{{blob:path}}", endpoint.blob_request,
+              methods=["GET", "HEAD", "PUT", "DELETE"]),
+    ]
+
+
+class BlobEndpoint:
+    """Dispatches Blob REST operations (by method and ``comp``) to the BlobStore."""
+
+    def __init__(self, emu: Any) -> None:
+        self.emu = emu
+        self.blobs = BlobStore(emu.store, emu.now)
+        self._blob_ops: dict[tuple[str, str], Handler] = {
+            ("PUT", ""): self.put_blob, ("PUT", "block"): self.put_block,
+            ("PUT", "blocklist"): self.put_block_list, ("PUT", "metadata"): self.set_metadata,
+            ("GET", "blocklist"): self.get_block_list, ("GET", ""): self.get_blob,
+            ("HEAD", ""): self.get_properties, ("DELETE", ""): self.delete_blob,
+        }
+
+    async def container_request(self, request: Request) -> Response:
+        return await self._answer(request, self._container_op(request))
+
+    async def blob_request(self, request: Request) -> Response:
+        op = self._blob_ops.get((request.method, request.query_params.get("comp", "")))
+        return await self._answer(request, op)
+
+    def _container_op(self, request: Request) -> Handler | None:
+        if request.query_params.get("restype") != "container":
+            return None
+        comp = request.query_params.get("comp", "")
+        if request.method == "GET" and comp == "list":
+            return self.list_blobs
+        if request.method in ("GET", "HEAD") and not comp:
+            return self.container_properties
+        return None
+
+    async def _answer(self, request: Request, op: Handler | None) -> Response:
+        request_id = str(uuid.uuid4())
+        headers = {"x-ms-request-id": request_id,
+                   "x-ms-version": request.headers.get("x-ms-version", X_MS_VERSION)}
+        try:
+            if op is None:
+                raise StorageError(501, "NotImplemented", "The requested operation is not "
+                                   "implemented on the specified resource.")
+            response = await op(request, self._authorize(request))
+        except StorageError as err:
+            return error_response(err, request_id, self.emu.now(), request.method == "HEAD",
+                                  headers)
+        response.headers.update(headers)
+        return response
+
+    def _authorize(self, request: Request) -> SasGrant:
+        blob = request.path_params.get("blob")
+        client = request.client.host if request.client else None
+        return verify_sas(query_of(request.url.query), account_key(self.emu.store),
+                          request.path_params["container"], blob, self.emu.now(),
+                          request.url.scheme, client)
+
+    # -- container operations ---------------------------------------------------------------
+
+    async def list_blobs(self, request: Request, grant: SasGrant) -> Response:
+        grant.require("l")
+        container = request.path_params["container"]
+        self.blobs.require_container(container)
+        query = dict(request.query_params)
+        limit = _int_param(query, "maxresults", 5000, 1, 5000)
+        page = self.blobs.listing(container, query.get("prefix", ""), query.get("marker", ""),
+                                  limit, query.get("delimiter", ""))
+        include = query.get("include", "").split(",")
+        endpoint = f"{request.url.scheme}://{request.url.netloc}/{ACCOUNT_NAME}"
+        body = render_blob_list(endpoint, container, query, page.blobs, page.prefixes,
+                                page.next_marker, "metadata" in include)
+        return Response(body, 200, media_type="application/xml")
+
+    async def container_properties(self, request: Request, grant: SasGrant) -> Response:
+        grant.require("rl")
+        container = request.path_params["container"]
+        self.blobs.require_container(container)
+        doc = self.blobs.ensure_container(container)
+        return Response(status_code=200, headers={
+            "ETag": doc["etag"], "Last-Modified": http_date(doc["created"]),
+            "x-ms-lease-status": "unlocked", "x-ms-lease-state": "available",
+            "x-ms-has-immutability-policy": "false", "x-ms-has-legal-hold": "false"})
+
+    # -- writes -----------------------------------------------------------------------------
+
+    async def put_blob(self, request: Request, grant: SasGrant) -> Response:
+        container, name = self._target(request)
+        existing = self._check_write(request, grant, container, name)
+        if "x-ms-copy-source" in request.headers:
+            return await self._copy(request, container, name, existing)
+        blob_type = request.headers.get("x-ms-blob-type", "BlockBlob")
+        if blob_type != "BlockBlob":
+            raise StorageError(400, "InvalidHeaderValue", f"The emulator stores block blobs "
+                               f"only, not x-ms-blob-type {blob_type}.")
+        data = await _checked_body(request)
+        doc = self.blobs.put_blob(container, name, data, _write_of(request))
+        return _written(doc, 201, {"Content-MD5": _md5(data)})
+
+    async def put_block(self, request: Request, grant: SasGrant) -> Response:
+        grant.require("wc")
+        container, name = self._target(request)
+        data = await _checked_body(request)
+        self.blobs.stage_block(container, name, request.query_params.get("blockid", ""), data)
+        return Response(status_code=201, headers={"Content-MD5": _md5(data),
+                                                  "x-ms-request-server-encrypted": "true"})
+
+    async def put_block_list(self, request: Request, grant: SasGrant) -> Response:
+        container, name = self._target(request)
+        self._check_write(request, grant, container, name)
+        entries = parse_block_list(await _checked_body(request))
+        doc = self.blobs.commit_blocks(container, name, entries, _write_of(request))
+        return _written(doc, 201)
+
+    async def set_metadata(self, request: Request, grant: SasGrant) -> Response:
+        grant.require("w")
+        container, name = self._target(request)
+        _check_conditions(request, self.blobs.committed(container, name))
+        doc = self.blobs.set_metadata(container, name, parse_metadata(dict(request.headers)))
+        return _written(doc, 200)
+
+    async def delete_blob(self, request: Request, grant: SasGrant) -> Response:
+        grant.require("d")
+        container, name = self._target(request)
+        _check_conditions(request, self.blobs.committed(container, name))
+        self.blobs.delete(container, name)
+        return Response(status_code=202, headers={"x-ms-delete-type-permanent": "true"})
+
+    async def _copy(self, request: Request, container: str, name: str,
+                    existing: dict[str, Any] | None) -> Response:
+        """Copy Blob, Copy Blob From URL (``x-ms-requires-sync``) or Put Blob From URL."""
+        source_url = request.headers["x-ms-copy-source"]
+        source = await fetch_source(source_url,
+                                    request.headers.get("x-ms-copy-source-authorization"))
+        put_from_url = "x-ms-blob-type" in request.headers
+        metadata = parse_metadata(dict(request.headers))
+        settings = _write_of(request).settings if put_from_url else {}
+        write = BlobWrite({**source.settings, **settings}, metadata or source.metadata)
+        self.blobs.put_blob(container, name, source.data, write)
+        copy = {"id": str(uuid.uuid4()), "status": "success", "source": redacted(source_url),
+                "progress": f"{len(source.data)}/{len(source.data)}",
+                "completion_time": http_date(self.emu.now())}
+        doc = self.blobs.record_copy(container, name, copy)
+        if put_from_url:
+            return _written(doc, 201, {"Content-MD5": _md5(source.data)})
+        return _written(doc, 202, {"x-ms-copy-id": copy["id"], "x-ms-copy-status": "success"})
+
+    # -- reads ------------------------------------------------------------------------------
+
+    async def get_block_list(self, request: Request, grant: SasGrant) -> Response:
+        grant.require("r")
+        container, name = self._target(request)
+        doc = self.blobs.find(container, name)
+        if doc is None:
+            raise StorageError(404, "BlobNotFound", "The specified blob does not exist.")
+        which = request.query_params.get("blocklisttype", "committed").lower()
+        committed = doc["blocks"] if which in ("all", "committed") else None
+        uncommitted = doc["uncommitted"] if which in ("all", "uncommitted") else None
+        headers = {"x-ms-blob-content-length": str(doc["size"])}
+        if doc["committed"]:
+            headers.update({"ETag": doc["etag"], "Last-Modified": http_date(doc["modified"])})
+        return Response(render_block_list(committed, uncommitted), 200, headers=headers,
+                        media_type="application/xml")
+
+    async def get_properties(self, request: Request, grant: SasGrant) -> Response:
+        grant.require("r")
+        container, name = self._target(request)
+        doc = self.blobs.committed(container, name)
+        not_modified = _check_conditions(request, doc)
+        headers = _properties_headers(doc, full_md5=True)
+        headers["Content-Length"] = str(doc["size"])
+        return Response(status_code=304 if not_modified else 200, headers=headers)
+
+    async def get_blob(self, request: Request, grant: SasGrant) -> Response:
+        grant.require("r")
+        container, name = self._target(request)
+        doc = self.blobs.committed(container, name)
+        if _check_conditions(request, doc):
+            return Response(status_code=304, headers=_properties_headers(doc, full_md5=False))
+        data = self.blobs.content(container, name)
+        wanted = request.headers.get("x-ms-range") or request.headers.get("range")
+        if not wanted:
+            return Response(data, 200, headers=_properties_headers(doc, full_md5=True))
+        start, end = _parse_range(wanted, len(data))
+        headers = _properties_headers(doc, full_md5=False)
+        headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
+        part = data[start:end + 1]
+        if request.headers.get("x-ms-range-get-content-md5", "").lower() == "true":
+            headers["Content-MD5"] = _md5(part)
+        return Response(part, 206, headers=headers)
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _target(self, request: Request) -> tuple[str, str]:
+        container = request.path_params["container"]
+        self.blobs.require_container(container)
+        return container, request.path_params["blob"]
+
+    def _check_write(self, request: Request, grant: SasGrant, container: str,
+                     name: str) -> dict[str, Any] | None:
+        """Creating a blob needs ``c`` or ``w``, replacing one needs ``w`` (Azure's SAS rules)."""
+        doc = self.blobs.find(container, name)
+        existing = doc if doc and doc["committed"] else None
+        grant.require("w" if existing else "cw")
+        _check_conditions(request, existing)
+        return existing
+
+
+async def _checked_body(request: Request) -> bytes:
+    """The request body, after its Content-MD5 (when sent) is checked: 400 Md5Mismatch."""
+    data = await request.body()
+    sent = request.headers.get("content-md5")
+    if sent and sent != _md5(data):
+        raise StorageError(400, "Md5Mismatch", "The MD5 value specified in the request did not "
+                           "match with the MD5 value calculated by the server.")
+    return data
+
+
+def _write_of(request: Request) -> BlobWrite:
+    headers = request.headers
+    settings = {name: headers[h] for h, name in _SETTING_HEADERS.items() if h in headers}
+    settings.setdefault("content_type", "application/octet-stream")
+    return BlobWrite(settings, parse_metadata(dict(headers)))
+
+
+def _check_conditions(request: Request, doc: dict[str, Any] | None) -> bool:
+    """If-Match / If-None-Match: 412 ConditionNotMet, or True when a read is not modified."""
+    etag = doc["etag"] if doc else None
+    if_match = request.headers.get("if-match")
+    if_none_match = request.headers.get("if-none-match")
+    failed = if_match is not None and (etag is None or if_match not in ("*", etag))
+    matched = if_none_match is not None and etag is not None and if_none_match in ("*", etag)
+    if matched and request.method in ("GET", "HEAD"):
+        return True
+    if failed or matched:
+        raise StorageError(412, "ConditionNotMet", "The condition specified using HTTP "
+                           "conditional header(s) is not met.")
+    return False
+
+
+def _parse_range(wanted: str, size: int) -> tuple[int, int]:
+    match = _RANGE.match(wanted.strip())
+    if not match:
+        raise StorageError(400, "InvalidRange", f"The range {wanted} is not valid.")
+    start = int(match.group(1))
+    end = min(int(match.group(2)) if match.group(2) else size - 1, size - 1)
+    if start >= size or end < start:
+        raise StorageError(416, "InvalidRange", "The range specified is invalid for the current "
+                           "size of the resource.", headers={"Content-Range": f"bytes */{size}"})
+    return start, end
+
+
+def _properties_headers(doc: dict[str, Any], full_md5: bool) -> dict[str, str]:
+    settings = doc.get("settings", {})
+    headers = {"ETag": doc["etag"], "Last-Modified": http_date(doc["modified"]),
+               "x-ms-creation-time": http_date(doc["created"]), "x-ms-blob-type": "BlockBlob",
+               "Accept-Ranges": "bytes", "x-ms-lease-status": "unlocked",
+               "x-ms-lease-state": "available", "x-ms-server-encrypted": "true",
+               "x-ms-access-tier": "Hot", "x-ms-access-tier-inferred": "true"}
+    headers.update({h: settings[s] for s, h in _RESPONSE_SETTINGS.items() if settings.get(s)})
+    if settings.get("content_md5"):
+        headers["Content-MD5" if full_md5 else "x-ms-blob-content-md5"] = settings["content_md5"]
+    headers.update({f"x-ms-meta-{k}": v for k, v in doc.get("metadata", {}).items()})
+    headers.update({f"x-ms-copy-{k.replace('_', '-')}": v for k, v in doc.get("copy", {}).items()})
+    if doc["blocks"]:
+        headers["x-ms-blob-committed-block-count"] = str(len(doc["blocks"]))
+    return headers
+
+
+def _written(doc: dict[str, Any], status: int, extra: dict[str, str] | None = None) -> Response:
+    headers = {"ETag": doc["etag"], "Last-Modified": http_date(doc["modified"]),
+               "x-ms-request-server-encrypted": "true", **(extra or {})}
+    return Response(status_code=status, headers=headers)
+
+
+def _md5(data: bytes) -> str:
+    return base64.b64encode(hashlib.md5(data).digest()).decode()
+
+
+def _int_param(query: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    try:
+        value = int(query.get(name, default))
+    except ValueError:
+        value = -1
+    if not low <= value <= high:
+        raise StorageError(400, "OutOfRangeQueryParameterValue", f"One of the query parameters "
+                           f"specified in the request URI is outside the permissible range: {name}.")
+    return value
