@@ -4,6 +4,13 @@
 here, AI-manager namespace endpoints in containerservice), so the same prompt gets the same answer
 whichever endpoint a test calls. Nothing is random: the id and ``created`` derive from a hash of
 the input, and tokens are counted by splitting on whitespace.
+
+The routes answer the Azure OpenAI data plane for Foundry deployments:
+``POST /openai/deployments/{name}/chat/completions`` (the name is looked up in every account; an
+``api-key`` picks the account it belongs to) and
+``POST /accounts/{account}/openai/deployments/{name}/chat/completions`` (the account's
+``properties.endpoint`` plus the usual path, so two accounts with the same deployment name stay
+apart). Auth is ``api-key: <key1|key2 of listKeys>`` or any ``Authorization: Bearer`` token.
 """
 
 from __future__ import annotations
@@ -11,6 +18,13 @@ from __future__ import annotations
 import hashlib
 import json
 from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from aimodels.emulator import lro
+from aimodels.emulator.cognitiveservices_common import ACCOUNTS, DEPLOYMENTS, account_keys
 
 # 2025-01-01T00:00:00Z; ``created`` is this plus an offset from the input hash (within a year).
 _CREATED_BASE = 1735689600
@@ -28,12 +42,13 @@ def message_text(message: dict[str, Any]) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        parts = [p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text"]
-        return " ".join(parts)
+        return " ".join(p.get("text", "") for p in content
+                        if isinstance(p, dict) and p.get("type") == "text")
     return ""
 
 
-def make_completion(model: str, messages: list[dict[str, Any]], max_tokens: int | None = None) -> dict[str, Any]:
+def make_completion(model: str, messages: list[dict[str, Any]],
+                    max_tokens: int | None = None) -> dict[str, Any]:
     """A deterministic OpenAI chat.completion body answering ``messages``.
 
     The reply echoes the last user message ("[emulated gpt-4o] You said: ..."), cut to
@@ -80,6 +95,116 @@ def _digest(model: str, messages: list[dict[str, Any]], max_tokens: int | None) 
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def routes(emu: Any) -> list[Any]:
-    """No routes yet (Foundry chat completions come next)."""
-    return []
+_PATH = "/openai/deployments/{deployment}/chat/completions"
+_NO_CHAT = ("The chatCompletion operation does not work with the specified model, {model}. "
+            "Please choose different model and try again.")
+_BAD_KEY = ("Access denied due to invalid subscription key or wrong API endpoint. Make sure to "
+            "provide a valid key for an active subscription and use a correct regional API "
+            "endpoint for your resource.")
+_NO_KEY = ("Access denied due to missing subscription key or bearer token. Make sure to include "
+           "an api-key or Authorization header when making requests to an API.")
+_NOT_DEPLOYED = ("The API deployment for this resource does not exist. If you created the "
+                 "deployment within the last 5 minutes, please wait a moment and try again.")
+
+Accounts = list[dict[str, Any]]
+
+
+def _error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
+    """An Azure OpenAI error body (``{"error": {"code", "message", ...}}``)."""
+    return JSONResponse({"error": {"code": code, "message": message, **extra}}, status)
+
+
+def _bad_request(message: str, param: str | None) -> JSONResponse:
+    return _error(400, "BadRequest", message, type="invalid_request_error", param=param)
+
+
+def _accounts(emu: Any, name: str | None) -> Accounts:
+    docs = emu.store.list(ACCOUNTS)
+    return [d for d in docs if name is None or d["name"].lower() == name.lower()]
+
+
+def _authorized(emu: Any, request: Request, accounts: Accounts) -> tuple[Accounts, Response | None]:
+    """The accounts the caller may use: the one owning the api-key, or all for a bearer token."""
+    key = request.headers.get("api-key")
+    if key:
+        owned = [a for a in accounts if key in account_keys(emu, a).values()]
+        return (owned, None) if owned else ([], _error(401, "401", _BAD_KEY))
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return accounts, None
+    return [], _error(401, "401", _NO_KEY)
+
+
+def _deployment(emu: Any, accounts: Accounts,
+                name: str) -> tuple[dict[str, Any] | None, Response | None]:
+    """The Succeeded deployment ``name`` of one of ``accounts``, or 404 DeploymentNotFound."""
+    now = emu.now()
+    found = []
+    for account in accounts:
+        doc = emu.store.get(DEPLOYMENTS, f"{_key_of(account)}/{name.lower()}")
+        if doc is not None and lro.phase(doc, now) == "Succeeded" and not lro.is_gone(doc, now):
+            found.append((account["name"], doc))
+    if not found:
+        return None, _error(404, "DeploymentNotFound", _NOT_DEPLOYED)
+    if len(found) > 1:
+        names = ", ".join(sorted(n for n, _ in found))
+        return None, _bad_request(f"The deployment '{name}' exists in several accounts ({names}); "
+                                  "call /accounts/{account}/openai/deployments/... or send that "
+                                  "account's api-key.", None)
+    return found[0][1], None
+
+
+def _key_of(account: dict[str, Any]) -> str:
+    """The account's store key, from its id (/subscriptions/{s}/resourceGroups/{rg}/.../{name})."""
+    parts = account["id"].split("/")
+    return "/".join(p.lower() for p in (parts[2], parts[4], parts[-1]))
+
+
+async def _parse(request: Request) -> tuple[list[dict[str, Any]], int | None, Response | None]:
+    """messages and max_tokens of a chat.completions body, or a 400."""
+    try:
+        body = json.loads(await request.body() or b"null")
+    except ValueError:
+        return [], None, _bad_request("The request body is not valid JSON.", None)
+    if not isinstance(body, dict):
+        return [], None, _bad_request("The request body must be a JSON object.", None)
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages or not all(
+            isinstance(m, dict) and isinstance(m.get("role"), str) for m in messages):
+        return [], None, _bad_request("'messages' must be a non-empty array of objects with a "
+                                      "'role'.", "messages")
+    if body.get("stream"):
+        return [], None, _bad_request("The emulator does not stream; send 'stream': false.",
+                                      "stream")
+    limit = body.get("max_completion_tokens", body.get("max_tokens"))
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        return [], None, _bad_request("'max_tokens' must be an integer of at least 1.",
+                                      "max_tokens")
+    return messages, limit, None
+
+
+def routes(emu: Any) -> list[Route]:
+    """Chat completions on Foundry deployments."""
+
+    async def chat(request: Request) -> Response:
+        if not request.query_params.get("api-version"):
+            return _error(404, "404", "Resource not found")
+        candidates = _accounts(emu, request.path_params.get("account"))
+        allowed, error = _authorized(emu, request, candidates)
+        if error:
+            return error
+        doc, error = _deployment(emu, allowed, request.path_params["deployment"])
+        if error:
+            return error
+        messages, limit, error = await _parse(request)
+        if error:
+            return error
+        model = doc["properties"]["model"]["name"]
+        if doc["properties"].get("capabilities", {}).get("chatCompletion") != "true":
+            return _error(400, "OperationNotSupported", _NO_CHAT.format(model=model))
+        return JSONResponse(make_completion(model, messages, limit))
+
+    return [
+        Route(_PATH, chat, methods=["POST"]),
+        Route("/accounts/{account}" + _PATH, chat, methods=["POST"]),
+    ]

@@ -1,0 +1,164 @@
+"""What every Microsoft.CognitiveServices route of the emulator shares: the api-version guard,
+resource ids, paged lists, and the accounts (seeded from fixtures or by ``seed_account``).
+
+Accounts live in the store (collection ``cog.accounts``, key ``{sub}/{rg}/{account}`` lower-cased)
+so accounts seeded for a user's Stack persist with the rest of the state under ``--data``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from aimodels.emulator import lro
+from aimodels.emulator.http import arm_error, base_url
+
+PROVIDER = "Microsoft.CognitiveServices"
+API_VERSION = "2025-09-01"
+ACCOUNTS = "cog.accounts"
+DEPLOYMENTS = "cog.deployments"
+#: Shared with the other ARM families: {subscriptionId, name, location} keyed ``{sub}/{rg}``.
+RESOURCE_GROUPS = "arm.resourceGroups"
+RG_SCOPE = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.CognitiveServices"
+SUB_SCOPE = "/subscriptions/{sub}/providers/Microsoft.CognitiveServices"
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def section(emu: Any) -> dict[str, Any]:
+    """The ``cognitiveServices`` section of the emulator's fixtures."""
+    return emu.fixtures.get("cognitiveServices") or {}
+
+
+def key_of(*parts: str) -> str:
+    """A store key: ARM names compare case-insensitively, so keys are lower-cased."""
+    return "/".join(p.lower() for p in parts)
+
+
+def versioned(handler: Handler) -> Handler:
+    """Wrap ``handler`` so requests without ``api-version=2025-09-01`` get ARM's 400."""
+
+    async def guarded(request: Request) -> Response:
+        version = request.query_params.get("api-version")
+        if not version:
+            return arm_error(400, "MissingApiVersionParameter", "The api-version query parameter "
+                             "(?api-version=) is required for all requests.")
+        if version != API_VERSION:
+            return arm_error(400, "NoRegisteredProviderFound",
+                             f"No registered resource provider found for API version '{version}' "
+                             f"and type '{PROVIDER}'. The supported api-versions are "
+                             f"'{API_VERSION}'.")
+        return await handler(request)
+
+    return guarded
+
+
+def account_id(sub: str, rg: str, name: str) -> str:
+    return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{PROVIDER}/accounts/{name}"
+
+
+def paged(request: Request, emu: Any, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """One page of ``items`` as ``{value, nextLink}`` (nextLink absolute, keeping the query)."""
+    size = int(section(emu).get("pageSize", 20))
+    try:
+        start = max(int(request.query_params.get("$skipToken", "0")), 0)
+    except ValueError:
+        start = 0
+    page = items[start:start + size]
+    next_link = None
+    if start + size < len(items):
+        query = {k: v for k, v in request.query_params.items() if k != "$skipToken"}
+        query["$skipToken"] = str(start + size)
+        next_link = f"{base_url(request)}{request.url.path}?{urlencode(query)}"
+    return {"value": page, "nextLink": next_link}
+
+
+def find_account(emu: Any, sub: str, rg: str,
+                 name: str) -> tuple[dict[str, Any] | None, Response | None]:
+    """The account document, or the 404 ARM gives for a missing group or account."""
+    doc = emu.store.get(ACCOUNTS, key_of(sub, rg, name))
+    if doc is not None:
+        return doc, None
+    if not group_exists(emu, sub, rg):
+        return None, group_not_found(rg)
+    return None, arm_error(404, "ResourceNotFound",
+                           f"The Resource '{PROVIDER}/accounts/{name}' under resource group "
+                           f"'{rg}' was not found. For more details please go to "
+                           "https://aka.ms/ARMResourceNotFoundFix")
+
+
+def group_exists(emu: Any, sub: str, rg: str) -> bool:
+    """A resource group exists once seeded (by any family) or holding an account."""
+    return emu.store.get(RESOURCE_GROUPS, key_of(sub, rg)) is not None \
+        or bool(emu.store.list(ACCOUNTS, key_of(sub, rg) + "/"))
+
+
+def group_not_found(rg: str) -> Response:
+    return arm_error(404, "ResourceGroupNotFound", f"Resource group '{rg}' could not be found.")
+
+
+def account_keys(emu: Any, account: dict[str, Any]) -> dict[str, str]:
+    """key1/key2 of an account: derived from --seed and the account id, so stable across runs."""
+    seed = emu.config.seed
+    return {n: hashlib.sha256(f"{seed}:{account['id'].lower()}:{n}".encode()).hexdigest()[:32]
+            for n in ("key1", "key2")}
+
+
+def seed_account(emu: Any, subscription: str, resource_group: str, account: str,
+                 location: str) -> dict[str, Any]:
+    """Create the AIServices account ``account`` if it does not exist (idempotent); return it.
+
+    This is how the embedded ``target: local`` provides the account a user's Stack names, and how
+    the fixture accounts are seeded when the emulator starts.
+    """
+    key = key_of(subscription, resource_group, account)
+    with emu.store.transaction() as store:
+        existing = store.get(ACCOUNTS, key)
+        if existing is not None:
+            return existing
+        group_key = key_of(subscription, resource_group)
+        if store.get(RESOURCE_GROUPS, group_key) is None:
+            store.put(RESOURCE_GROUPS, group_key, {"subscriptionId": subscription,
+                                                   "name": resource_group,
+                                                   "location": location.lower()})
+        doc = _new_account(subscription, resource_group, account, location, emu.now())
+        store.put(ACCOUNTS, key, doc)
+    return doc
+
+
+def _new_account(sub: str, rg: str, name: str, location: str, now: float) -> dict[str, Any]:
+    stamp = lro.iso(now)
+    return {
+        "id": account_id(sub, rg, name), "name": name, "type": f"{PROVIDER}/accounts",
+        "kind": "AIServices", "location": location.lower(), "sku": {"name": "S0"}, "tags": {},
+        "etag": f'"{hashlib.sha256(f"{sub}/{rg}/{name}".lower().encode()).hexdigest()[:32]}"',
+        "systemData": {"createdBy": "aimodels-emulator", "createdByType": "Application",
+                       "createdAt": stamp, "lastModifiedBy": "aimodels-emulator",
+                       "lastModifiedByType": "Application", "lastModifiedAt": stamp},
+        "properties": {"customSubDomainName": name.lower(), "publicNetworkAccess": "Enabled",
+                       "provisioningState": "Succeeded", "dateCreated": stamp,
+                       "allowProjectManagement": True},
+    }
+
+
+def public_account(request: Request, doc: dict[str, Any]) -> dict[str, Any]:
+    """The account as clients see it; endpoints point at this emulator's origin."""
+    endpoint = f"{base_url(request)}/accounts/{doc['name']}/"
+    out = dict(doc)
+    out["properties"] = dict(doc["properties"], endpoint=endpoint, endpoints={
+        "OpenAI Language Model Instance API": endpoint,
+        "AI Foundry API": endpoint,
+        "Azure AI Model Inference API": endpoint,
+    })
+    return out
+
+
+def seed_fixture_accounts(emu: Any) -> None:
+    """Seed every account listed in the fixtures (no-op for those already stored)."""
+    for acc in section(emu).get("accounts", []):
+        seed_account(emu, acc["subscription"], acc["resourceGroup"], acc["name"], acc["location"])

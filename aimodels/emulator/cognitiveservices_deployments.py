@@ -1,0 +1,237 @@
+"""Foundry deployments (``accounts/{a}/deployments``): PUT, PATCH and DELETE as LROs, GET, LIST.
+
+Shapes and status codes follow azure-contracts.md §1.3–1.4 so the official SDK's pollers finish:
+PUT answers 201 (create) or 200 (replace) with the body and an absolute Azure-AsyncOperation;
+PATCH and DELETE answer 202 with Azure-AsyncOperation and Location. ``etag`` changes on every
+write, but like the real service the emulator ignores If-Match/If-None-Match on deployments (the
+API declares neither), so clients compare the ETag of a GET made just before writing.
+Each write runs inside a store transaction, so the per-account "one write at a time" rule and the
+quota sums hold across threads and across processes sharing a ``--data`` directory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from aimodels.emulator import lro
+from aimodels.emulator.cognitiveservices_catalog import usage_name
+from aimodels.emulator.cognitiveservices_common import (
+    API_VERSION, DEPLOYMENTS, PROVIDER, RG_SCOPE, find_account, key_of, paged, versioned,
+)
+from aimodels.emulator.cognitiveservices_rules import (
+    Desired, check_account_idle, check_name, check_quota, check_sku, parse_put, resolve_model,
+)
+from aimodels.emulator.http import arm_error, json_response, new_etag, no_content, read_json
+
+DEPLOYMENT_TYPE = f"{PROVIDER}/accounts/deployments"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The account a deployment request addresses, and the deployment's name and store key."""
+
+    account: dict[str, Any]
+    account_key: str
+    name: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.account_key}/{self.name.lower()}"
+
+    @property
+    def location(self) -> str:
+        return self.account["location"]
+
+
+def _target(emu: Any, request: Request) -> tuple[Target | None, Response | None]:
+    p = request.path_params
+    account, error = find_account(emu, p["sub"], p["rg"], p["account"])
+    if error:
+        return None, error
+    return Target(account, key_of(p["sub"], p["rg"], p["account"]), p.get("deployment", "")), None
+
+
+def _live(emu: Any, key: str, now: float) -> dict[str, Any] | None:
+    """The stored deployment unless absent or deleted by a finished delete operation."""
+    doc = emu.store.get(DEPLOYMENTS, key)
+    return None if doc is None or lro.is_gone(doc, now) else doc
+
+
+def _not_found(target: Target) -> Response:
+    resource = f"{target.account['id']}/deployments/{target.name}"
+    return arm_error(404, "NotFound", f"Specified resource '{resource}' cannot be found.")
+
+
+def _sub_of(target: Target) -> str:
+    return target.account["id"].split("/")[2]
+
+
+def _write(emu: Any, target: Target, desired: Desired, existing: dict[str, Any] | None,
+           now: float) -> tuple[dict[str, Any] | None, Response | None]:
+    """Validate a create/replace/update against catalog, quota and account lock; the new doc."""
+    entry, error = resolve_model(emu, target.location, desired)
+    if error:
+        return None, error
+    if existing and existing["properties"]["model"]["name"].lower() != entry["name"].lower():
+        return None, arm_error(400, "InvalidResourceProperties",
+                               "The model name of an existing account deployment cannot be "
+                               "changed; delete the deployment and create it again.")
+    capacity, error = check_sku(entry, target.location, desired.sku_name, desired.capacity)
+    if error:
+        return None, error
+    error = check_account_idle(emu, target.account, target.account_key, now) or check_quota(
+        emu, _sub_of(target), target.location, entry, desired.sku_name, capacity, existing, now)
+    if error:
+        return None, error
+    return _document(target, entry, desired, capacity, existing, now), None
+
+
+def _document(target: Target, entry: dict[str, Any], desired: Desired, capacity: int,
+              existing: dict[str, Any] | None, now: float) -> dict[str, Any]:
+    name = existing["name"] if existing else target.name
+    stamp = lro.iso(now)
+    created = (existing or {}).get("systemData") or {
+        "createdBy": "aimodels-emulator", "createdByType": "Application", "createdAt": stamp}
+    doc: dict[str, Any] = {
+        "id": f"{target.account['id']}/deployments/{name}", "name": name, "type": DEPLOYMENT_TYPE,
+        "etag": new_etag(), "sku": {"name": desired.sku_name, "capacity": capacity},
+        "systemData": {**created, "lastModifiedBy": "aimodels-emulator",
+                       "lastModifiedByType": "Application", "lastModifiedAt": stamp},
+        "properties": {
+            "model": {k: entry[k] for k in ("format", "name", "version")},
+            "versionUpgradeOption": desired.upgrade_option, "raiPolicyName": desired.rai_policy,
+            "capabilities": dict(entry.get("capabilities") or {}),
+            "rateLimits": [
+                {"key": "request", "renewalPeriod": 10.0, "count": float(capacity)},
+                {"key": "token", "renewalPeriod": 60.0, "count": float(capacity * 1000)}],
+            "callRateLimit": {"count": float(capacity), "renewalPeriod": 10.0},
+            "currentCapacity": capacity, "dynamicThrottlingEnabled": False,
+        },
+        "_key": target.key, "_location": target.location,
+        "_usageName": usage_name(entry, desired.sku_name),
+    }
+    if desired.tags is not None:
+        doc["tags"] = desired.tags
+    return doc
+
+
+def _begin(emu: Any, request: Request, target: Target, doc: dict[str, Any], kind: str,
+           now: float) -> dict[str, str]:
+    """Store ``doc`` under a ``kind`` operation and return the operation headers."""
+    duration = emu.config.lro_seconds
+    lro.begin(doc, kind, now, duration)
+    emu.store.put(DEPLOYMENTS, target.key, doc)
+    ref = lro.ResourceRef(DEPLOYMENTS, target.key, doc["id"], API_VERSION)
+    op_id = lro.record_operation(emu.store, ref, kind, now, duration, target.location, PROVIDER)
+    return lro.operation_headers(request, op_id, PROVIDER, target.location, API_VERSION)
+
+
+async def put_deployment(emu: Any, request: Request) -> Response:
+    target, error = _target(emu, request)
+    if error:
+        return error
+    body, error = await read_json(request)
+    if error:
+        return error
+    desired, error = parse_put(body)
+    error = error or check_name(target.name)
+    if error:
+        return error
+    with emu.store.transaction():
+        now = emu.now()
+        existing = _live(emu, target.key, now)
+        doc, error = _write(emu, target, desired, existing, now)
+        if error:
+            return error
+        headers = _begin(emu, request, target, doc, "update" if existing else "create", now)
+    del headers["Location"]  # PUT carries Azure-AsyncOperation only (final state via it)
+    return json_response(lro.public(doc, now), 200 if existing else 201, headers)
+
+
+def _patched(existing: dict[str, Any], body: dict[str, Any]) -> Desired:
+    """The deployment ``existing`` with the sku and tags of a PATCH body applied."""
+    props, model = existing["properties"], existing["properties"]["model"]
+    sku = {**existing["sku"], **(body.get("sku") if isinstance(body.get("sku"), dict) else {})}
+    desired = Desired(str(sku.get("name")), sku.get("capacity"), model["format"], model["name"],
+                      model["version"], props["raiPolicyName"], props["versionUpgradeOption"],
+                      existing.get("tags"))
+    if isinstance(body.get("tags"), dict):
+        desired = replace(desired, tags=body["tags"])
+    return desired
+
+
+async def patch_deployment(emu: Any, request: Request) -> Response:
+    target, error = _target(emu, request)
+    if error:
+        return error
+    body, error = await read_json(request)
+    if error:
+        return error
+    with emu.store.transaction():
+        now = emu.now()
+        existing = _live(emu, target.key, now)
+        if existing is None:
+            return _not_found(target)
+        doc, error = _write(emu, target, _patched(existing, body), existing, now)
+        if error:
+            return error
+        headers = _begin(emu, request, target, doc, "update", now)
+    return no_content(202, headers)
+
+
+async def delete_deployment(emu: Any, request: Request) -> Response:
+    target, error = _target(emu, request)
+    if error:
+        return error
+    with emu.store.transaction():
+        now = emu.now()
+        existing = _live(emu, target.key, now)
+        if existing is None:
+            return no_content(204)
+        error = check_account_idle(emu, target.account, target.account_key, now)
+        if error:
+            return error
+        headers = _begin(emu, request, target, existing, "delete", now)
+    return no_content(202, headers)
+
+
+async def get_deployment(emu: Any, request: Request) -> Response:
+    target, error = _target(emu, request)
+    if error:
+        return error
+    now = emu.now()
+    doc = _live(emu, target.key, now)
+    return _not_found(target) if doc is None else json_response(lro.public(doc, now))
+
+
+async def list_deployments(emu: Any, request: Request) -> Response:
+    target, error = _target(emu, request)
+    if error:
+        return error
+    now = emu.now()
+    docs = [lro.public(d, now) for d in emu.store.list(DEPLOYMENTS, target.account_key + "/")
+            if not lro.is_gone(d, now)]
+    return json_response(paged(request, emu, docs))
+
+
+def routes(emu: Any) -> list[Route]:
+    """Deployment routes of an account."""
+    by_method = {"GET": get_deployment, "PUT": put_deployment, "PATCH": patch_deployment,
+                 "DELETE": delete_deployment}
+
+    async def one(request: Request) -> Response:
+        return await by_method[request.method](emu, request)
+
+    async def many(request: Request) -> Response:
+        return await list_deployments(emu, request)
+
+    base = RG_SCOPE + "/accounts/{account}/deployments"
+    return [
+        Route(base, versioned(many), methods=["GET"]),
+        Route(base + "/{deployment}", versioned(one), methods=list(by_method)),
+    ]

@@ -1,0 +1,148 @@
+"""What the emulator checks before accepting a deployment write, with the codes Azure answers:
+the model version must be offered in the account's region (``DeploymentModelNotSupported``), the
+SKU too (``InvalidResourceProperties``), the capacity within the SKU's range (``InvalidCapacity``),
+and the quota pool must have room (``InsufficientQuota``) and not need a feature the subscription
+lacks (``SpecialFeatureOrQuotaIdRequired``). One write at a time per account (``RequestConflict``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.responses import Response
+
+from aimodels.emulator import lro
+from aimodels.emulator.cognitiveservices_catalog import pool, skus_in, usage_name, visible_models
+from aimodels.emulator.cognitiveservices_common import DEPLOYMENTS
+from aimodels.emulator.http import arm_error
+
+UPGRADE_OPTIONS = ("OnceNewDefaultVersionAvailable", "OnceCurrentVersionExpired", "NoAutoUpgrade")
+DEFAULT_RAI_POLICY = "Microsoft.DefaultV2"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Desired:
+    """A deployment as a PUT body asks for it (version None: the region's default version)."""
+
+    sku_name: str
+    capacity: Any
+    model_format: str
+    model_name: str
+    model_version: str | None
+    rai_policy: str
+    upgrade_option: str
+    tags: dict[str, str] | None
+
+
+def parse_put(body: dict[str, Any]) -> tuple[Desired | None, Response | None]:
+    """The PUT body as a Desired, or the 400 Azure gives for a missing sku or model."""
+    sku = body.get("sku") if isinstance(body.get("sku"), dict) else {}
+    props = body.get("properties") if isinstance(body.get("properties"), dict) else {}
+    model = props.get("model") if isinstance(props.get("model"), dict) else {}
+    if not sku.get("name"):
+        return None, _invalid("The sku of account deployment is required.")
+    if not model.get("format") or not model.get("name"):
+        return None, _invalid("The model format and name of account deployment are required.")
+    upgrade = props.get("versionUpgradeOption") or UPGRADE_OPTIONS[0]
+    if upgrade not in UPGRADE_OPTIONS:
+        return None, _invalid(f"The versionUpgradeOption '{upgrade}' is not valid; use one of "
+                              f"{', '.join(UPGRADE_OPTIONS)}.")
+    return Desired(str(sku["name"]), sku.get("capacity"), str(model["format"]), str(model["name"]),
+                   str(model["version"]) if model.get("version") else None,
+                   str(props.get("raiPolicyName") or DEFAULT_RAI_POLICY), upgrade,
+                   body.get("tags") if isinstance(body.get("tags"), dict) else None), None
+
+
+Found = tuple[dict[str, Any] | None, Response | None]
+
+
+def check_name(name: str) -> Response | None:
+    if _NAME.match(name):
+        return None
+    return arm_error(400, "InvalidResourceName",
+                     f"The deployment name '{name}' is invalid: use 2 to 64 letters, digits, '_', "
+                     "'.' or '-', starting with a letter or digit.")
+
+
+def resolve_model(emu: Any, location: str, desired: Desired) -> Found:
+    """The catalog entry the deployment would run in ``location``, or the 400 Azure gives."""
+    fmt, name, version = desired.model_format, desired.model_name, desired.model_version
+    same = [m for m in visible_models(emu) if m["format"].lower() == fmt.lower()
+            and m["name"].lower() == name.lower() and skus_in(m, location)]
+    if version is None:
+        entry = next((m for m in same if m.get("isDefaultVersion")), same[0] if same else None)
+    else:
+        entry = next((m for m in same if m["version"].lower() == version.lower()), None)
+    if entry is None:
+        ref = f"Format:{fmt},Name:{name},Version:{version or ''}"
+        return None, arm_error(400, "DeploymentModelNotSupported",
+                               f"The model '{ref}' of account deployment is not supported.")
+    if entry.get("lifecycleStatus") == "Deprecated":
+        return None, arm_error(400, "DeploymentModelNotSupported",
+                               "Creating account deployment is not supported by the model "
+                               f"'{entry['name']}'. This is usually because there are better "
+                               "models available for the similar functionality.")
+    return entry, None
+
+
+def check_sku(entry: dict[str, Any], location: str, sku_name: str,
+              capacity: Any) -> tuple[int | None, Response | None]:
+    """The capacity to deploy (the SKU's default when omitted), or the 400 for a bad one."""
+    skus = skus_in(entry, location)
+    if sku_name not in skus:
+        return None, _invalid(f"The specified SKU '{sku_name}' of account deployment is not "
+                              f"supported by the model '{entry['name']}' version: "
+                              f"'{entry['version']}'.")
+    bounds = skus[sku_name]["capacity"]
+    capacity = bounds["default"] if capacity is None else capacity
+    low, high = bounds["minimum"], bounds["maximum"]
+    if isinstance(capacity, bool) or not isinstance(capacity, int) or not low <= capacity <= high:
+        return None, arm_error(400, "InvalidCapacity",
+                               f"The specified capacity '{capacity}' of account deployment should "
+                               f"be at least {low} and no more than {high}.")
+    if capacity % bounds.get("step", 1):
+        return None, arm_error(400, "InvalidCapacity",
+                               f"The specified capacity '{capacity}' of account deployment should "
+                               f"be a multiple of {bounds['step']}.")
+    return capacity, None
+
+
+def check_quota(emu: Any, sub: str, location: str, entry: dict[str, Any], sku_name: str,
+                capacity: int, existing: dict[str, Any] | None, now: float) -> Response | None:
+    """400 when the pool cannot hold ``capacity`` (what ``existing`` holds there counts)."""
+    name = usage_name(entry, sku_name)
+    found = pool(emu, sub, location, name, now)
+    if found.feature:
+        return arm_error(400, "SpecialFeatureOrQuotaIdRequired",
+                         "The subscription does not have QuotaId/Feature required by SKU "
+                         f"'{sku_name}' from kind 'AIServices' or contains blocked "
+                         f"QuotaId/Feature. Quota '{name}' needs the feature '{found.feature}'.")
+    held = 0
+    if existing and existing.get("_usageName") == name and not lro.is_gone(existing, now):
+        held = int(existing["sku"].get("capacity", 0))
+    needed = capacity - held
+    if needed <= 0 or needed <= found.available:
+        return None
+    quota = f"{found.label} ({name})"
+    return arm_error(400, "InsufficientQuota",
+                     f"This operation require {needed} new capacity in quota {quota}, which is "
+                     f"bigger than the current available capacity {found.available}. The current "
+                     f"quota usage is {found.current} and the quota limit is {found.limit} for "
+                     f"quota {quota}.")
+
+
+def check_account_idle(emu: Any, account: dict[str, Any], account_key: str,
+                       now: float) -> Response | None:
+    """409 RequestConflict while an operation runs on any deployment of the account."""
+    if not any(lro.is_busy(d, now) for d in emu.store.list(DEPLOYMENTS, account_key + "/")):
+        return None
+    return arm_error(409, "RequestConflict",
+                     "Another operation is being performed on the parent resource "
+                     f"'{account['id']}'. Please try again later.")
+
+
+def _invalid(message: str) -> Response:
+    return arm_error(400, "InvalidResourceProperties", message)
