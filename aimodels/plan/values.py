@@ -128,6 +128,28 @@ class FieldChange:
 
 
 @dataclass(frozen=True, slots=True)
+class CostEstimate:
+    """The compute price of a resource before and after the change, per hour, from calculateCost.
+
+    ``hourly_before`` is None when nothing runs today (a create), ``hourly_after`` None when
+    nothing will run (a delete). Filled by pre-flight, never by the planner (it does no I/O).
+    """
+
+    currency: str = "USD"
+    hourly_before: float | None = None
+    hourly_after: float | None = None
+
+    @property
+    def hourly_delta(self) -> float:
+        """How much more (or less, negative) the resource costs per hour after the change."""
+        return (self.hourly_after or 0.0) - (self.hourly_before or 0.0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"currency": self.currency, "hourlyAfter": self.hourly_after,
+                "hourlyBefore": self.hourly_before, "hourlyDelta": round(self.hourly_delta, 6)}
+
+
+@dataclass(frozen=True, slots=True)
 class Change:
     """What the plan will do to one resource, and why.
 
@@ -140,6 +162,7 @@ class Change:
     is the id of the live object acted on, which differs only when a parent (aiManager,
     namespace, account) changed and the REPLACE moves the resource. ``replace_paths`` are the
     fields that force a replacement. ``depends_on`` are the addresses this one needs first.
+    ``cost`` is the hourly price before and after, where pre-flight could price the resource.
     A NOOP with neither ``before`` nor ``after`` is a forget (``is_forget``): the resource is
     gone from Azure and from the manifests, and apply only drops its state entry.
     """
@@ -156,6 +179,7 @@ class Change:
     replace_paths: tuple[str, ...] = ()
     depends_on: tuple[ResourceAddress, ...] = ()
     warnings: tuple[str, ...] = ()
+    cost: CostEstimate | None = None
 
     def __post_init__(self) -> None:
         if self.action is not Action.NOOP and not self.reasons:
@@ -178,6 +202,7 @@ class Change:
             "address": str(self.address),
             "after": _jsonable(self.after),
             "before": _jsonable(self.before),
+            "cost": self.cost.to_dict() if self.cost else None,
             "dependsOn": [str(a) for a in self.depends_on],
             "fieldChanges": [f.to_dict() for f in self.field_changes],
             "liveResourceId": self.live_resource_id,
