@@ -1,0 +1,135 @@
+"""FoundryDeployment: a model deployment on a Foundry (Cognitive Services) account.
+
+ARM ``Microsoft.CognitiveServices/accounts/{a}/deployments/{name}``, api-version 2025-09-01:
+``sku{name,capacity}`` and ``properties{model{format,name,version}, raiPolicyName,
+versionUpgradeOption}``. The ETag is spelled ``etag`` here and the API declares no If-Match.
+A custom model travels as ``model{format: "Custom", name, version, source: /custom-models/name}``
+and reads back as ``{custom: name, version}``, the version being its CustomModel's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aimodels.model.address import ResourceAddress
+from aimodels.model.desired import DesiredResource, Stack
+from aimodels.model.kinds import CUSTOM_MODEL, FOUNDRY_DEPLOYMENT
+from aimodels.providers.base import (
+    ARM_METADATA,
+    ProviderBase,
+    FieldPolicy,
+    ProviderContext,
+    arm_id,
+    arm_parents,
+    drop_server_computed,
+    without_none,
+)
+from aimodels.providers.custommodel import PATH_PREFIX, custom_model_ref
+
+RP = "Microsoft.CognitiveServices"
+API_VERSION = "2025-09-01"
+CUSTOM_FORMAT = "Custom"
+
+#: Fields whose change needs a new deployment, per api-version. The model's format and name
+#: cannot change in place; ``model.version`` can (Azure OpenAI upgrades a deployment's version
+#: in place), and so can the SKU name and capacity (PATCH takes a sku-only body).
+IMMUTABLE_BY_API_VERSION: dict[str, tuple[str, ...]] = {
+    "2024-10-01": ("account", "model.format", "model.name", "model.custom"),
+    "2025-09-01": ("account", "model.format", "model.name", "model.custom"),
+}
+
+
+class FoundryDeploymentProvider(ProviderBase):
+    """Maps FoundryDeployment specs to ARM bodies and back."""
+
+    kind = FOUNDRY_DEPLOYMENT
+    api_version = API_VERSION
+    policy = FieldPolicy(
+        server_computed=(*ARM_METADATA, "etag", "properties.provisioningState",
+                         "properties.capabilities", "properties.rateLimits",
+                         "properties.callRateLimit", "properties.dynamicThrottlingEnabled",
+                         "properties.model.callRateLimit"),
+        immutable=IMMUTABLE_BY_API_VERSION[API_VERSION],
+        defaults={"raiPolicyName": "Microsoft.DefaultV2",
+                  "versionUpgradeOption": "OnceNewDefaultVersionAvailable"},
+        # Left out, the service picks the model's default version and the SKU's capacity.
+        computed_if_unset=("model.version", "sku.capacity"),
+    )
+
+    def resource_id(self, address: ResourceAddress, spec: Mapping[str, Any],
+                    stack: Stack) -> str:
+        return arm_id(stack, RP, "accounts", spec.get("account", ""), "deployments",
+                      address.name)
+
+    def normalize(self, desired: DesiredResource, ctx: ProviderContext) -> dict[str, Any]:
+        spec = desired.spec
+        return without_none({
+            "account": spec.get("account") or ctx.stack.foundry_account,
+            "model": _model_spec(spec.get("model") or {}, ctx),
+            "sku": without_none(dict(spec.get("sku") or {})) or None,
+            "raiPolicyName": spec.get("raiPolicyName"),
+            "versionUpgradeOption": spec.get("versionUpgradeOption"),
+        })
+
+    def references(self, spec: Mapping[str, Any]) -> tuple[ResourceAddress, ...]:
+        custom = (spec.get("model") or {}).get("custom")
+        return (ResourceAddress(CUSTOM_MODEL, custom),) if custom else ()
+
+    def to_body(self, address: ResourceAddress, spec: Mapping[str, Any],
+                ctx: ProviderContext) -> dict[str, Any]:
+        return without_none({
+            "sku": dict(spec["sku"]) if "sku" in spec else None,
+            "properties": without_none({
+                "model": _model_body(spec.get("model") or {}),
+                "raiPolicyName": spec.get("raiPolicyName"),
+                "versionUpgradeOption": spec.get("versionUpgradeOption"),
+            }),
+        })
+
+    def from_live(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        kept = drop_server_computed(body, self.policy)
+        props = kept.get("properties", {})
+        sku = kept.get("sku") or {}
+        return without_none({
+            "account": arm_parents(body.get("id", "")).get("accounts"),
+            "model": _model_from_live(props.get("model")),
+            "sku": without_none({"name": sku.get("name"), "capacity": sku.get("capacity")})
+            or None,
+            "raiPolicyName": props.get("raiPolicyName"),
+            "versionUpgradeOption": props.get("versionUpgradeOption"),
+        })
+
+
+def _model_spec(model: Mapping[str, Any], ctx: ProviderContext) -> dict[str, Any] | None:
+    """The comparable model: a custom one carries the version its CustomModel declares."""
+    if model.get("custom"):
+        source = ctx.desired.get(ResourceAddress(CUSTOM_MODEL, model["custom"]))
+        version = source.spec.get("version") if source else None
+        return without_none({"custom": model["custom"], "version": _text(version)})
+    fields = without_none({k: model.get(k) for k in ("format", "name")})
+    return without_none({**fields, "version": _text(model.get("version"))}) or None
+
+
+def _model_body(model: Mapping[str, Any]) -> dict[str, Any]:
+    """The wire model; a custom one names the registry entry as its source."""
+    if not model.get("custom"):
+        return without_none({k: model.get(k) for k in ("format", "name", "version")})
+    return without_none({"format": CUSTOM_FORMAT, "name": model["custom"],
+                         "version": model.get("version"),
+                         "source": custom_model_ref(model["custom"])})
+
+
+def _model_from_live(model: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if not model:
+        return None
+    source = model.get("source") or ""
+    if source.startswith(PATH_PREFIX):
+        return without_none({"custom": source[len(PATH_PREFIX):],
+                             "version": model.get("version")})
+    return without_none({k: model.get(k) for k in ("format", "name", "version")})
+
+
+def _text(value: Any) -> str | None:
+    """Versions are strings (``"2024-11-20"``); YAML may have read an unquoted one as a number."""
+    return None if value is None else str(value)

@@ -1,0 +1,117 @@
+"""ModelSource: an external registry (Hugging Face) and the credential to pull from it.
+
+ARM ``Microsoft.ContainerService/aiManagers/{m}/modelSources/{name}`` (seed 003 §3). The
+credential is write-only: the service never returns an inline value, so an inline credential
+is compared by the keyed digest kept in state (``spec.credential``, always masked). A Key Vault
+reference travels as ``{"keyVault": {"type": "KeyVault", "secretUri": ...}}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aimodels.errors import ManifestError
+from aimodels.model.address import ResourceAddress
+from aimodels.model.desired import DesiredResource, Stack
+from aimodels.model.kinds import MODEL_SOURCE
+from aimodels.plan.values import SENSITIVE_VALUE
+from aimodels.providers.base import (
+    ARM_METADATA,
+    ProviderBase,
+    FieldPolicy,
+    ProviderContext,
+    arm_id,
+    arm_parents,
+    drop_server_computed,
+    without_none,
+)
+
+RP = "Microsoft.ContainerService"
+API_VERSION = "2026-08-02-preview"
+
+#: Fields whose change needs a new resource, per api-version (seed 003: sourceType is
+#: create-only; the parent aiManager is part of the id).
+IMMUTABLE_BY_API_VERSION: dict[str, tuple[str, ...]] = {
+    "2026-05-02-preview": ("aiManager", "sourceType"),
+    "2026-08-02-preview": ("aiManager", "sourceType"),
+}
+
+
+class ModelSourceProvider(ProviderBase):
+    """Maps ModelSource specs to ARM bodies and back."""
+
+    kind = MODEL_SOURCE
+    api_version = API_VERSION
+    policy = FieldPolicy(
+        server_computed=(*ARM_METADATA, "eTag", "properties.provisioningState"),
+        immutable=IMMUTABLE_BY_API_VERSION[API_VERSION],
+        secret=("credential",),
+    )
+
+    def resource_id(self, address: ResourceAddress, spec: Mapping[str, Any],
+                    stack: Stack) -> str:
+        return arm_id(stack, RP, "aiManagers", spec.get("aiManager", ""), "modelSources",
+                      address.name)
+
+    def normalize(self, desired: DesiredResource, ctx: ProviderContext) -> dict[str, Any]:
+        spec = desired.spec
+        return without_none({
+            "aiManager": spec.get("aiManager") or ctx.stack.ai_manager,
+            "sourceType": spec.get("sourceType"),
+            "description": spec.get("description"),
+            "credential": _credential_spec(spec.get("credential")),
+        })
+
+    def to_body(self, address: ResourceAddress, spec: Mapping[str, Any],
+                ctx: ProviderContext) -> dict[str, Any]:
+        props = without_none({"sourceType": spec.get("sourceType"),
+                              "description": spec.get("description")})
+        credential = spec.get("credential")
+        if credential == SENSITIVE_VALUE:
+            props["credential"] = {"inline": {"type": "Inline",
+                                              "value": _secret(address, ctx)}}
+        elif isinstance(credential, Mapping):
+            props["credential"] = {"keyVault": {"type": "KeyVault",
+                                                "secretUri": credential["keyVaultSecretUri"]}}
+        return {"properties": props}
+
+    def from_live(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        props = drop_server_computed(body, self.policy).get("properties", {})
+        return without_none({
+            "aiManager": arm_parents(body.get("id", "")).get("aimanagers"),
+            "sourceType": props.get("sourceType"),
+            "description": props.get("description"),
+            "credential": _credential_from_live(props.get("credential")),
+        })
+
+
+def _credential_spec(credential: Mapping[str, Any] | None) -> Any:
+    """The manifest credential in comparable shape: an inline secret is only a marker."""
+    if not credential:
+        return None
+    if "keyVaultSecretUri" in credential:
+        return {"keyVaultSecretUri": credential["keyVaultSecretUri"]}
+    return SENSITIVE_VALUE
+
+
+def _credential_from_live(credential: Mapping[str, Any] | None) -> Any:
+    """A live credential in comparable shape; an unknown kind is kept as Azure named it."""
+    if not credential:
+        return None
+    if "inline" in credential:
+        return SENSITIVE_VALUE
+    if "keyVault" in credential:
+        return {"keyVaultSecretUri": credential["keyVault"].get("secretUri")}
+    return {key: value for key, value in credential.items() if key != "type"}
+
+
+def _secret(address: ResourceAddress, ctx: ProviderContext) -> str:
+    """The inline secret apply sends; an unresolved one is the user's to fix, never a blank."""
+    value = ctx.secret_values.get(address, {}).get("credential")
+    if value is None:
+        source = ctx.desired.get(address)
+        env = source.spec.get("credential", {}).get("fromEnv", "") if source else ""
+        raise ManifestError(f"{address}: the credential secret is not available",
+                            hint=f"set {env} in the environment" if env else "")
+    return value
