@@ -162,9 +162,7 @@ class AzureClient:
             )
         result = Response.from_httpx(response)
         if result.status >= 400:
-            raise error_for_response(
-                result.status, result.body, result.text, method, url, attempts
-            )
+            raise error_for_response(result.status, result.body, result.text, method, url, attempts)
         return result
 
     async def get_json(self, url_or_path: str, *, api: Api = "arm", **kwargs: Any) -> Any:

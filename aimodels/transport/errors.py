@@ -5,7 +5,8 @@
     404                                 NotFoundError (RemoteError, exit 5); ``get_json_or_none``
                                         turns it into None for callers that expect absence
     409                                 ConflictError (exit 6)
-    412                                 ConflictError code PreconditionFailed (exit 6): run plan again
+    412                                 ConflictError code PreconditionFailed (exit 6):
+                                        "changed since the plan: run plan again"
     other 4xx / 5xx                     RemoteError (exit 5) with status, ARM code and message
     httpx.TransportError (after retries) RemoteError (exit 5) code ConnectionError or Timeout
 

@@ -109,9 +109,7 @@ async def complete_lro(
     return await wait_for_lro(client, handle, first_delay=_delay(client, initial))
 
 
-async def wait_for_lro(
-    client: AzureClient, handle: LroHandle, *, first_delay: float = 0.0
-) -> Any:
+async def wait_for_lro(client: AzureClient, handle: LroHandle, *, first_delay: float = 0.0) -> Any:
     """Poll the operation ``handle`` describes until it ends; return the final body.
 
     Raises RemoteError when the operation fails, is canceled, or outlasts

@@ -64,9 +64,7 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
 def redact_json(value: Any, *, under_credential: bool = False) -> Any:
     """A copy of a JSON value with secret-named fields replaced, recursively."""
     if isinstance(value, Mapping):
-        return {
-            key: _redact_field(str(key), item, under_credential) for key, item in value.items()
-        }
+        return {key: _redact_field(str(key), item, under_credential) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [redact_json(item, under_credential=under_credential) for item in value]
     if isinstance(value, str):

@@ -1,4 +1,4 @@
-"""``Response``: what callers of the transport get back, a small frozen value with no httpx in it."""
+"""``Response``: what callers of the transport get back, a frozen value with no httpx in it."""
 
 from __future__ import annotations
 

@@ -52,5 +52,3 @@ def make_client(fake_time: FakeTime) -> MakeClient:
         )
 
     return make
-
-

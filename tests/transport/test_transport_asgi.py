@@ -32,8 +32,11 @@ def _app() -> Starlette:
             return refused
         if seen["throttled"] == 0:
             seen["throttled"] += 1
-            return JSONResponse({"error": {"code": "TooManyRequests", "message": "x"}}, 429,
-                                headers={"Retry-After-Ms": "1"})
+            return JSONResponse(
+                {"error": {"code": "TooManyRequests", "message": "x"}},
+                429,
+                headers={"Retry-After-Ms": "1"},
+            )
         page = int(request.query_params.get("page", "1"))
         base = str(request.url_for("listing"))
         link = f"{base}?api-version=2025-09-01&page={page + 1}" if page < 3 else None
@@ -43,23 +46,30 @@ def _app() -> Starlette:
         if (refused := await guard(request)) is not None:
             return refused
         op = str(request.url_for("operation")) + "?api-version=2025-09-01"
-        return JSONResponse({"properties": {"provisioningState": "Creating"}}, 201,
-                            headers={"Azure-AsyncOperation": op, "Retry-After-Ms": "1"})
+        return JSONResponse(
+            {"properties": {"provisioningState": "Creating"}},
+            201,
+            headers={"Azure-AsyncOperation": op, "Retry-After-Ms": "1"},
+        )
 
     async def get(request: Request) -> Response:
-        return JSONResponse({"name": "gpt", "etag": '"1"', "properties": {"provisioningState": "Succeeded"}})
+        return JSONResponse(
+            {"name": "gpt", "etag": '"1"', "properties": {"provisioningState": "Succeeded"}}
+        )
 
     async def operation(request: Request) -> Response:
         seen["polls"] += 1
         status = "Succeeded" if seen["polls"] > 1 else "InProgress"
         return JSONResponse({"status": status}, headers={"Retry-After-Ms": "1"})
 
-    return Starlette(routes=[
-        Route(DEPLOYMENTS, listing, name="listing"),
-        Route(DEPLOYMENTS + "/gpt", put, methods=["PUT"]),
-        Route(DEPLOYMENTS + "/gpt", get, methods=["GET"]),
-        Route("/operations/1", operation, name="operation"),
-    ])
+    return Starlette(
+        routes=[
+            Route(DEPLOYMENTS, listing, name="listing"),
+            Route(DEPLOYMENTS + "/gpt", put, methods=["PUT"]),
+            Route(DEPLOYMENTS + "/gpt", get, methods=["GET"]),
+            Route("/operations/1", operation, name="operation"),
+        ]
+    )
 
 
 def test_paging_retry_and_lro_against_an_asgi_app(make_client, fake_time):

@@ -25,14 +25,62 @@ EMULATOR = "http://127.0.0.1:8321"
 @pytest.mark.parametrize(
     ("config", "api", "url", "expected"),
     [
-        pytest.param(ClientConfig(), "arm", "/subscriptions/s", "https://management.azure.com/subscriptions/s", id="arm-path"),
-        pytest.param(ClientConfig(endpoint=EMULATOR), "arm", "/subscriptions/s", f"{EMULATOR}/subscriptions/s", id="arm-path-override"),
-        pytest.param(ClientConfig(endpoint=EMULATOR + "/"), "arm", "https://management.azure.com/subscriptions/s?api-version=1", f"{EMULATOR}/subscriptions/s?api-version=1", id="arm-url-override"),
-        pytest.param(ClientConfig(endpoint=EMULATOR), "registry", "/custom-models", f"{EMULATOR}/custom-models", id="registry-override"),
-        pytest.param(ClientConfig(registry_endpoint="https://fdp.example.azure.com/v1/"), "registry", "custom-models", "https://fdp.example.azure.com/v1/custom-models", id="registry-azure"),
-        pytest.param(ClientConfig(endpoint=EMULATOR), "inference", "https://alpha.openai.azure.com/openai/deployments/d/chat/completions", f"{EMULATOR}/openai/deployments/d/chat/completions", id="inference-override"),
-        pytest.param(ClientConfig(endpoint=EMULATOR), "arm", "http://127.0.0.1:9999/ops/1?api-version=1", "http://127.0.0.1:9999/ops/1?api-version=1", id="non-azure-host-kept"),
-        pytest.param(ClientConfig(target="local"), "arm", "/subscriptions/s", "http://aimodels-emulator.local/subscriptions/s", id="local-default-origin"),
+        pytest.param(
+            ClientConfig(),
+            "arm",
+            "/subscriptions/s",
+            "https://management.azure.com/subscriptions/s",
+            id="arm-path",
+        ),
+        pytest.param(
+            ClientConfig(endpoint=EMULATOR),
+            "arm",
+            "/subscriptions/s",
+            f"{EMULATOR}/subscriptions/s",
+            id="arm-path-override",
+        ),
+        pytest.param(
+            ClientConfig(endpoint=EMULATOR + "/"),
+            "arm",
+            "https://management.azure.com/subscriptions/s?api-version=1",
+            f"{EMULATOR}/subscriptions/s?api-version=1",
+            id="arm-url-override",
+        ),
+        pytest.param(
+            ClientConfig(endpoint=EMULATOR),
+            "registry",
+            "/custom-models",
+            f"{EMULATOR}/custom-models",
+            id="registry-override",
+        ),
+        pytest.param(
+            ClientConfig(registry_endpoint="https://fdp.example.azure.com/v1/"),
+            "registry",
+            "custom-models",
+            "https://fdp.example.azure.com/v1/custom-models",
+            id="registry-azure",
+        ),
+        pytest.param(
+            ClientConfig(endpoint=EMULATOR),
+            "inference",
+            "https://alpha.openai.azure.com/openai/deployments/d/chat/completions",
+            f"{EMULATOR}/openai/deployments/d/chat/completions",
+            id="inference-override",
+        ),
+        pytest.param(
+            ClientConfig(endpoint=EMULATOR),
+            "arm",
+            "http://127.0.0.1:9999/ops/1?api-version=1",
+            "http://127.0.0.1:9999/ops/1?api-version=1",
+            id="non-azure-host-kept",
+        ),
+        pytest.param(
+            ClientConfig(target="local"),
+            "arm",
+            "/subscriptions/s",
+            "http://aimodels-emulator.local/subscriptions/s",
+            id="local-default-origin",
+        ),
     ],
 )
 def test_resolve_url(config, api, url, expected):
@@ -41,18 +89,43 @@ def test_resolve_url(config, api, url, expected):
 
 def test_blob_sas_urls_move_to_the_endpoint_with_their_query():
     url = "https://fdpstore.blob.core.windows.net/uploads/m.bin?sv=1&sig=a%2Bb"
-    assert rewrite_url(ClientConfig(endpoint=EMULATOR), url) == f"{EMULATOR}/uploads/m.bin?sv=1&sig=a%2Bb"
+    assert (
+        rewrite_url(ClientConfig(endpoint=EMULATOR), url)
+        == f"{EMULATOR}/uploads/m.bin?sv=1&sig=a%2Bb"
+    )
     assert rewrite_url(ClientConfig(), url) == url
 
 
 @pytest.mark.parametrize(
     ("api", "url", "expected_query"),
     [
-        pytest.param("arm", AIM_DEPLOYMENT, "api-version=2026-08-02-preview", id="containerservice"),
-        pytest.param("arm", CS_ACCOUNT + "/deployments?$top=5", "$top=5&api-version=2025-09-01", id="cognitiveservices-keeps-query"),
-        pytest.param("arm", CS_ACCOUNT + "?api-version=2024-10-01", "api-version=2024-10-01", id="already-present"),
-        pytest.param("arm", CS_ACCOUNT + "?API-Version=2024-10-01", "API-Version=2024-10-01", id="already-present-any-case"),
-        pytest.param("inference", "/openai/deployments/d/chat/completions", "api-version=2024-10-21", id="inference"),
+        pytest.param(
+            "arm", AIM_DEPLOYMENT, "api-version=2026-08-02-preview", id="containerservice"
+        ),
+        pytest.param(
+            "arm",
+            CS_ACCOUNT + "/deployments?$top=5",
+            "$top=5&api-version=2025-09-01",
+            id="cognitiveservices-keeps-query",
+        ),
+        pytest.param(
+            "arm",
+            CS_ACCOUNT + "?api-version=2024-10-01",
+            "api-version=2024-10-01",
+            id="already-present",
+        ),
+        pytest.param(
+            "arm",
+            CS_ACCOUNT + "?API-Version=2024-10-01",
+            "API-Version=2024-10-01",
+            id="already-present-any-case",
+        ),
+        pytest.param(
+            "inference",
+            "/openai/deployments/d/chat/completions",
+            "api-version=2024-10-21",
+            id="inference",
+        ),
         pytest.param("registry", "/custom-models", "", id="registry-none"),
     ],
 )
@@ -87,8 +160,11 @@ def test_caller_api_key_replaces_the_bearer_token(make_client):
     async def main():
         async with make_client(script) as client:
             await client.request(
-                "POST", "https://a.openai.azure.com/openai/deployments/d/chat/completions",
-                api="inference", json={"messages": []}, headers={"api-key": "k"},
+                "POST",
+                "https://a.openai.azure.com/openai/deployments/d/chat/completions",
+                api="inference",
+                json={"messages": []},
+                headers={"api-key": "k"},
             )
 
     asyncio.run(main())
@@ -97,7 +173,9 @@ def test_caller_api_key_replaces_the_bearer_token(make_client):
 
 
 def test_response_value_has_status_headers_body_and_etag(make_client):
-    script = Script(httpx.Response(200, json={"name": "chat", "eTag": '"7"'}, headers={"X-Thing": "1"}))
+    script = Script(
+        httpx.Response(200, json={"name": "chat", "eTag": '"7"'}, headers={"X-Thing": "1"})
+    )
 
     async def main():
         async with make_client(script) as client:
@@ -109,7 +187,11 @@ def test_response_value_has_status_headers_body_and_etag(make_client):
 
 
 def test_list_all_follows_next_link_across_pages(make_client):
-    page = "https://management.azure.com" + CS_ACCOUNT + "/deployments?api-version=2025-09-01&$skipToken="
+    page = (
+        "https://management.azure.com"
+        + CS_ACCOUNT
+        + "/deployments?api-version=2025-09-01&$skipToken="
+    )
     script = Script(
         httpx.Response(200, json={"value": [1, 2], "nextLink": page + "2"}),
         httpx.Response(200, json={"value": [3], "nextLink": page + "3"}),
@@ -178,7 +260,10 @@ class FakeCredential:
 def test_azure_tokens_are_cached_per_scope_and_refreshed_before_expiry(fake_time):
     credential = FakeCredential(fake_time.clock)
     tokens = AzureIdentityTokenSource(lambda: credential, clock=fake_time.clock)
-    arm, cog = "https://management.azure.com/.default", "https://cognitiveservices.azure.com/.default"
+    arm, cog = (
+        "https://management.azure.com/.default",
+        "https://cognitiveservices.azure.com/.default",
+    )
 
     async def main():
         got = [await tokens.token(arm), await tokens.token(arm), await tokens.token(cog)]
@@ -230,7 +315,9 @@ def test_unavailable_credential_is_an_auth_error_with_a_hint(fake_time):
     ("config", "source"),
     [
         pytest.param(ClientConfig(target="local"), StaticTokenSource, id="local"),
-        pytest.param(ClientConfig(target="azure", endpoint=EMULATOR), StaticTokenSource, id="endpoint"),
+        pytest.param(
+            ClientConfig(target="azure", endpoint=EMULATOR), StaticTokenSource, id="endpoint"
+        ),
         pytest.param(ClientConfig(target="azure"), AzureIdentityTokenSource, id="azure"),
     ],
 )

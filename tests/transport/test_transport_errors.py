@@ -36,7 +36,9 @@ def _request_failing_with(make_client, response: httpx.Response, method: str = "
         pytest.param(501, "NotImplemented", RemoteError, 5, id="501"),
     ],
 )
-def test_status_maps_to_error_class_and_exit_code(make_client, status, code, error_class, exit_code):
+def test_status_maps_to_error_class_and_exit_code(
+    make_client, status, code, error_class, exit_code
+):
     error = _request_failing_with(make_client, arm_error(status, code, "the message"), "PUT")
     assert type(error) is error_class
     assert error.exit_code == exit_code

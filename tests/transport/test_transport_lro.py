@@ -14,11 +14,13 @@ from aimodels.errors import EXIT_REMOTE, RemoteError
 from aimodels.transport.config import LroPolicy
 from aimodels.transport.lro import LroHandle, complete_lro, wait_for_lro
 
+OPS = "/subscriptions/s/providers/Microsoft.ContainerService/locations/eastus"
 OP_URL = (
-    "https://management.azure.com/subscriptions/s/providers/Microsoft.ContainerService/"
-    "locations/eastus/operationStatuses/op1?api-version=2026-08-02-preview"
+    f"https://management.azure.com{OPS}/operationStatuses/op1?api-version=2026-08-02-preview"
 )
-LOCATION = "https://management.azure.com/subscriptions/s/providers/Microsoft.ContainerService/locations/eastus/operationResults/op1?api-version=2026-08-02-preview"
+LOCATION = (
+    f"https://management.azure.com{OPS}/operationResults/op1?api-version=2026-08-02-preview"
+)
 FAST = {"Retry-After-Ms": "50"}
 CREATING = {"name": "chat", "properties": {"provisioningState": "Creating"}}
 SUCCEEDED = {"name": "chat", "eTag": '"2"', "properties": {"provisioningState": "Succeeded"}}
@@ -27,7 +29,9 @@ SUCCEEDED = {"name": "chat", "eTag": '"2"', "properties": {"provisioningState": 
 def _run_write(make_client, script, method="PUT", on_handle=None, **config):
     async def main():
         async with make_client(script, **config) as client:
-            initial = await client.request(method, AIM_DEPLOYMENT, json={} if method != "DELETE" else None)
+            initial = await client.request(
+                method, AIM_DEPLOYMENT, json={} if method != "DELETE" else None
+            )
             return await complete_lro(client, initial, on_handle=on_handle)
 
     return asyncio.run(main())
@@ -44,8 +48,8 @@ def test_async_operation_polls_status_then_gets_the_resource(make_client, fake_t
     assert _run_write(make_client, script, on_handle=handles.append) == SUCCEEDED
     assert script.paths == [
         f"PUT {AIM_DEPLOYMENT}",
-        "GET /subscriptions/s/providers/Microsoft.ContainerService/locations/eastus/operationStatuses/op1",
-        "GET /subscriptions/s/providers/Microsoft.ContainerService/locations/eastus/operationStatuses/op1",
+        f"GET {OPS}/operationStatuses/op1",
+        f"GET {OPS}/operationStatuses/op1",
         f"GET {AIM_DEPLOYMENT}",
     ]
     assert fake_time.sleeps == [0.05, 2.0]
@@ -57,7 +61,13 @@ def test_async_operation_polls_status_then_gets_the_resource(make_client, fake_t
 def test_async_operation_failed_raises_with_the_operation_error(make_client):
     script = Script(
         httpx.Response(201, json=CREATING, headers={"Azure-AsyncOperation": OP_URL, **FAST}),
-        httpx.Response(200, json={"status": "Failed", "error": {"code": "ModelNotAvailable", "message": "no GPUs in eastus"}}),
+        httpx.Response(
+            200,
+            json={
+                "status": "Failed",
+                "error": {"code": "ModelNotAvailable", "message": "no GPUs in eastus"},
+            },
+        ),
     )
     with pytest.raises(RemoteError) as info:
         _run_write(make_client, script)
@@ -94,9 +104,7 @@ def test_location_polls_until_not_202_and_returns_that_body(make_client, fake_ti
     )
     assert _run_write(make_client, script, method="PATCH") == SUCCEEDED
     assert fake_time.sleeps == [1.0, 1.0]
-    assert script.paths[1:] == [
-        "GET /subscriptions/s/providers/Microsoft.ContainerService/locations/eastus/operationResults/op1"
-    ] * 2
+    assert script.paths[1:] == [f"GET {OPS}/operationResults/op1"] * 2
 
 
 def test_location_for_put_ends_with_a_get_of_the_resource(make_client):
@@ -132,7 +140,9 @@ def test_provisioning_state_polls_the_resource(make_client, fake_time):
 
 def test_provisioning_state_failed_raises(make_client):
     failed = {"properties": {"provisioningState": "Failed"}}
-    script = Script(httpx.Response(201, json=CREATING, headers=FAST), httpx.Response(200, json=failed))
+    script = Script(
+        httpx.Response(201, json=CREATING, headers=FAST), httpx.Response(200, json=failed)
+    )
     with pytest.raises(RemoteError) as info:
         _run_write(make_client, script)
     assert info.value.code == "OperationFailed"
@@ -154,7 +164,9 @@ def test_bare_delete_202_waits_until_the_resource_is_gone(make_client):
     ("method", "response", "expected"),
     [
         pytest.param("PUT", httpx.Response(200, json=SUCCEEDED), SUCCEEDED, id="put-200-succeeded"),
-        pytest.param("PUT", httpx.Response(200, json={"name": "x"}), {"name": "x"}, id="put-no-state"),
+        pytest.param(
+            "PUT", httpx.Response(200, json={"name": "x"}), {"name": "x"}, id="put-no-state"
+        ),
         pytest.param("DELETE", httpx.Response(204), None, id="delete-204"),
         pytest.param("DELETE", httpx.Response(200), None, id="delete-200"),
     ],
@@ -181,7 +193,9 @@ def test_timeout_raises_without_waiting_for_ever(make_client, fake_time):
 
 
 def test_saved_handle_reattaches_in_a_later_process(make_client, fake_time):
-    first = Script(httpx.Response(201, json=CREATING, headers={"Azure-AsyncOperation": OP_URL, **FAST}))
+    first = Script(
+        httpx.Response(201, json=CREATING, headers={"Azure-AsyncOperation": OP_URL, **FAST})
+    )
     saved: list[str] = []
 
     async def start():
@@ -191,7 +205,9 @@ def test_saved_handle_reattaches_in_a_later_process(make_client, fake_time):
             saved.append(json.dumps(handle.to_dict()))
 
     asyncio.run(start())  # ... and the process "crashes" here
-    second = Script(httpx.Response(200, json={"status": "Succeeded"}), httpx.Response(200, json=SUCCEEDED))
+    second = Script(
+        httpx.Response(200, json={"status": "Succeeded"}), httpx.Response(200, json=SUCCEEDED)
+    )
 
     async def resume():
         handle = LroHandle.from_dict(json.loads(saved[0]))
@@ -201,7 +217,11 @@ def test_saved_handle_reattaches_in_a_later_process(make_client, fake_time):
     assert asyncio.run(resume()) == SUCCEEDED
     assert second.paths[-1] == f"GET {AIM_DEPLOYMENT}"
     handle = LroHandle.from_dict(json.loads(saved[0]))
-    assert (handle.kind, handle.method, handle.started_at) == ("async-operation", "PUT", fake_time.now)
+    assert (handle.kind, handle.method, handle.started_at) == (
+        "async-operation",
+        "PUT",
+        fake_time.now,
+    )
 
 
 def test_foundry_deployment_put_uses_its_own_api_version_through_the_lro(make_client):

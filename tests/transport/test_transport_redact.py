@@ -19,7 +19,9 @@ CANARY = "canary-s3cr3t-7f3a9"
 @pytest.mark.parametrize(
     "text",
     [
-        pytest.param(f"GET https://a.blob.core.windows.net/c/b?sv=2025&sig={CANARY}&se=1", id="sas"),
+        pytest.param(
+            f"GET https://a.blob.core.windows.net/c/b?sv=2025&sig={CANARY}&se=1", id="sas"
+        ),
         pytest.param(f"Authorization: Bearer {CANARY}.abc", id="bearer"),
         pytest.param(f'{{"api-key": "{CANARY}"}}', id="api-key-json"),
         pytest.param(f"api-key={CANARY}", id="api-key-query"),
@@ -33,7 +35,9 @@ def test_redact_text_hides_the_canary(text):
 def test_redact_headers():
     headers = {"Authorization": f"Bearer {CANARY}", "api-key": CANARY, "Accept": "application/json"}
     assert redact_headers(headers) == {
-        "Authorization": REDACTED, "api-key": REDACTED, "Accept": "application/json"
+        "Authorization": REDACTED,
+        "api-key": REDACTED,
+        "Accept": "application/json",
     }
 
 
@@ -73,7 +77,9 @@ def test_canary_never_reaches_events_logs_or_errors(make_client, caplog):
     )
 
     async def main():
-        async with make_client(script, tokens=StaticTokenSource(CANARY), on_http=events.append) as client:
+        async with make_client(
+            script, tokens=StaticTokenSource(CANARY), on_http=events.append
+        ) as client:
             await client.request("GET", sas_url, api="registry", headers={"api-key": CANARY})
 
     caplog.set_level(logging.DEBUG, logger="aimodels.transport")
@@ -105,7 +111,9 @@ def test_httpx_own_request_log_is_redacted(make_client, caplog):
 
     async def main():
         async with make_client(script) as client:
-            await client.request("PUT", f"https://a.blob.core.windows.net/c/b?sig={CANARY}", api="registry")
+            await client.request(
+                "PUT", f"https://a.blob.core.windows.net/c/b?sig={CANARY}", api="registry"
+            )
 
     caplog.set_level(logging.INFO, logger="httpx")
     asyncio.run(main())

@@ -150,11 +150,11 @@ def test_post_is_not_retried_after_a_read_timeout(make_client):
 
 def test_read_only_post_marked_idempotent_is_retried(make_client):
     script = Script(httpx.Response(502), httpx.Response(200, json={"plans": []}))
-    path = "/subscriptions/s/providers/Microsoft.ContainerService/locations/eastus/aiModels/x/calculateCost"
+    path = "/subscriptions/s/providers/Microsoft.ContainerService/locations/eastus/aiModels/x"
 
     async def main():
         async with make_client(script) as client:
-            return await client.request("POST", path, json={}, idempotent=True)
+            return await client.request("POST", path + "/calculateCost", json={}, idempotent=True)
 
     assert asyncio.run(main()).body == {"plans": []}
 

@@ -1,0 +1,153 @@
+"""The local state backend: one JSON file, ``.aimodels/state.json`` beside the Stack file.
+
+Writes are atomic: the new content goes to a temporary file in the same folder, is flushed and
+fsynced, then ``os.replace``d over the old file, and the folder is fsynced so the rename
+survives a power cut. A crash at any point leaves either the old file or the new one, never
+half of one. Each write bumps ``serial``, and a write is refused when the file on disk has
+moved on since it was read (another lineage or a newer serial): the lock should prevent that,
+and this is the check that notices when it did not.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import IO, Any
+
+import jsonschema
+
+from aimodels.errors import AimodelsError, PreconditionError
+from aimodels.state.values import FORMAT_VERSION, STATE_SCHEMA, State
+
+STATE_DIR = ".aimodels"
+STATE_FILE = "state.json"
+
+#: Writes ``data`` to an open file; injected by tests to simulate a crash mid-write.
+Writer = Callable[[IO[bytes], bytes], None]
+
+
+def default_state_path(stack_file: str | os.PathLike[str]) -> Path:
+    """``.aimodels/state.json`` in the folder of the Stack manifest."""
+    return Path(stack_file).parent / STATE_DIR / STATE_FILE
+
+
+def read_state(path: str | os.PathLike[str]) -> State:
+    """The state in ``path``; a new empty State (fresh lineage, serial 0) when there is none.
+
+    A file that is not JSON, has an unknown ``formatVersion`` or does not match the schema
+    raises AimodelsError naming the file.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return State.new()
+    except OSError as exc:
+        raise AimodelsError(f"Cannot read the state file {path}: {exc.strerror}") from exc
+    return State.from_dict(_parse(path, text))
+
+
+def _parse(path: Path, text: str) -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = json.loads(text)
+    except ValueError as exc:
+        raise AimodelsError(
+            f"The state file {path} is not valid JSON (line {getattr(exc, 'lineno', '?')}): "
+            "it may have been edited by hand or truncated",
+            hint="Restore it from version control or a backup; aimodels never writes half a file.",
+        ) from exc
+    version = data.get("formatVersion") if isinstance(data, dict) else None
+    if isinstance(data, dict) and version != FORMAT_VERSION:
+        raise AimodelsError(
+            f"The state file {path} has formatVersion {version!r}; this aimodels reads "
+            f"formatVersion {FORMAT_VERSION}",
+            hint="Use the aimodels version that wrote it, or upgrade aimodels.",
+        )
+    problem = jsonschema.exceptions.best_match(
+        jsonschema.Draft202012Validator(STATE_SCHEMA).iter_errors(data)
+    )
+    if problem is not None:
+        where = "/".join(str(p) for p in problem.absolute_path) or "(top level)"
+        raise AimodelsError(f"The state file {path} is invalid at {where}: {problem.message}")
+    _check_unique(path, data)
+    return data
+
+
+def _check_unique(path: Path, data: dict[str, Any]) -> None:
+    addresses = [item["address"] for item in data["resources"]]
+    duplicates = sorted({a for a in addresses if addresses.count(a) > 1})
+    if duplicates:
+        raise AimodelsError(f"The state file {path} lists {', '.join(duplicates)} more than once")
+
+
+def write_state(
+    path: str | os.PathLike[str], state: State, *, write: Writer | None = None
+) -> State:
+    """Write ``state`` atomically with its serial bumped, and return what was written.
+
+    Raises PreconditionError when the file on disk is not the one ``state`` was read from.
+    """
+    path = Path(path)
+    _check_not_moved(path, state)
+    written = replace(state, serial=state.serial + 1)
+    data = (json.dumps(written.to_dict(), indent=2, sort_keys=True) + "\n").encode("utf-8")
+    try:
+        atomic_write(path, data, write=write or _write_all)
+    except OSError as exc:
+        raise AimodelsError(
+            f"Could not write the state file {path}: {exc.strerror or exc}",
+            hint="The previous state file is intact; fix the cause and run the command again.",
+        ) from exc
+    return written
+
+
+def _check_not_moved(path: Path, state: State) -> None:
+    if not path.exists():
+        if state.serial == 0:
+            return
+        raise PreconditionError(f"The state file {path} has disappeared since it was read")
+    on_disk = read_state(path)
+    if on_disk.lineage != state.lineage or on_disk.serial != state.serial:
+        raise PreconditionError(
+            f"The state file {path} changed since it was read (lineage {on_disk.lineage}, "
+            f"serial {on_disk.serial}; expected {state.lineage}, serial {state.serial})",
+            hint="Another aimodels run wrote it: run the command again to start from it.",
+        )
+
+
+def atomic_write(path: Path, data: bytes, *, write: Writer | None = None) -> None:
+    """Replace ``path`` with ``data`` so that a crash leaves the old or the new file, whole."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            (write or _write_all)(handle, data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    fsync_dir(path.parent)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename or unlink in ``folder`` durable (a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_all(handle: IO[bytes], data: bytes) -> None:
+    handle.write(data)

@@ -1,0 +1,166 @@
+"""The state as values: ``State`` (the whole file) and ``ResourceState`` (one managed resource),
+their JSON form and its schema, and the keyed digest that stands in for secrets.
+
+State is what aimodels remembers between runs, not what Azure holds (that is *live*) nor what
+the manifests say now (that is *desired*): for each address it keeps the resource id, the
+desired spec last applied, the ETag seen then, and protection flags.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+FORMAT_VERSION = 1
+DIGEST_PREFIX = "hmac-sha256:"
+
+_RESOURCE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["address", "resourceId"],
+    "additionalProperties": False,
+    "properties": {
+        "address": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9]*/[^/]+$"},
+        "resourceId": {"type": "string"},
+        "desired": {"type": "object"},
+        "etag": {"type": ["string", "null"]},
+        "preventDestroy": {"type": "boolean"},
+        "extra": {"type": "object"},
+    },
+}
+
+#: The JSON Schema of a state file of ``formatVersion`` 1.
+STATE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["formatVersion", "lineage", "serial", "digestKey", "resources"],
+    "properties": {
+        "formatVersion": {"const": FORMAT_VERSION},
+        "lineage": {"type": "string", "minLength": 1},
+        "serial": {"type": "integer", "minimum": 0},
+        "digestKey": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "resources": {"type": "array", "items": _RESOURCE_SCHEMA},
+    },
+}
+
+
+def secret_digest(key: bytes, value: str) -> str:
+    """A keyed digest of a secret (HMAC-SHA256), kept in state instead of the secret.
+
+    It tells whether a credential changed since the last apply without storing it. The key is
+    random per state and lives in the state file, so it is no secret from someone who can read
+    the state; what the digest guarantees is that a log, plan or state reader never sees the
+    token, and cannot check a guessed token against a digest from another state.
+    """
+    mac = hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+    return DIGEST_PREFIX + mac
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceState:
+    """What state remembers of one managed resource, by its address ``Kind/name``.
+
+    ``desired`` is the spec last applied with secrets replaced by ``secret_digest`` values;
+    ``etag`` is the one Azure returned then; ``extra`` is free room for the apply engine
+    (upload cache, in-flight LRO handles). Not the live resource: never diff against it as such.
+    """
+
+    address: str
+    resource_id: str
+    desired: Mapping[str, Any] = field(default_factory=dict)
+    etag: str | None = None
+    prevent_destroy: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (camelCase keys, as in the file)."""
+        return {
+            "address": self.address,
+            "resourceId": self.resource_id,
+            "desired": dict(self.desired),
+            "etag": self.etag,
+            "preventDestroy": self.prevent_destroy,
+            "extra": dict(self.extra),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ResourceState:
+        """The value of a schema-valid JSON entry."""
+        return cls(
+            address=data["address"],
+            resource_id=data["resourceId"],
+            desired=data.get("desired", {}),
+            etag=data.get("etag"),
+            prevent_destroy=data.get("preventDestroy", False),
+            extra=data.get("extra", {}),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """The whole state file: who it belongs to (``lineage``), how many writes it has seen
+    (``serial``), the digest key, and the resources sorted by address.
+
+    Change it with ``with_resource`` / ``without``, which return new values; ``write_state``
+    bumps the serial.
+    """
+
+    lineage: str
+    serial: int
+    digest_key: str
+    resources: tuple[ResourceState, ...] = ()
+
+    @classmethod
+    def new(cls) -> State:
+        """An empty state with a fresh lineage and digest key (serial 0: never written)."""
+        return cls(lineage=str(uuid.uuid4()), serial=0, digest_key=secrets.token_hex(32))
+
+    @property
+    def addresses(self) -> list[str]:
+        """The addresses in state, sorted."""
+        return [resource.address for resource in self.resources]
+
+    def get(self, address: str) -> ResourceState | None:
+        """The resource at ``address``, or None."""
+        return next((r for r in self.resources if r.address == address), None)
+
+    def with_resource(self, resource: ResourceState) -> State:
+        """A copy with ``resource`` added, or replacing the one at its address."""
+        others = [r for r in self.resources if r.address != resource.address]
+        return replace(self, resources=tuple(sorted([*others, resource], key=_by_address)))
+
+    def without(self, address: str) -> State:
+        """A copy without the resource at ``address`` (the same state if it was not there)."""
+        return replace(self, resources=tuple(r for r in self.resources if r.address != address))
+
+    def secret_digest(self, value: str) -> str:
+        """``secret_digest`` with this state's key."""
+        return secret_digest(bytes.fromhex(self.digest_key), value)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of the file."""
+        return {
+            "formatVersion": FORMAT_VERSION,
+            "lineage": self.lineage,
+            "serial": self.serial,
+            "digestKey": self.digest_key,
+            "resources": [resource.to_dict() for resource in self.resources],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> State:
+        """The value of a schema-valid JSON document."""
+        resources = (ResourceState.from_dict(item) for item in data["resources"])
+        return cls(
+            lineage=data["lineage"],
+            serial=data["serial"],
+            digest_key=data["digestKey"],
+            resources=tuple(sorted(resources, key=_by_address)),
+        )
+
+
+def _by_address(resource: ResourceState) -> str:
+    return resource.address

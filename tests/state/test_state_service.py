@@ -1,0 +1,75 @@
+"""The service functions the ``state`` and ``force-unlock`` commands call."""
+
+from __future__ import annotations
+
+import pytest
+
+from aimodels.errors import EXIT_USAGE, AimodelsError, PreconditionError, UsageError
+from aimodels.state.local import read_state, write_state
+from aimodels.state.lock import acquire_lock, read_lock
+from aimodels.state.service import force_unlock, list_resources, remove_resource, show_resource
+from aimodels.state.values import ResourceState
+
+
+@pytest.fixture
+def state_path(tmp_path):
+    path = tmp_path / ".aimodels" / "state.json"
+    state = read_state(path)
+    for address in ("ModelSource/hf", "ModelDeployment/chat"):
+        state = state.with_resource(ResourceState(address, f"/ids/{address}"))
+    write_state(path, state)
+    return path
+
+
+def test_list_resources_is_sorted_and_empty_without_state(state_path, tmp_path):
+    assert [r.address for r in list_resources(state_path)] == [
+        "ModelDeployment/chat",
+        "ModelSource/hf",
+    ]
+    assert list_resources(tmp_path / "none" / "state.json") == []
+
+
+def test_show_resource(state_path):
+    assert show_resource(state_path, "ModelSource/hf").resource_id == "/ids/ModelSource/hf"
+
+
+def test_show_an_address_not_in_state(state_path):
+    with pytest.raises(AimodelsError) as info:
+        show_resource(state_path, "ModelSource/other")
+    assert "ModelSource/other is not in the state" in info.value.message
+    assert "state list" in info.value.hint
+
+
+def test_a_malformed_address_is_a_usage_error(state_path):
+    with pytest.raises(UsageError) as info:
+        show_resource(state_path, "chat")
+    assert info.value.exit_code == EXIT_USAGE
+
+
+def test_remove_resource_writes_once_and_releases_the_lock(state_path):
+    removed = remove_resource(state_path, "ModelSource/hf")
+    assert removed.address == "ModelSource/hf"
+    after = read_state(state_path)
+    assert after.addresses == ["ModelDeployment/chat"]
+    assert after.serial == 2
+    assert read_lock(state_path.parent) is None
+
+
+def test_remove_resource_waits_for_no_one_while_locked(state_path):
+    with acquire_lock(state_path.parent, "aimodels apply"):
+        with pytest.raises(PreconditionError):
+            remove_resource(state_path, "ModelSource/hf")
+    assert read_state(state_path).serial == 1
+
+
+def test_remove_an_unknown_address_changes_nothing(state_path):
+    with pytest.raises(AimodelsError):
+        remove_resource(state_path, "ModelSource/other")
+    assert read_state(state_path).serial == 1
+    assert read_lock(state_path.parent) is None
+
+
+def test_force_unlock_by_state_path(state_path):
+    held = acquire_lock(state_path.parent, "aimodels apply")
+    assert force_unlock(state_path, held.info.id) == held.info
+    assert read_lock(state_path.parent) is None
