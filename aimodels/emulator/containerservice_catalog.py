@@ -1,0 +1,117 @@
+"""Routes of the read-only AIModel catalog and its calculateCost action.
+
+The TypeSpec puts AIModel under a subscription location (``locations/{location}/aiModels``);
+seed 003 puts it under a resource group (``resourceGroups/{rg}/.../aiModels``). Both are served:
+the resource-group form takes its region from the resource group. Names are the 16-hex-digit
+hash of the modelId; the modelId itself (``microsoft%2FPhi-4``) is accepted too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from aimodels.emulator import containerservice_arm as arm
+from aimodels.emulator import containerservice_sizing as sizing
+from aimodels.emulator.http import json_response
+
+AI_MODEL_TYPE = f"{arm.PROVIDER}/aiModels"
+
+
+def ai_model_resource(model: sizing.CatalogModel, scope_path: str) -> dict[str, Any]:
+    """The AIModel resource as ARM returns it, under ``scope_path`` (a location or a group)."""
+    return {
+        "id": f"{scope_path}/aiModels/{model.name}",
+        "name": model.name,
+        "type": AI_MODEL_TYPE,
+        "properties": {
+            "modelId": model.model_id,
+            "description": model.description,
+            "spec": {"license": model.license, "isRestricted": model.is_restricted,
+                     "maxContextLength": model.max_context_length},
+            "parameterCount": model.parameter_count,
+            "sizeBytes": model.size_bytes,
+        },
+    }
+
+
+def location_scope(emu: Any, request: Request) -> tuple[str, str]:
+    """(scope path, region) of a location-scoped request; 404/400 for unknown ones."""
+    sub = request.path_params["sub"]
+    arm.subscription(emu, sub)
+    location = sizing.normalize_location(request.path_params["location"])
+    known = sizing.regions(emu.fixtures)
+    if location not in known:
+        raise arm.bad_request("LocationNotAvailableForResourceType",
+                              f"The provided location '{request.path_params['location']}' is not "
+                              f"available for resource type '{AI_MODEL_TYPE}'. List of available "
+                              f"regions for the resource type is '{','.join(known)}'.")
+    return f"/subscriptions/{sub}/providers/{arm.PROVIDER}/locations/{location}", location
+
+
+def group_scope(emu: Any, request: Request) -> tuple[str, str]:
+    """(scope path, region) of a resource-group-scoped request (seed 003 paths)."""
+    sub, rg = request.path_params["sub"], request.path_params["rg"]
+    group = arm.resource_group(emu, sub, rg)
+    return arm.rg_path(sub, group.rg), group.location
+
+
+def catalog_model(emu: Any, name: str, scope_path: str) -> sizing.CatalogModel:
+    """The catalog model called ``name``, or 404 ResourceNotFound."""
+    model = sizing.find_model(emu.fixtures, name)
+    if model is None:
+        raise arm.ArmFailure(404, "ResourceNotFound",
+                             f"The AI model '{name}' was not found in the catalog at "
+                             f"'{scope_path}'.")
+    return model
+
+
+def replicas_of(body: dict[str, Any]) -> int:
+    """calculateCost's ``replicas`` (default 1), or 400 InvalidParameter."""
+    replicas = body.get("replicas", 1)
+    if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 1:
+        raise arm.bad_request("InvalidParameter",
+                              f"Invalid value for 'replicas': {replicas!r}; use an integer >= 1.")
+    return replicas
+
+
+def routes(emu: Any) -> list[Route]:
+    """Catalog list/get and calculateCost, at both the location and the resource-group scope."""
+
+    def handlers(scope: Any) -> tuple[Any, Any, Any]:
+        @arm.endpoint
+        async def list_models(request: Request) -> Response:
+            scope_path, _ = scope(emu, request)
+            return arm.page(request, [ai_model_resource(m, scope_path)
+                                      for m in sizing.catalog(emu.fixtures)])
+
+        @arm.endpoint
+        async def get_model(request: Request) -> Response:
+            scope_path, _ = scope(emu, request)
+            model = catalog_model(emu, request.path_params["name"], scope_path)
+            return json_response(ai_model_resource(model, scope_path))
+
+        @arm.endpoint
+        async def calculate_cost(request: Request) -> Response:
+            scope_path, location = scope(emu, request)
+            model = catalog_model(emu, request.path_params["name"], scope_path)
+            replicas = replicas_of(await arm.body_of(request))
+            plans = sizing.cost_plans(emu, model, request.path_params["sub"], location, replicas)
+            return json_response({"replicas": replicas, "currency": "USD", "location": location,
+                                  "plans": plans})
+
+        return list_models, get_model, calculate_cost
+
+    out: list[Route] = []
+    for prefix, scope in ((arm.SUB_PREFIX + "/locations/{location}", location_scope),
+                          (arm.RG_PREFIX, group_scope)):
+        list_models, get_model, calculate_cost = handlers(scope)
+        out += [
+            Route(prefix + "/aiModels", list_models, methods=["GET"]),
+            Route(prefix + "/aiModels/{name:path}/calculateCost", calculate_cost, methods=["POST"]),
+            Route(prefix + "/aiModels/{name:path}", get_model, methods=["GET"]),
+        ]
+    return out
