@@ -157,7 +157,9 @@ def _create(path: Path, info: LockInfo) -> bool:
 def _read(path: Path) -> LockInfo | None:
     try:
         data: Any = json.loads(path.read_text(encoding="utf-8"))
-        return LockInfo(**data)
+        info = LockInfo(**data)
+        datetime.fromisoformat(info.created)  # describe() needs it; refuse garbage here
+        return info
     except FileNotFoundError:
         return None
     except (ValueError, TypeError) as exc:

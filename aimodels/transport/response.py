@@ -13,7 +13,8 @@ import httpx
 @dataclass(frozen=True, slots=True)
 class Response:
     """One HTTP response: status, headers (lower-case names), the parsed JSON body (None when
-    there is none or it is not JSON) and the raw text. The URL is the one that was sent."""
+    there is none or it is not JSON) and the raw text. ``url`` is the one that was sent, query
+    included: it may hold a SAS signature, so pass it through ``redact`` before logging it."""
 
     status: int
     headers: Mapping[str, str] = field(default_factory=dict)

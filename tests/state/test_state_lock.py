@@ -116,10 +116,22 @@ def test_release_after_a_force_unlock_leaves_the_new_holder_alone(tmp_path):
     assert read_lock(tmp_path) == theirs.info
 
 
-def test_an_unreadable_lock_file_is_reported_not_ignored(tmp_path):
-    (tmp_path / "state.lock").write_text("{")
-    with pytest.raises(PreconditionError, match="unreadable"):
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param("{", id="torn"),
+        pytest.param('{"id": "x"}', id="fields-missing"),
+        pytest.param(
+            '{"id": "x", "owner": "o", "host": "h", "pid": 1, "command": "c", "created": "soon"}',
+            id="bad-time",
+        ),
+    ],
+)
+def test_an_unreadable_lock_file_is_reported_not_ignored(tmp_path, content):
+    (tmp_path / "state.lock").write_text(content)
+    with pytest.raises(PreconditionError, match="unreadable") as info:
         acquire_lock(tmp_path, "aimodels apply")
+    assert str(tmp_path / "state.lock") in info.value.hint
 
 
 def _race(folder: str, start, finish, results) -> None:

@@ -15,12 +15,8 @@ from aimodels.transport.config import LroPolicy
 from aimodels.transport.lro import LroHandle, complete_lro, wait_for_lro
 
 OPS = "/subscriptions/s/providers/Microsoft.ContainerService/locations/eastus"
-OP_URL = (
-    f"https://management.azure.com{OPS}/operationStatuses/op1?api-version=2026-08-02-preview"
-)
-LOCATION = (
-    f"https://management.azure.com{OPS}/operationResults/op1?api-version=2026-08-02-preview"
-)
+OP_URL = f"https://management.azure.com{OPS}/operationStatuses/op1?api-version=2026-08-02-preview"
+LOCATION = f"https://management.azure.com{OPS}/operationResults/op1?api-version=2026-08-02-preview"
 FAST = {"Retry-After-Ms": "50"}
 CREATING = {"name": "chat", "properties": {"provisioningState": "Creating"}}
 SUCCEEDED = {"name": "chat", "eTag": '"2"', "properties": {"provisioningState": "Succeeded"}}
