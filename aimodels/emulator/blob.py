@@ -132,9 +132,7 @@ class BlobEndpoint:
 
     async def container_properties(self, request: Request, grant: SasGrant) -> Response:
         grant.require("rl")
-        container = request.path_params["container"]
-        self.blobs.require_container(container)
-        doc = self.blobs.ensure_container(container)
+        doc = self.blobs.require_container(request.path_params["container"])
         return Response(status_code=200, headers={
             "ETag": doc["etag"], "Last-Modified": http_date(doc["created"]),
             "x-ms-lease-status": "unlocked", "x-ms-lease-state": "available",
@@ -144,9 +142,9 @@ class BlobEndpoint:
 
     async def put_blob(self, request: Request, grant: SasGrant) -> Response:
         container, name = self._target(request)
-        existing = self._check_write(request, grant, container, name)
+        self._check_write(request, grant, container, name)
         if "x-ms-copy-source" in request.headers:
-            return await self._copy(request, container, name, existing)
+            return await self._copy(request, container, name)
         blob_type = request.headers.get("x-ms-blob-type", "BlockBlob")
         if blob_type != "BlockBlob":
             raise StorageError(400, "InvalidHeaderValue", f"The emulator stores block blobs "
@@ -184,8 +182,7 @@ class BlobEndpoint:
         self.blobs.delete(container, name)
         return Response(status_code=202, headers={"x-ms-delete-type-permanent": "true"})
 
-    async def _copy(self, request: Request, container: str, name: str,
-                    existing: dict[str, Any] | None) -> Response:
+    async def _copy(self, request: Request, container: str, name: str) -> Response:
         """Copy Blob, Copy Blob From URL (``x-ms-requires-sync``) or Put Blob From URL."""
         source_url = request.headers["x-ms-copy-source"]
         source = await fetch_source(source_url,
@@ -254,14 +251,12 @@ class BlobEndpoint:
         self.blobs.require_container(container)
         return container, request.path_params["blob"]
 
-    def _check_write(self, request: Request, grant: SasGrant, container: str,
-                     name: str) -> dict[str, Any] | None:
+    def _check_write(self, request: Request, grant: SasGrant, container: str, name: str) -> None:
         """Creating a blob needs ``c`` or ``w``, replacing one needs ``w`` (Azure's SAS rules)."""
         doc = self.blobs.find(container, name)
         existing = doc if doc and doc["committed"] else None
         grant.require("w" if existing else "cw")
         _check_conditions(request, existing)
-        return existing
 
 
 async def _checked_body(request: Request) -> bytes:
@@ -341,6 +336,7 @@ def _int_param(query: dict[str, str], name: str, default: int, low: int, high: i
     except ValueError:
         value = -1
     if not low <= value <= high:
-        raise StorageError(400, "OutOfRangeQueryParameterValue", f"One of the query parameters "
-                           f"specified in the request URI is outside the permissible range: {name}.")
+        raise StorageError(400, "OutOfRangeQueryParameterValue",
+                           "One of the query parameters specified in the request URI is outside "
+                           f"the permissible range: {name}.")
     return value

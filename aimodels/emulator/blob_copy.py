@@ -48,7 +48,7 @@ def check_source_url(url: str) -> None:
 
 
 async def fetch_source(url: str, authorization: str | None) -> CopySource:
-    """GET the copy source; its failures come back as Azure reports them (CannotVerifyCopySource)."""
+    """GET the copy source; a failure is reported as Azure does (CannotVerifyCopySource)."""
     check_source_url(url)
     headers = {"Authorization": authorization} if authorization else {}
     try:

@@ -23,7 +23,8 @@ from typing import Any
 from aimodels.emulator.blob_xml import StorageError
 from aimodels.emulator.store import Store
 
-_BLOBS, _CONTENT, _BLOCKS, _CONTAINERS = "blob.blobs", "blob.content", "blob.blocks", "blob.containers"
+_BLOBS, _CONTENT = "blob.blobs", "blob.content"
+_BLOCKS, _CONTAINERS = "blob.blocks", "blob.containers"
 _SEP = "\x1f"  # never in a blob name (control characters are refused), so prefixes stay exact
 _CONTAINER_NAME = re.compile(r"^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 _METADATA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -67,9 +68,12 @@ class BlobStore:
                 self.store.put(_CONTAINERS, name, doc)
         return doc
 
-    def require_container(self, name: str) -> None:
-        if self.store.get(_CONTAINERS, name) is None:
+    def require_container(self, name: str) -> dict[str, Any]:
+        """The container's document, or 404 ContainerNotFound."""
+        doc = self.store.get(_CONTAINERS, name)
+        if doc is None:
             raise StorageError(404, "ContainerNotFound", "The specified container does not exist.")
+        return doc
 
     # -- reads ------------------------------------------------------------------------------
 

@@ -1,11 +1,11 @@
 """Emulator routes: the custom-model registry at the root paths of seed 000 (FDP API).
 
-    POST   /datastore/upload/initialize   a SAS URI for one upload's folder of the uploads container
+    POST   /datastore/upload/initialize   a SAS URI for one upload's folder in the uploads container
     GET    /datastore/list-sas            a read+list SAS for the whole uploads container
     POST   /custom-models                 register an upload as {name, version}
     GET    /custom-models                 list (?name=, paging with $top and nextLink)
     GET    /custom-models/{name}          the latest version, or ?version=
-    DELETE /custom-models/{name}          every version, or ?version=; ?keep_weights=true keeps blobs
+    DELETE /custom-models/{name}          all versions, or ?version=; ?keep_weights=true keeps blobs
 
 Each upload gets a virtual folder ``{model_name}/{upload_id}/`` in the ``uploads`` container and
 a *container* SAS (read, create, write, list): Azure cannot scope a SAS to a prefix except with a
