@@ -20,7 +20,7 @@ from aimodels.emulator.http import arm_error
 
 UPGRADE_OPTIONS = ("OnceNewDefaultVersionAvailable", "OnceCurrentVersionExpired", "NoAutoUpgrade")
 DEFAULT_RAI_POLICY = "Microsoft.DefaultV2"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +63,7 @@ def check_name(name: str) -> Response | None:
     if _NAME.match(name):
         return None
     return arm_error(400, "InvalidResourceName",
-                     f"The deployment name '{name}' is invalid: use 2 to 64 letters, digits, '_', "
+                     f"The deployment name '{name}' is invalid: use 1 to 64 letters, digits, '_', "
                      "'.' or '-', starting with a letter or digit.")
 
 
