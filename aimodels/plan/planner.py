@@ -215,7 +215,9 @@ def _decide(found: ResourceDiff, prior: PriorResource,
 
 def _update_reasons(found: ResourceDiff, prior: PriorResource) -> tuple[Reason, ...]:
     """Edited in the manifests, changed outside aimodels (the manifest still says what was
-    last applied), or both."""
+    last applied), or both. Without a recorded applied spec we cannot tell: an edit."""
+    if not prior.applied_spec:
+        return (Reason.UPDATE_BECAUSE_FIELDS_CHANGED,)
     reasons = set()
     for change in found.field_changes:
         path = change.path.removeprefix("spec.")

@@ -40,8 +40,9 @@ class CustomModelProvider(ProviderBase):
     kind = CUSTOM_MODEL
     api_version = API_VERSION
     policy = FieldPolicy(
-        server_computed=("name", "status", "created_at", "updated_at", "upload_id", "blob_url"),
-        defaults={"deletePolicy": "Delete", "tags": {}},
+        server_computed=("name", "status", "created_at", "upload_id", "container", "blob_prefix",
+                         "path", "file_count"),
+        defaults={"deletePolicy": "Delete", "tags": {}, "description": ""},
         computed_if_unset=("weights", "format"),
         from_state=("weights", "deletePolicy"),
     )
