@@ -68,6 +68,7 @@ class BlobEndpoint:
     def __init__(self, emu: Any) -> None:
         self.emu = emu
         self.blobs = BlobStore(emu.store, emu.now)
+        self._key: str | None = None  # the account key never changes for a store: read it once
         self._blob_ops: dict[tuple[str, str], Handler] = {
             ("PUT", ""): self.put_blob, ("PUT", "block"): self.put_block,
             ("PUT", "blocklist"): self.put_block_list, ("PUT", "metadata"): self.set_metadata,
@@ -110,7 +111,9 @@ class BlobEndpoint:
     def _authorize(self, request: Request) -> SasGrant:
         blob = request.path_params.get("blob")
         client = request.client.host if request.client else None
-        return verify_sas(query_of(request.url.query), account_key(self.emu.store),
+        if self._key is None:
+            self._key = account_key(self.emu.store)
+        return verify_sas(query_of(request.url.query), self._key,
                           request.path_params["container"], blob, self.emu.now(),
                           request.url.scheme, client)
 
