@@ -16,8 +16,8 @@ from aimodels.emulator.server import RunningEmulator, start_in_thread
 
 SUB = "00000000-0000-0000-0000-000000000000"
 PROV = f"/subscriptions/{SUB}/providers/Microsoft.CognitiveServices"
-EASTUS = f"/subscriptions/{SUB}/resourceGroups/rg-quickstart/providers/Microsoft.CognitiveServices" \
-         "/accounts/quickstart-foundry"
+GROUP = f"/subscriptions/{SUB}/resourceGroups/rg-quickstart/providers/Microsoft.CognitiveServices"
+EASTUS = f"{GROUP}/accounts/quickstart-foundry"
 Q = {"api-version": "2025-09-01"}
 REGIONS = ("eastus", "eastus2", "westus3", "swedencentral", "westeurope", "japaneast")
 
@@ -84,11 +84,14 @@ def test_fixtures_cover_the_catalog_the_task_asks_for():
     assert len({m["name"] for m in models}) >= 15
     regions = {r for m in models for s in m["skus"].values() for r in s["regions"]}
     assert set(REGIONS) <= regions
-    assert {"Standard", "GlobalStandard", "DataZoneStandard", "ProvisionedManaged", "GlobalBatch"} <= {
-        s for m in models for s in m["skus"]}
-    assert {"Deprecating", "Deprecated", "GenerallyAvailable"} <= {m["lifecycleStatus"] for m in models}
+    skus = {s for m in models for s in m["skus"]}
+    assert {"Standard", "GlobalStandard", "DataZoneStandard", "ProvisionedManaged",
+            "GlobalBatch"} <= skus
+    states = {m["lifecycleStatus"] for m in models}
+    assert {"Deprecating", "Deprecated", "GenerallyAvailable"} <= states
     assert {"Meta", "Microsoft", "DeepSeek", "Mistral AI"} <= {m["format"] for m in models}
-    assert {("gpt-4o", "2024-08-06"), ("gpt-4o", "2024-11-20")} <= {(m["name"], m["version"]) for m in models}
+    versions = {(m["name"], m["version"]) for m in models}
+    assert {("gpt-4o", "2024-08-06"), ("gpt-4o", "2024-11-20")} <= versions
 
 
 def test_location_models_wrap_each_version_in_model(client):
@@ -131,8 +134,11 @@ def test_reason_2_model_in_other_regions_but_not_eastus(client):
 
 
 def test_reason_3_sku_not_supported_in_region(client):
-    eastus = {s["name"] for s in models_in(client, "eastus")[("gpt-4.1", "2025-04-14")]["model"]["skus"]}
-    eastus2 = {s["name"] for s in models_in(client, "eastus2")[("gpt-4.1", "2025-04-14")]["model"]["skus"]}
+    def skus(region: str) -> set[str]:
+        item = models_in(client, region)[("gpt-4.1", "2025-04-14")]
+        return {s["name"] for s in item["model"]["skus"]}
+
+    eastus, eastus2 = skus("eastus"), skus("eastus2")
     assert "Standard" not in eastus and "Standard" in eastus2
 
 
@@ -162,18 +168,21 @@ def test_reason_6_provisioned_managed_needs_a_feature_the_subscription_lacks(cli
 
 def test_granting_the_features_through_fixtures_unblocks_them(tmp_path):
     section = builtin_section()
-    section["subscriptionFeatures"] = ["OpenAI.ProvisionedManaged.Offer", "OpenAI.LimitedAccess.gpt-5"]
+    section["subscriptionFeatures"] = ["OpenAI.ProvisionedManaged.Offer",
+                                       "OpenAI.LimitedAccess.gpt-5"]
     override = tmp_path / "fixtures.json"
     override.write_text(json.dumps({"cognitiveServices": section}))
     with start_in_thread(EmulatorConfig(fixtures_path=override)) as em, \
             httpx.Client(base_url=em.url, headers={"Authorization": "Bearer t"}) as c:
-        assert capacities(c, "gpt-4o", "2024-11-20", region="eastus")[("eastus", "ProvisionedManaged")] == 300
+        found = capacities(c, "gpt-4o", "2024-11-20", region="eastus")
+        assert found[("eastus", "ProvisionedManaged")] == 300
         assert ("gpt-5", "2025-08-07") in models_in(c, "eastus")
         assert usages(c, "eastus")["OpenAI.ProvisionedManaged"]["status"] == "Included"
 
 
 def test_capacity_and_usage_follow_the_deployments_that_exist(client, clock):
-    before = capacities(client, "gpt-4o", "2024-11-20", region="eastus")[("eastus", "GlobalStandard")]
+    found = capacities(client, "gpt-4o", "2024-11-20", region="eastus")
+    before = found[("eastus", "GlobalStandard")]
     assert before == 450 - 100
     response = client.put(f"{EASTUS}/deployments/chat", params=Q, json={
         "sku": {"name": "GlobalStandard", "capacity": 120},
@@ -184,7 +193,8 @@ def test_capacity_and_usage_follow_the_deployments_that_exist(client, clock):
     assert set(after) == {k for k in after if k[0] == "eastus"}
     pool = usages(client, "eastus")["OpenAI.GlobalStandard.gpt-4o"]
     assert (pool["currentValue"], pool["limit"], pool["unit"]) == (220, 450, "Count")
-    assert pool["name"]["localizedValue"] == "Tokens Per Minute (thousands) - gpt-4o - GlobalStandard"
+    label = "Tokens Per Minute (thousands) - gpt-4o - GlobalStandard"
+    assert pool["name"]["localizedValue"] == label
     assert usages(client, "eastus2")["OpenAI.GlobalStandard.gpt-4o"]["currentValue"] == 0
     assert usages(client, "eastus")["AccountCount"]["currentValue"] == 1
 
@@ -233,13 +243,13 @@ def test_catalog_needs_the_api_version_and_a_bearer_token(emulator):
 
 def test_accounts_get_list_and_keys(client, emulator):
     account = client.get(EASTUS, params=Q).json()
-    assert (account["kind"], account["location"], account["sku"]) == ("AIServices", "eastus", {"name": "S0"})
+    assert (account["kind"], account["location"]) == ("AIServices", "eastus")
+    assert account["sku"] == {"name": "S0"}
     assert account["properties"]["endpoint"] == f"{emulator.url}/accounts/quickstart-foundry/"
-    group = client.get(EASTUS.rsplit("/", 1)[0], params=Q).json()["value"]
+    group = client.get(f"{GROUP}/accounts", params=Q).json()["value"]
     assert {(a["name"], a["location"]) for a in group} == {
         ("quickstart-foundry", "eastus"), ("alpha-foundry-we", "westeurope")}
     keys = client.post(f"{EASTUS}/listKeys", params=Q).json()
     assert set(keys) == {"key1", "key2"} and keys["key1"] != keys["key2"]
-    missing = client.get(f"/subscriptions/{SUB}/resourceGroups/rg-nope/providers/Microsoft.CognitiveServices"
-                         "/accounts", params=Q)
+    missing = client.get(GROUP.replace("rg-quickstart", "rg-nope") + "/accounts", params=Q)
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "ResourceGroupNotFound"

@@ -23,6 +23,7 @@ EASTUS = f"{RG}/accounts/quickstart-foundry"
 WESTEUROPE = f"{RG}/accounts/alpha-foundry-we"
 Q = {"api-version": "2025-09-01"}
 LRO = 5.0
+OTHER_SUB = "22222222-0000-0000-0000-000000000000"
 
 
 class Clock:
@@ -62,7 +63,8 @@ def body(name: str = "gpt-4o", version: str | None = "2024-11-20", sku: str = "G
             "properties": {"model": model, **props}}
 
 
-def put(client: httpx.Client, account: str, name: str, payload: dict, **kw: object) -> httpx.Response:
+def put(client: httpx.Client, account: str, name: str, payload: dict,
+        **kw: object) -> httpx.Response:
     return client.put(f"{account}/deployments/{name}", params=Q, json=payload, **kw)
 
 
@@ -81,7 +83,8 @@ def test_put_creates_with_201_and_an_absolute_async_operation(client, clock, emu
     assert doc["id"] == f"{EASTUS}/deployments/chat"
     assert doc["type"] == "Microsoft.CognitiveServices/accounts/deployments"
     assert doc["sku"] == {"name": "GlobalStandard", "capacity": 150}
-    assert doc["properties"]["model"] == {"format": "OpenAI", "name": "gpt-4o", "version": "2024-11-20"}
+    assert doc["properties"]["model"] == {"format": "OpenAI", "name": "gpt-4o",
+                                          "version": "2024-11-20"}
     assert doc["properties"]["raiPolicyName"] == "Microsoft.DefaultV2"
     assert doc["properties"]["versionUpgradeOption"] == "OnceNewDefaultVersionAvailable"
     assert doc["properties"]["provisioningState"] == "Creating"
@@ -130,7 +133,8 @@ def test_if_match_is_ignored_like_the_real_service(client, clock):
 def test_patch_answers_202_and_location_ends_with_the_resource(client, clock):
     before = created(client, clock, EASTUS, "chat", body(capacity=10))
     response = client.patch(f"{EASTUS}/deployments/chat", params=Q,
-                            json={"sku": {"name": "GlobalStandard", "capacity": 30}, "tags": {"team": "a"}})
+                            json={"sku": {"name": "GlobalStandard", "capacity": 30},
+                                  "tags": {"team": "a"}})
     assert response.status_code == 202
     location = response.headers["Location"]
     assert response.headers["Azure-AsyncOperation"] and location.startswith("http://")
@@ -180,10 +184,9 @@ def test_list_follows_next_link(client, clock):
 @pytest.mark.parametrize(("path", "code"), [
     (f"{EASTUS}/deployments/nope", "NotFound"),
     (f"{RG}/accounts/nope/deployments/x", "ResourceNotFound"),
-    (f"/subscriptions/{SUB}/resourceGroups/rg-nope/providers/Microsoft.CognitiveServices"
-     "/accounts/quickstart-foundry/deployments/x", "ResourceGroupNotFound"),
-    ("/subscriptions/99999999-0000-0000-0000-000000000000/resourceGroups/rg-quickstart/providers"
-     "/Microsoft.CognitiveServices/accounts/quickstart-foundry/deployments/x", "ResourceGroupNotFound"),
+    (EASTUS.replace("rg-quickstart", "rg-nope") + "/deployments/x", "ResourceGroupNotFound"),
+    (EASTUS.replace(SUB, "99999999-0000-0000-0000-000000000000") + "/deployments/x",
+     "ResourceGroupNotFound"),
 ])
 def test_missing_resources_answer_arm_404s(client, path, code):
     response = client.get(path, params=Q)
@@ -287,7 +290,8 @@ def test_updates_count_only_the_extra_capacity_and_deletes_free_it(client, clock
 def test_a_second_write_on_a_busy_account_is_409_request_conflict(client, clock):
     assert put(client, EASTUS, "a", body()).status_code == 201
     for response in (put(client, EASTUS, "b", body()),
-                     client.patch(f"{EASTUS}/deployments/a", params=Q, json={"sku": {"capacity": 2}}),
+                     client.patch(f"{EASTUS}/deployments/a", params=Q,
+                                  json={"sku": {"capacity": 2}}),
                      client.delete(f"{EASTUS}/deployments/a", params=Q)):
         assert response.status_code == 409
         error = response.json()["error"]
@@ -320,12 +324,13 @@ def _race(url: str, requests: list[tuple[str, dict]]) -> list[int]:
 
 def test_two_writes_at_once_on_one_account_one_gets_409_on_two_accounts_both_proceed():
     with start_in_thread(EmulatorConfig(lro_seconds=60)) as em:
-        same = _race(em.url, [(f"{EASTUS}/deployments/a", body()), (f"{EASTUS}/deployments/b", body())])
+        same = _race(em.url, [(f"{EASTUS}/deployments/a", body()),
+                              (f"{EASTUS}/deployments/b", body())])
         assert same == [201, 409]
-        apart = _race(em.url, [(f"{RG}/accounts/alpha-foundry-we/deployments/a", body()),
-                               (f"/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups"
-                                "/rg-team-alpha/providers/Microsoft.CognitiveServices/accounts"
-                                "/alpha-foundry/deployments/a", body())])
+        alpha = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-team-alpha" \
+                "/providers/Microsoft.CognitiveServices/accounts/alpha-foundry"
+        apart = _race(em.url, [(f"{WESTEUROPE}/deployments/a", body()),
+                               (f"{alpha}/deployments/a", body())])
         assert apart == [201, 201]
 
 
@@ -336,15 +341,15 @@ def test_deployments_and_operations_persist_across_emulators_sharing_a_data_dir(
             response = put(c, EASTUS, "chat", body(capacity=40))
             etag = response.json()["etag"]
             operation_path = httpx.URL(response.headers["Azure-AsyncOperation"]).raw_path.decode()
-            seed_account(first.emulator, "22222222-0000-0000-0000-000000000000", "rg-mine", "mine", "eastus2")
+            seed_account(first.emulator, OTHER_SUB, "rg-mine", "mine", "eastus2")
     clock.advance()
     with start_in_thread(emulator=Emulator(config, clock=clock)) as second:
         with httpx.Client(base_url=second.url, headers={"Authorization": "Bearer t"}) as c:
             doc = c.get(f"{EASTUS}/deployments/chat", params=Q).json()
             assert doc["properties"]["provisioningState"] == "Succeeded" and doc["etag"] == etag
             assert c.get(operation_path).json()["status"] == "Succeeded"
-            mine = c.get("/subscriptions/22222222-0000-0000-0000-000000000000/resourceGroups/rg-mine"
-                         "/providers/Microsoft.CognitiveServices/accounts/mine", params=Q)
+            mine = c.get(f"/subscriptions/{OTHER_SUB}/resourceGroups/rg-mine/providers"
+                         "/Microsoft.CognitiveServices/accounts/mine", params=Q)
             assert mine.json()["location"] == "eastus2"
 
 

@@ -90,7 +90,8 @@ def test_sdk_errors_carry_the_arm_code(sdk):
     assert quota.value.error.code == "InsufficientQuota"
     assert "OpenAI.GlobalStandard.gpt-4o" in quota.value.error.message
     with pytest.raises(HttpResponseError) as sku:
-        sdk.deployments.begin_create_or_update(RG, ACCOUNT, "x", gpt4o(50, sku="ProvisionedManaged")).result()
+        ptu = gpt4o(50, sku="ProvisionedManaged")
+        sdk.deployments.begin_create_or_update(RG, ACCOUNT, "x", ptu).result()
     assert sku.value.error.code == "SpecialFeatureOrQuotaIdRequired"
 
 
@@ -110,7 +111,8 @@ def test_catalog_and_quota_through_the_sdk(sdk):
     models, took = timed(lambda: list(sdk.models.list("eastus")))
     assert took < 1.0
     gpt = [m for m in models if m.model.name == "gpt-4o" and m.model.version == "2024-11-20"][0]
-    assert gpt.kind == "OpenAI" and {s.name for s in gpt.model.skus} >= {"GlobalStandard", "Standard"}
+    assert gpt.kind == "OpenAI"
+    assert {s.name for s in gpt.model.skus} >= {"GlobalStandard", "Standard"}
     assert gpt.model.skus[0].capacity.maximum >= gpt.model.skus[0].capacity.minimum
     usages = {u.name.value: u for u in sdk.usages.list("eastus")}
     assert len(usages) > 20  # more than one page
@@ -119,7 +121,8 @@ def test_catalog_and_quota_through_the_sdk(sdk):
     everywhere = list(sdk.model_capacities.list("OpenAI", "gpt-4o", "2024-11-20"))
     assert {c.location for c in everywhere} == {"eastus", "eastus2", "westus3", "swedencentral",
                                                  "westeurope"}
-    eastus = list(sdk.location_based_model_capacities.list("eastus", "OpenAI", "gpt-4o", "2024-11-20"))
+    eastus = list(sdk.location_based_model_capacities.list("eastus", "OpenAI", "gpt-4o",
+                                                           "2024-11-20"))
     standard = [c for c in eastus if c.properties.sku_name == "GlobalStandard"][0]
     assert standard.properties.available_capacity == 350
 
@@ -128,6 +131,7 @@ def test_accounts_through_the_sdk(sdk):
     account = sdk.accounts.get(RG, ACCOUNT)
     assert (account.kind, account.location) == ("AIServices", "eastus")
     assert account.properties.endpoint.endswith(f"/accounts/{ACCOUNT}/")
-    assert {a.name for a in sdk.accounts.list_by_resource_group(RG)} == {ACCOUNT, "alpha-foundry-we"}
+    names = {a.name for a in sdk.accounts.list_by_resource_group(RG)}
+    assert names == {ACCOUNT, "alpha-foundry-we"}
     assert len(sdk.accounts.list_keys(RG, ACCOUNT).key1) == 32
     assert any(m.name == "gpt-4.1" for m in sdk.accounts.list_models(RG, ACCOUNT))
