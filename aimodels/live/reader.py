@@ -1,0 +1,138 @@
+"""``read_live``: what exists in Azure for the addresses of the manifests and the state.
+
+One LIST per parent collection (an AI manager's model sources, a namespace's deployments, an
+account's deployments, the registry's custom models), all in parallel under a bound, following
+``nextLink``: never a GET per resource when a LIST serves. A parent that does not exist (404)
+lists as empty and is reported, so the plan can say "namespace prod does not exist" instead of
+failing at apply time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aimodels.errors import Diagnostic, error
+from aimodels.model.address import ResourceAddress
+from aimodels.model.desired import DesiredState
+from aimodels.model.kinds import CUSTOM_MODEL
+from aimodels.plan.values import LiveObject, LiveState, PriorResource, ResolvedInputs
+from aimodels.providers.base import ProviderContext
+from aimodels.providers.registry import ProviderRegistry, default_registry
+from aimodels.transport.client import AzureClient
+from aimodels.transport.errors import NotFoundError
+
+#: The registry's collection of custom models (not ARM: no api-version, no parent).
+REGISTRY_COLLECTION = "/custom-models"
+
+
+@dataclass(frozen=True, slots=True)
+class LiveRead:
+    """The live state found, plus problems found while reading (missing parents)."""
+
+    live: LiveState
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+
+async def read_live(desired: DesiredState, prior: Mapping[ResourceAddress, PriorResource],
+                    client: AzureClient, *, registry: ProviderRegistry | None = None,
+                    inputs: ResolvedInputs | None = None, parallelism: int = 10) -> LiveRead:
+    """List every parent collection the addresses live in and match the items to addresses."""
+    ids = resource_ids(desired, prior, registry or default_registry(), inputs)
+    wanted: dict[str, dict[str, ResourceAddress]] = defaultdict(dict)
+    for address, resource_id in ids.items():
+        wanted[collection_of(address, resource_id)][address.name.lower()] = address
+    slots = asyncio.Semaphore(parallelism)
+
+    async def listed(collection: str) -> tuple[str, list[Any] | None]:
+        async with slots:
+            return collection, await _list_or_none(client, collection)
+
+    results = await asyncio.gather(*(listed(c) for c in sorted(wanted)))
+    objects: dict[ResourceAddress, LiveObject] = {}
+    diagnostics: list[Diagnostic] = []
+    for collection, items in results:
+        if items is None:
+            diagnostics += _missing_parent(collection, wanted[collection], desired)
+            continue
+        objects.update(_match(items, wanted[collection], ids, prior))
+    return LiveRead(LiveState(objects), tuple(diagnostics))
+
+
+def resource_ids(desired: DesiredState, prior: Mapping[ResourceAddress, PriorResource],
+                 registry: ProviderRegistry, inputs: ResolvedInputs | None
+                 ) -> dict[ResourceAddress, str]:
+    """Where each address lives: from the manifest when declared, else from the state.
+
+    The manifest wins: when a parent changed, the planner needs what lives at the new place
+    (the old one is known from the state's resource id and deleted by the replace).
+    """
+    ctx = ProviderContext(desired.stack, inputs or ResolvedInputs(), desired.resources)
+    ids = {address: p.resource_id for address, p in prior.items()}
+    for address, resource in desired.resources.items():
+        provider = registry.for_address(address)
+        spec = provider.normalize(resource, ctx)
+        ids[address] = provider.resource_id(address, spec, desired.stack)
+    return ids
+
+
+def collection_of(address: ResourceAddress, resource_id: str) -> str:
+    """The list URL a resource appears in: its id without the last segment."""
+    if address.kind == CUSTOM_MODEL:
+        return REGISTRY_COLLECTION
+    return resource_id.rsplit("/", 1)[0]
+
+
+async def _list_or_none(client: AzureClient, collection: str) -> list[Any] | None:
+    api = "registry" if collection == REGISTRY_COLLECTION else "arm"
+    try:
+        return await client.list_all(collection, api=api)
+    except NotFoundError:
+        return None
+
+
+def _match(items: list[Any], wanted: Mapping[str, ResourceAddress],
+           ids: Mapping[ResourceAddress, str],
+           prior: Mapping[ResourceAddress, PriorResource]) -> dict[ResourceAddress, LiveObject]:
+    """The listed items that are ours, by case-insensitive name (ARM compares names so)."""
+    candidates: dict[ResourceAddress, list[Mapping[str, Any]]] = defaultdict(list)
+    for item in items:
+        if isinstance(item, dict) and (address := wanted.get(str(item.get("name", "")).lower())):
+            candidates[address].append(item)
+    found = {}
+    for address, bodies in candidates.items():
+        body = _tracked_version(bodies, prior.get(address))
+        found[address] = LiveObject(address, ids[address], body,
+                                    body.get("eTag") or body.get("etag"))
+    return found
+
+
+def _tracked_version(bodies: list[Mapping[str, Any]],
+                     prior: PriorResource | None) -> Mapping[str, Any]:
+    """One body per address: ARM has one; of a custom model's versions, the one the state
+    applied when it is still there, else the newest."""
+    applied = str((prior.applied_spec if prior else {}).get("version", ""))
+    same = [b for b in bodies if applied and str(b.get("version")) == applied]
+    return same[0] if same else max(bodies, key=lambda b: str(b.get("created_at", "")))
+
+
+def _missing_parent(collection: str, wanted: Mapping[str, ResourceAddress],
+                    desired: DesiredState) -> list[Diagnostic]:
+    """An error per declared resource whose parent collection does not exist."""
+    parent = collection.rsplit("/", 1)[0]
+    return [
+        error(f"its parent {_describe(parent)} does not exist",
+              "Create it first (aimodels manages deployments, not AI managers, namespaces or "
+              f"accounts), or point the manifest at an existing one. Looked for: {parent}",
+              address=str(address), source=desired.resources[address].source)
+        for address in sorted(wanted.values()) if address in desired.resources
+    ]
+
+
+def _describe(parent_id: str) -> str:
+    parts = parent_id.strip("/").split("/")
+    return f"{parts[-2][:-1] if parts[-2].endswith('s') else parts[-2]} {parts[-1]!r}" \
+        if len(parts) >= 2 else parent_id

@@ -1,0 +1,100 @@
+"""``plan``: manifests + state + live Azure → a Plan with pre-flight findings and costs.
+
+Read-only by contract: nothing here writes to Azure or takes the state lock. The embedded
+emulator of ``target: local`` may start, which only reads its own data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from aimodels.errors import Diagnostic, UsageError
+from aimodels.live.reader import read_live
+from aimodels.manifest import load_manifests
+from aimodels.model.address import ResourceAddress
+from aimodels.model.desired import DesiredState
+from aimodels.plan.planner import make_plan
+from aimodels.plan.preflight import run_preflight
+from aimodels.plan.values import Plan, PriorResource
+from aimodels.service.connection import connect
+from aimodels.service.inputs import resolve_inputs
+from aimodels.state.local import read_state
+from aimodels.state.values import State
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOptions:
+    """What ``aimodels plan`` was asked: the manifests, the scope, and where Azure is."""
+
+    paths: tuple[str, ...]
+    env: Mapping[str, str]
+    endpoint: str | None = None
+    targets: tuple[str, ...] = ()
+    replace: tuple[str, ...] = ()
+    parallelism: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOutcome:
+    """The plan, the desired state it was made from, and the loader's warnings."""
+
+    plan: Plan
+    desired: DesiredState
+    warnings: tuple[Diagnostic, ...] = ()
+
+
+def plan_changes(options: PlanOptions) -> PlanOutcome:
+    """Load, read state and live, plan, and run pre-flight; raises AimodelsError subclasses."""
+    targets = parse_addresses(options.targets, "--target")
+    replace = parse_addresses(options.replace, "--replace")
+    loaded = load_manifests(options.paths, env=options.env, strict_env=True)
+    desired = loaded.desired
+    path = state_path(desired)
+    state = read_state(path)
+    plan = asyncio.run(_plan(desired, state, path.exists(), options, targets, replace))
+    return PlanOutcome(plan, desired, tuple(loaded.warnings))
+
+
+async def _plan(desired: DesiredState, state: State, state_exists: bool, options: PlanOptions,
+                targets: Sequence[ResourceAddress], replace: Sequence[ResourceAddress]) -> Plan:
+    prior = prior_resources(state)
+    inputs = resolve_inputs(desired, state, options.env)
+    async with connect(desired, options.endpoint) as client:
+        found = await read_live(desired, prior, client, inputs=inputs,
+                                parallelism=options.parallelism)
+        # A plan made with no state file records no lineage: apply creates the state then.
+        plan = make_plan(desired, found.live, prior, replace=replace, targets=targets,
+                         inputs=inputs, state_lineage=state.lineage if state_exists else "",
+                         state_serial=state.serial)
+        plan = plan.with_diagnostics(found.diagnostics)
+        return await run_preflight(plan, desired, found.live, client)
+
+
+def state_path(desired: DesiredState) -> Path:
+    """The local state file of the Stack: ``state.path`` if set, else ``.aimodels/state.json``."""
+    configured = desired.stack.state.path
+    if configured:
+        return (desired.stack.base_dir / configured).resolve()
+    return desired.stack.data_dir / "state.json"
+
+
+def prior_resources(state: State) -> dict[ResourceAddress, PriorResource]:
+    """The state's resources as the planner's inputs (secret digests split out of the spec)."""
+    prior = {}
+    for entry in state.resources:
+        address = ResourceAddress.parse(entry.address)
+        digests = dict(entry.extra.get("secretDigests", {}))
+        prior[address] = PriorResource(address, entry.resource_id, dict(entry.desired),
+                                       entry.etag, entry.prevent_destroy, digests)
+    return prior
+
+
+def parse_addresses(raw: Sequence[str], flag: str) -> tuple[ResourceAddress, ...]:
+    """``Kind/name`` flags as addresses; a malformed one is a usage error (exit 64)."""
+    try:
+        return tuple(ResourceAddress.parse(text) for text in raw)
+    except ValueError as exc:
+        raise UsageError(f"{flag}: {exc}") from exc
