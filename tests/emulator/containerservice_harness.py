@@ -86,6 +86,14 @@ class Scope:
     def location(self) -> str:
         return f"/subscriptions/{self.sub}/providers/Microsoft.ContainerService/locations/eastus"
 
+    def follow(self, url: str) -> httpx.Response:
+        """GET an absolute URL the emulator handed out (nextLink, Location) exactly as given.
+
+        The scope's client adds its default api-version, which in httpx replaces the URL's
+        whole query string (a nextLink's ``$skipToken`` included).
+        """
+        return httpx.get(url, headers={"Authorization": "Bearer test"}, timeout=10)
+
     def source(self, name: str) -> str:
         return f"{self.manager}/modelSources/{name}"
 
