@@ -1,0 +1,89 @@
+"""From checked manifests to the DesiredState value the rest of aimodels reads.
+
+Each resource's spec is the spec as written, with three things filled in so later phases need
+no rules of their own: the parent from the Stack's defaults (``aiManager``, ``account``), the
+schema's ``default`` values for omitted fields (``performanceMode: Balanced``...), and without
+the ``lifecycle`` block, which becomes ``DesiredResource.lifecycle``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from aimodels.errors import SourceLocation
+from aimodels.manifest.checks import field
+from aimodels.manifest.crosscheck import PARENT_DEFAULTS, resolved_parent
+from aimodels.manifest.header import Manifest
+from aimodels.manifest.schemas import defaults_of, resolve, spec_schema
+from aimodels.manifest.yamldoc import format_path
+from aimodels.model.address import ResourceAddress
+from aimodels.model.desired import (
+    DesiredResource, DesiredState, Lifecycle, Stack, StateBackendConfig,
+)
+from aimodels.model.kinds import STACK
+
+
+def build_desired(manifests: Sequence[Manifest], stack: Manifest) -> DesiredState:
+    """The desired state of a valid manifest set with exactly one Stack."""
+    resources = {}
+    for m in manifests:
+        if m.kind != STACK:
+            res = _resource(m, stack)
+            resources[res.address] = res
+    files = tuple(dict.fromkeys(m.doc.file for m in manifests))
+    return DesiredState(stack=build_stack(stack), resources=dict(sorted(resources.items())),
+                        files=files)
+
+
+def build_stack(stack: Manifest) -> Stack:
+    """The Stack value of a valid Stack manifest."""
+    spec = stack.spec
+    state = spec.get("state", {})
+    return Stack(
+        name=str(stack.name), target=spec["target"], subscription_id=spec["subscriptionId"],
+        resource_group=spec["resourceGroup"], location=spec["location"],
+        source=stack.doc.start, base_dir=_base_dir(stack), ai_manager=spec.get("aiManager"),
+        foundry_account=spec.get("foundryAccount"),
+        custom_model_registry=spec.get("customModelRegistry"),
+        state=StateBackendConfig(backend=state.get("backend", "local"), path=state.get("path"),
+                                 account_url=state.get("accountUrl"),
+                                 container=state.get("container"), blob=state.get("blob")),
+    )
+
+
+def _resource(m: Manifest, stack: Manifest) -> DesiredResource:
+    spec = {k: copy.deepcopy(v) for k, v in m.spec.items() if k != "lifecycle"}
+    if m.kind in PARENT_DEFAULTS:
+        spec[PARENT_DEFAULTS[m.kind][0]] = resolved_parent(m, stack)
+    _fill_defaults(m.kind, spec_schema(m.kind), spec)
+    lifecycle = field(m, "lifecycle") or {}
+    metadata = m.doc.data["metadata"]
+    return DesiredResource(
+        address=ResourceAddress(m.kind, str(m.name)), spec=spec, source=m.doc.start,
+        base_dir=_base_dir(m), labels=dict(metadata.get("labels", {})),
+        lifecycle=Lifecycle(prevent_destroy=bool(lifecycle.get("preventDestroy", False)),
+                            ignore_changes=tuple(lifecycle.get("ignoreChanges", ()))),
+        field_sources=_field_sources(m),
+    )
+
+
+def _fill_defaults(kind: str, schema: Mapping[str, Any], value: dict[str, Any]) -> None:
+    """Add the schema's defaults for omitted properties, recursing into objects present."""
+    for name, default in defaults_of(kind, schema).items():
+        value.setdefault(name, copy.deepcopy(default))
+    props = resolve(kind, schema).get("properties", {})
+    for name, sub in props.items():
+        if isinstance(value.get(name), dict) and name != "lifecycle":
+            _fill_defaults(kind, sub, value[name])
+
+
+def _field_sources(m: Manifest) -> dict[str, SourceLocation]:
+    return {format_path(path): spot.value for path, spot in sorted(m.doc.spots.items(), key=str)
+            if path[:1] in (("spec",), ("metadata",)) and path[1:2] != ("lifecycle",)}
+
+
+def _base_dir(m: Manifest) -> Path:
+    return m.doc.input.path.parent.resolve()

@@ -1,0 +1,291 @@
+"""Manifest files as YAML documents that remember where every field stands.
+
+We compose each document with yaml's safe loader (libyaml when available), walk the node tree to
+map every field path to its ``file:line:col``, and only then construct Python values. Reading is
+defensive: a file over 10 MiB, binary or non-UTF-8 input, a document that expands past a node
+budget through aliases (a "billion laughs" file) or nests too deep is refused with one clear
+diagnostic, before any of it is expanded.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from aimodels.errors import Diagnostic, SourceLocation, error
+from aimodels.manifest.discover import ManifestInput
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+#: Nodes one document may expand to, aliases counted at their full size each time they are used.
+MAX_NODES = 100_000
+MAX_DEPTH = 64
+
+FieldPath = tuple[str | int, ...]
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+@dataclass(frozen=True, slots=True)
+class Spot:
+    """Where one field stands: its key (absent for list items and the root) and its value.
+
+    ``raw`` is a scalar's text as written (``2024-11-20``, not a date), for messages.
+    """
+
+    value: SourceLocation
+    key: SourceLocation | None = None
+    raw: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class YamlDocument:
+    """One YAML document of a manifest file: its data and a map from field paths to spots."""
+
+    input: ManifestInput
+    index: int
+    data: Any
+    spots: Mapping[FieldPath, Spot] = field(default_factory=dict)
+
+    @property
+    def file(self) -> str:
+        return self.input.display
+
+    @property
+    def start(self) -> SourceLocation:
+        """Where the document begins (its first key)."""
+        return self.at(())
+
+    def spot(self, path: Sequence[str | int]) -> Spot | None:
+        """The spot of exactly this path, if the document has it."""
+        return self.spots.get(_normalize(path))
+
+    def at(self, path: Sequence[str | int], *, key: bool = False) -> SourceLocation:
+        """The location of ``path`` (its key with ``key=True``), else of its nearest ancestor."""
+        norm = _normalize(path)
+        for cut in range(len(norm), -1, -1):
+            found = self.spots.get(norm[:cut])
+            if found is not None:
+                return (found.key or found.value) if key and cut == len(norm) else found.value
+        return SourceLocation(self.file, 1, 1)
+
+
+def read_documents(item: ManifestInput) -> tuple[list[YamlDocument], list[Diagnostic]]:
+    """Every document of one file, or the one diagnostic that says why the file is unreadable.
+
+    Empty documents (``---`` alone, comments only) are skipped without a word.
+    """
+    text = _read_text(item)
+    if isinstance(text, Diagnostic):
+        return [], [text]
+    loader = _Loader(text)
+    docs: list[YamlDocument] = []
+    diagnostics: list[Diagnostic] = []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            _check_size(node, item)
+            spots = _map_spots(node, item, diagnostics)
+            data = loader.construct_document(node)
+            if data is not None:
+                docs.append(YamlDocument(item, len(docs), data, spots))
+    except _Refused as refused:
+        return [], [refused.diagnostic]
+    except yaml.YAMLError as exc:
+        return [], [_syntax_error(exc, item, text)]
+    except RecursionError:
+        return [], [error("YAML nests too deep", source=SourceLocation(item.display, 1, 1))]
+    finally:
+        loader.dispose()
+    return docs, diagnostics
+
+
+class _Refused(Exception):
+    """A document refused for its shape (too big, too deep); carries the diagnostic."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.summary)
+        self.diagnostic = diagnostic
+
+
+def _read_text(item: ManifestInput) -> str | Diagnostic:
+    where = SourceLocation(item.display, 1, 1)
+    try:
+        size = item.path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return error(f"file is too large ({size / 2**20:.1f} MiB)",
+                         "Manifests are limited to 10 MiB. Is this a data file rather than a "
+                         "manifest? Move it out of the scanned folder.", source=where)
+        data = item.path.read_bytes()
+    except OSError as exc:
+        return error(f"cannot read the file: {exc.strerror or exc}", source=where)
+    return _decode(data, item)
+
+
+def _decode(data: bytes, item: ManifestInput) -> str | Diagnostic:
+    if data.startswith(_WIDE_BOMS):
+        return error("file is UTF-16 or UTF-32 encoded", "Save it as UTF-8.",
+                     source=SourceLocation(item.display, 1, 1))
+    nul = data.find(b"\0")
+    if nul >= 0:
+        return error("binary file (it contains NUL bytes)",
+                     "Manifests are UTF-8 text. If this is model weights, point a CustomModel's "
+                     "spec.path at it instead of passing it with -f.",
+                     source=_byte_location(data, nul, item))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return error("file is not valid UTF-8",
+                     f"Byte 0x{data[exc.start]:02x} cannot start a UTF-8 character. Save the "
+                     "file as UTF-8.", source=_byte_location(data, exc.start, item))
+
+
+def _byte_location(data: bytes, offset: int, item: ManifestInput) -> SourceLocation:
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    return SourceLocation(item.display, data.count(b"\n", 0, offset) + 1, offset - line_start + 1)
+
+
+def _check_size(root: yaml.Node, item: ManifestInput) -> None:
+    """Refuse a document that aliases expand past MAX_NODES, or that nests past MAX_DEPTH.
+
+    Composing keeps one node per anchor, so this walk is linear in the text; the expansion is
+    counted, not performed.
+    """
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node, depth: int) -> int:
+        if depth > MAX_DEPTH:
+            raise _Refused(error(f"YAML nests deeper than {MAX_DEPTH} levels",
+                                 "Manifests are shallow; this looks generated or broken.",
+                                 source=_location(node.start_mark, item)))
+        if id(node) in sizes:
+            return sizes[id(node)]
+        total = 1
+        for child in _children(node):
+            total += size(child, depth + 1)
+            if total > MAX_NODES:
+                raise _Refused(_too_many_nodes(node, item))
+        sizes[id(node)] = total
+        return total
+
+    size(root, 0)
+
+
+def _too_many_nodes(node: yaml.Node, item: ManifestInput) -> Diagnostic:
+    return error(
+        f"document expands to more than {MAX_NODES} YAML nodes",
+        "Aliases (*name) that repeat large anchors multiply the document (a 'billion laughs' "
+        "file). Manifests need only a few hundred nodes: write the values out or use fewer "
+        "nested aliases.",
+        source=_location(node.start_mark, item),
+    )
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _map_spots(root: yaml.Node, item: ManifestInput,
+               diagnostics: list[Diagnostic]) -> dict[FieldPath, Spot]:
+    """Map every field path of a document to its spot; report duplicate keys on the way."""
+    spots: dict[FieldPath, Spot] = {}
+    pending: list[tuple[yaml.Node, FieldPath, SourceLocation | None]] = [(root, (), None)]
+    while pending:
+        node, path, key_loc = pending.pop()
+        raw = node.value if isinstance(node, yaml.ScalarNode) else None
+        spots[path] = Spot(_location(node.start_mark, item), key_loc, raw)
+        if isinstance(node, yaml.SequenceNode):
+            pending += [(child, (*path, i), None) for i, child in enumerate(node.value)]
+        elif isinstance(node, yaml.MappingNode):
+            pending += _mapping_children(node, path, item, diagnostics)
+    return spots
+
+
+def _mapping_children(node: yaml.MappingNode, path: FieldPath, item: ManifestInput,
+                      diagnostics: list[Diagnostic]) -> list[tuple[yaml.Node, FieldPath, Any]]:
+    seen: dict[str, SourceLocation] = {}
+    children = []
+    for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE_TAG:
+            continue  # merged keys point at their anchor through the ancestor fallback
+        name, loc = key_node.value, _location(key_node.start_mark, item)
+        if name in seen:
+            diagnostics.append(_duplicate_key(name, path, loc, seen[name]))
+        seen[name] = loc
+        children.append((value_node, (*path, name), loc))
+    return children
+
+
+def _duplicate_key(name: str, path: FieldPath, loc: SourceLocation,
+                   first: SourceLocation) -> Diagnostic:
+    return error(
+        f"duplicate key '{name}'",
+        f"'{name}' is already set at line {first.line}. YAML keeps only the last one, so the "
+        "other is silently lost: delete one of them.",
+        source=loc, path=format_path((*path, name)),
+    )
+
+
+def _syntax_error(exc: yaml.YAMLError, item: ManifestInput, text: str) -> Diagnostic:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    where = _location(mark, item) if mark else SourceLocation(item.display, 1, 1)
+    problem = getattr(exc, "problem", None) or "cannot be parsed"
+    details = [_context_sentence(exc)]
+    details += [hint for words, hint in _SYNTAX_HINTS if words in problem]
+    if mark is not None and _char_at(text, mark) == "\t":
+        problem, details = "tab character", ["YAML indents with spaces only: replace tabs with spaces."]
+    return error(f"invalid YAML: {problem}", "\n".join(d for d in details if d), source=where)
+
+
+_SYNTAX_HINTS = (
+    ("did not find expected key", "Check this line's indentation against the lines above."),
+    ("mapping values are not allowed", "A plain value cannot contain ': '; quote the value."),
+    ("cannot start any token", "Quote values that start with characters such as @ or `."),
+    ("undefined alias", "An alias (*name) needs an anchor (&name) earlier in the same document."),
+)
+
+
+def _context_sentence(exc: yaml.YAMLError) -> str:
+    context, mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if not context:
+        return ""
+    if context.startswith("while ") and mark is not None:
+        return f"The parser was {context.removeprefix('while ')} that starts at line {mark.line + 1}."
+    return f"{context[0].upper()}{context[1:]}."
+
+
+def _char_at(text: str, mark: Any) -> str:
+    lines = text.splitlines()
+    if mark.line < len(lines) and mark.column < len(lines[mark.line]):
+        return lines[mark.line][mark.column]
+    return ""
+
+
+def _location(mark: Any, item: ManifestInput) -> SourceLocation:
+    return SourceLocation(item.display, mark.line + 1, mark.column + 1)
+
+
+def _normalize(path: Sequence[str | int]) -> FieldPath:
+    return tuple(p if isinstance(p, int) and not isinstance(p, bool) else str(p) for p in path)
+
+
+def format_path(path: Sequence[str | int]) -> str:
+    """A field path as people write it: ``spec.scale.replicas``, ``spec.items[0]``,
+    ``metadata.labels["app.kubernetes.io/name"]``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int) and not isinstance(part, bool):
+            out += f"[{part}]"
+        elif str(part).replace("_", "a").isalnum():
+            out += f".{part}" if out else str(part)
+        else:
+            out += f'["{part}"]'
+    return out
