@@ -20,7 +20,8 @@ from starlette.routing import Route
 
 from aimodels.emulator import lro
 from aimodels.emulator.cognitiveservices_common import (
-    ACCOUNTS, DEPLOYMENTS, PROVIDER, RG_SCOPE, SUB_SCOPE, find_account, paged, section, versioned,
+    ACCOUNTS, DEPLOYMENTS, PROVIDER, RG_SCOPE, SUB_SCOPE, find_account, paged, region, section,
+    versioned,
 )
 from aimodels.emulator.http import arm_error, json_response
 
@@ -81,19 +82,19 @@ def usage_label(name: str) -> str:
 
 def skus_in(model: dict[str, Any], location: str) -> dict[str, dict[str, Any]]:
     """The SKUs of a model version offered in ``location``."""
-    loc = location.lower()
+    loc = region(location)
     return {n: s for n, s in model["skus"].items()
-            if loc in (r.lower() for r in s.get("regions", []))}
+            if loc in (region(r) for r in s.get("regions", []))}
 
 
 def regions_of(model: dict[str, Any]) -> list[str]:
-    return sorted({r.lower() for s in model["skus"].values() for r in s.get("regions", [])})
+    return sorted({region(r) for s in model["skus"].values() for r in s.get("regions", [])})
 
 
 def pool_limit(emu: Any, location: str, name: str) -> int:
     quota = section(emu).get("quota", {})
     limits = quota.get("limits", {})
-    for scope in (location.lower(), "*"):
+    for scope in (region(location), "*"):
         if name in limits.get(scope, {}):
             return int(limits[scope][name])
     parts = name.split(".")
@@ -103,7 +104,7 @@ def pool_limit(emu: Any, location: str, name: str) -> int:
 def pool(emu: Any, sub: str, location: str, name: str, now: float) -> Pool:
     """Pool ``name`` of subscription ``sub`` in ``location``, as deployments use it at ``now``."""
     quota = section(emu).get("quota", {})
-    loc = location.lower()
+    loc = region(location)
     current = int(quota.get("initialUsage", {}).get(loc, {}).get(name, 0))
     for doc in emu.store.list(DEPLOYMENTS, sub.lower() + "/"):
         draws = doc.get("_location") == loc and doc.get("_usageName") == name
@@ -152,7 +153,7 @@ def capacity_items(emu: Any, sub: str, query: dict[str, str],
     for model in visible_models(emu):
         if not _matches(model, query):
             continue
-        for loc in [location.lower()] if location else regions_of(model):
+        for loc in [region(location)] if location else regions_of(model):
             for sku_name in skus_in(model, loc):
                 found = pool(emu, sub, loc, usage_name(model, sku_name), now)
                 items.append(_capacity_item(sub, loc, model, sku_name, found.available))
@@ -179,7 +180,7 @@ def _capacity_item(sub: str, loc: str, model: dict[str, Any], sku: str,
 
 def usage_items(emu: Any, sub: str, location: str) -> list[dict[str, Any]]:
     """The usages of a region: every pool a model offered there draws on, plus AccountCount."""
-    loc = location.lower()
+    loc = region(location)
     quota = section(emu).get("quota", {})
     names = {usage_name(m, s) for m in visible_models(emu) for s in skus_in(m, loc)}
     names |= set(quota.get("limits", {}).get(loc, {}))

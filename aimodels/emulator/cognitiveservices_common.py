@@ -35,6 +35,11 @@ def section(emu: Any) -> dict[str, Any]:
     return emu.fixtures.get("cognitiveServices") or {}
 
 
+def region(location: str) -> str:
+    """A location as ARM names it: "East US" and "eastus" are both ``eastus``."""
+    return location.replace(" ", "").lower()
+
+
 def key_of(*parts: str) -> str:
     """A store key: ARM names compare case-insensitively, so keys are lower-cased."""
     return "/".join(p.lower() for p in parts)
@@ -125,7 +130,7 @@ def seed_account(emu: Any, subscription: str, resource_group: str, account: str,
         if store.get(RESOURCE_GROUPS, group_key) is None:
             store.put(RESOURCE_GROUPS, group_key, {"subscriptionId": subscription,
                                                    "name": resource_group,
-                                                   "location": location.lower()})
+                                                   "location": region(location)})
         doc = _new_account(subscription, resource_group, account, location, emu.now())
         store.put(ACCOUNTS, key, doc)
     return doc
@@ -135,7 +140,7 @@ def _new_account(sub: str, rg: str, name: str, location: str, now: float) -> dic
     stamp = lro.iso(now)
     return {
         "id": account_id(sub, rg, name), "name": name, "type": f"{PROVIDER}/accounts",
-        "kind": "AIServices", "location": location.lower(), "sku": {"name": "S0"}, "tags": {},
+        "kind": "AIServices", "location": region(location), "sku": {"name": "S0"}, "tags": {},
         "etag": f'"{hashlib.sha256(f"{sub}/{rg}/{name}".lower().encode()).hexdigest()[:32]}"',
         "systemData": {"createdBy": "aimodels-emulator", "createdByType": "Application",
                        "createdAt": stamp, "lastModifiedBy": "aimodels-emulator",

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from aimodels.emulator.app import Emulator
+from aimodels.emulator.cognitiveservices import seed_account
 from aimodels.emulator.config import EmulatorConfig
 from aimodels.emulator.server import RunningEmulator, start_in_thread
 
@@ -253,3 +254,11 @@ def test_accounts_get_list_and_keys(client, emulator):
     assert set(keys) == {"key1", "key2"} and keys["key1"] != keys["key2"]
     missing = client.get(GROUP.replace("rg-quickstart", "rg-nope") + "/accounts", params=Q)
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "ResourceGroupNotFound"
+
+
+def test_display_location_names_are_normalized(client, emulator):
+    seed_account(emulator.emulator, SUB, "rg-display", "display-foundry", "East US 2")
+    path = f"/subscriptions/{SUB}/resourceGroups/rg-display/providers/Microsoft.CognitiveServices" \
+           "/accounts/display-foundry"
+    assert client.get(path, params=Q).json()["location"] == "eastus2"
+    assert ("o3-mini", "2025-01-31") in models_in(client, "EastUS2")
