@@ -373,7 +373,8 @@ class ResolvedInputs:
     """What the CLI works out locally before planning, since the planner reads no file or env.
 
     ``weights`` are the hashed CustomModel contents; ``secret_digests`` the keyed digests of the
-    secrets each resource references (``{address: {"credential": digest}}``), never the values.
+    secrets each resource references (``{address: {"credential.secret": digest}}``, keyed by
+    spec path), never the values.
     """
 
     weights: Mapping[ResourceAddress, Weights] = field(default_factory=dict)

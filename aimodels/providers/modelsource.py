@@ -1,9 +1,11 @@
 """ModelSource: an external registry (Hugging Face) and the credential to pull from it.
 
 ARM ``Microsoft.ContainerService/aiManagers/{m}/modelSources/{name}`` (seed 003 §3). The
-credential is write-only: the service never returns an inline value, so an inline credential
-is compared by the keyed digest kept in state (``spec.credential``, always masked). A Key Vault
-reference travels as ``{"keyVault": {"type": "KeyVault", "secretUri": ...}}``.
+credential is write-only: the service never returns an inline value. In the comparable spec an
+inline credential (``fromEnv`` in the manifest) is ``credential: {secret: "(sensitive value)"}``,
+compared by the keyed digest kept in state and always masked; a Key Vault reference is
+``credential: {keyVaultSecretUri: ...}``, compared as text (it names a secret, it is not one) and
+sent as ``{"keyVault": {"type": "KeyVault", "secretUri": ...}}``.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ class ModelSourceProvider(ProviderBase):
     policy = FieldPolicy(
         server_computed=(*ARM_METADATA, "eTag", "properties.provisioningState"),
         immutable=IMMUTABLE_BY_API_VERSION[API_VERSION],
-        secret=("credential",),
+        secret=("credential.secret",),
     )
 
     def resource_id(self, address: ResourceAddress, spec: Mapping[str, Any],
@@ -67,11 +69,11 @@ class ModelSourceProvider(ProviderBase):
                 ctx: ProviderContext) -> dict[str, Any]:
         props = without_none({"sourceType": spec.get("sourceType"),
                               "description": spec.get("description")})
-        credential = spec.get("credential")
-        if credential == SENSITIVE_VALUE:
+        credential = spec.get("credential") or {}
+        if "secret" in credential:
             props["credential"] = {"inline": {"type": "Inline",
                                               "value": _secret(address, ctx)}}
-        elif isinstance(credential, Mapping):
+        elif "keyVaultSecretUri" in credential:
             props["credential"] = {"keyVault": {"type": "KeyVault",
                                                 "secretUri": credential["keyVaultSecretUri"]}}
         return {"properties": props}
@@ -92,7 +94,7 @@ def _credential_spec(credential: Mapping[str, Any] | None) -> Any:
         return None
     if "keyVaultSecretUri" in credential:
         return {"keyVaultSecretUri": credential["keyVaultSecretUri"]}
-    return SENSITIVE_VALUE
+    return {"secret": SENSITIVE_VALUE}
 
 
 def _credential_from_live(credential: Mapping[str, Any] | None) -> Any:
@@ -100,7 +102,7 @@ def _credential_from_live(credential: Mapping[str, Any] | None) -> Any:
     if not credential:
         return None
     if "inline" in credential:
-        return SENSITIVE_VALUE
+        return {"secret": SENSITIVE_VALUE}
     if "keyVault" in credential:
         return {"keyVaultSecretUri": credential["keyVault"].get("secretUri")}
     return {key: value for key, value in credential.items() if key != "type"}
@@ -108,7 +110,7 @@ def _credential_from_live(credential: Mapping[str, Any] | None) -> Any:
 
 def _secret(address: ResourceAddress, ctx: ProviderContext) -> str:
     """The inline secret apply sends; an unresolved one is the user's to fix, never a blank."""
-    value = ctx.secret_values.get(address, {}).get("credential")
+    value = ctx.secret_values.get(address, {}).get("credential.secret")
     if value is None:
         source = ctx.desired.get(address)
         env = source.spec.get("credential", {}).get("fromEnv", "") if source else ""
