@@ -31,7 +31,7 @@ def format_diagnostics(diagnostics: Iterable[Diagnostic]) -> str:
     errors = sum(d.severity is Severity.ERROR for d in ordered)
     warnings = len(ordered) - errors
     body = "\n".join(format_diagnostic(d) for d in ordered)
-    return f"{body}\n\n{_count(errors, 'error')}, {_count(warnings, 'warning')}"
+    return f"{body}\n\n{counted(errors, 'error')}, {counted(warnings, 'warning')}"
 
 
 def print_error(exc: AimodelsError, stream: TextIO | None = None) -> None:
@@ -44,5 +44,11 @@ def print_error(exc: AimodelsError, stream: TextIO | None = None) -> None:
         print(f"hint: {exc.hint}", file=out)
 
 
-def _count(n: int, noun: str) -> str:
+def errors_first(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """The diagnostics with every error before every warning, each group in its given order."""
+    return sorted(diagnostics, key=lambda d: d.severity is not Severity.ERROR)
+
+
+def counted(n: int, noun: str) -> str:
+    """``1 error``, ``2 errors``: a count with its noun, for summary lines."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -1,0 +1,119 @@
+"""``aimodels plan`` for people: Terraform's plan output, field by field.
+
+The legend of the symbols used, one block per change (headline, reasons, cost, then the fields),
+the pre-flight findings (errors, then warnings), the cost delta of the whole plan and the summary
+line. Lines are built as rich ``Text`` so colour is a style, never hand-written escape codes;
+whether to colour is the caller's choice (the CLI checks the TTY, ``NO_COLOR`` and
+``--no-color``). No I/O: the result is a string.
+"""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from rich.text import Text
+
+from aimodels.errors import Diagnostic, Severity
+from aimodels.plan.values import Action, Change, Plan
+from aimodels.render.diagnostics import errors_first, format_diagnostic
+from aimodels.render.plan_cost import cost_line, cost_totals, total_line
+from aimodels.render.plan_view import (
+    FORCES_REPLACEMENT,
+    FORGET_SYMBOL,
+    FieldLine,
+    field_lines,
+    headline,
+    legend,
+    masked_plan,
+    refusal,
+    shown_changes,
+    summary_sentence,
+    symbol,
+)
+
+_STYLES = {"+": "green", "~": "yellow", "-": "red", "-/+": "red", FORGET_SYMBOL: "magenta"}
+_SEVERITY_STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow"}
+
+
+def render_text(plan: Plan, *, color: bool = False) -> str:
+    """The plan as terminal text, ANSI-coloured when ``color``; always ends with a newline."""
+    plan = masked_plan(plan)
+    changes = shown_changes(plan)
+    lines: list[Text] = []
+    if changes:
+        lines += _legend(changes)
+        lines += [Text("aimodels will perform the following actions:"), Text("")]
+        for change in changes:
+            lines += [*_block(change), Text("")]
+    lines += _findings(plan.diagnostics)
+    lines += _cost(changes)
+    lines.append(Text(summary_sentence(plan), style="bold"))
+    if (refused := refusal(plan)) is not None:
+        lines.append(Text(refused, style="bold red"))
+    return _output(lines, color)
+
+
+def _legend(changes: tuple[Change, ...]) -> list[Text]:
+    lines = [Text("Resource actions are indicated with the following symbols:")]
+    for sign, meaning in legend(changes):
+        lines.append(_marker(sign).append(f" {meaning}"))
+    return [*lines, Text("")]
+
+
+def _block(change: Change) -> list[Text]:
+    """Comment lines saying what and why, then the fields inside ``SYMBOL Kind/name { }``."""
+    notes = [reason.sentence for reason in change.reasons]
+    notes += [cost_line(change.cost)] if change.cost else []
+    notes += [f"warning: {w}" for w in change.warnings]
+    lines = [Text(f"  # {headline(change)}", style="bold")]
+    lines += [Text(f"  # {note}") for note in notes]
+    opening = _marker(symbol(change)).append(f" {change.address}")
+    if change.is_forget:
+        return [*lines, opening]
+    body = [_field(line) for line in field_lines(change)]
+    if not body and change.action is Action.REPLACE:
+        body = [Text("        # (no field changes)", style="dim")]
+    return [*lines, opening.append(" {"), *body, Text("    }")]
+
+
+def _marker(sign: str) -> Text:
+    """The coloured symbol, right-aligned in three columns as Terraform lines them up."""
+    return Text.assemble(" " * (3 - len(sign)), (sign, _STYLES[sign]))
+
+
+def _field(line: FieldLine) -> Text:
+    text = Text.assemble("      ", (line.sign, _STYLES[line.sign]), f" {line.text}")
+    if line.forces_replacement:
+        text.append(f" {FORCES_REPLACEMENT}", style="red")
+    return text
+
+
+def _findings(diagnostics: tuple[Diagnostic, ...]) -> list[Text]:
+    if not diagnostics:
+        return []
+    lines = [Text("Pre-flight findings:", style="bold"), Text("")]
+    for diag in errors_first(diagnostics):
+        first, *rest = format_diagnostic(diag).splitlines()
+        lines += [Text(first, style=_SEVERITY_STYLES[diag.severity]), *map(Text, rest), Text("")]
+    return lines
+
+
+def _cost(changes: tuple[Change, ...]) -> list[Text]:
+    totals = cost_totals(changes)
+    if not totals:
+        return []
+    return [*(Text(f"Cost change: {total_line(t)}.") for t in totals), Text("")]
+
+
+def _output(lines: list[Text], color: bool) -> str:
+    """Plain text, or ANSI through a rich console that writes to a string and asks no terminal."""
+    if not color:
+        return "".join(f"{line.plain}\n" for line in lines)
+    sink = io.StringIO()
+    console = Console(file=sink, force_terminal=True, color_system="standard", width=10_000,
+                      no_color=False, highlight=False, emoji=False, markup=False,
+                      legacy_windows=False, soft_wrap=True)
+    for line in lines:
+        console.print(line)
+    return sink.getvalue()
