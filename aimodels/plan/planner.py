@@ -31,7 +31,7 @@ from aimodels.plan.diff import (
     remembered,
     with_defaults,
 )
-from aimodels.plan.graph import CycleError, Graph
+from aimodels.plan.graph import Graph
 from aimodels.plan.values import (
     Action,
     Change,

@@ -30,8 +30,9 @@ from aimodels.plan.diff import (
 )
 from aimodels.plan.values import ResolvedInputs
 
-__all__ = ["ProviderBase", "FieldPolicy", "Provider", "ProviderContext", "ResourceDiff",
-           "arm_id", "arm_parents", "catalog_model_id", "drop_server_computed", "without_none"]
+__all__ = ["ARM_METADATA", "FieldPolicy", "Provider", "ProviderBase", "ProviderContext",
+           "ResourceDiff", "arm_id", "arm_parents", "catalog_model_id", "catalog_model_name",
+           "drop_server_computed", "without_none"]
 
 #: The ARM metadata every tracked or proxy resource carries and nobody writes.
 ARM_METADATA = ("id", "name", "type", "systemData")

@@ -20,8 +20,8 @@ from aimodels.model.kinds import CUSTOM_MODEL
 from aimodels.plan.diff import ResourceDiff, SecretDigests, covers
 from aimodels.plan.values import Reason
 from aimodels.providers.base import (
-    ProviderBase,
     FieldPolicy,
+    ProviderBase,
     ProviderContext,
     drop_server_computed,
     without_none,

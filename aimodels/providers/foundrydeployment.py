@@ -17,8 +17,8 @@ from aimodels.model.desired import DesiredResource, Stack
 from aimodels.model.kinds import CUSTOM_MODEL, FOUNDRY_DEPLOYMENT
 from aimodels.providers.base import (
     ARM_METADATA,
-    ProviderBase,
     FieldPolicy,
+    ProviderBase,
     ProviderContext,
     arm_id,
     arm_parents,

@@ -18,8 +18,8 @@ from aimodels.model.kinds import CUSTOM_MODEL, MODEL_DEPLOYMENT, MODEL_SOURCE
 from aimodels.plan.diff import ResourceDiff, SecretDigests
 from aimodels.providers.base import (
     ARM_METADATA,
-    ProviderBase,
     FieldPolicy,
+    ProviderBase,
     ProviderContext,
     arm_id,
     arm_parents,

@@ -20,8 +20,8 @@ from aimodels.model.kinds import MODEL_SOURCE
 from aimodels.plan.values import SENSITIVE_VALUE
 from aimodels.providers.base import (
     ARM_METADATA,
-    ProviderBase,
     FieldPolicy,
+    ProviderBase,
     ProviderContext,
     arm_id,
     arm_parents,

@@ -54,8 +54,8 @@ def _optional(draw: Any, key: str, strategy: Any) -> dict[str, Any]:
 def model_source(draw: Any, name: str) -> dict[str, Any]:
     spec = {"sourceType": draw(st.sampled_from(["HuggingFace", "MicrosoftFoundry"]))}
     spec |= _optional(draw, "description", words)
-    spec |= _optional(draw, "credential", st.sampled_from([
-        {"fromEnv": "HF_TOKEN"}, {"keyVaultSecretUri": f"https://kv.vault.azure.net/secrets/{name}"}]))
+    key_vault = {"keyVaultSecretUri": f"https://kv.vault.azure.net/secrets/{name}"}
+    spec |= _optional(draw, "credential", st.sampled_from([{"fromEnv": "HF_TOKEN"}, key_vault]))
     return _doc("ModelSource", name, spec)
 
 
@@ -134,7 +134,8 @@ def manifests(draw: Any) -> list[dict[str, Any]]:
 def inputs_for(desired: DesiredState) -> ResolvedInputs:
     weights = {a: Weights(hashlib.sha256(a.name.encode()).hexdigest(), len(a.name))
                for a in desired.resources if a.kind == "CustomModel"}
-    digests = {a: {"credential.secret": "hmac-sha256:" + a.name} for a, r in desired.resources.items()
+    digests = {a: {"credential.secret": "hmac-sha256:" + a.name}
+               for a, r in desired.resources.items()
                if "fromEnv" in (r.spec.get("credential") or {})}
     return ResolvedInputs(weights=weights, secret_digests=digests)
 
