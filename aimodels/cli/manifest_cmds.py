@@ -22,7 +22,10 @@ from aimodels.model.kinds import ALL_KINDS
 @manifest_paths
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="text for people; json for tools (on stdout).")
-def validate(paths: tuple[str, ...], output: str) -> None:
+@click.option("--strict-env", is_flag=True,
+              help="An unset credential.fromEnv variable is an error, as in plan and apply "
+              "(default: a warning).")
+def validate(paths: tuple[str, ...], output: str, strict_env: bool) -> None:
     """Check manifests: schema, references, duplicates, secrets. No network.
 
     Exits 0 when valid (warnings allowed), 3 with every problem listed when not. A path given
@@ -32,7 +35,7 @@ def validate(paths: tuple[str, ...], output: str) -> None:
     from aimodels.render.diagnostics import format_diagnostics
 
     try:
-        result = load_manifests(paths, env=os.environ, strict_env=False)
+        result = load_manifests(paths, env=os.environ, strict_env=strict_env)
     except ManifestError as exc:
         if output == "json":
             _echo_json(_report(False, exc.diagnostics, exc.message))

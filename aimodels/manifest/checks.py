@@ -8,8 +8,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from jsonschema import ValidationError
-
 from aimodels.errors import Diagnostic, error, has_errors, warning
 from aimodels.manifest.explain import did_you_mean, explain_errors
 from aimodels.manifest.header import Manifest
@@ -32,7 +30,8 @@ class Checked:
 def check_document(manifest: Manifest, env: Mapping[str, str], strict_env: bool) -> Checked:
     """Secrets first (so nothing echoes them), then the schema, then the semantic rules."""
     findings = find_secrets(manifest.doc)
-    diagnostics = [secret_diagnostic(manifest.doc, f, manifest.address) for f in findings]
+    diagnostics = [replace(p, address=manifest.address) for p in manifest.doc.problems]
+    diagnostics += [secret_diagnostic(manifest.doc, f, manifest.address) for f in findings]
     diagnostics += schema_diagnostics(manifest, [f.scope for f in findings])
     if not has_errors(diagnostics):
         diagnostics += semantic_diagnostics(manifest, env, strict_env)
@@ -42,18 +41,20 @@ def check_document(manifest: Manifest, env: Mapping[str, str], strict_env: bool)
 
 
 def schema_diagnostics(manifest: Manifest, covered: Sequence[FieldPath]) -> list[Diagnostic]:
-    """Schema errors as diagnostics, except under fields already refused as secrets.
+    """Schema errors as diagnostics, except at or under fields already refused as secrets
+    (``covered``): a refused credential needs no second message about its shape.
 
     apiVersion and kind were judged by the header check, so the schema sees them corrected.
     """
     data = {**manifest.doc.data, "apiVersion": API_VERSION, "kind": manifest.kind}
-    errors = [e for e in validator(manifest.kind).iter_errors(data) if not _covered(e, covered)]
-    return explain_errors(errors, manifest.doc, manifest.kind, manifest.address)
+    errors = validator(manifest.kind).iter_errors(data)
+    found = explain_errors(errors, manifest.doc, manifest.kind, manifest.address)
+    scopes = [format_path(scope) for scope in covered]
+    return [d for d in found if not any(_within(d.path, scope) for scope in scopes)]
 
 
-def _covered(err: ValidationError, scopes: Sequence[FieldPath]) -> bool:
-    path = tuple(str(p) if not isinstance(p, int) else p for p in err.absolute_path)
-    return any(path[: len(scope)] == scope for scope in scopes)
+def _within(path: str, scope: str) -> bool:
+    return path == scope or path.startswith((scope + ".", scope + "["))
 
 
 def semantic_diagnostics(manifest: Manifest, env: Mapping[str, str],

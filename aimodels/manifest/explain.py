@@ -36,6 +36,8 @@ class _Context:
     doc: YamlDocument
     kind: str
     address: str
+    #: (parent path, field) pairs a misspelt key stands for: not reported again as missing.
+    typos: frozenset[tuple[FieldPath, str]] = frozenset()
 
     def diag(self, path: FieldPath, summary: str, detail: str = "", *, key: bool = False) -> Diagnostic:
         return error(summary, detail, source=self.doc.at(path, key=key),
@@ -45,7 +47,8 @@ class _Context:
 def explain_errors(errors: Iterable[ValidationError], doc: YamlDocument, kind: str,
                    address: str) -> list[Diagnostic]:
     """One or more diagnostics per schema error, duplicates (same place, same words) dropped."""
-    ctx = _Context(doc, kind, address)
+    errors = list(errors)
+    ctx = _Context(doc, kind, address, _typos(errors, kind))
     seen: dict[tuple[str, str], Diagnostic] = {}
     for err in errors:
         for diag in explain(err, ctx):
@@ -67,6 +70,20 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
         return by_lower[word.lower()]
     close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6)
     return by_lower[close[0]] if close else None
+
+
+def _typos(errors: Iterable[ValidationError], kind: str) -> frozenset[tuple[FieldPath, str]]:
+    """The fields that unknown keys most likely meant (``vmSzie`` -> ``vmSize``)."""
+    out = set()
+    for err in errors:
+        if err.validator != "additionalProperties" or not isinstance(err.instance, Mapping):
+            continue
+        allowed = list(resolve(kind, err.schema).get("properties", {}))
+        for key in err.instance:
+            guess = did_you_mean(str(key), allowed) if key not in allowed else None
+            if guess is not None and guess not in err.instance:
+                out.add((tuple(err.absolute_path), guess))
+    return frozenset(out)
 
 
 def _unknown_fields(err: ValidationError, ctx: _Context) -> list[Diagnostic]:
@@ -98,7 +115,7 @@ def _required(err: ValidationError, ctx: _Context) -> list[Diagnostic]:
     props = resolve(ctx.kind, err.schema).get("properties", {})
     out = []
     for name in err.validator_value:
-        if name in err.instance:
+        if name in err.instance or (parent, name) in ctx.typos:
             continue
         where = f" in {format_path(parent)}" if parent else ""
         about = resolve(ctx.kind, props.get(name, {})).get("description", "")

@@ -51,6 +51,13 @@ _HOW_INSTEAD = (
     "If this secret was ever committed or shared, revoke it."
 )
 
+_NOT_HERE = (
+    "A secret never goes in a manifest: it would end up in git, plan files and logs.\n"
+    "Azure access comes from your identity (azure-identity's DefaultAzureCredential); a "
+    "ModelSource credential names where its secret lives: credential: {fromEnv: HF_TOKEN} or "
+    "credential: {keyVaultSecretUri: https://<vault>.vault.azure.net/secrets/<name>}.\n"
+    "If this secret was ever committed or shared, revoke it."
+)
 _SAS_INSTEAD = (
     "A SAS token is a credential: it would end up in git, plan files and logs.\n"
     "Give the URL without its query string; access comes from your Azure identity.\n"
@@ -79,7 +86,12 @@ def find_secrets(doc: YamlDocument) -> list[SecretFinding]:
 
 def secret_diagnostic(doc: YamlDocument, finding: SecretFinding, address: str) -> Diagnostic:
     """The error for one finding; it names the place and never the value."""
-    detail = _SAS_INSTEAD if finding.reason.startswith("a SAS token") else _HOW_INSTEAD
+    if finding.reason.startswith("a SAS token"):
+        detail = _SAS_INSTEAD
+    elif finding.scope[-1:] and str(finding.scope[-1]).lower() in CREDENTIAL_KEYS:
+        detail = _HOW_INSTEAD
+    else:
+        detail = _NOT_HERE
     return error(f"{finding.reason} (the value is not shown)", detail,
                  source=doc.at(finding.path, key=True), path=format_path(finding.path),
                  address=address)

@@ -44,12 +44,17 @@ class Spot:
 
 @dataclass(frozen=True, slots=True)
 class YamlDocument:
-    """One YAML document of a manifest file: its data and a map from field paths to spots."""
+    """One YAML document of a manifest file: its data and a map from field paths to spots.
+
+    ``problems`` are errors found while reading that leave the data usable (duplicate keys);
+    they count only if the document turns out to be a manifest.
+    """
 
     input: ManifestInput
     index: int
     data: Any
     spots: Mapping[FieldPath, Spot] = field(default_factory=dict)
+    problems: tuple[Diagnostic, ...] = ()
 
     @property
     def file(self) -> str:
@@ -84,15 +89,15 @@ def read_documents(item: ManifestInput) -> tuple[list[YamlDocument], list[Diagno
         return [], [text]
     loader = _Loader(text)
     docs: list[YamlDocument] = []
-    diagnostics: list[Diagnostic] = []
     try:
         while loader.check_node():
             node = loader.get_node()
             _check_size(node, item)
-            spots = _map_spots(node, item, diagnostics)
+            problems: list[Diagnostic] = []
+            spots = _map_spots(node, item, problems)
             data = loader.construct_document(node)
             if data is not None:
-                docs.append(YamlDocument(item, len(docs), data, spots))
+                docs.append(YamlDocument(item, len(docs), data, spots, tuple(problems)))
     except _Refused as refused:
         return [], [refused.diagnostic]
     except yaml.YAMLError as exc:
@@ -101,7 +106,7 @@ def read_documents(item: ManifestInput) -> tuple[list[YamlDocument], list[Diagno
         return [], [error("YAML nests too deep", source=SourceLocation(item.display, 1, 1))]
     finally:
         loader.dispose()
-    return docs, diagnostics
+    return docs, []
 
 
 class _Refused(Exception):
