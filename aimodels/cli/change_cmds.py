@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import click
 
+import os
+from typing import Any
+
 from aimodels.cli.options import manifest_paths, parallelism, plan_format, targets
-from aimodels.errors import NotImplementedYet
+from aimodels.cli.output import progress_note, show_warnings, use_color
+from aimodels.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, NotImplementedYet
 
 
 def _not_yet(command: str) -> NotImplementedYet:
@@ -29,9 +33,31 @@ def _not_yet(command: str) -> NotImplementedYet:
 @targets
 @click.option("--replace", "replace", multiple=True, metavar="ADDR", help="Force replacement of ADDR.")
 @parallelism
-def plan(**options: object) -> None:
-    """Show what apply would change, with cost and pre-flight findings. Read-only."""
-    raise _not_yet("plan")
+@click.pass_obj
+def plan(obj: Any, paths: tuple[str, ...], out: str | None, fmt: str, detailed_exitcode: bool,
+         targets: tuple[str, ...], replace: tuple[str, ...], parallelism: int) -> int:
+    """Show what apply would change, with cost and pre-flight findings. Read-only.
+
+    Exit codes: 0 success (with --detailed-exitcode: no changes), 1 error or a plan that cannot
+    be applied (pre-flight errors), 2 changes present (--detailed-exitcode only), 3 invalid
+    manifests, 4 authentication, 5 Azure error.
+    """
+    from aimodels.plan.planfile import write_plan_file
+    from aimodels.render.plan import render_plan
+    from aimodels.service.planning import PlanOptions, plan_changes
+
+    options = PlanOptions(paths or (".",), os.environ, endpoint=obj.endpoint, targets=targets,
+                          replace=replace, parallelism=parallelism)
+    with progress_note("Reading live state and planning", obj):
+        outcome = plan_changes(options)
+    show_warnings(outcome.warnings)
+    click.echo(render_plan(outcome.plan, fmt, color=use_color(obj)))
+    if outcome.plan.errored:
+        return EXIT_ERROR
+    if out:
+        write_plan_file(out, outcome.plan)
+        click.echo(f"\nSaved the plan to {out}. Apply exactly it with: aimodels apply {out}", err=True)
+    return EXIT_CHANGES if detailed_exitcode and outcome.plan.summary().has_changes else EXIT_OK
 
 
 @click.command()
@@ -58,9 +84,19 @@ def destroy(**options: object) -> None:
 @click.command()
 @manifest_paths
 @plan_format
-def drift(**options: object) -> None:
-    """Report changes made outside aimodels and manifest changes not yet applied (exit 2 on drift)."""
-    raise _not_yet("drift")
+@parallelism
+@click.pass_obj
+def drift(obj: Any, paths: tuple[str, ...], fmt: str, parallelism: int) -> int:
+    """Report what changed outside aimodels, what was deleted outside it, and manifest changes
+    not yet applied. Read-only; for cron jobs: exit 0 no drift, 2 drift found, 1+ errors."""
+    from aimodels.render.drift import render_drift
+    from aimodels.service.drifting import check_drift
+
+    with progress_note("Reading live state", obj):
+        outcome = check_drift(paths or (".",), os.environ, obj.endpoint, parallelism)
+    show_warnings(outcome.diagnostics)
+    click.echo(render_drift(outcome.report, fmt))
+    return EXIT_CHANGES if outcome.report.has_drift else EXIT_OK
 
 
 @click.command(name="import")

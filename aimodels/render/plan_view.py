@@ -133,10 +133,11 @@ def field_lines(change: Change) -> list[FieldLine]:
         return [FieldLine("+", f"{path}: {show(v)}") for path, v in leaves(change.after)]
     if change.action is Action.DELETE:
         return [FieldLine("-", f"{path}: {show(v)}") for path, v in leaves(change.before)]
-    return [_field_line(fc) for fc in change.field_changes]
+    return [field_line(fc) for fc in change.field_changes]
 
 
-def _field_line(fc: FieldChange) -> FieldLine:
+def field_line(fc: FieldChange) -> FieldLine:
+    """One changed field as a line: `+` added, `-` removed, `~` changed (secrets masked)."""
     if fc.before is None:
         return FieldLine("+", f"{fc.path}: {_side(fc, fc.after)}", fc.forces_replacement)
     if fc.after is None:

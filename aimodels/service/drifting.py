@@ -1,0 +1,47 @@
+"""``drift``: live vs last applied, and manifests vs last applied, for scheduled checks.
+
+Read-only like plan. Unset ``fromEnv`` variables are warnings here (a cron job may not carry
+the secrets): their credentials are then not compared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from aimodels.errors import Diagnostic
+from aimodels.live.reader import read_live
+from aimodels.manifest import load_manifests
+from aimodels.plan.drift import DriftReport, detect_drift
+from aimodels.service.connection import connect
+from aimodels.service.inputs import resolve_inputs
+from aimodels.service.planning import prior_resources, state_path
+from aimodels.state.local import read_state
+
+
+@dataclass(frozen=True, slots=True)
+class DriftOutcome:
+    """The report, plus the loader's and reader's warnings and errors to show first."""
+
+    report: DriftReport
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+
+def check_drift(paths: tuple[str, ...], env: Mapping[str, str], endpoint: str | None,
+                parallelism: int = 10) -> DriftOutcome:
+    """Load the manifests and state, read live, and compare."""
+    loaded = load_manifests(paths, env=env, strict_env=False)
+    desired = loaded.desired
+    state = read_state(state_path(desired))
+    prior = prior_resources(state)
+    inputs = resolve_inputs(desired, state, env)
+
+    async def run() -> DriftOutcome:
+        async with connect(desired, endpoint) as client:
+            found = await read_live(desired, prior, client, inputs=inputs,
+                                    parallelism=parallelism)
+        report = detect_drift(desired, found.live, prior, inputs=inputs)
+        return DriftOutcome(report, (*loaded.warnings, *found.diagnostics))
+
+    return asyncio.run(run())
