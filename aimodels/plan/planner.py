@@ -73,7 +73,8 @@ def make_plan(desired: DesiredState, live: LiveState,
     run = _gather(desired, live, prior, registry or default_registry(), inputs, replace)
     graph = Graph(run.depends_on)
     diags = _cycle_diagnostics(graph)
-    scope = _scope(graph, targets, diags)
+    scope = _scope(graph, targets)
+    diags += _unmatched(targets, set(graph.nodes), "--target")
     changes = [change for address in sorted(scope)
                if (change := _plan_one(run, address, diags)) is not None]
     diags += _guard_destroy(run, changes)
@@ -115,13 +116,13 @@ def _cycle_diagnostics(graph: Graph[ResourceAddress]) -> list[Diagnostic]:
                   address=str(cycle[0]))]
 
 
-def _scope(graph: Graph[ResourceAddress], targets: Sequence[ResourceAddress],
-           diags: list[Diagnostic]) -> set[ResourceAddress]:
+def _scope(graph: Graph[ResourceAddress],
+           targets: Sequence[ResourceAddress]) -> set[ResourceAddress]:
     """All known addresses, or the targets plus everything they depend on."""
+    nodes = set(graph.nodes)
     if not targets:
-        return set(graph.nodes)
-    diags += _unmatched(targets, set(graph.nodes), "--target")
-    found = [t for t in targets if t in set(graph.nodes)]
+        return nodes
+    found = [t for t in targets if t in nodes]
     return set(found) | graph.ancestors(found)
 
 
