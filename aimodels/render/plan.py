@@ -1,8 +1,8 @@
 """``render_plan``: one plan, three formats (``text``, ``json``, ``markdown``).
 
 This is the function the CLI calls for ``plan --format`` and ``drift --format``; it writes
-nothing. The CLI decides ``color`` (a TTY, no ``NO_COLOR``, no ``--no-color``); only the text
-format uses it.
+nothing and returns no trailing newline (``click.echo`` adds one). The CLI decides ``color``
+(a TTY, no ``NO_COLOR``, no ``--no-color``); only the text format uses it.
 """
 
 from __future__ import annotations
@@ -29,5 +29,6 @@ def render_plan(plan: Plan, fmt: str, *, color: bool = False) -> str:
     """The plan rendered as ``fmt``; an unknown format is a usage error (exit 64)."""
     renderer = _RENDERERS.get(fmt)
     if renderer is None:
-        raise UsageError(f"unknown plan format {fmt!r}", hint=f"use one of {', '.join(PLAN_FORMATS)}")
+        raise UsageError(f"unknown plan format {fmt!r}",
+                         hint=f"use one of {', '.join(PLAN_FORMATS)}")
     return renderer(plan, color)

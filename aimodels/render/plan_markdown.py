@@ -80,7 +80,7 @@ class _Comment:
         if hidden:
             parts.append(f"_{counted(hidden, 'change')} not shown in detail; run `aimodels plan` "
                          "locally for the full plan._")
-        return "\n\n".join(part for part in parts if part) + "\n"
+        return "\n\n".join(part for part in parts if part)
 
 
 def render_markdown(plan: Plan, *, budget: int = MARKDOWN_BUDGET) -> str:

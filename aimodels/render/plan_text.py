@@ -37,7 +37,7 @@ _SEVERITY_STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow"}
 
 
 def render_text(plan: Plan, *, color: bool = False) -> str:
-    """The plan as terminal text, ANSI-coloured when ``color``; always ends with a newline."""
+    """The plan as terminal text, ANSI-coloured when ``color``; no trailing newline."""
     plan = masked_plan(plan)
     changes = shown_changes(plan)
     lines: list[Text] = []
@@ -109,11 +109,11 @@ def _cost(changes: tuple[Change, ...]) -> list[Text]:
 def _output(lines: list[Text], color: bool) -> str:
     """Plain text, or ANSI through a rich console that writes to a string and asks no terminal."""
     if not color:
-        return "".join(f"{line.plain}\n" for line in lines)
+        return "\n".join(line.plain for line in lines)
     sink = io.StringIO()
     console = Console(file=sink, force_terminal=True, color_system="standard", width=10_000,
                       no_color=False, highlight=False, emoji=False, markup=False,
                       legacy_windows=False, soft_wrap=True)
     for line in lines:
         console.print(line)
-    return sink.getvalue()
+    return sink.getvalue().removesuffix("\n")

@@ -27,7 +27,7 @@ PARAMS = [pytest.param(case, ext, id=f"{case}.{ext}")
 @pytest.mark.parametrize(("case", "ext"), PARAMS)
 def test_rendered_plan_matches_its_golden_file(case: str, ext: str) -> None:
     build, _ = CASES[case]
-    rendered = render_plan(build(), FORMATS[ext])
+    rendered = render_plan(build(), FORMATS[ext]) + "\n"  # as click.echo prints it
     path = GOLDEN / f"{case}.{ext}"
     if UPDATE:
         path.write_text(rendered, encoding="utf-8")
