@@ -163,6 +163,8 @@ class Change:
     namespace, account) changed and the REPLACE moves the resource. ``replace_paths`` are the
     fields that force a replacement. ``depends_on`` are the addresses this one needs first.
     ``cost`` is the hourly price before and after, where pre-flight could price the resource.
+    ``notes`` are informational lines from pre-flight (``upload 13.5 GB (sha256 3f2a…)``,
+    ``weights unchanged (sha256 3f2a…)``, how an autoscaled cost was priced): never warnings.
     A NOOP with neither ``before`` nor ``after`` is a forget (``is_forget``): the resource is
     gone from Azure and from the manifests, and apply only drops its state entry.
     """
@@ -180,6 +182,7 @@ class Change:
     depends_on: tuple[ResourceAddress, ...] = ()
     warnings: tuple[str, ...] = ()
     cost: CostEstimate | None = None
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.action is not Action.NOOP and not self.reasons:
@@ -196,8 +199,9 @@ class Change:
         return self.action is Action.NOOP and self.before is None and self.after is None
 
     def to_dict(self) -> dict[str, Any]:
-        """The change as JSON values, keys sorted."""
-        return {
+        """The change as JSON values, keys sorted. ``notes`` appears only when there are some
+        (added in format 1.x; readers must not require it)."""
+        out = {
             "action": self.action.value,
             "address": str(self.address),
             "after": _jsonable(self.after),
@@ -212,6 +216,9 @@ class Change:
             "resourceId": self.resource_id,
             "warnings": list(self.warnings),
         }
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return dict(sorted(out.items()))
 
 
 @dataclass(frozen=True, slots=True)

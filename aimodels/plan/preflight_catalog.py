@@ -1,0 +1,179 @@
+"""The Foundry catalog facts pre-flight reasons over, as one inert snapshot (seed 004 phases 2-3).
+
+``FoundryCatalog`` holds what Azure answered, parsed from the wire shapes of
+``azure-contracts.md`` §1.5: the model versions each region offers (``locations/{l}/models``),
+the free capacity per region and SKU of each model version (the subscription-wide
+``modelCapacities``), and the quota pools of each region (``usages``). It is built by
+``aimodels.live.availability`` and read by the pure checks of ``preflight_foundry``; nothing
+here does I/O, so tests build one from JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+#: SKUs whose quota a subscription only gets with a tier or an approval (seed 004 reason 6):
+#: a pool of these at limit 0 is a deployment-type constraint, not an empty quota.
+GATED_SKU_MARKERS = ("Provisioned", "Batch")
+
+CapacityKey = tuple[str, str, str]
+
+
+def capacity_key(model_format: str, name: str, version: str) -> CapacityKey:
+    """How capacities are keyed: names compare case-insensitively in ARM."""
+    return (model_format.lower(), name.lower(), version.lower())
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """One quota pool of a region (``usages`` item): ``limit`` units, ``current`` in use."""
+
+    name: str
+    limit: float
+    current: float
+    status: str | None = None
+
+    @property
+    def free(self) -> float:
+        return max(self.limit - self.current, 0)
+
+    @property
+    def blocked(self) -> bool:
+        """The subscription may not draw on this pool at all (Azure's ``status: Blocked``)."""
+        return (self.status or "").lower() == "blocked"
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """A model version offered in a region with a SKU, and the capacity free there."""
+
+    location: str
+    sku: str
+    available: float
+
+
+@dataclass(frozen=True, slots=True)
+class FoundryCatalog:
+    """What Azure said about models, capacities and quota, for one pre-flight run.
+
+    ``models`` maps a region to the model versions it offers (the flat model shape, with
+    ``skus``). ``capacities`` maps ``capacity_key(format, name, version)`` to the offers of
+    that version across the subscription. ``usages`` maps a region to its pools by name.
+    ``complete`` is True when ``models`` covers every region the subscription can use, which
+    is what it takes to say a model is in no region (reason 1) rather than not found nearby.
+    """
+
+    models: Mapping[str, tuple[Mapping[str, Any], ...]] = field(default_factory=dict)
+    capacities: Mapping[CapacityKey, tuple[Offer, ...]] = field(default_factory=dict)
+    usages: Mapping[str, Mapping[str, Usage]] = field(default_factory=dict)
+    complete: bool = False
+
+    def versions(self, location: str, model_format: str | None,
+                 name: str) -> list[Mapping[str, Any]]:
+        """The versions of a model offered in ``location``, the default first."""
+        found = [m for m in self.models.get(location.lower(), ())
+                 if same_model(m, model_format, name)]
+        return sorted(found, key=lambda m: (not m.get("isDefaultVersion"), str(m["version"])))
+
+    def entry(self, location: str, model_format: str | None, name: str,
+              version: str) -> Mapping[str, Any] | None:
+        """One model version in ``location``, if offered there."""
+        return next((m for m in self.versions(location, model_format, name)
+                     if str(m["version"]).lower() == version.lower()), None)
+
+    def regions_with(self, model_format: str | None, name: str,
+                     version: str | None = None) -> list[str]:
+        """Regions (of those read) offering the model, or that version of it."""
+        return sorted(loc for loc, models in self.models.items()
+                      if any(same_model(m, model_format, name)
+                             and (version is None or str(m["version"]).lower() == version.lower())
+                             for m in models))
+
+    def default_version(self, model_format: str | None, name: str,
+                        prefer: str = "") -> str | None:
+        """The version Azure deploys when none is given: ``prefer``'s default, else any region's."""
+        for loc in (prefer.lower(), *sorted(self.models)):
+            versions = self.versions(loc, model_format, name) if loc else []
+            if versions:
+                return str(versions[0]["version"])
+        return None
+
+    def offers(self, model_format: str, name: str, version: str) -> tuple[Offer, ...]:
+        """Where that version can be deployed, per region and SKU (modelCapacities)."""
+        return self.capacities.get(capacity_key(model_format, name, version), ())
+
+    def usage(self, location: str, usage_name: str) -> Usage | None:
+        """The quota pool ``usage_name`` of ``location`` (names compare case-insensitively)."""
+        pools = self.usages.get(location.lower(), {})
+        return pools.get(usage_name) or next(
+            (u for n, u in pools.items() if n.lower() == usage_name.lower()), None)
+
+
+def same_model(entry: Mapping[str, Any], model_format: str | None, name: str) -> bool:
+    """Whether a catalog entry is the named model (any format when ``model_format`` is None)."""
+    if str(entry.get("name", "")).lower() != name.lower():
+        return False
+    return model_format is None or str(entry.get("format", "")).lower() == model_format.lower()
+
+
+def sku_of(entry: Mapping[str, Any], sku_name: str) -> Mapping[str, Any] | None:
+    """The SKU ``sku_name`` of a model version in the region it was read for."""
+    return next((s for s in entry.get("skus") or () if str(s.get("name", "")).lower()
+                 == sku_name.lower()), None)
+
+
+def usage_name_of(entry: Mapping[str, Any], sku_name: str) -> str:
+    """The quota pool a SKU draws on: ``skus[].usageName``, else Azure's naming convention."""
+    sku = sku_of(entry, sku_name)
+    if sku and sku.get("usageName"):
+        return str(sku["usageName"])
+    prefix = "OpenAI" if str(entry.get("format")) == "OpenAI" else "AIServices"
+    return f"{prefix}.{sku_name}.{entry.get('name')}"
+
+
+def is_gated_sku(sku_name: str) -> bool:
+    return any(marker.lower() in sku_name.lower() for marker in GATED_SKU_MARKERS)
+
+
+# --- parsing the wire shapes --------------------------------------------------------------
+
+
+def catalog_from_wire(location_models: Mapping[str, Iterable[Mapping[str, Any]]],
+                      capacities: Mapping[CapacityKey, Iterable[Mapping[str, Any]]],
+                      usages: Mapping[str, Iterable[Mapping[str, Any]]],
+                      complete: bool = False) -> FoundryCatalog:
+    """A catalog from the raw ``value`` items of each list operation."""
+    return FoundryCatalog(
+        models={loc.lower(): tuple(_unwrap(i) for i in items)
+                for loc, items in location_models.items()},
+        capacities={key: tuple(_offer(i) for i in items) for key, items in capacities.items()},
+        usages={loc.lower(): {u.name: u for u in (_usage(i) for i in items)}
+                for loc, items in usages.items()},
+        complete=complete,
+    )
+
+
+def _unwrap(item: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Location models wrap each version in ``model``; account models do not."""
+    return item.get("model") if isinstance(item.get("model"), Mapping) else item
+
+
+def _offer(item: Mapping[str, Any]) -> Offer:
+    props = item.get("properties") or {}
+    location = str(item.get("location") or "").replace(" ", "").lower()
+    return Offer(location, str(props.get("skuName") or item.get("name") or ""),
+                 float(props.get("availableCapacity") or 0))
+
+
+def _usage(item: Mapping[str, Any]) -> Usage:
+    name = item.get("name") or {}
+    value = name.get("value") if isinstance(name, Mapping) else str(name)
+    return Usage(str(value), float(item.get("limit") or 0), float(item.get("currentValue") or 0),
+                 item.get("status"))
+
+
+def units(value: float) -> str:
+    """A capacity as people write it: ``450``, not ``450.0``."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
