@@ -32,6 +32,10 @@ from aimodels.providers.base import (
 RP = "Microsoft.ContainerService"
 API_VERSION = "2026-08-02-preview"
 
+#: The spec path of the inline secret: the key of its digest (``ResolvedInputs.secret_digests``,
+#: ``PriorResource.secret_digests``) and of its value (``ProviderContext.secret_values``).
+SECRET_PATH = "credential.secret"
+
 #: Fields whose change needs a new resource, per api-version (seed 003: sourceType is
 #: create-only; the parent aiManager is part of the id).
 IMMUTABLE_BY_API_VERSION: dict[str, tuple[str, ...]] = {
@@ -48,7 +52,7 @@ class ModelSourceProvider(ProviderBase):
     policy = FieldPolicy(
         server_computed=(*ARM_METADATA, "eTag", "properties.provisioningState"),
         immutable=IMMUTABLE_BY_API_VERSION[API_VERSION],
-        secret=("credential.secret",),
+        secret=(SECRET_PATH,),
     )
 
     def resource_id(self, address: ResourceAddress, spec: Mapping[str, Any],
@@ -110,7 +114,7 @@ def _credential_from_live(credential: Mapping[str, Any] | None) -> Any:
 
 def _secret(address: ResourceAddress, ctx: ProviderContext) -> str:
     """The inline secret apply sends; an unresolved one is the user's to fix, never a blank."""
-    value = ctx.secret_values.get(address, {}).get("credential.secret")
+    value = ctx.secret_values.get(address, {}).get(SECRET_PATH)
     if value is None:
         source = ctx.desired.get(address)
         env = source.spec.get("credential", {}).get("fromEnv", "") if source else ""

@@ -14,6 +14,7 @@ from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredResource, DesiredState
 from aimodels.model.kinds import CUSTOM_MODEL, MODEL_SOURCE
 from aimodels.plan.values import ResolvedInputs, Weights
+from aimodels.providers.modelsource import SECRET_PATH
 from aimodels.state.values import State
 
 _CHUNK = 4 * 1024 * 1024
@@ -35,7 +36,7 @@ def secret_values(desired: DesiredState, env: Mapping[str, str]
     for resource in desired.of_kind(MODEL_SOURCE):
         name = (resource.spec.get("credential") or {}).get("fromEnv")
         if name and env.get(name):
-            values[resource.address] = {"credential": env[name]}
+            values[resource.address] = {SECRET_PATH: env[name]}
     return values
 
 
@@ -90,4 +91,4 @@ def _credential_digest(resource: DesiredResource, state: State,
                        env: Mapping[str, str]) -> dict[str, str]:
     name = (resource.spec.get("credential") or {}).get("fromEnv")
     value = env.get(name) if name else None
-    return {"credential": state.secret_digest(value)} if value else {}
+    return {SECRET_PATH: state.secret_digest(value)} if value else {}
