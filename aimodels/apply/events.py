@@ -1,0 +1,136 @@
+"""What apply reports while it runs (``ApplyEvent``) and what it returns (``ApplyResult``).
+
+The executor never prints: it calls ``on_event`` with these values and the renderer
+(``aimodels.render.apply_progress``) decides what a person sees. Events and results never carry
+a secret: messages come from our errors, which name methods and paths, never bodies.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aimodels.errors import AimodelsError
+from aimodels.model.address import ResourceAddress
+from aimodels.plan.values import Action
+
+
+class Phase(enum.Enum):
+    """Where one step of apply stands. ``WAITING`` is a step held back by Azure (another write
+    on the same Cognitive Services account); ``POLLING`` a step whose operation runs in Azure."""
+
+    STARTED = "started"
+    WAITING = "waiting"
+    POLLING = "polling"
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (Phase.DONE, Phase.FAILED, Phase.SKIPPED)
+
+
+#: How a running operation is described (``creating``), and a finished one (``created``).
+_PROGRESSIVE = {"create": "creating", "update": "updating", "delete": "deleting",
+                "forget": "forgetting"}
+_PAST = {"create": "created", "update": "updated", "delete": "deleted",
+         "forget": "dropped from the state"}
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyEvent:
+    """One moment of one step: ``operation`` (create, update, delete, forget) on ``address``.
+
+    ``elapsed`` counts seconds since the step started (0 for STARTED and SKIPPED); ``message``
+    explains a WAITING, FAILED or SKIPPED step, or says what a POLLING step waits for.
+    """
+
+    address: ResourceAddress
+    operation: str
+    phase: Phase
+    at: float
+    elapsed: float = 0.0
+    message: str = ""
+
+    def describe(self) -> str:
+        """``creating (12 s)``, ``created (35 s)``, ``create failed: ...``, ``skipped: ...``."""
+        seconds = f" ({self.elapsed:.0f} s)"
+        if self.phase is Phase.DONE:
+            return _PAST[self.operation] + seconds
+        if self.phase is Phase.FAILED:
+            return f"{self.operation} failed: {self.message}"
+        if self.phase is Phase.SKIPPED:
+            return f"skipped: {self.message}"
+        detail = f": {self.message}" if self.message else ""
+        return f"{_PROGRESSIVE[self.operation]}{seconds}{detail}"
+
+
+#: What the executor calls with each event; must return quickly and never raise.
+EventSink = Callable[[ApplyEvent], None]
+
+
+class Status(enum.Enum):
+    """How one change ended."""
+
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeResult:
+    """How one change of the plan ended.
+
+    ``message`` is the failure (once, at the change that failed) or the skip reason (naming
+    the upstream address); ``error`` keeps the original error for exit-code decisions.
+    ``body`` is the final live body of a create or update (for endpoints in the summary);
+    never print it whole.
+    """
+
+    address: ResourceAddress
+    action: Action
+    status: Status
+    message: str = ""
+    elapsed: float = 0.0
+    error: AimodelsError | None = field(default=None, compare=False)
+    body: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    """Every change of an apply run, sorted by address, split by how it ended."""
+
+    changes: tuple[ChangeResult, ...] = ()
+
+    def _with(self, status: Status) -> tuple[ChangeResult, ...]:
+        return tuple(c for c in self.changes if c.status is status)
+
+    @property
+    def done(self) -> tuple[ChangeResult, ...]:
+        return self._with(Status.DONE)
+
+    @property
+    def failed(self) -> tuple[ChangeResult, ...]:
+        return self._with(Status.FAILED)
+
+    @property
+    def skipped(self) -> tuple[ChangeResult, ...]:
+        return self._with(Status.SKIPPED)
+
+    @property
+    def complete(self) -> bool:
+        """True when every change was done."""
+        return not self.failed and not self.skipped
+
+    def get(self, address: ResourceAddress) -> ChangeResult | None:
+        return next((c for c in self.changes if c.address == address), None)
+
+    def summary(self) -> str:
+        """``Apply complete: 3 done.`` or ``Apply incomplete: 2 done, 1 failed, 1 skipped.``"""
+        counts = f"{len(self.done)} done, {len(self.failed)} failed, {len(self.skipped)} skipped"
+        if self.complete:
+            return f"Apply complete: {len(self.done)} done."
+        return f"Apply incomplete: {counts}."

@@ -1,0 +1,289 @@
+"""``apply_plan``: carry out exactly the changes a Plan lists, as a dependency graph.
+
+The graph comes from ``plan.changes`` only (``plan.graph.apply_graph``; Terraform's rule):
+creates and updates after what they depend on, deletes before what they depend on, a REPLACE
+as delete-then-create (ModelDeployment and FoundryDeployment names are fixed in their parent,
+so the old and the new cannot coexist), a forget as a state-only step. Each step runs as soon
+as its dependencies are done, at most ``parallelism`` at once. Writes to one Cognitive
+Services account run one at a time (Azure answers 409 otherwise) while other accounts and
+kinds proceed: a step takes its account lock *before* a parallelism slot, so steps queued on a
+busy account never hold slots others could use.
+
+A failed step marks everything downstream ``skipped`` naming the failed address, and its error
+is reported once, at the step that failed (Terraform's ``dag/walk.go``); independent branches
+carry on. Each completed step is written to the state at once (``StateStore``), after a journal
+intent. The executor never prints: it emits ``ApplyEvent`` values to ``on_event``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections import defaultdict
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+
+from aimodels.apply.events import (
+    ApplyEvent,
+    ApplyResult,
+    ChangeResult,
+    EventSink,
+    Phase,
+    Status,
+)
+from aimodels.apply.operations import (
+    ArmWriter,
+    CognitiveWriter,
+    ConflictRetry,
+    Outcome,
+    RegistryWriter,
+    StepRequest,
+    Writer,
+)
+from aimodels.apply.state_store import StateStore
+from aimodels.errors import AimodelsError
+from aimodels.model.address import ResourceAddress
+from aimodels.model.desired import DesiredState
+from aimodels.model.kinds import CUSTOM_MODEL, FOUNDRY_DEPLOYMENT, MODEL_DEPLOYMENT, MODEL_SOURCE
+from aimodels.plan.graph import Graph, Step, apply_graph, steps_of
+from aimodels.plan.values import Change, Plan, ResolvedInputs
+from aimodels.providers.base import ProviderContext
+from aimodels.providers.registry import ProviderRegistry, default_registry
+from aimodels.state.values import ResourceState
+from aimodels.transport.client import AzureClient
+from aimodels.transport.lro import LroHandle
+
+DEFAULT_PARALLELISM = 10
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyOptions:
+    """How the executor runs. ``secrets`` are the values to send (``{address: {path: value}}``,
+    from ``service.inputs.secret_values``): they go into request bodies and, as keyed digests,
+    into the state; never into events or results. ``progress_every`` is how often a running
+    step reports its elapsed time."""
+
+    parallelism: int = DEFAULT_PARALLELISM
+    secrets: Mapping[ResourceAddress, Mapping[str, str]] = field(default_factory=dict,
+                                                                 repr=False)
+    registry: ProviderRegistry | None = None
+    conflict_retry: ConflictRetry = field(default_factory=ConflictRetry)
+    progress_every: float = 10.0
+    rng: random.Random | None = None
+
+
+async def apply_plan(plan: Plan, desired: DesiredState, client: AzureClient, store: StateStore,
+                     on_event: EventSink | None = None,
+                     options: ApplyOptions | None = None) -> ApplyResult:
+    """Carry out ``plan`` against Azure through ``client``, recording each step in ``store``.
+
+    Raises AimodelsError for a plan that cannot be applied (errored); failures of single
+    changes do not raise: they are in the result (the caller turns an incomplete result into
+    ``ApplyIncomplete``). The caller holds the state lock.
+    """
+    if plan.errored:
+        raise AimodelsError("This plan has errors and cannot be applied",
+                            hint="Run `aimodels plan` to see them, fix them, and plan again.")
+    run = _Run(plan, desired, client, store, on_event or _ignore, options or ApplyOptions())
+    return await run.execute()
+
+
+@dataclass(slots=True)
+class _StepEnd:
+    """How one step ended: ``root`` is the failed address a skip traces back to."""
+
+    status: Status
+    message: str = ""
+    elapsed: float = 0.0
+    error: AimodelsError | None = None
+    root: ResourceAddress | None = None
+    outcome: Outcome | None = None
+
+
+class _Run:
+    """One apply run: the step graph, the limits, and how each step ended."""
+
+    def __init__(self, plan: Plan, desired: DesiredState, client: AzureClient,
+                 store: StateStore, on_event: EventSink, options: ApplyOptions) -> None:
+        self.desired, self.client, self.store = desired, client, store
+        self.on_event, self.options = on_event, options
+        self.changes = {c.address: c for c in plan.changes}
+        self.graph: Graph[Step] = apply_graph(plan.changes)
+        self.registry = options.registry or default_registry()
+        self.ctx = ProviderContext(desired.stack, ResolvedInputs(), desired.resources,
+                                   secret_values=options.secrets)
+        self.writers = _writers(client, options)
+        self.slots = asyncio.Semaphore(max(1, options.parallelism))
+        self.exclusive: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.ends: dict[Step, _StepEnd] = {}
+        self.finished: dict[Step, asyncio.Event] = {s: asyncio.Event() for s in self.graph.nodes}
+        self._step_started: dict[Step, float] = {}
+
+    async def execute(self) -> ApplyResult:
+        order = self.graph.topological_order()
+        async with asyncio.TaskGroup() as group:
+            for step in order:
+                group.create_task(self._walk(step))
+        self.store.finish()
+        return ApplyResult(tuple(self._result(c) for c in sorted(self.changes.values(),
+                                                                   key=lambda c: c.address)
+                                 if steps_of(c)))
+
+    async def _walk(self, step: Step) -> None:
+        """Wait for the step's dependencies, then run it or skip it."""
+        try:
+            for dep in sorted(self.graph.dependencies(step)):
+                await self.finished[dep].wait()
+            blocked = self._blocked_by(step)
+            if blocked is not None:
+                self._skip(step, blocked)
+            elif step.operation == "forget":
+                await self._forget(step)
+            else:
+                await self._run(step)
+        finally:
+            self.finished[step].set()
+
+    def _blocked_by(self, step: Step) -> ResourceAddress | None:
+        """The failed address upstream of ``step``, if any (the first in address order)."""
+        roots = [end.root for dep in self.graph.dependencies(step)
+                 if (end := self.ends[dep]).status is not Status.DONE and end.root]
+        return min(roots) if roots else None
+
+    def _skip(self, step: Step, root: ResourceAddress) -> None:
+        why = f"upstream {root} failed"
+        self.ends[step] = _StepEnd(Status.SKIPPED, why, root=root)
+        if root != step.address:  # the create half of a failed replace: reported as failed
+            self._emit(step, Phase.SKIPPED, None, why)
+
+    async def _forget(self, step: Step) -> None:
+        await self.store.remove(str(step.address))
+        self.ends[step] = _StepEnd(Status.DONE)
+        self._emit(step, Phase.DONE, self.client.clock())
+
+    async def _run(self, step: Step) -> None:
+        change = self.changes[step.address]
+        writer = self.writers[step.address.kind]
+        request = self._request(step, change)
+        async with self._exclusive(writer.exclusive_key(request)), self.slots:
+            started = self.client.clock()
+            self._emit(step, Phase.STARTED, started)
+            async with self._ticking(step, started):
+                end = await self._send(step, change, writer, request, started)
+        self.ends[step] = end
+        if end.status is Status.DONE:
+            self._emit(step, Phase.DONE, started)
+        else:
+            self._emit(step, Phase.FAILED, started, end.message)
+
+    async def _send(self, step: Step, change: Change, writer: Writer, request: StepRequest,
+                    started: float) -> _StepEnd:
+        """The write itself, between a journal intent and its closing line."""
+        intent = await self.store.intent(str(step.address), step.operation,
+                                         {"resourceId": request.live_url
+                                          if step.operation != "create" else change.resource_id})
+        try:
+            outcome = await getattr(writer, step.operation)(request)
+        except AimodelsError as exc:
+            await self.store.done(intent, "failed")
+            return _StepEnd(Status.FAILED, exc.message, self.client.clock() - started, exc,
+                            root=step.address)
+        await self._record(step, change, outcome)
+        await self.store.done(intent)
+        return _StepEnd(Status.DONE, elapsed=self.client.clock() - started, outcome=outcome)
+
+    async def _record(self, step: Step, change: Change, outcome: Outcome) -> None:
+        """The state after a step: the entry written for a create or update, dropped after a
+        delete (the create half of a replace writes it again)."""
+        if step.operation == "delete":
+            await self.store.remove(str(step.address))
+            return
+        await self.store.put(self._entry(change, outcome))
+
+    def _entry(self, change: Change, outcome: Outcome) -> ResourceState:
+        address = change.address
+        resource = self.desired.resources.get(address)
+        prior = self.store.state.get(str(address))
+        extra = {k: v for k, v in (prior.extra if prior else {}).items() if k != "secretDigests"}
+        digests = {path: self.store.secret_digest(value)
+                   for path, value in self.options.secrets.get(address, {}).items()}
+        if digests:
+            extra["secretDigests"] = digests
+        return ResourceState(
+            address=str(address), resource_id=change.resource_id,
+            desired=dict(change.after or {}), etag=outcome.etag,
+            prevent_destroy=bool(resource and resource.lifecycle.prevent_destroy), extra=extra)
+
+    def _request(self, step: Step, change: Change) -> StepRequest:
+        def report(message: str) -> None:
+            self._emit(step, Phase.WAITING if "retrying" in message else Phase.POLLING,
+                       self._started(step), message)
+
+        def on_handle(handle: LroHandle) -> None:
+            self._emit(step, Phase.POLLING, self._started(step), "waiting for Azure")
+
+        return StepRequest(change, step.operation, self.registry.for_address(change.address),
+                           self.ctx, report, on_handle)
+
+    def _started(self, step: Step) -> float | None:
+        return self._step_started.get(step)
+
+    @contextlib.asynccontextmanager
+    async def _exclusive(self, key: str | None) -> AsyncIterator[None]:
+        if key is None:
+            yield
+            return
+        async with self.exclusive[key]:
+            yield
+
+    @contextlib.asynccontextmanager
+    async def _ticking(self, step: Step, started: float) -> AsyncIterator[None]:
+        """Report the elapsed time of a running step every ``progress_every`` seconds."""
+        self._step_started[step] = started
+
+        async def tick() -> None:
+            while True:
+                await asyncio.sleep(self.options.progress_every)
+                self._emit(step, Phase.POLLING, started)
+
+        ticker = asyncio.create_task(tick())
+        try:
+            yield
+        finally:
+            ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ticker
+
+    def _emit(self, step: Step, phase: Phase, started: float | None, message: str = "") -> None:
+        now = self.client.clock()
+        elapsed = now - started if started is not None and phase is not Phase.STARTED else 0.0
+        self.on_event(ApplyEvent(step.address, step.operation, phase, now, elapsed, message))
+
+    def _result(self, change: Change) -> ChangeResult:
+        ends = [self.ends[s] for s in steps_of(change) if s in self.ends]
+        elapsed = sum(e.elapsed for e in ends)
+        failed = next((e for e in ends if e.status is Status.FAILED), None)
+        if failed is not None:
+            return ChangeResult(change.address, change.action, Status.FAILED, failed.message,
+                                elapsed, failed.error)
+        skipped = next((e for e in ends if e.status is Status.SKIPPED), None)
+        if skipped is not None:
+            return ChangeResult(change.address, change.action, Status.SKIPPED, skipped.message,
+                                elapsed)
+        body = next((e.outcome.body for e in reversed(ends) if e.outcome), None)
+        return ChangeResult(change.address, change.action, Status.DONE, elapsed=elapsed,
+                            body=body)
+
+
+def _writers(client: AzureClient, options: ApplyOptions) -> dict[str, Writer]:
+    arm = ArmWriter(client)
+    return {MODEL_SOURCE: arm, MODEL_DEPLOYMENT: arm, CUSTOM_MODEL: RegistryWriter(client),
+            FOUNDRY_DEPLOYMENT: CognitiveWriter(client, options.conflict_retry, options.rng)}
+
+
+def _ignore(event: ApplyEvent) -> None:
+    return None
+
+
+__all__ = ["ApplyOptions", "DEFAULT_PARALLELISM", "apply_plan"]

@@ -1,0 +1,326 @@
+"""The writes apply sends, per API family: what create, update and delete mean for each kind.
+
+- ``ArmWriter`` (ModelSource, ModelDeployment on Microsoft.ContainerService): PUT and DELETE
+  with preconditions the API honours: ``If-None-Match: *`` on create, ``If-Match: <plan ETag>``
+  on update and delete, so a resource changed since the plan answers 412 and is not touched.
+- ``CognitiveWriter`` (FoundryDeployment): the API declares no If-Match, so we GET just before
+  writing and compare the ETag with the plan's. This is weaker: a write landing between our
+  GET and our PUT goes unnoticed. Azure allows one write at a time per account, so the
+  executor serializes writes per account (``exclusive_key``) and we retry its 409
+  ``RequestConflict`` (another client's operation) with backoff.
+- ``RegistryWriter`` (CustomModel): upload the weights, then register; delete by version.
+
+Long-running operations are followed with ``transport.lro``; a failed one raises RemoteError
+carrying the provisioning error code and message.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from aimodels.errors import AimodelsError, ConflictError
+from aimodels.model.desired import DesiredResource
+from aimodels.plan.values import Change
+from aimodels.providers.base import Provider, ProviderContext
+from aimodels.transport.client import AzureClient
+from aimodels.transport.errors import NotFoundError
+from aimodels.transport.lro import LroHandle, complete_lro
+
+#: Retried with backoff instead of failing: Cognitive Services' "Another operation is being
+#: performed on the parent resource".
+RETRIED_CONFLICTS = frozenset({"RequestConflict"})
+
+STALE_HINT = "Run `aimodels plan` to see the live resource, then apply the new plan."
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a write left in Azure: the final body (None after a delete) and its ETag."""
+
+    body: Mapping[str, Any] | None = None
+    etag: str | None = None
+
+    @classmethod
+    def of(cls, body: Any) -> Outcome:
+        if not isinstance(body, Mapping):
+            return cls()
+        etag = body.get("eTag") or body.get("etag")
+        return cls(body, str(etag) if etag else None)
+
+
+@dataclass(frozen=True, slots=True)
+class ConflictRetry:
+    """How long to keep retrying a retried 409: full-jitter backoff from ``base_delay`` up to
+    ``max_delay`` per wait, giving up after ``budget`` seconds of waiting."""
+
+    base_delay: float = 1.0
+    max_delay: float = 20.0
+    budget: float = 1800.0
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        return rng.uniform(self.base_delay / 2, min(self.max_delay,
+                                                     self.base_delay * 2 ** (attempt - 1)))
+
+
+@dataclass(frozen=True, slots=True)
+class StepRequest:
+    """One write to send: the change, which half of it (``operation``), and how to build it.
+
+    ``report`` shows a progress note for the step (never a secret); ``on_handle`` receives the
+    LRO handle once an operation runs in Azure.
+    """
+
+    change: Change
+    operation: str
+    provider: Provider
+    ctx: ProviderContext
+    report: Callable[[str], None]
+    on_handle: Callable[[LroHandle], None]
+
+    @property
+    def desired(self) -> DesiredResource | None:
+        return self.ctx.desired.get(self.change.address)
+
+    @property
+    def live_url(self) -> str:
+        """The resource acted on by an update or delete (differs from ``resource_id`` only
+        when a REPLACE moves the resource to another parent)."""
+        return self.change.live_resource_id or self.change.resource_id
+
+    def body(self) -> dict[str, Any]:
+        return self.provider.to_body(self.change.address, self.change.after or {}, self.ctx)
+
+
+class Writer(Protocol):
+    """Sends one kind's writes. ``exclusive_key`` names what must not see two writes at once
+    (None: no such limit)."""
+
+    def exclusive_key(self, request: StepRequest) -> str | None: ...
+
+    async def create(self, request: StepRequest) -> Outcome: ...
+
+    async def update(self, request: StepRequest) -> Outcome: ...
+
+    async def delete(self, request: StepRequest) -> Outcome: ...
+
+
+class ArmWriter:
+    """Writes of an ARM API that honours If-Match / If-None-Match (Microsoft.ContainerService)."""
+
+    def __init__(self, client: AzureClient) -> None:
+        self.client = client
+
+    def exclusive_key(self, request: StepRequest) -> str | None:
+        return None
+
+    async def create(self, request: StepRequest) -> Outcome:
+        return await self._put(request, request.change.resource_id, {"If-None-Match": "*"})
+
+    async def update(self, request: StepRequest) -> Outcome:
+        return await self._put(request, request.live_url, _if_match(request.change))
+
+    async def delete(self, request: StepRequest) -> Outcome:
+        url = request.live_url
+        try:
+            first = await self.client.request("DELETE", url, headers=_if_match(request.change))
+        except ConflictError as exc:
+            if exc.status == 412 and await _gone(self.client, url):
+                return Outcome()  # deleted since the plan: what we wanted
+            raise
+        await complete_lro(self.client, first, on_handle=request.on_handle)
+        return Outcome()
+
+    async def _put(self, request: StepRequest, url: str, headers: dict[str, str]) -> Outcome:
+        first = await self.client.request("PUT", url, json=request.body(), headers=headers)
+        final = await complete_lro(self.client, first, on_handle=request.on_handle)
+        return Outcome.of(final if final is not None else first.body)
+
+
+class CognitiveWriter:
+    """Writes of Microsoft.CognitiveServices deployments: no If-Match, one write per account."""
+
+    def __init__(self, client: AzureClient, retry: ConflictRetry,
+                 rng: random.Random | None = None) -> None:
+        self.client = client
+        self.retry = retry
+        self._rng = rng or random.Random()
+
+    def exclusive_key(self, request: StepRequest) -> str | None:
+        """The account: its id, lower-cased (ARM ids compare case-insensitively)."""
+        url = request.live_url if request.operation == "delete" else request.change.resource_id
+        return url.rsplit("/deployments/", 1)[0].lower()
+
+    async def create(self, request: StepRequest) -> Outcome:
+        return await self._put(request, request.change.resource_id, None)
+
+    async def update(self, request: StepRequest) -> Outcome:
+        return await self._put(request, request.live_url, request.change.precondition_etag)
+
+    async def delete(self, request: StepRequest) -> Outcome:
+        url = request.live_url
+        expected = request.change.precondition_etag
+
+        async def send() -> Any:
+            found = await _etag_now(self.client, url)
+            if found is None:
+                return None  # deleted since the plan: what we wanted
+            _refuse_if_changed(found, expected, exists=True)
+            return await self.client.request("DELETE", url)
+
+        first = await self._retrying(request, url, send)
+        if first is not None:
+            await complete_lro(self.client, first, on_handle=request.on_handle)
+        return Outcome()
+
+    async def _put(self, request: StepRequest, url: str, expected: str | None) -> Outcome:
+        creating = request.operation == "create"
+
+        async def send() -> Any:
+            found = await _etag_now(self.client, url)
+            _refuse_if_changed(found, expected, exists=not creating)
+            return await self.client.request("PUT", url, json=request.body())
+
+        first = await self._retrying(request, url, send)
+        final = await complete_lro(self.client, first, on_handle=request.on_handle)
+        return Outcome.of(final if final is not None else first.body)
+
+    async def _retrying(self, request: StepRequest, url: str,
+                        send: Callable[[], Any]) -> Any:
+        """``send()`` again while the account answers RequestConflict, within the budget.
+        Each attempt re-checks the ETag: time has passed since the last GET."""
+        waited, attempt = 0.0, 0
+        while True:
+            attempt += 1
+            try:
+                return await send()
+            except ConflictError as exc:
+                if exc.code not in RETRIED_CONFLICTS or waited >= self.retry.budget:
+                    raise
+                delay = self.retry.delay(attempt, self._rng)
+                request.report(f"another operation runs on the account; retrying in "
+                               f"{delay:.0f} s")
+                await self.client.sleep(delay)
+                waited += delay
+
+
+class RegistryWriter:
+    """CustomModel in the registry: upload then register; delete one version."""
+
+    def __init__(self, client: AzureClient) -> None:
+        self.client = client
+
+    def exclusive_key(self, request: StepRequest) -> str | None:
+        return None
+
+    async def create(self, request: StepRequest) -> Outcome:
+        from aimodels.apply.upload import upload_weights
+
+        spec = request.change.after or {}
+        fmt, root = _upload_inputs(request)
+        uploaded = await upload_weights(self.client, request.change.address.name, root, fmt,
+                                        request.report)
+        planned = (spec.get("weights") or {}).get("sha256")
+        if planned and planned != uploaded.sha256:
+            raise AimodelsError(
+                f"{request.change.address}: the weights changed since the plan (sha256 "
+                f"{uploaded.sha256[:12]}…, the plan has {planned[:12]}…)",
+                hint="Run `aimodels plan` again so the plan covers the new content.")
+        request.report("registering")
+        return await self._register(request, uploaded.upload_id)
+
+    async def update(self, request: StepRequest) -> Outcome:
+        """A new version uploads and registers alongside the old one (versions are kept for
+        whatever still uses them); changed tags or description re-register the same upload;
+        ``deletePolicy`` alone is ours only and needs no call."""
+        before, after = request.change.before or {}, request.change.after or {}
+        if str(before.get("version")) != str(after.get("version")) or \
+                before.get("weights") != after.get("weights"):
+            return await self.create(request)
+        sent = ("format", "description", "tags")
+        if all(before.get(k) == after.get(k) for k in sent):
+            return Outcome(await self._show(request, after.get("version")))
+        live = await self._show(request, before.get("version")) or {}
+        await self._delete_version(request, before.get("version"), keep_weights=True)
+        return await self._register(request, str(live.get("upload_id", "")))
+
+    async def delete(self, request: StepRequest) -> Outcome:
+        spec = request.change.after or request.change.before or {}
+        keep = spec.get("deletePolicy") == "KeepWeights"
+        await self._delete_version(request, (request.change.before or {}).get("version"),
+                                   keep_weights=keep)
+        return Outcome()
+
+    async def _register(self, request: StepRequest, upload_id: str) -> Outcome:
+        body = {**request.body(), "upload_id": upload_id}
+        response = await self.client.request("POST", "/custom-models", api="registry",
+                                             json=body)
+        return Outcome(response.body if isinstance(response.body, Mapping) else None)
+
+    async def _show(self, request: StepRequest, version: Any) -> Mapping[str, Any] | None:
+        params = {"version": str(version)} if version is not None else None
+        return await self.client.get_json_or_none(
+            f"/custom-models/{request.change.address.name}", api="registry", params=params)
+
+    async def _delete_version(self, request: StepRequest, version: Any, *,
+                              keep_weights: bool) -> None:
+        params = {"version": str(version)} if version is not None else {}
+        if keep_weights:
+            params["keep_weights"] = "true"
+        try:
+            await self.client.request("DELETE", f"/custom-models/{request.change.address.name}",
+                                      api="registry", params=params or None)
+        except NotFoundError:
+            return  # already gone: what we wanted
+
+
+def _upload_inputs(request: StepRequest) -> tuple[str, Path]:
+    """The format to declare and the local path to upload, or a clear error."""
+    desired, spec = request.desired, request.change.after or {}
+    raw = str(desired.spec.get("path", "")) if desired else ""
+    if not raw or raw.startswith(("https://", "http://")):
+        raise AimodelsError(
+            f"{request.change.address}: only local weights can be uploaded so far "
+            f"(spec.path is {raw or 'empty'})",
+            hint="Download the weights and point spec.path at the file or folder.")
+    if not spec.get("format"):
+        raise AimodelsError(f"{request.change.address}: the weights format is unknown",
+                            hint="Set spec.format (safetensors, gguf, onnx or pytorch).")
+    assert desired is not None
+    return str(spec["format"]), (desired.base_dir / raw).resolve()
+
+
+def _if_match(change: Change) -> dict[str, str]:
+    return {"If-Match": change.precondition_etag} if change.precondition_etag else {}
+
+
+async def _gone(client: AzureClient, url: str) -> bool:
+    return await client.get_json_or_none(url) is None
+
+
+async def _etag_now(client: AzureClient, url: str) -> str | None:
+    """The live ETag, ``""`` for a resource without one, None when it does not exist."""
+    body = await client.get_json_or_none(url)
+    if body is None:
+        return None
+    return Outcome.of(body).etag or ""
+
+
+def _refuse_if_changed(found: str | None, expected: str | None, *, exists: bool) -> None:
+    """Refuse the write when the resource is not as the plan saw it: the GET-compare that
+    stands in for If-Match / If-None-Match where the API has none. ``found`` is the ETag a GET
+    returned just now (None: the resource does not exist)."""
+    if not exists and found is not None:
+        raise _stale("it exists now, and the plan would create it")
+    if exists and found is None:
+        raise _stale("it no longer exists")
+    if exists and expected and found != expected:
+        raise _stale(f"its ETag is {found}, the plan saw {expected}")
+
+
+def _stale(why: str) -> ConflictError:
+    return ConflictError(f"the resource changed since the plan: run plan again ({why})",
+                         hint=STALE_HINT, code="PreconditionFailed", status=412)
