@@ -202,11 +202,12 @@ def _cost(changes: tuple[Change, ...]) -> str:
 
 
 def _details(change: Change) -> str:
-    """One folded block: what and why, the cost, warnings, then the fields as a diff."""
+    """One folded block: what and why, the cost, notes, warnings, then the fields as a diff."""
     summary = (f"<summary><code>{html.escape(symbol(change))} {html.escape(str(change.address))}"
                f"</code> {html.escape(verb(change))}</summary>")
     notes = [_escape(reason.sentence) for reason in change.reasons]
     notes += [_escape(cost_line(change.cost))] if change.cost else []
+    notes += [_escape(note) for note in change.notes]
     notes += [f"**warning:** {_escape(w)}" for w in change.warnings]
     lines = [_diff_line(line) for line in field_lines(change)]
     if lines:

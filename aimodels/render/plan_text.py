@@ -62,10 +62,10 @@ def _legend(changes: tuple[Change, ...]) -> list[Text]:
 
 
 def _block(change: Change) -> list[Text]:
-    """Comment lines saying what and why, then the fields inside ``SYMBOL Kind/name { }``."""
+    """Comment lines (what, why, cost, notes, warnings), then the fields inside the braces."""
     notes = [reason.sentence for reason in change.reasons]
     notes += [cost_line(change.cost)] if change.cost else []
-    notes += [f"warning: {w}" for w in change.warnings]
+    notes += [*change.notes, *(f"warning: {w}" for w in change.warnings)]
     lines = [Text(f"  # {headline(change)}", style="bold")]
     lines += [Text(f"  # {note}") for note in notes]
     opening = _marker(symbol(change)).append(f" {change.address}")

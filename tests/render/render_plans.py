@@ -49,6 +49,15 @@ def create(name: str, spec: dict | None = None, cost: CostEstimate | None = None
                   cost=cost)
 
 
+def upload(name: str = "llama-7b-code") -> Change:
+    """A CustomModel whose weights go up first: pre-flight notes the size it will move."""
+    return Change(addr(f"CustomModel/{name}"), Action.CREATE, (Reason.CREATE_BECAUSE_NOT_IN_LIVE,),
+                  after={"path": "./weights/llama-7b.safetensors", "format": "safetensors",
+                         "version": "1.0", "tags": {"team": "ml-platform"}},
+                  resource_id=f"https://registry.example/custom-models/{name}",
+                  notes=("upload 13.5 GB (sha256 3f2a9c0d…)",))
+
+
 def replace_vm_size(name: str = "phi4-chat") -> Change:
     """The spec's example: a vmSize change forces a replacement; replicas change with it."""
     return Change(
@@ -122,8 +131,8 @@ def empty_plan() -> Plan:
 
 
 def one_of_each_plan() -> Plan:
-    return Plan.build([create("phi4-new"), update_capacity(), replace_vm_size(), delete(),
-                       forget(), unchanged()],
+    return Plan.build([create("phi4-new"), upload(), update_capacity(), replace_vm_size(),
+                       delete(), forget(), unchanged()],
                       desired_digest="sha256:each", state_lineage="lineage-1", state_serial=7)
 
 

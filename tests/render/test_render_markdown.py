@@ -53,10 +53,11 @@ def _plain(token: Token) -> str:
 
 def test_the_table_has_one_row_per_shown_change() -> None:
     rows = table_rows(render_markdown(one_of_each_plan()))
-    assert [row[1] for row in rows] == ["CustomModel/llama-retired", "FoundryDeployment/gpt4o",
+    assert [row[1] for row in rows] == ["CustomModel/llama-7b-code", "CustomModel/llama-retired",
+                                        "FoundryDeployment/gpt4o",
                                         "ModelDeployment/old-chat", "ModelDeployment/phi4-chat",
                                         "ModelDeployment/phi4-new"]
-    assert rows[3] == ["-/+ replace", "ModelDeployment/phi4-chat",
+    assert rows[4] == ["-/+ replace", "ModelDeployment/phi4-chat",
                        "immutable field changed (spec.vmSize)", "+$3.68/h"]
     assert all(len(row) == 4 for row in rows)
 

@@ -51,6 +51,13 @@ def test_creates_show_the_planned_fields_and_deletes_what_goes() -> None:
     assert '      + spec.versionUpgradeOption: "OnceNewDefaultVersionAvailable"\n' in text
 
 
+def test_pre_flight_notes_follow_the_reasons() -> None:
+    text = render_text(one_of_each_plan())
+    assert ("  # It is in the manifests and does not exist in Azure yet.\n"
+            "  # upload 13.5 GB (sha256 3f2a9c0d…)\n"
+            "  + CustomModel/llama-7b-code {\n") in text
+
+
 def test_unchanged_resources_are_not_shown() -> None:
     text = render_text(one_of_each_plan())
     assert "ModelDeployment/steady" not in text
@@ -58,7 +65,7 @@ def test_unchanged_resources_are_not_shown() -> None:
 
 def test_summary_lines() -> None:
     assert render_text(one_of_each_plan()).endswith(
-        "Plan: 1 to create, 1 to update, 1 to replace, 1 to destroy, 1 to forget.")
+        "Plan: 2 to create, 1 to update, 1 to replace, 1 to destroy, 1 to forget.")
     assert render_text(replace_plan()).endswith(
         "Plan: 0 to create, 0 to update, 1 to replace, 0 to destroy.")
     assert render_text(empty_plan()) == "No changes. Your infrastructure matches the manifests."
