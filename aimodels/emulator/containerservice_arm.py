@@ -21,6 +21,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from aimodels.emulator import http, lro
 from aimodels.emulator.http import arm_error, base_url, json_response, read_json
@@ -64,20 +65,28 @@ def bad_request(code: str, message: str) -> ArmFailure:
 
 
 Handler = Callable[[Request], Awaitable[Response]]
+#: A route handler of this provider: module-level, given the emulator explicitly.
+EmuHandler = Callable[[Any, Request], Awaitable[Response]]
 
 
-def endpoint(handler: Handler) -> Handler:
-    """Wrap a handler: require our api-version first (as ARM does), then map ``ArmFailure``."""
+def endpoint(emu: Any, handler: EmuHandler) -> Handler:
+    """The Starlette endpoint running ``handler(emu, request)``: our api-version is required
+    first (as ARM checks it before anything else), and ``ArmFailure`` becomes its response."""
 
     @functools.wraps(handler)
     async def wrapped(request: Request) -> Response:
         try:
             check_api_version(request)
-            return await handler(request)
+            return await handler(emu, request)
         except ArmFailure as failure:
             return failure.response()
 
     return wrapped
+
+
+def routes_of(emu: Any, table: list[tuple[str, str, EmuHandler]]) -> list[Route]:
+    """Starlette routes for (path, method, handler) rows, each wrapped by ``endpoint``."""
+    return [Route(path, endpoint(emu, handler), methods=[method]) for path, method, handler in table]
 
 
 def check_api_version(request: Request) -> None:

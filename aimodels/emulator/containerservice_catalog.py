@@ -78,40 +78,41 @@ def replicas_of(body: dict[str, Any]) -> int:
     return replicas
 
 
+def scope_of(emu: Any, request: Request) -> tuple[str, str]:
+    """(scope path, region) of either form of catalog path."""
+    if "location" in request.path_params:
+        return location_scope(emu, request)
+    return group_scope(emu, request)
+
+
+async def list_models(emu: Any, request: Request) -> Response:
+    scope_path, _ = scope_of(emu, request)
+    return arm.page(request, [ai_model_resource(m, scope_path) for m in sizing.catalog(emu.fixtures)])
+
+
+async def get_model(emu: Any, request: Request) -> Response:
+    scope_path, _ = scope_of(emu, request)
+    model = catalog_model(emu, request.path_params["name"], scope_path)
+    return json_response(ai_model_resource(model, scope_path))
+
+
+async def calculate_cost(emu: Any, request: Request) -> Response:
+    """Ranked plans for ``replicas`` replicas of the model in the scope's region."""
+    scope_path, location = scope_of(emu, request)
+    model = catalog_model(emu, request.path_params["name"], scope_path)
+    replicas = replicas_of(await arm.body_of(request))
+    plans = sizing.cost_plans(emu, model, request.path_params["sub"], location, replicas)
+    return json_response({"replicas": replicas, "currency": "USD", "location": location,
+                          "plans": plans})
+
+
 def routes(emu: Any) -> list[Route]:
     """Catalog list/get and calculateCost, at both the location and the resource-group scope."""
-
-    def handlers(scope: Any) -> tuple[Any, Any, Any]:
-        @arm.endpoint
-        async def list_models(request: Request) -> Response:
-            scope_path, _ = scope(emu, request)
-            return arm.page(request, [ai_model_resource(m, scope_path)
-                                      for m in sizing.catalog(emu.fixtures)])
-
-        @arm.endpoint
-        async def get_model(request: Request) -> Response:
-            scope_path, _ = scope(emu, request)
-            model = catalog_model(emu, request.path_params["name"], scope_path)
-            return json_response(ai_model_resource(model, scope_path))
-
-        @arm.endpoint
-        async def calculate_cost(request: Request) -> Response:
-            scope_path, location = scope(emu, request)
-            model = catalog_model(emu, request.path_params["name"], scope_path)
-            replicas = replicas_of(await arm.body_of(request))
-            plans = sizing.cost_plans(emu, model, request.path_params["sub"], location, replicas)
-            return json_response({"replicas": replicas, "currency": "USD", "location": location,
-                                  "plans": plans})
-
-        return list_models, get_model, calculate_cost
-
-    out: list[Route] = []
-    for prefix, scope in ((arm.SUB_PREFIX + "/locations/{location}", location_scope),
-                          (arm.RG_PREFIX, group_scope)):
-        list_models, get_model, calculate_cost = handlers(scope)
-        out += [
-            Route(prefix + "/aiModels", list_models, methods=["GET"]),
-            Route(prefix + "/aiModels/{name:path}/calculateCost", calculate_cost, methods=["POST"]),
-            Route(prefix + "/aiModels/{name:path}", get_model, methods=["GET"]),
+    table = []
+    for prefix in (arm.SUB_PREFIX + "/locations/{location}", arm.RG_PREFIX):
+        table += [
+            (prefix + "/aiModels", "GET", list_models),
+            (prefix + "/aiModels/{name:path}/calculateCost", "POST", calculate_cost),
+            (prefix + "/aiModels/{name:path}", "GET", get_model),
         ]
-    return out
+    return arm.routes_of(emu, table)

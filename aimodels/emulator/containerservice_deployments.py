@@ -112,97 +112,9 @@ def _start(emu: Any, request: Request, found: arm.Parent, doc: dict[str, Any], k
     return lro.operation_headers(request, op_id, arm.PROVIDER, found.location, arm.API_VERSION)
 
 
-def routes(emu: Any) -> list[Route]:
-    """PUT/GET/PATCH/DELETE of one model deployment and LIST by namespace."""
-
-    def parent_of(request: Request) -> arm.Parent:
-        p = request.path_params
-        return arm.namespace(emu, p["sub"], p["rg"], p["manager"], p["ns"])
-
-    @arm.endpoint
-    async def put(request: Request) -> Response:
-        name = request.path_params["name"]
-        parent_of(request)
-        arm.check_child_name(name, "model deployment")
-        body = await arm.body_of(request)
-        arm.validate(specs.PUT_SCHEMA, body)
-        with emu.store.transaction():
-            found = parent_of(request)
-            existing = live_deployment(emu, found, name)
-            arm.check_preconditions(request, existing and existing["eTag"])
-            props = specs.with_defaults(body["properties"])
-            if existing is not None:
-                _not_busy(emu, existing)
-                specs.check_immutable(existing["properties"], props, specs.IMMUTABLE_FIELDS)
-            spec = specs.resolve(emu, found, props, existing["id"] if existing else "")
-            doc = _build(emu, request, found, name, spec, existing)
-            headers = _start(emu, request, found, doc, "update" if existing else "create",
-                             specs.reconcile_error(spec))
-            emu.store.put(arm.MODEL_DEPLOYMENTS, deployment_key(found, name), doc)
-        headers.update(arm.etag_headers(doc))
-        return json_response(view(emu, request, doc), 200 if existing else 201, headers)
-
-    @arm.endpoint
-    async def patch(request: Request) -> Response:
-        name = request.path_params["name"]
-        parent_of(request)
-        body = await arm.body_of(request)
-        arm.validate(specs.PATCH_SCHEMA, body)
-        with emu.store.transaction():
-            found = parent_of(request)
-            existing = _existing(emu, found, name)
-            arm.check_preconditions(request, existing["eTag"])
-            _not_busy(emu, existing)
-            changes = body.get("properties") or {}
-            specs.check_immutable(existing["properties"], {**existing["properties"], **changes},
-                                  specs.IMMUTABLE_FIELDS)
-            props = {k: v for k, v in existing["properties"].items() if k != "status"}
-            props.update({k: changes[k] for k in specs.PATCHABLE_FIELDS if k in changes})
-            spec = specs.resolve(emu, found, props, existing["id"])
-            doc = _build(emu, request, found, name, spec, existing)
-            doc["_lro"], doc["_op"] = existing.get("_lro"), existing.get("_op")
-            if lro.phase(doc, emu.now()) == "Succeeded":
-                doc["_serving"] = spec.desired_replicas
-            emu.store.put(arm.MODEL_DEPLOYMENTS, deployment_key(found, name), doc)
-        return json_response(view(emu, request, doc), 200, arm.etag_headers(doc))
-
-    @arm.endpoint
-    async def get(request: Request) -> Response:
-        doc = _existing(emu, parent_of(request), request.path_params["name"])
-        return json_response(view(emu, request, doc), 200, arm.etag_headers(doc))
-
-    @arm.endpoint
-    async def delete(request: Request) -> Response:
-        with emu.store.transaction():
-            found = parent_of(request)
-            doc = live_deployment(emu, found, request.path_params["name"])
-            arm.check_preconditions(request, doc and doc["eTag"])
-            if doc is None:
-                return no_content(204)
-            if (doc.get("_lro") or {}).get("kind") == "delete" and lro.is_busy(doc, emu.now()):
-                return no_content(202, lro.operation_headers(
-                    request, doc["_op"], arm.PROVIDER, found.location, arm.API_VERSION))
-            _not_busy(emu, doc)
-            headers = _start(emu, request, found, doc, "delete")
-            emu.store.put(arm.MODEL_DEPLOYMENTS, deployment_key(found, doc["name"]), doc)
-        return no_content(202, headers)
-
-    @arm.endpoint
-    async def list_deployments(request: Request) -> Response:
-        found = parent_of(request)
-        prefix = arm.key(found.sub, found.rg, found.manager_name, found.namespace_name) + "/"
-        now = emu.now()
-        docs = [d for d in emu.store.list(arm.MODEL_DEPLOYMENTS, prefix) if not lro.is_gone(d, now)]
-        return arm.page(request, [view(emu, request, d) for d in docs])
-
-    base = arm.RG_PREFIX + "/aiManagers/{manager}/namespaces/{ns}/modelDeployments"
-    return [
-        Route(base, list_deployments, methods=["GET"]),
-        Route(base + "/{name}", get, methods=["GET"]),
-        Route(base + "/{name}", put, methods=["PUT"]),
-        Route(base + "/{name}", patch, methods=["PATCH"]),
-        Route(base + "/{name}", delete, methods=["DELETE"]),
-    ]
+def _parent(emu: Any, request: Request) -> arm.Parent:
+    p = request.path_params
+    return arm.namespace(emu, p["sub"], p["rg"], p["manager"], p["ns"])
 
 
 def _existing(emu: Any, found: arm.Parent, name: str) -> dict[str, Any]:
@@ -210,3 +122,94 @@ def _existing(emu: Any, found: arm.Parent, name: str) -> dict[str, Any]:
     if doc is None:
         raise arm.not_found(f"{DEPLOYMENT_TYPE}/{name}", found.rg)
     return doc
+
+
+async def put_deployment(emu: Any, request: Request) -> Response:
+    """Create (201 Creating) or fully replace (200 Updating) a deployment; both are LROs."""
+    name = request.path_params["name"]
+    _parent(emu, request)
+    arm.check_child_name(name, "model deployment")
+    body = await arm.body_of(request)
+    arm.validate(specs.PUT_SCHEMA, body)
+    with emu.store.transaction():
+        found = _parent(emu, request)
+        existing = live_deployment(emu, found, name)
+        arm.check_preconditions(request, existing and existing["eTag"])
+        props = specs.with_defaults(body["properties"])
+        if existing is not None:
+            _not_busy(emu, existing)
+            specs.check_immutable(existing["properties"], props, specs.IMMUTABLE_FIELDS)
+        spec = specs.resolve(emu, found, props, existing["id"] if existing else "")
+        doc = _build(emu, request, found, name, spec, existing)
+        headers = _start(emu, request, found, doc, "update" if existing else "create",
+                         specs.reconcile_error(spec))
+        emu.store.put(arm.MODEL_DEPLOYMENTS, deployment_key(found, name), doc)
+    headers.update(arm.etag_headers(doc))
+    return json_response(view(emu, request, doc), 200 if existing else 201, headers)
+
+
+async def patch_deployment(emu: Any, request: Request) -> Response:
+    """Merge scale, performanceMode and overrides synchronously (each replaced whole)."""
+    name = request.path_params["name"]
+    _parent(emu, request)
+    body = await arm.body_of(request)
+    arm.validate(specs.PATCH_SCHEMA, body)
+    with emu.store.transaction():
+        found = _parent(emu, request)
+        existing = _existing(emu, found, name)
+        arm.check_preconditions(request, existing["eTag"])
+        _not_busy(emu, existing)
+        changes = body.get("properties") or {}
+        specs.check_immutable(existing["properties"], {**existing["properties"], **changes},
+                              specs.IMMUTABLE_FIELDS)
+        props = {k: v for k, v in existing["properties"].items() if k != "status"}
+        props.update({k: changes[k] for k in specs.PATCHABLE_FIELDS if k in changes})
+        spec = specs.resolve(emu, found, props, existing["id"])
+        doc = _build(emu, request, found, name, spec, existing)
+        doc["_lro"], doc["_op"] = existing.get("_lro"), existing.get("_op")
+        if lro.phase(doc, emu.now()) == "Succeeded":
+            doc["_serving"] = spec.desired_replicas
+        emu.store.put(arm.MODEL_DEPLOYMENTS, deployment_key(found, name), doc)
+    return json_response(view(emu, request, doc), 200, arm.etag_headers(doc))
+
+
+async def get_deployment(emu: Any, request: Request) -> Response:
+    doc = _existing(emu, _parent(emu, request), request.path_params["name"])
+    return json_response(view(emu, request, doc), 200, arm.etag_headers(doc))
+
+
+async def delete_deployment(emu: Any, request: Request) -> Response:
+    """202 and a delete LRO; 204 when there is nothing; a repeated DELETE joins the running one."""
+    with emu.store.transaction():
+        found = _parent(emu, request)
+        doc = live_deployment(emu, found, request.path_params["name"])
+        arm.check_preconditions(request, doc and doc["eTag"])
+        if doc is None:
+            return no_content(204)
+        if (doc.get("_lro") or {}).get("kind") == "delete" and lro.is_busy(doc, emu.now()):
+            return no_content(202, lro.operation_headers(
+                request, doc["_op"], arm.PROVIDER, found.location, arm.API_VERSION))
+        _not_busy(emu, doc)
+        headers = _start(emu, request, found, doc, "delete")
+        emu.store.put(arm.MODEL_DEPLOYMENTS, deployment_key(found, doc["name"]), doc)
+    return no_content(202, headers)
+
+
+async def list_deployments(emu: Any, request: Request) -> Response:
+    found = _parent(emu, request)
+    prefix = arm.key(found.sub, found.rg, found.manager_name, found.namespace_name) + "/"
+    now = emu.now()
+    docs = [d for d in emu.store.list(arm.MODEL_DEPLOYMENTS, prefix) if not lro.is_gone(d, now)]
+    return arm.page(request, [view(emu, request, d) for d in docs])
+
+
+def routes(emu: Any) -> list[Route]:
+    """PUT/GET/PATCH/DELETE of one model deployment and LIST by namespace."""
+    base = arm.RG_PREFIX + "/aiManagers/{manager}/namespaces/{ns}/modelDeployments"
+    return arm.routes_of(emu, [
+        (base, "GET", list_deployments),
+        (base + "/{name}", "GET", get_deployment),
+        (base + "/{name}", "PUT", put_deployment),
+        (base + "/{name}", "PATCH", patch_deployment),
+        (base + "/{name}", "DELETE", delete_deployment),
+    ])

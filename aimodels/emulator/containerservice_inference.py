@@ -10,6 +10,7 @@ shared deterministic generator in ``inference.py``.
 
 from __future__ import annotations
 
+import functools
 import hmac
 from datetime import datetime
 from typing import Any
@@ -91,49 +92,52 @@ def _check_request(body: dict[str, Any]) -> Response | None:
     return None
 
 
+async def chat_completions(emu: Any, request: Request) -> Response:
+    """A deterministic chat.completion from the deployment named in ``model``."""
+    parent = authenticated_parent(emu, request)
+    if isinstance(parent, Response):
+        return parent
+    body, error = await read_json(request)
+    if error is not None or body is None:
+        return openai_error(400, "invalid_json", "The request body must be a JSON object.")
+    problem = _check_request(body)
+    if problem is not None:
+        return problem
+    name = body["model"]
+    doc = live_deployment(emu, parent, name)
+    ready, replicas = is_serving(emu, request, doc) if doc else (False, 0)
+    if doc is None or not ready:
+        state = lro.phase(doc, emu.now()) if doc else "not found"
+        return openai_error(404, "DeploymentNotFound",
+                            f"The model deployment '{name}' of namespace "
+                            f"'{parent.namespace_name}' is not serving (provisioningState: "
+                            f"{state}).", "model")
+    if replicas == 0:
+        return openai_error(503, "NoReadyReplicas",
+                            f"The model deployment '{name}' is scaled to zero replicas.")
+    limit = body.get("max_tokens", body.get("max_completion_tokens"))
+    return JSONResponse(make_completion(doc["name"], body["messages"], limit))
+
+
+async def list_models(emu: Any, request: Request) -> Response:
+    """The namespace's serving deployments, as OpenAI ``/v1/models`` lists models."""
+    parent = authenticated_parent(emu, request)
+    if isinstance(parent, Response):
+        return parent
+    prefix = arm.key(parent.sub, parent.rg, parent.manager_name, parent.namespace_name) + "/"
+    data = []
+    for doc in emu.store.list(arm.MODEL_DEPLOYMENTS, prefix):
+        if is_serving(emu, request, doc)[0]:
+            created = datetime.fromisoformat(doc["systemData"]["createdAt"])
+            data.append({"id": doc["name"], "object": "model", "owned_by": "aimodels-emulator",
+                         "created": int(created.timestamp())})
+    return JSONResponse({"object": "list", "data": data})
+
+
 def routes(emu: Any) -> list[Route]:
-    """Chat completions and the model list of each namespace gateway."""
-
-    async def chat_completions(request: Request) -> Response:
-        parent = authenticated_parent(emu, request)
-        if isinstance(parent, Response):
-            return parent
-        body, error = await read_json(request)
-        if error is not None or body is None:
-            return openai_error(400, "invalid_json", "The request body must be a JSON object.")
-        problem = _check_request(body)
-        if problem is not None:
-            return problem
-        name = body["model"]
-        doc = live_deployment(emu, parent, name)
-        ready, replicas = is_serving(emu, request, doc) if doc else (False, 0)
-        if not ready:
-            state = lro.phase(doc, emu.now()) if doc else "not found"
-            return openai_error(404, "DeploymentNotFound",
-                                f"The model deployment '{name}' of namespace "
-                                f"'{parent.namespace_name}' is not serving (provisioningState: "
-                                f"{state}).", "model")
-        if replicas == 0:
-            return openai_error(503, "NoReadyReplicas", f"The model deployment '{name}' is "
-                                "scaled to zero replicas.")
-        limit = body.get("max_tokens", body.get("max_completion_tokens"))
-        return JSONResponse(make_completion(doc["name"], body["messages"], limit))
-
-    async def list_models(request: Request) -> Response:
-        parent = authenticated_parent(emu, request)
-        if isinstance(parent, Response):
-            return parent
-        prefix = arm.key(parent.sub, parent.rg, parent.manager_name, parent.namespace_name) + "/"
-        data = []
-        for doc in emu.store.list(arm.MODEL_DEPLOYMENTS, prefix):
-            if is_serving(emu, request, doc)[0]:
-                created = datetime.fromisoformat(doc["systemData"]["createdAt"])
-                data.append({"id": doc["name"], "object": "model", "owned_by": "aimodels-emulator",
-                             "created": int(created.timestamp())})
-        return JSONResponse({"object": "list", "data": data})
-
+    """Chat completions and the model list of each namespace gateway (no api-version needed)."""
     base = "/inference/{manager}/{ns}/v1"
     return [
-        Route(base + "/chat/completions", chat_completions, methods=["POST"]),
-        Route(base + "/models", list_models, methods=["GET"]),
+        Route(base + "/chat/completions", functools.partial(chat_completions, emu), methods=["POST"]),
+        Route(base + "/models", functools.partial(list_models, emu), methods=["GET"]),
     ]

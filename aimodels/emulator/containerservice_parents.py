@@ -108,62 +108,65 @@ def access_keys(emu: Any, namespace_doc: dict[str, Any]) -> tuple[str, str]:
     return primary, secondary
 
 
+async def list_managers(emu: Any, request: Request) -> Response:
+    """AI managers of a resource group."""
+    group = arm.resource_group(emu, request.path_params["sub"], request.path_params["rg"])
+    docs = emu.store.list(arm.AI_MANAGERS, arm.key(group.sub, group.rg) + "/")
+    return arm.page(request, [_view(d, emu) for d in docs])
+
+
+async def list_managers_in_subscription(emu: Any, request: Request) -> Response:
+    """AI managers of a subscription, every resource group."""
+    sub = request.path_params["sub"]
+    arm.subscription(emu, sub)
+    docs = emu.store.list(arm.AI_MANAGERS, arm.key(sub) + "/")
+    return arm.page(request, [_view(d, emu) for d in docs])
+
+
+async def get_manager(emu: Any, request: Request) -> Response:
+    p = request.path_params
+    found = arm.ai_manager(emu, p["sub"], p["rg"], p["manager"], as_parent=False)
+    return _json(_view(found.ai_manager or {}, emu))
+
+
+async def list_namespaces(emu: Any, request: Request) -> Response:
+    p = request.path_params
+    found = arm.ai_manager(emu, p["sub"], p["rg"], p["manager"])
+    docs = emu.store.list(arm.NAMESPACES, arm.key(found.sub, found.rg, found.manager_name) + "/")
+    return arm.page(request, [_view(d, emu) for d in docs])
+
+
+async def get_namespace(emu: Any, request: Request) -> Response:
+    p = request.path_params
+    found = arm.namespace(emu, p["sub"], p["rg"], p["manager"], p["ns"], as_parent=False)
+    return _json(_view(found.namespace or {}, emu))
+
+
+async def list_access_info(emu: Any, request: Request) -> Response:
+    """The namespace gateway's endpoint and keys (NamespaceAccessInfo of seed 003 §7)."""
+    p = request.path_params
+    found = arm.namespace(emu, p["sub"], p["rg"], p["manager"], p["ns"], as_parent=False)
+    doc = found.namespace or {}
+    primary, secondary = access_keys(emu, doc)
+    return json_response({
+        "endpoint": namespace_endpoint(request, found.manager_name, found.namespace_name),
+        "primaryKey": primary, "secondaryKey": secondary,
+        "lastRotatedAt": doc["systemData"]["createdAt"],
+    })
+
+
 def routes(emu: Any) -> list[Route]:
     """GET/LIST of AI managers and namespaces, and POST listAccessInfo."""
-
-    @arm.endpoint
-    async def list_managers(request: Request) -> Response:
-        group = arm.resource_group(emu, request.path_params["sub"], request.path_params["rg"])
-        prefix = arm.key(group.sub, group.rg) + "/"
-        return arm.page(request, [_view(d, emu) for d in emu.store.list(arm.AI_MANAGERS, prefix)])
-
-    @arm.endpoint
-    async def list_managers_in_subscription(request: Request) -> Response:
-        sub = request.path_params["sub"]
-        arm.subscription(emu, sub)
-        docs = emu.store.list(arm.AI_MANAGERS, arm.key(sub) + "/")
-        return arm.page(request, [_view(d, emu) for d in docs])
-
-    @arm.endpoint
-    async def get_manager(request: Request) -> Response:
-        p = request.path_params
-        found = arm.ai_manager(emu, p["sub"], p["rg"], p["manager"], as_parent=False)
-        return _json(_view(found.ai_manager or {}, emu))
-
-    @arm.endpoint
-    async def list_namespaces(request: Request) -> Response:
-        p = request.path_params
-        found = arm.ai_manager(emu, p["sub"], p["rg"], p["manager"])
-        prefix = arm.key(found.sub, found.rg, found.manager_name) + "/"
-        return arm.page(request, [_view(d, emu) for d in emu.store.list(arm.NAMESPACES, prefix)])
-
-    @arm.endpoint
-    async def get_namespace(request: Request) -> Response:
-        p = request.path_params
-        found = arm.namespace(emu, p["sub"], p["rg"], p["manager"], p["ns"], as_parent=False)
-        return _json(_view(found.namespace or {}, emu))
-
-    @arm.endpoint
-    async def list_access_info(request: Request) -> Response:
-        p = request.path_params
-        found = arm.namespace(emu, p["sub"], p["rg"], p["manager"], p["ns"], as_parent=False)
-        doc = found.namespace or {}
-        primary, secondary = access_keys(emu, doc)
-        return json_response({
-            "endpoint": namespace_endpoint(request, found.manager_name, found.namespace_name),
-            "primaryKey": primary, "secondaryKey": secondary,
-            "lastRotatedAt": doc["systemData"]["createdAt"],
-        })
-
     manager = arm.RG_PREFIX + "/aiManagers/{manager}"
-    return [
-        Route(arm.SUB_PREFIX + "/aiManagers", list_managers_in_subscription, methods=["GET"]),
-        Route(arm.RG_PREFIX + "/aiManagers", list_managers, methods=["GET"]),
-        Route(manager, get_manager, methods=["GET"]),
-        Route(manager + "/namespaces", list_namespaces, methods=["GET"]),
-        Route(manager + "/namespaces/{ns}", get_namespace, methods=["GET"]),
-        Route(manager + "/namespaces/{ns}/listAccessInfo", list_access_info, methods=["POST"]),
+    table = [
+        (arm.SUB_PREFIX + "/aiManagers", "GET", list_managers_in_subscription),
+        (arm.RG_PREFIX + "/aiManagers", "GET", list_managers),
+        (manager, "GET", get_manager),
+        (manager + "/namespaces", "GET", list_namespaces),
+        (manager + "/namespaces/{ns}", "GET", get_namespace),
+        (manager + "/namespaces/{ns}/listAccessInfo", "POST", list_access_info),
     ]
+    return arm.routes_of(emu, table)
 
 
 def _view(doc: dict[str, Any], emu: Any) -> dict[str, Any]:

@@ -145,85 +145,91 @@ def _in_use(emu: Any, doc: dict[str, Any]) -> str | None:
     return None
 
 
+def _locate(emu: Any, request: Request) -> tuple[arm.Parent, str, dict[str, Any] | None]:
+    """(parent AI manager, source name, stored source or None) of a request."""
+    p = request.path_params
+    found = arm.ai_manager(emu, p["sub"], p["rg"], p["manager"])
+    doc = emu.store.get(arm.MODEL_SOURCES, source_key(p["sub"], p["rg"], p["manager"], p["name"]))
+    return found, p["name"], doc
+
+
+async def put_source(emu: Any, request: Request) -> Response:
+    """Create (201) or fully replace (200) a model source."""
+    _locate(emu, request)
+    arm.check_child_name(request.path_params["name"], "model source")
+    body = await arm.body_of(request)
+    arm.validate(_PUT, body, secret=_SECRET)
+    with emu.store.transaction():
+        found, name, existing = _locate(emu, request)
+        arm.check_preconditions(request, existing and existing["eTag"])
+        _check_immutable(existing, body["properties"])
+        _check_rules(body["properties"])
+        props, digest = _stored(body["properties"])
+        doc = _write(emu, found, name, props, existing, digest)
+    return _answer(emu, doc, 200 if existing else 201)
+
+
+async def patch_source(emu: Any, request: Request) -> Response:
+    """Merge the given properties (a given credential replaces the old one whole)."""
+    _locate(emu, request)
+    body = await arm.body_of(request)
+    arm.validate(_PATCH, body, secret=_SECRET)
+    with emu.store.transaction():
+        found, name, existing = _locate(emu, request)
+        if existing is None:
+            raise arm.not_found(f"{SOURCE_TYPE}/{name}", found.rg)
+        arm.check_preconditions(request, existing["eTag"])
+        changes = body.get("properties") or {}
+        _check_immutable(existing, changes)
+        _check_rules({**existing["properties"], **changes})
+        props, digest = _stored(changes)
+        if "credential" not in changes:
+            digest = existing.get("_credentialSha256")
+        doc = _write(emu, found, name, {**existing["properties"], **props}, existing, digest)
+    return _answer(emu, doc, 200)
+
+
+async def get_source(emu: Any, request: Request) -> Response:
+    found, name, doc = _locate(emu, request)
+    if doc is None:
+        raise arm.not_found(f"{SOURCE_TYPE}/{name}", found.rg)
+    return _answer(emu, doc, 200)
+
+
+async def delete_source(emu: Any, request: Request) -> Response:
+    """200 when deleted, 204 when there was nothing; 409 while a deployment uses it."""
+    with emu.store.transaction():
+        found, name, doc = _locate(emu, request)
+        arm.check_preconditions(request, doc and doc["eTag"])
+        if doc is None:
+            return no_content(204)
+        user = _in_use(emu, doc)
+        if user:
+            raise arm.ArmFailure(409, "ModelSourceInUse",
+                                 f"The model source '{doc['name']}' is used by the model "
+                                 f"deployment '{user}'; delete that deployment first.")
+        emu.store.delete(arm.MODEL_SOURCES,
+                         source_key(found.sub, found.rg, found.manager_name, name))
+    return json_response({}, 200)
+
+
+async def list_sources(emu: Any, request: Request) -> Response:
+    p = request.path_params
+    found = arm.ai_manager(emu, p["sub"], p["rg"], p["manager"])
+    docs = emu.store.list(arm.MODEL_SOURCES, arm.key(found.sub, found.rg, found.manager_name) + "/")
+    return arm.page(request, [lro.public(d, emu.now()) for d in docs])
+
+
 def routes(emu: Any) -> list[Route]:
     """PUT/GET/PATCH/DELETE of one model source and LIST by AI manager."""
-
-    def locate(request: Request) -> tuple[arm.Parent, str, dict[str, Any] | None]:
-        p = request.path_params
-        found = arm.ai_manager(emu, p["sub"], p["rg"], p["manager"])
-        doc = emu.store.get(arm.MODEL_SOURCES, source_key(p["sub"], p["rg"], p["manager"], p["name"]))
-        return found, p["name"], doc
-
-    @arm.endpoint
-    async def put(request: Request) -> Response:
-        arm.check_child_name(request.path_params["name"], "model source")
-        body = await arm.body_of(request)
-        arm.validate(_PUT, body, secret=_SECRET)
-        with emu.store.transaction():
-            found, name, existing = locate(request)
-            arm.check_preconditions(request, existing and existing["eTag"])
-            _check_immutable(existing, body["properties"])
-            _check_rules(body["properties"])
-            props, digest = _stored(body["properties"])
-            doc = _write(emu, found, name, props, existing, digest)
-        return _answer(emu, doc, 200 if existing else 201)
-
-    @arm.endpoint
-    async def patch(request: Request) -> Response:
-        body = await arm.body_of(request)
-        arm.validate(_PATCH, body, secret=_SECRET)
-        with emu.store.transaction():
-            found, name, existing = locate(request)
-            if existing is None:
-                raise arm.not_found(f"{SOURCE_TYPE}/{name}", found.rg)
-            arm.check_preconditions(request, existing["eTag"])
-            changes = body.get("properties") or {}
-            _check_immutable(existing, changes)
-            _check_rules({**existing["properties"], **changes})
-            props, digest = _stored(changes)
-            if "credential" not in changes:
-                digest = existing.get("_credentialSha256")
-            doc = _write(emu, found, name, {**existing["properties"], **props}, existing, digest)
-        return _answer(emu, doc, 200)
-
-    @arm.endpoint
-    async def get(request: Request) -> Response:
-        found, name, doc = locate(request)
-        if doc is None:
-            raise arm.not_found(f"{SOURCE_TYPE}/{name}", found.rg)
-        return _answer(emu, doc, 200)
-
-    @arm.endpoint
-    async def delete(request: Request) -> Response:
-        with emu.store.transaction():
-            found, name, doc = locate(request)
-            arm.check_preconditions(request, doc and doc["eTag"])
-            if doc is None:
-                return no_content(204)
-            user = _in_use(emu, doc)
-            if user:
-                raise arm.ArmFailure(409, "ModelSourceInUse",
-                                     f"The model source '{doc['name']}' is used by the model "
-                                     f"deployment '{user}'; delete that deployment first.")
-            emu.store.delete(arm.MODEL_SOURCES, source_key(found.sub, found.rg,
-                                                           found.manager_name, name))
-        return json_response({}, 200)
-
-    @arm.endpoint
-    async def list_sources(request: Request) -> Response:
-        p = request.path_params
-        found = arm.ai_manager(emu, p["sub"], p["rg"], p["manager"])
-        docs = emu.store.list(arm.MODEL_SOURCES, arm.key(found.sub, found.rg, found.manager_name) + "/")
-        return arm.page(request, [lro.public(d, emu.now()) for d in docs])
-
     base = arm.RG_PREFIX + "/aiManagers/{manager}/modelSources"
-    return [
-        Route(base, list_sources, methods=["GET"]),
-        Route(base + "/{name}", get, methods=["GET"]),
-        Route(base + "/{name}", put, methods=["PUT"]),
-        Route(base + "/{name}", patch, methods=["PATCH"]),
-        Route(base + "/{name}", delete, methods=["DELETE"]),
-    ]
+    return arm.routes_of(emu, [
+        (base, "GET", list_sources),
+        (base + "/{name}", "GET", get_source),
+        (base + "/{name}", "PUT", put_source),
+        (base + "/{name}", "PATCH", patch_source),
+        (base + "/{name}", "DELETE", delete_source),
+    ])
 
 
 def _answer(emu: Any, doc: dict[str, Any], status: int) -> Response:

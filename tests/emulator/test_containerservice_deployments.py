@@ -101,7 +101,9 @@ def test_delete_is_an_lro_then_the_deployment_is_gone(cs):
     response = cs.client.delete(cs.deployment("phi"))
     assert response.status_code == 202
     assert all(h in response.headers for h in OP_HEADERS)
-    assert state(cs, "phi") == "Deleting"
+    deleting = cs.client.get(cs.deployment("phi")).json()["properties"]
+    assert deleting["provisioningState"] == "Deleting"
+    assert deleting["status"]["currentReplicas"] == 0 and "endpoint" not in deleting["status"]
     assert cs.follow(response.headers["Location"]).status_code == 202
     again = cs.client.delete(cs.deployment("phi"))
     assert again.status_code == 202
@@ -231,6 +233,7 @@ def test_a_restricted_model_without_a_credential_fails_while_reconciling(cs):
     assert (operation["status"], operation["error"]["code"]) == ("Failed", "ModelAccessDenied")
     assert props["provisioningState"] == "Failed"
     assert props["status"]["provisioningError"]["code"] == "ModelAccessDenied"
+    assert "endpoint" not in props["status"]
 
 
 def test_a_restricted_model_with_a_credential_succeeds(cs):
