@@ -36,6 +36,7 @@ from aimodels.apply.operations import (
     ArmWriter,
     CognitiveWriter,
     ConflictRetry,
+    OperationFailed,
     Outcome,
     RegistryWriter,
     StepRequest,
@@ -186,6 +187,8 @@ class _Run:
         try:
             outcome = await getattr(writer, step.operation)(request)
         except AimodelsError as exc:
+            if isinstance(exc, OperationFailed) and step.operation != "delete":
+                await self.store.put(self._entry(change, exc.outcome, failure=exc))
             await self.store.done(intent, "failed")
             return _StepEnd(Status.FAILED, exc.message, self.client.clock() - started, exc,
                             root=step.address)
@@ -201,11 +204,18 @@ class _Run:
             return
         await self.store.put(self._entry(change, outcome))
 
-    def _entry(self, change: Change, outcome: Outcome) -> ResourceState:
+    def _entry(self, change: Change, outcome: Outcome,
+               failure: OperationFailed | None = None) -> ResourceState:
+        """The state entry of an applied change. A resource whose operation failed is still
+        recorded (it exists, so it is ours to manage), with the failure under
+        ``extra.provisioningFailed`` for the next plan and for people."""
         address = change.address
         resource = self.desired.resources.get(address)
         prior = self.store.state.get(str(address))
-        extra = {k: v for k, v in (prior.extra if prior else {}).items() if k != "secretDigests"}
+        extra = {k: v for k, v in (prior.extra if prior else {}).items()
+                 if k not in ("secretDigests", "provisioningFailed")}
+        if failure is not None:
+            extra["provisioningFailed"] = {"code": failure.code, "message": failure.message}
         digests = {path: self.store.secret_digest(value)
                    for path, value in self.options.secrets.get(address, {}).items()}
         if digests:

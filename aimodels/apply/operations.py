@@ -18,17 +18,18 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from aimodels.errors import AimodelsError, ConflictError
+from aimodels.errors import AimodelsError, ConflictError, RemoteError
 from aimodels.model.desired import DesiredResource
 from aimodels.plan.values import Change
 from aimodels.providers.base import Provider, ProviderContext
 from aimodels.transport.client import AzureClient
 from aimodels.transport.errors import NotFoundError
 from aimodels.transport.lro import LroHandle, complete_lro
+from aimodels.transport.response import Response
 
 #: Retried with backoff instead of failing: Cognitive Services' "Another operation is being
 #: performed on the parent resource".
@@ -50,6 +51,15 @@ class Outcome:
             return cls()
         etag = body.get("eTag") or body.get("etag")
         return cls(body, str(etag) if etag else None)
+
+
+@dataclass(eq=False)
+class OperationFailed(RemoteError):
+    """Azure accepted the write but its long-running operation failed (or could not be
+    followed): the resource exists, in whatever state the failure left it. ``outcome`` is what
+    the accepted write answered, so apply can still record the resource as managed."""
+
+    outcome: Outcome = field(default_factory=lambda: Outcome())
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,8 +146,7 @@ class ArmWriter:
 
     async def _put(self, request: StepRequest, url: str, headers: dict[str, str]) -> Outcome:
         first = await self.client.request("PUT", url, json=request.body(), headers=headers)
-        final = await complete_lro(self.client, first, on_handle=request.on_handle)
-        return Outcome.of(final if final is not None else first.body)
+        return await _finish_put(self.client, request, first)
 
 
 class CognitiveWriter:
@@ -185,8 +194,7 @@ class CognitiveWriter:
             return await self.client.request("PUT", url, json=request.body())
 
         first = await self._retrying(request, url, send)
-        final = await complete_lro(self.client, first, on_handle=request.on_handle)
-        return Outcome.of(final if final is not None else first.body)
+        return await _finish_put(self.client, request, first)
 
     async def _retrying(self, request: StepRequest, url: str,
                         send: Callable[[], Any]) -> Any:
@@ -291,6 +299,16 @@ def _upload_inputs(request: StepRequest) -> tuple[str, Path]:
                             hint="Set spec.format (safetensors, gguf, onnx or pytorch).")
     assert desired is not None
     return str(spec["format"]), (desired.base_dir / raw).resolve()
+
+
+async def _finish_put(client: AzureClient, request: StepRequest, first: Response) -> Outcome:
+    """Follow the operation an accepted PUT started; its failure is an ``OperationFailed``."""
+    try:
+        final = await complete_lro(client, first, on_handle=request.on_handle)
+    except RemoteError as exc:
+        raise OperationFailed(exc.message, exc.hint, code=exc.code, status=exc.status,
+                              outcome=Outcome.of(first.body)) from exc
+    return Outcome.of(final if final is not None else first.body)
 
 
 def _if_match(change: Change) -> dict[str, str]:
