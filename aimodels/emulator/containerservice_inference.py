@@ -76,18 +76,18 @@ def authenticated_parent(emu: Any, request: Request) -> arm.Parent | Response:
 
 def _check_request(body: dict[str, Any]) -> Response | None:
     if not isinstance(body.get("model"), str) or not body["model"]:
-        return openai_error(400, "invalid_value", "'model' must name a model deployment.", "model")
+        return openai_error(400, "BadRequest", "'model' must name a model deployment.", "model")
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages or \
             not all(isinstance(m, dict) for m in messages):
-        return openai_error(400, "invalid_value", "'messages' must be a non-empty list of "
+        return openai_error(400, "BadRequest", "'messages' must be a non-empty list of "
                             "message objects.", "messages")
     limit = body.get("max_tokens", body.get("max_completion_tokens"))
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        return openai_error(400, "invalid_value", "'max_tokens' must be an integer >= 1.",
+        return openai_error(400, "BadRequest", "'max_tokens' must be an integer >= 1.",
                             "max_tokens")
     if body.get("stream"):
-        return openai_error(400, "unsupported_value", "The emulator does not stream; send "
+        return openai_error(400, "BadRequest", "The emulator does not stream; send "
                             "'stream': false.", "stream")
     return None
 
@@ -99,7 +99,7 @@ async def chat_completions(emu: Any, request: Request) -> Response:
         return parent
     body, error = await read_json(request)
     if error is not None or body is None:
-        return openai_error(400, "invalid_json", "The request body must be a JSON object.")
+        return openai_error(400, "BadRequest", "The request body must be a JSON object.")
     problem = _check_request(body)
     if problem is not None:
         return problem

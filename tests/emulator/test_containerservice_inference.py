@@ -98,7 +98,8 @@ def test_bad_requests_are_400(cs, extra):
     cs.create_deployment("phi")
     info = access(cs)
     response = chat(info["endpoint"], {"api-key": info["primaryKey"]}, **extra)
-    assert response.status_code == 400
+    assert (response.status_code, error_code(response)) == (400, "BadRequest")
+    assert response.json()["error"]["type"] == "invalid_request_error"
 
 
 def test_unknown_gateway_is_404(cs):
