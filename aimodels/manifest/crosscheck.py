@@ -68,7 +68,7 @@ def _stacks(manifests: Sequence[Manifest], complete: bool) -> tuple[Manifest | N
     extra = [error(f"a second Stack: {m.address}",
                    f"{first.address} is already declared at {first.doc.start}. A manifest set has "
                    "exactly one Stack; keep each environment in its own folder and pass one with "
-                   "-f (see examples/multi-env).", source=m.doc.start, address=m.address)
+                   "-f (docs/manifests.md: several environments).", source=m.doc.start, address=m.address)
              for m in stacks[1:]]
     return (first if not extra else None), extra
 

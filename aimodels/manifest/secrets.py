@@ -98,9 +98,11 @@ def secret_diagnostic(doc: YamlDocument, finding: SecretFinding, address: str) -
 
 
 def scrub(diagnostics: Iterable[Diagnostic], values: Iterable[str]) -> list[Diagnostic]:
-    """The diagnostics with every known secret value and token-shaped text masked."""
+    """The diagnostics with every known secret value and token-shaped text masked, in every
+    text field (a secret pasted as a key shows up in the field path too)."""
     literals = sorted({v for v in values if len(v) >= 4}, key=len, reverse=True)
-    return [replace(d, summary=_mask(d.summary, literals), detail=_mask(d.detail, literals))
+    return [replace(d, summary=_mask(d.summary, literals), detail=_mask(d.detail, literals),
+                    path=_mask(d.path, literals), address=_mask(d.address, literals))
             for d in diagnostics]
 
 

@@ -4,7 +4,7 @@ Each case folder holds manifest files and ``expected.txt``: for ``bad-*`` cases,
 ``aimodels validate`` prints on stderr (paths relative to the case folder); for ``good-*`` cases,
 the desired state the loader built and its warnings. An optional ``case.json`` sets ``paths``
 (the -f list, default ["."]), ``env`` and ``strict_env``. Regenerate after a deliberate change
-with ``AIMODELS_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/manifest/test_cases.py`` and
+with ``AIMODELS_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/manifest/test_loader_cases.py`` and
 review the diff like code.
 """
 
