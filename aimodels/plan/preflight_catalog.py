@@ -14,6 +14,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+#: How many alternative regions a finding lists.
+MAX_ALTERNATIVES = 5
+
 #: SKUs whose quota a subscription only gets with a tier or an approval (seed 004 reason 6):
 #: a pool of these at limit 0 is a deployment-type constraint, not an empty quota.
 GATED_SKU_MARKERS = ("Provisioned", "Batch")
@@ -172,6 +175,46 @@ def _usage(item: Mapping[str, Any]) -> Usage:
     value = name.get("value") if isinstance(name, Mapping) else str(name)
     return Usage(str(value), float(item.get("limit") or 0), float(item.get("currentValue") or 0),
                  item.get("status"))
+
+
+# --- describing offers to people -----------------------------------------------------------
+
+
+def alternatives(catalog: FoundryCatalog, model_format: str | None, name: str,
+                 version: str | None, sku: str | None, need: float, exclude: str) -> str:
+    """Other regions offering that version (with ``sku`` when given) and ``need`` units free."""
+    if version is None:
+        return ""
+    entry_format = model_format or _format_anywhere(catalog, name)
+    offers = [o for o in catalog.offers(entry_format or "", name, version)
+              if o.location != exclude.lower() and o.available >= need
+              and (sku is None or o.sku.lower() == sku.lower())]
+    by_region: dict[str, list[str]] = {}
+    for offer in sorted(offers, key=lambda o: (-o.available, o.location, o.sku)):
+        by_region.setdefault(offer.location, []).append(
+            f"{offer.sku}, {units(offer.available)} units free")
+    picked = list(by_region.items())[:MAX_ALTERNATIVES]
+    return ", ".join(f"{loc} ({'; '.join(skus)})" for loc, skus in picked)
+
+
+def _format_anywhere(catalog: FoundryCatalog, name: str) -> str | None:
+    """The format of a model named ``name`` in any region read (for a request without one)."""
+    for models in catalog.models.values():
+        for model in models:
+            if str(model.get("name", "")).lower() == name.lower():
+                return str(model.get("format"))
+    return None
+
+
+def sku_text(catalog: FoundryCatalog, location: str, entry: Mapping[str, Any],
+             sku: Mapping[str, Any]) -> str:
+    """``Standard (capacity 1-100, 300 units free)``: a SKU of a version in a region."""
+    bounds = sku.get("capacity") or {}
+    usage = catalog.usage(location, usage_name_of(entry, str(sku["name"])))
+    free = "" if usage is None else ", blocked for this subscription" if usage.blocked \
+        else f", {units(usage.free)} units free"
+    low, high = bounds.get("minimum", 1), bounds.get("maximum", "?")
+    return f"{sku['name']} (capacity {low}-{high}{free})"
 
 
 def units(value: float) -> str:

@@ -18,15 +18,15 @@ from typing import Any
 
 from aimodels.errors import Diagnostic, Severity
 from aimodels.plan.preflight_catalog import (
+    MAX_ALTERNATIVES,
     FoundryCatalog,
+    alternatives,
     is_gated_sku,
     sku_of,
+    sku_text,
     units,
     usage_name_of,
 )
-
-#: How many alternative regions a finding lists.
-MAX_ALTERNATIVES = 5
 
 
 class Unavailability(enum.Enum):
@@ -197,7 +197,8 @@ def free_units(catalog: FoundryCatalog, item: Resolved) -> tuple[float | None, s
     if usage is None and offer is None:
         return None, ""
     if usage is None:
-        return offer.available, f"available capacity {units(offer.available)}"  # type: ignore[union-attr]
+        assert offer is not None
+        return offer.available, f"available capacity {units(offer.available)}"
     known = f"limit {units(usage.limit)}, used {units(usage.current)}"
     if offer is not None and offer.available < usage.free:
         return offer.available, f"{known}, capacity available {units(offer.available)}"
@@ -236,7 +237,7 @@ def _not_in_region(req: FoundryRequest, catalog: FoundryCatalog) -> Finding:
                       "access) or a subscription type this one is not: request access through "
                       "Azure support, or choose a model the subscription offers.")
     version = req.model_version or catalog.default_version(req.model_format, req.model_name)
-    where = _alternatives(catalog, req, version, req.sku_name, req.capacity or 1) \
+    where = _nearby(catalog, req, version, req.sku_name, req.capacity or 1) \
         or ", ".join(elsewhere[:MAX_ALTERNATIVES])
     hint = f" Available in {where}." if where else " Other regions were not checked."
     return _error(req, Unavailability.MODEL_NOT_IN_REGION,
@@ -250,8 +251,9 @@ def _version_missing(req: FoundryRequest, version: str, here: list[Mapping[str, 
                      catalog: FoundryCatalog) -> Finding:
     listed = ", ".join(str(m["version"]) + (" (default)" if m.get("isDefaultVersion") else "")
                        for m in here)
-    where = _alternatives(catalog, req, version, req.sku_name, req.capacity or 1) or \
-        ", ".join(catalog.regions_with(req.model_format, req.model_name, version)[:MAX_ALTERNATIVES])
+    listed_regions = catalog.regions_with(req.model_format, req.model_name, version)
+    where = _nearby(catalog, req, version, req.sku_name, req.capacity or 1) or \
+        ", ".join(listed_regions[:MAX_ALTERNATIVES])
     elsewhere = f" Version {version} is offered in {where}." if where else ""
     return _error(req, Unavailability.VERSION_NOT_AVAILABLE,
                   f"{_label(req.model_name, version)} is not available in {req.location}",
@@ -262,8 +264,8 @@ def _version_missing(req: FoundryRequest, version: str, here: list[Mapping[str, 
 
 def _sku_missing(req: FoundryRequest, entry: Mapping[str, Any], sku_name: str,
                  catalog: FoundryCatalog) -> Finding:
-    here = ", ".join(_sku_text(catalog, req.location, entry, s) for s in entry.get("skus") or ())
-    where = _alternatives(catalog, req, str(entry["version"]), sku_name, req.capacity or 1)
+    here = ", ".join(sku_text(catalog, req.location, entry, s) for s in entry.get("skus") or ())
+    where = _nearby(catalog, req, str(entry["version"]), sku_name, req.capacity or 1)
     elsewhere = f" {sku_name} is offered for this version in {where}." if where else ""
     return _error(req, Unavailability.SKU_NOT_SUPPORTED,
                   f"SKU {sku_name} is not supported in {req.location} for "
@@ -286,7 +288,7 @@ def _gated(item: Resolved, pool: str, catalog: FoundryCatalog) -> Finding:
 def _no_quota(item: Resolved, pool: str, needed: int, free: float,
               catalog: FoundryCatalog) -> Finding:
     req, sku = item.request, str(item.sku["name"])
-    where = _alternatives(catalog, req, str(item.entry["version"]), sku, needed)
+    where = _nearby(catalog, req, str(item.entry["version"]), sku, needed)
     others = _other_skus(catalog, item)
     moves = [f"lower the capacity to fit {units(free)} free units" if free else
              "wait for quota to be released", "request a quota increase"]
@@ -330,9 +332,9 @@ def _lifecycle(req: FoundryRequest, entry: Mapping[str, Any]) -> Finding | None:
     retires = ((entry.get("deprecation") or {}).get("inference") or "")[:10]
     when = f" (inference retires {retires})" if retires else ""
     target = entry.get("replacementConfig") or {}
-    replacement = (f"Replacement: {target['targetModelName']} {target.get('targetModelVersion', '')}"
-                   .rstrip() + "." if target.get("targetModelName")
-                   else "Move to a newer version of the model.")
+    named = f"{target.get('targetModelName', '')} {target.get('targetModelVersion', '')}".strip()
+    replacement = f"Replacement: {named}." if target.get("targetModelName") \
+        else "Move to a newer version of the model."
     label = f"{entry['name']} {entry['version']}"
     if status == "Deprecated" and req.creating:
         return Finding(req.address, Severity.ERROR, f"{label} is deprecated{when}",
@@ -360,43 +362,15 @@ def _bounds(sku: Mapping[str, Any]) -> Mapping[str, Any]:
     return sku.get("capacity") or {}
 
 
+def _nearby(catalog: FoundryCatalog, req: FoundryRequest, version: str | None, sku: str | None,
+            need: float) -> str:
+    return alternatives(catalog, req.model_format, req.model_name, version, sku, need,
+                        req.location)
+
+
 def _default_sku(entry: Mapping[str, Any]) -> str:
     names = [str(s["name"]) for s in entry.get("skus") or ()]
     return "GlobalStandard" if "GlobalStandard" in names or not names else names[0]
-
-
-def _alternatives(catalog: FoundryCatalog, req: FoundryRequest, version: str | None,
-                  sku: str | None, need: int) -> str:
-    """Other regions offering that version (with ``sku`` when given) and ``need`` units free."""
-    if version is None:
-        return ""
-    entry_format = req.model_format or _format_anywhere(catalog, req.model_name)
-    offers = [o for o in catalog.offers(entry_format or "", req.model_name, version)
-              if o.location != req.location.lower() and o.available >= need
-              and (sku is None or o.sku.lower() == sku.lower())]
-    by_region: dict[str, list[str]] = {}
-    for offer in sorted(offers, key=lambda o: (-o.available, o.location, o.sku)):
-        by_region.setdefault(offer.location, []).append(
-            f"{offer.sku}, {units(offer.available)} units free")
-    picked = list(by_region.items())[:MAX_ALTERNATIVES]
-    return ", ".join(f"{loc} ({'; '.join(skus)})" for loc, skus in picked)
-
-
-def _format_anywhere(catalog: FoundryCatalog, name: str) -> str | None:
-    for models in catalog.models.values():
-        for model in models:
-            if str(model.get("name", "")).lower() == name.lower():
-                return str(model.get("format"))
-    return None
-
-
-def _sku_text(catalog: FoundryCatalog, location: str, entry: Mapping[str, Any],
-              sku: Mapping[str, Any]) -> str:
-    bounds = _bounds(sku)
-    usage = catalog.usage(location, usage_name_of(entry, str(sku["name"])))
-    free = "" if usage is None else ", blocked for this subscription" if usage.blocked \
-        else f", {units(usage.free)} units free"
-    return f"{sku['name']} (capacity {bounds.get('minimum', 1)}-{bounds.get('maximum', '?')}{free})"
 
 
 def _other_skus(catalog: FoundryCatalog, item: Resolved) -> str:
@@ -407,5 +381,5 @@ def _other_skus(catalog: FoundryCatalog, item: Resolved) -> str:
             continue
         usage = catalog.usage(item.request.location, usage_name_of(item.entry, str(sku["name"])))
         if usage is not None and not usage.blocked and usage.free > 0:
-            out.append(_sku_text(catalog, item.request.location, item.entry, sku))
+            out.append(sku_text(catalog, item.request.location, item.entry, sku))
     return ", ".join(out)
