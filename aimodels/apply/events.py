@@ -56,7 +56,8 @@ class ApplyEvent:
     message: str = ""
 
     def describe(self) -> str:
-        """``creating (12 s)``, ``created (35 s)``, ``create failed: ...``, ``skipped: ...``."""
+        """``creating``, ``creating (12 s)``, ``created (35 s)``, ``create failed: ...``,
+        ``skipped: ...``."""
         seconds = f" ({self.elapsed:.0f} s)"
         if self.phase is Phase.DONE:
             return _PAST[self.operation] + seconds
@@ -64,6 +65,8 @@ class ApplyEvent:
             return f"{self.operation} failed: {self.message}"
         if self.phase is Phase.SKIPPED:
             return f"skipped: {self.message}"
+        if self.phase is Phase.STARTED:
+            return _PROGRESSIVE[self.operation]
         detail = f": {self.message}" if self.message else ""
         return f"{_PROGRESSIVE[self.operation]}{seconds}{detail}"
 

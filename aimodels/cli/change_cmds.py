@@ -66,9 +66,23 @@ def plan(obj: Any, paths: tuple[str, ...], out: str | None, fmt: str, detailed_e
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @targets
 @parallelism
-def apply(**options: object) -> None:
-    """Carry out a plan: the saved PLANFILE, or a fresh one after confirmation."""
-    raise _not_yet("apply")
+@click.pass_obj
+def apply(obj: Any, planfile: str | None, paths: tuple[str, ...], yes: bool,
+          targets: tuple[str, ...], parallelism: int) -> int:
+    """Carry out a plan: the saved PLANFILE, or a fresh one after confirmation.
+
+    Without PLANFILE: plan, show it, ask (or --yes; without a terminal --yes is required),
+    apply. With PLANFILE (from `plan --out`): apply exactly it, refused when the manifests, the
+    state or a live resource changed since. Exit codes: 0 done or no changes, 1 error or a plan
+    with errors, 3 invalid manifests, 4 authentication, 5 Azure error, 6 stale plan or state
+    locked, 7 some changes failed (the others were done), 64 usage.
+    """
+    from aimodels.cli.apply_flow import run_change
+    from aimodels.service.applying import ApplyRequest
+
+    request = ApplyRequest(paths or (".",), os.environ, obj.endpoint, targets, parallelism,
+                           command="aimodels apply")
+    return run_change(obj, request, planfile, yes)
 
 
 @click.command()
@@ -76,9 +90,20 @@ def apply(**options: object) -> None:
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @targets
 @parallelism
-def destroy(**options: object) -> None:
-    """Delete everything the state manages, dependents first."""
-    raise _not_yet("destroy")
+@click.pass_obj
+def destroy(obj: Any, paths: tuple[str, ...], yes: bool, targets: tuple[str, ...],
+            parallelism: int) -> int:
+    """Delete everything the state manages, dependents first.
+
+    With --target ADDR: that resource and everything that depends on it. Resources with
+    lifecycle.preventDestroy refuse the plan. Exit codes as for apply.
+    """
+    from aimodels.cli.apply_flow import run_change
+    from aimodels.service.applying import ApplyRequest
+
+    request = ApplyRequest(paths or (".",), os.environ, obj.endpoint, targets, parallelism,
+                           command="aimodels destroy", destroying=True)
+    return run_change(obj, request, None, yes)
 
 
 @click.command()

@@ -1,0 +1,214 @@
+"""``apply`` and ``destroy``: one session from taking the state lock to releasing it.
+
+    with ApplySession.open(request) as session:      # loads the manifests, takes the lock
+        outcome = session.plan()                      # or saved_plan(FILE), destroy_plan()
+        ... the CLI shows the plan and asks ...
+        report = session.apply(outcome.plan, on_event)
+
+The lock is held for the whole run, planning included, so a second apply fails fast (exit 6)
+naming the holder instead of planning against a state about to move. Nothing here prints;
+events go to ``on_event`` and the report is a value.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from aimodels.apply.events import ApplyResult, EventSink, Status
+from aimodels.apply.executor import ApplyOptions, apply_plan
+from aimodels.apply.saved_plan import check_live, check_recorded, plan_from_document
+from aimodels.apply.state_store import StateStore
+from aimodels.errors import Diagnostic
+from aimodels.live.reader import read_live
+from aimodels.manifest import load_manifests
+from aimodels.model.address import ResourceAddress
+from aimodels.model.desired import DesiredState
+from aimodels.model.kinds import FOUNDRY_DEPLOYMENT, MODEL_DEPLOYMENT
+from aimodels.plan.graph import Graph
+from aimodels.plan.planfile import read_plan_file
+from aimodels.plan.planner import make_plan
+from aimodels.plan.values import Plan
+from aimodels.service.connection import connect
+from aimodels.service.inputs import secret_values
+from aimodels.service.planning import (
+    PlanOptions,
+    PlanOutcome,
+    parse_addresses,
+    plan_changes,
+    prior_resources,
+    state_path,
+)
+from aimodels.state.local import read_state
+from aimodels.state.lock import LockHandle, acquire_lock
+from aimodels.transport.client import AzureClient
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyRequest:
+    """What ``apply`` or ``destroy`` was asked: the manifests, scope, and where Azure is.
+    ``command`` is recorded in the state lock so a refused run can say who holds it."""
+
+    paths: tuple[str, ...]
+    env: Mapping[str, str] = field(repr=False)
+    endpoint: str | None = None
+    targets: tuple[str, ...] = ()
+    parallelism: int = 10
+    command: str = "aimodels apply"
+    destroying: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentAccess:
+    """How to reach a deployment apply created or updated, and commands to try it.
+    ``endpoint`` is None when there is no stable one to show (the embedded emulator)."""
+
+    address: ResourceAddress
+    endpoint: str | None
+    commands: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyReport:
+    """The result of an apply run and how to reach its deployments."""
+
+    result: ApplyResult
+    access: tuple[DeploymentAccess, ...] = ()
+
+
+class ApplySession:
+    """One apply or destroy under the state lock; use ``open`` as a context manager."""
+
+    def __init__(self, request: ApplyRequest, desired: DesiredState, warnings: tuple[Diagnostic, ...],
+                 lock: LockHandle) -> None:
+        self.request = request
+        self.desired = desired
+        self.warnings = warnings
+        self.state_path = state_path(desired)
+        self._lock = lock
+
+    @classmethod
+    def open(cls, request: ApplyRequest) -> ApplySession:
+        """Load the manifests (for the Stack: target and state path) and take the lock.
+        Destroy does not need the secrets, so unset ``fromEnv`` variables are warnings then."""
+        loaded = load_manifests(request.paths, env=request.env,
+                                strict_env=not request.destroying)
+        path = state_path(loaded.desired)
+        lock = acquire_lock(path.parent, request.command)
+        return cls(request, loaded.desired, tuple(loaded.warnings), lock)
+
+    def __enter__(self) -> ApplySession:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._lock.release()
+
+    def plan(self) -> PlanOutcome:
+        """A fresh plan of the manifests (``plan``'s own code, pre-flight included)."""
+        options = PlanOptions(self.request.paths, self.request.env, self.request.endpoint,
+                              targets=self.request.targets,
+                              parallelism=self.request.parallelism)
+        outcome = plan_changes(options)
+        self.desired = outcome.desired
+        return PlanOutcome(outcome.plan, outcome.desired, (*self.warnings, *outcome.warnings))
+
+    def saved_plan(self, plan_file: str | Path) -> PlanOutcome:
+        """The plan saved in ``plan_file``, refused (exit 6) when the manifests, the state or
+        any live resource it acts on moved since it was made."""
+        plan = plan_from_document(read_plan_file(plan_file))
+        check_recorded(plan, self.desired, read_state(self.state_path),
+                       self.state_path.exists())
+        asyncio.run(self._with_client(lambda client: check_live(
+            plan, client, self.request.parallelism)))
+        return PlanOutcome(plan, self.desired, self.warnings)
+
+    def destroy_plan(self) -> PlanOutcome:
+        """A plan deleting everything the state holds (dependents first), or the targets and
+        everything that depends on them; ``lifecycle.preventDestroy`` in state refuses it."""
+        empty = DesiredState(self.desired.stack, {}, self.desired.files)
+        state = read_state(self.state_path)
+        prior = prior_resources(state)
+
+        async def read(client: AzureClient) -> Plan:
+            found = await read_live(empty, prior, client, parallelism=self.request.parallelism)
+            plan = make_plan(empty, found.live, prior, state_lineage=state.lineage,
+                             state_serial=state.serial)
+            return plan.with_diagnostics(found.diagnostics)
+
+        plan = asyncio.run(self._with_client(read))
+        targets = parse_addresses(self.request.targets, "--target")
+        self.desired = empty
+        return PlanOutcome(narrow_to_dependents(plan, targets), empty, self.warnings)
+
+    def apply(self, plan: Plan, on_event: EventSink | None = None) -> ApplyReport:
+        """Carry out ``plan``; the report holds every change's result (incomplete runs too:
+        the caller decides the exit code)."""
+        state = read_state(self.state_path)
+        store = StateStore(self.state_path, state)
+        options = ApplyOptions(parallelism=self.request.parallelism,
+                               secrets=secret_values(self.desired, self.request.env))
+
+        async def run(client: AzureClient) -> ApplyReport:
+            result = await apply_plan(plan, self.desired, client, store, on_event, options)
+            access = await deployment_access(client, plan, result)
+            if self.desired.stack.target == "local" and not self.request.endpoint:
+                # The embedded emulator's port lives as long as this command: not worth showing.
+                access = tuple(replace(a, endpoint=None) for a in access)
+            return ApplyReport(result, access)
+
+        return asyncio.run(self._with_client(run))
+
+    async def _with_client(self, work: Any) -> Any:
+        async with connect(self.desired, self.request.endpoint) as client:
+            return await work(client)
+
+
+def narrow_to_dependents(plan: Plan, targets: tuple[ResourceAddress, ...]) -> Plan:
+    """A destroy plan cut down to ``targets`` and what depends on them (they go first)."""
+    if not targets:
+        return plan
+    graph = Graph({c.address: c.depends_on for c in plan.changes})
+    known = [t for t in targets if t in set(graph.nodes)]
+    keep = set(known) | graph.descendants(known)
+    diagnostics = [d for d in plan.diagnostics if not d.address or
+                   _in(d.address, keep)]
+    return Plan.build([c for c in plan.changes if c.address in keep], diagnostics,
+                      desired_digest=plan.desired_digest, state_lineage=plan.state_lineage,
+                      state_serial=plan.state_serial, targets=tuple(sorted(known)))
+
+
+def _in(address: str, keep: set[ResourceAddress]) -> bool:
+    try:
+        return ResourceAddress.parse(address) in keep
+    except ValueError:
+        return True
+
+
+async def deployment_access(client: AzureClient, plan: Plan,
+                            result: ApplyResult) -> tuple[DeploymentAccess, ...]:
+    """Endpoints and try-it commands of the deployments this run created or updated."""
+    found = []
+    accounts: dict[str, Any] = {}
+    for change in result.changes:
+        planned = plan.change_for(change.address)
+        if change.status is not Status.DONE or planned is None or planned.after is None:
+            continue
+        name = change.address.name
+        if change.address.kind == MODEL_DEPLOYMENT:
+            status = ((change.body or {}).get("properties") or {}).get("status") or {}
+            found.append(DeploymentAccess(change.address, status.get("endpoint"), (
+                f"aimodels access {planned.after.get('namespace')}",
+                f'aimodels chat {name} "Hello"')))
+        elif change.address.kind == FOUNDRY_DEPLOYMENT:
+            account = planned.resource_id.rsplit("/deployments/", 1)[0]
+            if account not in accounts:
+                accounts[account] = await client.get_json_or_none(account) or {}
+            endpoint = (accounts[account].get("properties") or {}).get("endpoint")
+            found.append(DeploymentAccess(change.address, endpoint,
+                                          (f'aimodels chat {name} "Hello"',)))
+    return tuple(found)
