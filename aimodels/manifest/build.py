@@ -21,7 +21,11 @@ from aimodels.manifest.schemas import defaults_of, resolve, spec_schema
 from aimodels.manifest.yamldoc import format_path
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import (
-    DesiredResource, DesiredState, Lifecycle, Stack, StateBackendConfig,
+    DesiredResource,
+    DesiredState,
+    Lifecycle,
+    Stack,
+    StateBackendConfig,
 )
 from aimodels.model.kinds import STACK
 

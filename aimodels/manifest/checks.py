@@ -113,7 +113,8 @@ def _weights_path(manifest: Manifest) -> list[Diagnostic]:
     shown = os.path.normpath(os.path.join(os.path.dirname(manifest.doc.file), raw))
     return [_error(manifest, ("spec", "path"), f"weights not found: '{raw}'",
                    f"spec.path is relative to the manifest's folder, so it means {shown}, "
-                   "which does not exist. Point it at a weights file or folder, or an https:// URL.")]
+                   "which does not exist. Point it at a weights file or folder, or an https:// "
+                   "URL.")]
 
 
 def _credential_env(manifest: Manifest, env: Mapping[str, str], strict: bool) -> list[Diagnostic]:

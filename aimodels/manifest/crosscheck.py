@@ -15,7 +15,11 @@ from aimodels.manifest.checks import field
 from aimodels.manifest.explain import did_you_mean
 from aimodels.manifest.header import Manifest
 from aimodels.model.kinds import (
-    CUSTOM_MODEL, FOUNDRY_DEPLOYMENT, MODEL_DEPLOYMENT, MODEL_SOURCE, STACK,
+    CUSTOM_MODEL,
+    FOUNDRY_DEPLOYMENT,
+    MODEL_DEPLOYMENT,
+    MODEL_SOURCE,
+    STACK,
 )
 
 #: Which Stack default fills which field of which kinds.
@@ -68,7 +72,8 @@ def _stacks(manifests: Sequence[Manifest], complete: bool) -> tuple[Manifest | N
     extra = [error(f"a second Stack: {m.address}",
                    f"{first.address} is already declared at {first.doc.start}. A manifest set has "
                    "exactly one Stack; keep each environment in its own folder and pass one with "
-                   "-f (docs/manifests.md: several environments).", source=m.doc.start, address=m.address)
+                   "-f (docs/manifests.md: several environments).", source=m.doc.start,
+                   address=m.address)
              for m in stacks[1:]]
     return (first if not extra else None), extra
 

@@ -39,7 +39,8 @@ class _Context:
     #: (parent path, field) pairs a misspelt key stands for: not reported again as missing.
     typos: frozenset[tuple[FieldPath, str]] = frozenset()
 
-    def diag(self, path: FieldPath, summary: str, detail: str = "", *, key: bool = False) -> Diagnostic:
+    def diag(self, path: FieldPath, summary: str, detail: str = "", *,
+             key: bool = False) -> Diagnostic:
         return error(summary, detail, source=self.doc.at(path, key=key),
                      path=format_path(path), address=self.address)
 
@@ -95,7 +96,8 @@ def _unknown_fields(err: ValidationError, ctx: _Context) -> list[Diagnostic]:
             for key in err.instance if key not in allowed]
 
 
-def _unknown_field(ctx: _Context, parent: FieldPath, key: str, allowed: Sequence[str]) -> Diagnostic:
+def _unknown_field(ctx: _Context, parent: FieldPath, key: str,
+                   allowed: Sequence[str]) -> Diagnostic:
     where = format_path(parent) or "the document"
     guess = did_you_mean(key, allowed)
     summary = f"unknown field '{key}' in {where}" + (f"; did you mean '{guess}'?" if guess else "")
@@ -148,7 +150,8 @@ def _const(err: ValidationError, ctx: _Context) -> list[Diagnostic]:
 
 def _type(err: ValidationError, ctx: _Context) -> list[Diagnostic]:
     path = tuple(err.absolute_path)
-    expected = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
+    expected = err.validator_value
+    expected = expected if isinstance(expected, list) else [expected]
     wanted = " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in expected)
     summary = f"must be {wanted}, not {type_name(err.instance)}"
     detail = [_quote_hint(ctx, path, err.instance) if "string" in expected else "",
@@ -190,7 +193,8 @@ def _length(err: ValidationError, ctx: _Context) -> list[Diagnostic]:
     path = tuple(err.absolute_path)
     size, limit = len(err.instance), err.validator_value
     if err.validator == "minLength":
-        summary = "must not be empty" if size == 0 else f"is {size} characters long; the minimum is {limit}"
+        summary = "must not be empty" if size == 0 else \
+            f"is {size} characters long; the minimum is {limit}"
     else:
         summary = f"is {size} characters long; at most {limit} are allowed"
     return [ctx.diag(path, summary, _description(err))]

@@ -1,4 +1,4 @@
-"""The header of a document (``apiVersion``, ``kind``, ``metadata.name``): is it ours, and which kind?
+"""The header of a document (``apiVersion``, ``kind``, ``metadata.name``): is it ours, which kind?
 
 The rule for documents that are not aimodels manifests (a GitHub workflow or a Kubernetes
 manifest beside ours): a document is ours when its apiVersion starts with ``aimodels/`` or its

@@ -62,7 +62,8 @@ def load_manifests(paths: Sequence[str], *, env: Mapping[str, str],
     return LoadResult(desired, warnings)
 
 
-def _read_all(inputs: Sequence[ManifestInput], diagnostics: list[Diagnostic]) -> tuple[list[YamlDocument], bool]:
+def _read_all(inputs: Sequence[ManifestInput],
+              diagnostics: list[Diagnostic]) -> tuple[list[YamlDocument], bool]:
     """Every document of every file; ``complete`` is False when some file was unreadable."""
     documents: list[YamlDocument] = []
     complete = not has_errors(diagnostics)

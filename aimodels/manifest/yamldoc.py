@@ -246,7 +246,8 @@ def _syntax_error(exc: yaml.YAMLError, item: ManifestInput, text: str) -> Diagno
     details = [_context_sentence(exc)]
     details += [hint for words, hint in _SYNTAX_HINTS if words in problem]
     if mark is not None and _char_at(text, mark) == "\t":
-        problem, details = "tab character", ["YAML indents with spaces only: replace tabs with spaces."]
+        problem = "tab character"
+        details = ["YAML indents with spaces only: replace tabs with spaces."]
     return error(f"invalid YAML: {problem}", "\n".join(d for d in details if d), source=where)
 
 
@@ -263,14 +264,17 @@ def _context_sentence(exc: yaml.YAMLError) -> str:
     if not context:
         return ""
     if context.startswith("while ") and mark is not None:
-        return f"The parser was {context.removeprefix('while ')} that starts at line {mark.line + 1}."
+        what = context.removeprefix("while ")
+        return f"The parser was {what} that starts at line {mark.line + 1}."
     return f"{context[0].upper()}{context[1:]}."
 
 
 def _char_at(text: str, mark: Any) -> str:
     lines = text.splitlines()
-    if mark.line < len(lines) and mark.column < len(lines[mark.line]):
-        return lines[mark.line][mark.column]
+    line: int = mark.line
+    column: int = mark.column
+    if line < len(lines) and column < len(lines[line]):
+        return lines[line][column]
     return ""
 
 

@@ -47,7 +47,8 @@ def test_every_bad_case_exits_3_with_a_location_and_no_traceback(
     assert code == 3, err
     assert out == ""
     assert "Traceback" not in err and "internal error" not in err
-    assert err.rstrip().endswith("hint: fix them and run `aimodels validate` again (no Azure calls)")
+    assert err.rstrip().endswith("hint: fix them and run `aimodels validate` again "
+                                 "(no Azure calls)")
     if case.name in ("bad-path-does-not-exist", "bad-folder-without-manifests"):
         assert re.search(r"^\S+: error: ", err, re.MULTILINE)  # a path, no line: nothing to read
     else:

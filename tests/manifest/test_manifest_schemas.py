@@ -12,7 +12,12 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from aimodels.manifest.schemas import (
-    load_schema, resolve, schema_resource, schema_text, spec_field_paths, validator,
+    load_schema,
+    resolve,
+    schema_resource,
+    schema_text,
+    spec_field_paths,
+    validator,
 )
 from aimodels.model.kinds import ALL_KINDS, ARM_KINDS
 

@@ -20,7 +20,8 @@ def read(tmp_path: Path, content: str | bytes, name: str = "m.yaml"):
 
 
 def test_every_field_knows_its_line_and_column(tmp_path: Path) -> None:
-    docs, problems = read(tmp_path, "a: 1\nspec:\n  scale:\n    replicas: 2\n  items: [x, {y: z}]\n")
+    text = "a: 1\nspec:\n  scale:\n    replicas: 2\n  items: [x, {y: z}]\n"
+    docs, problems = read(tmp_path, text)
     (doc,) = docs
     assert problems == []
     assert doc.at(("spec", "scale", "replicas")) == SourceLocation("m.yaml", 4, 15)
