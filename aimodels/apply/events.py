@@ -131,9 +131,10 @@ class ApplyResult:
     def get(self, address: ResourceAddress) -> ChangeResult | None:
         return next((c for c in self.changes if c.address == address), None)
 
-    def summary(self) -> str:
-        """``Apply complete: 3 done.`` or ``Apply incomplete: 2 done, 1 failed, 1 skipped.``"""
+    def summary(self, verb: str = "Apply") -> str:
+        """``Apply complete: 3 done.`` or ``Apply incomplete: 2 done, 1 failed, 1 skipped.``
+        (``verb`` names the command: ``Destroy complete: ...``)."""
         counts = f"{len(self.done)} done, {len(self.failed)} failed, {len(self.skipped)} skipped"
         if self.complete:
-            return f"Apply complete: {len(self.done)} done."
-        return f"Apply incomplete: {counts}."
+            return f"{verb} complete: {len(self.done)} done."
+        return f"{verb} incomplete: {counts}."

@@ -36,13 +36,14 @@ def run_change(obj: Any, request: ApplyRequest, plan_file: str | None = None,
         report = _execute(obj, session, plan)
     from aimodels.render.apply_progress import render_report
 
+    verb = "Destroy" if request.destroying else "Apply"
     if report.result.complete:
-        click.echo(render_report(report))
+        click.echo(render_report(report, verb=verb))
         return EXIT_OK
     details = render_report(report, summary=False)
     if details:
         click.echo(details)
-    raise ApplyIncomplete(report.result.summary(), result=report.result, hint=(
+    raise ApplyIncomplete(report.result.summary(verb), result=report.result, hint=(
         "Fix what failed (the messages above) and run the command again: what was done is "
         "in the state, so only the rest is planned."))
 

@@ -107,12 +107,12 @@ def _state(event: ApplyEvent) -> str:
     return event.describe().split(" (")[0]
 
 
-def render_report(report: Any, *, summary: bool = True) -> str:
+def render_report(report: Any, *, summary: bool = True, verb: str = "Apply") -> str:
     """After apply: the summary line (unless the caller reports it as an error), what failed
     or was skipped, then each deployment's endpoint and commands to try it. ``report`` is a
     ``service.applying.ApplyReport``."""
     result = report.result
-    lines = [result.summary()] if summary else []
+    lines = [result.summary(verb)] if summary else []
     if result.failed:
         lines.append("Failed: " + ", ".join(str(c.address) for c in result.failed))
     if result.skipped:
