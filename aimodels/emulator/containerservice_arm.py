@@ -98,9 +98,8 @@ def check_api_version(request: Request) -> None:
                           "requests.")
     if given != API_VERSION:
         raise bad_request("InvalidApiVersionParameter",
-                          f"The resource type 'aiManagers' does not support api-version '{given}'"
-                          f" for provider '{PROVIDER}'. The supported api-versions are "
-                          f"'{API_VERSION}'.")
+                          f"The api-version '{given}' is invalid for provider '{PROVIDER}' (AI "
+                          f"manager resources). The supported versions are '{API_VERSION}'.")
 
 
 async def body_of(request: Request) -> dict[str, Any]:
