@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import functools
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -84,9 +84,10 @@ def endpoint(emu: Any, handler: EmuHandler) -> Handler:
     return wrapped
 
 
-def routes_of(emu: Any, table: list[tuple[str, str, EmuHandler]]) -> list[Route]:
+def routes_of(emu: Any, table: Sequence[tuple[str, str, EmuHandler]]) -> list[Route]:
     """Starlette routes for (path, method, handler) rows, each wrapped by ``endpoint``."""
-    return [Route(path, endpoint(emu, handler), methods=[method]) for path, method, handler in table]
+    return [Route(path, endpoint(emu, handler), methods=[method])
+            for path, method, handler in table]
 
 
 def check_api_version(request: Request) -> None:
@@ -146,7 +147,8 @@ def resource_group(emu: Any, sub: str, rg: str) -> Parent:
 def subscription(emu: Any, sub: str) -> None:
     """404 SubscriptionNotFound unless some resource group of ``sub`` is known."""
     if not emu.store.list(RESOURCE_GROUPS, key(sub) + "/"):
-        raise ArmFailure(404, "SubscriptionNotFound", f"The subscription '{sub}' could not be found.")
+        raise ArmFailure(404, "SubscriptionNotFound",
+                         f"The subscription '{sub}' could not be found.")
 
 
 def ai_manager(emu: Any, sub: str, rg: str, name: str, *, as_parent: bool = True) -> Parent:

@@ -87,7 +87,8 @@ def scope_of(emu: Any, request: Request) -> tuple[str, str]:
 
 async def list_models(emu: Any, request: Request) -> Response:
     scope_path, _ = scope_of(emu, request)
-    return arm.page(request, [ai_model_resource(m, scope_path) for m in sizing.catalog(emu.fixtures)])
+    models = sizing.catalog(emu.fixtures)
+    return arm.page(request, [ai_model_resource(m, scope_path) for m in models])
 
 
 async def get_model(emu: Any, request: Request) -> Response:

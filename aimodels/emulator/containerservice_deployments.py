@@ -30,7 +30,7 @@ def deployment_key(parent: arm.Parent, name: str) -> str:
 
 def live_deployment(emu: Any, parent: arm.Parent, name: str) -> dict[str, Any] | None:
     """The stored deployment, or None; one whose delete has finished is purged on the way."""
-    doc = emu.store.get(arm.MODEL_DEPLOYMENTS, deployment_key(parent, name))
+    doc: dict[str, Any] | None = emu.store.get(arm.MODEL_DEPLOYMENTS, deployment_key(parent, name))
     if doc is not None and lro.is_gone(doc, emu.now()):
         emu.store.delete(arm.MODEL_DEPLOYMENTS, deployment_key(parent, name))
         return None
@@ -134,7 +134,7 @@ async def put_deployment(emu: Any, request: Request) -> Response:
     with emu.store.transaction():
         found = _parent(emu, request)
         existing = live_deployment(emu, found, name)
-        arm.check_preconditions(request, existing and existing["eTag"])
+        arm.check_preconditions(request, existing["eTag"] if existing else None)
         props = specs.with_defaults(body["properties"])
         if existing is not None:
             _not_busy(emu, existing)
@@ -183,7 +183,7 @@ async def delete_deployment(emu: Any, request: Request) -> Response:
     with emu.store.transaction():
         found = _parent(emu, request)
         doc = live_deployment(emu, found, request.path_params["name"])
-        arm.check_preconditions(request, doc and doc["eTag"])
+        arm.check_preconditions(request, doc["eTag"] if doc else None)
         if doc is None:
             return no_content(204)
         if (doc.get("_lro") or {}).get("kind") == "delete" and lro.is_busy(doc, emu.now()):

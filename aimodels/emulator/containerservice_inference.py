@@ -29,7 +29,8 @@ from aimodels.emulator.inference import make_completion
 
 def openai_error(status: int, code: str, message: str, param: str | None = None) -> JSONResponse:
     """An error in the OpenAI wire shape (what OpenAI-compatible clients parse)."""
-    kind = {401: "authentication_error", 404: "not_found_error"}.get(status, "invalid_request_error")
+    kinds = {401: "authentication_error", 404: "not_found_error"}
+    kind = kinds.get(status, "invalid_request_error")
     return JSONResponse({"error": {"message": message, "type": kind, "param": param, "code": code}},
                         status)
 
@@ -138,6 +139,7 @@ def routes(emu: Any) -> list[Route]:
     """Chat completions and the model list of each namespace gateway (no api-version needed)."""
     base = "/inference/{manager}/{ns}/v1"
     return [
-        Route(base + "/chat/completions", functools.partial(chat_completions, emu), methods=["POST"]),
+        Route(base + "/chat/completions", functools.partial(chat_completions, emu),
+              methods=["POST"]),
         Route(base + "/models", functools.partial(list_models, emu), methods=["GET"]),
     ]

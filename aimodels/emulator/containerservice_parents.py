@@ -49,7 +49,7 @@ def seed_parents(emu: Any, subscription: str, resource_group: str, location: str
                             ai_manager=manager)
         for name in namespaces:
             _ensure_namespace(store, parent, name, now)
-    return manager["id"]
+    return str(manager["id"])
 
 
 def seed_fixtures(emu: Any) -> None:

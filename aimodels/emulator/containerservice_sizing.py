@@ -213,7 +213,8 @@ def _plan(emu: Any, model: CatalogModel, vm: VmSize, sub: str, location: str,
     placement = fit(model, vm)
     per_replica = gpus_per_replica(vm, placement)
     offered = normalize_location(location) in vm.regions
-    free = quota_limit(emu.fixtures, location, vm.family) - gpus_in_use(emu, sub, location, vm.family)
+    limit = quota_limit(emu.fixtures, location, vm.family)
+    free = limit - gpus_in_use(emu, sub, location, vm.family)
     plan: dict[str, Any] = {
         "vmSize": vm.name, "gpuType": vm.gpu_type, "gpusPerVm": vm.gpus_per_vm,
         "quantization": placement.quantization, "vmsPerReplica": placement.vms_per_replica,
@@ -236,7 +237,8 @@ def _infeasibility(vm: VmSize, placement: Fit, location: str, gpus: int,
                    free: int) -> tuple[str, str] | None:
     if normalize_location(location) not in vm.regions:
         return ("RegionUnavailable",
-                f"{vm.name} is not offered in {location}; it is offered in {', '.join(vm.regions)}.")
+                f"{vm.name} is not offered in {location}; it is offered in "
+                f"{', '.join(vm.regions)}.")
     if placement.inefficiency:
         return "InefficientDeployment", placement.inefficiency
     if gpus > free:

@@ -63,7 +63,9 @@ def find_source(emu: Any, resource_id: str) -> dict[str, Any] | None:
              "aimanagers", "modelsources"]
     if len(parts) != 10 or [lowered[i] for i in (0, 2, 4, 5, 6, 8)] != shape:
         return None
-    return emu.store.get(arm.MODEL_SOURCES, source_key(parts[1], parts[3], parts[7], parts[9]))
+    doc: dict[str, Any] | None = emu.store.get(
+        arm.MODEL_SOURCES, source_key(parts[1], parts[3], parts[7], parts[9]))
+    return doc
 
 
 def has_credential(source: dict[str, Any]) -> bool:
@@ -110,7 +112,7 @@ def _check_immutable(existing: dict[str, Any] | None, props: dict[str, Any]) -> 
 
 def _stored(props: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     """(properties as stored and returned, digest of the inline secret if any)."""
-    kept = {k: copy.deepcopy(props[k]) for k in
+    kept: dict[str, Any] = {k: copy.deepcopy(props[k]) for k in
             ("sourceType", "description", "credential", "microsoftFoundry") if k in props}
     inline = (kept.get("credential") or {}).get("inline")
     if inline is None:
@@ -161,7 +163,7 @@ async def put_source(emu: Any, request: Request) -> Response:
     arm.validate(_PUT, body, secret=_SECRET)
     with emu.store.transaction():
         found, name, existing = _locate(emu, request)
-        arm.check_preconditions(request, existing and existing["eTag"])
+        arm.check_preconditions(request, existing["eTag"] if existing else None)
         _check_immutable(existing, body["properties"])
         _check_rules(body["properties"])
         props, digest = _stored(body["properties"])
@@ -200,7 +202,7 @@ async def delete_source(emu: Any, request: Request) -> Response:
     """200 when deleted, 204 when there was nothing; 409 while a deployment uses it."""
     with emu.store.transaction():
         found, name, doc = _locate(emu, request)
-        arm.check_preconditions(request, doc and doc["eTag"])
+        arm.check_preconditions(request, doc["eTag"] if doc else None)
         if doc is None:
             return no_content(204)
         user = _in_use(emu, doc)

@@ -76,7 +76,8 @@ class Scope:
 
     @property
     def group(self) -> str:
-        return f"/subscriptions/{self.sub}/resourceGroups/{self.rg}/providers/Microsoft.ContainerService"
+        return (f"/subscriptions/{self.sub}/resourceGroups/{self.rg}"
+                "/providers/Microsoft.ContainerService")
 
     @property
     def manager(self) -> str:
@@ -103,10 +104,12 @@ class Scope:
     def model_id(self, model: str = PHI_MINI) -> str:
         return f"{self.location}/aiModels/{model_name(model)}"
 
-    def deployment_body(self, model: str = PHI_MINI, vm_size: str = A100,
-                        **properties: Any) -> dict[str, Any]:
-        return {"properties": {"modelResourceId": self.model_id(model), "vmSize": vm_size,
-                               **properties}}
+    def deployment_body(
+        self, model: str = PHI_MINI, vm_size: str = A100, **properties: Any
+    ) -> dict[str, Any]:
+        return {
+            "properties": {"modelResourceId": self.model_id(model), "vmSize": vm_size, **properties}
+        }
 
     def create_deployment(self, name: str, finish: bool = True, **kw: Any) -> dict[str, Any]:
         """PUT a deployment (Phi-4-mini on one A100 unless told) and, by default, let it finish."""
@@ -130,8 +133,12 @@ def cs(served: Served) -> Iterator[Scope]:
     sub = str(uuid.uuid4())
     rg = f"rg-{uuid.uuid4().hex[:8]}"
     seed_parents(served.emu, sub, rg, "eastus", "aim")
-    with httpx.Client(base_url=served.url, headers={"Authorization": "Bearer test"},
-                      params={"api-version": API_VERSION}, timeout=10) as client:
+    with httpx.Client(
+        base_url=served.url,
+        headers={"Authorization": "Bearer test"},
+        params={"api-version": API_VERSION},
+        timeout=10,
+    ) as client:
         yield Scope(served, sub, rg, client)
 
 

@@ -1,5 +1,6 @@
 """The AIModel catalog and calculateCost over HTTP, and the sizing rules behind the plans."""
 
+# ruff: noqa: F811  (pytest fixtures imported from containerservice_harness are used as arguments)
 from __future__ import annotations
 
 import hashlib
@@ -56,7 +57,10 @@ def test_unknown_model_and_location(cs):
     model = cs.client.get(f"{cs.location}/aiModels/0000000000000000")
     location = cs.client.get(cs.location.replace("eastus", "marsnorth") + "/aiModels")
     assert (model.status_code, error_code(model)) == (404, "ResourceNotFound")
-    assert (location.status_code, error_code(location)) == (400, "LocationNotAvailableForResourceType")
+    assert (location.status_code, error_code(location)) == (
+        400,
+        "LocationNotAvailableForResourceType",
+    )
 
 
 def test_resource_group_scoped_paths_of_seed_003(cs):
@@ -75,9 +79,13 @@ def test_plans_are_ranked_feasible_first_by_total_price(cs):
     feasible = [p for p in body["plans"] if p["feasible"]]
     assert body["currency"] == "USD" and body["replicas"] == 2
     assert flags == sorted(flags, reverse=True)
-    assert [p["totalHourlyPrice"] for p in feasible] == sorted(p["totalHourlyPrice"] for p in feasible)
+    assert [p["totalHourlyPrice"] for p in feasible] == sorted(
+        p["totalHourlyPrice"] for p in feasible
+    )
     for plan in feasible:
-        assert plan["totalHourlyPrice"] == pytest.approx(2 * plan["vmsPerReplica"] * plan["vmHourlyPrice"])
+        assert plan["totalHourlyPrice"] == pytest.approx(
+            2 * plan["vmsPerReplica"] * plan["vmHourlyPrice"]
+        )
         assert "infeasibleCode" not in plan
     assert len(body["plans"]) == len(FIXTURES["containerService.vmSizes"])
 
@@ -98,7 +106,9 @@ def test_a_big_vm_for_a_tiny_model_is_inefficient(cs):
 
 def test_quota_bounds_replicas(cs):
     # eastus grants 0 NDisrH100_v5 GPUs and 8 NCadsA100_v4 GPUs (fixtures).
-    h100 = plan_for(cost(cs, model="meta-llama/Llama-3.1-405B-Instruct-FP8"), "Standard_ND96isr_H100_v5")
+    h100 = plan_for(
+        cost(cs, model="meta-llama/Llama-3.1-405B-Instruct-FP8"), "Standard_ND96isr_H100_v5"
+    )
     a100 = plan_for(cost(cs, replicas=9), "Standard_NC24ads_A100_v4")
     assert (h100["infeasibleCode"], h100["quantization"]) == ("InsufficientQuota", "fp8")
     assert a100["infeasibleCode"] == "InsufficientQuota"

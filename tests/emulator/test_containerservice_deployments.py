@@ -1,6 +1,7 @@
 """ModelDeployments over HTTP: the create/replace/delete LROs driven by an injected clock, PATCH,
 paging, and every 400/409/412 the service answers."""
 
+# ruff: noqa: F811  (pytest fixtures imported from containerservice_harness are used as arguments)
 from __future__ import annotations
 
 import pytest
@@ -29,7 +30,10 @@ def test_put_answers_201_creating_with_absolute_poll_urls(cs):
     assert response.headers["ETag"] == body["eTag"]
     for header in ("Azure-AsyncOperation", "Location"):
         url = response.headers[header]
-        assert url.startswith(cs.served.url + f"/subscriptions/{cs.sub}/providers/Microsoft.ContainerService/locations/eastus/")
+        assert url.startswith(
+            cs.served.url
+            + f"/subscriptions/{cs.sub}/providers/Microsoft.ContainerService/locations/eastus/"
+        )
         assert "api-version=2026-08-02-preview" in url
     assert int(response.headers["Retry-After-Ms"]) > 0
     assert "endpoint" not in body["properties"]["status"]
@@ -45,15 +49,26 @@ def test_create_progresses_to_succeeded_with_status(cs):
     assert cs.follow(operation).json()["status"] == "Succeeded"
     status = cs.client.get(cs.deployment("phi")).json()["properties"]["status"]
     assert status["endpoint"] == f"{cs.served.url}/inference/aim/prod/v1"
-    assert (status["engine"], status["maxModelLen"], status["quantization"]) == ("vllm", 131072, "fp16")
+    assert (status["engine"], status["maxModelLen"], status["quantization"]) == (
+        "vllm",
+        131072,
+        "fp16",
+    )
     assert status["engineVersion"]
     assert (status["desiredReplicas"], status["currentReplicas"]) == (1, 1)
 
 
 def test_put_on_an_existing_deployment_is_a_full_replace(cs):
-    cs.create_deployment("phi", performanceMode="Latency", overrides={"values": {"maxModelLen": "8192"}},
-                         scale={"manual": {"replicas": 2}})
-    response = cs.client.put(cs.deployment("phi"), json=cs.deployment_body(scale={"autoscale": {"minReplicas": 1, "maxReplicas": 3}}))
+    cs.create_deployment(
+        "phi",
+        performanceMode="Latency",
+        overrides={"values": {"maxModelLen": "8192"}},
+        scale={"manual": {"replicas": 2}},
+    )
+    response = cs.client.put(
+        cs.deployment("phi"),
+        json=cs.deployment_body(scale={"autoscale": {"minReplicas": 1, "maxReplicas": 3}}),
+    )
     props = response.json()["properties"]
     assert response.status_code == 200
     assert props["provisioningState"] == "Updating"
@@ -63,7 +78,11 @@ def test_put_on_an_existing_deployment_is_a_full_replace(cs):
     cs.clock.advance(LRO_SECONDS)
     status = cs.client.get(cs.deployment("phi")).json()["properties"]["status"]
     assert state(cs, "phi") == "Succeeded"
-    assert (status["maxModelLen"], status["desiredReplicas"], status["currentReplicas"]) == (131072, 1, 1)
+    assert (status["maxModelLen"], status["desiredReplicas"], status["currentReplicas"]) == (
+        131072,
+        1,
+        1,
+    )
 
 
 def test_an_omitted_scale_defaults_to_one_manual_replica(cs):
@@ -73,14 +92,18 @@ def test_an_omitted_scale_defaults_to_one_manual_replica(cs):
 
 
 def test_overrides_show_in_status(cs):
-    cs.create_deployment("phi", overrides={"values": {"maxModelLen": "8192", "quantization": "awq-int4"}})
+    cs.create_deployment(
+        "phi", overrides={"values": {"maxModelLen": "8192", "quantization": "awq-int4"}}
+    )
     status = cs.client.get(cs.deployment("phi")).json()["properties"]["status"]
     assert (status["maxModelLen"], status["quantization"]) == (8192, "awq-int4")
 
 
 def test_patch_merges_scale_synchronously_with_a_new_etag(cs):
     created = cs.create_deployment("phi")
-    response = cs.client.patch(cs.deployment("phi"), json={"properties": {"scale": {"manual": {"replicas": 3}}}})
+    response = cs.client.patch(
+        cs.deployment("phi"), json={"properties": {"scale": {"manual": {"replicas": 3}}}}
+    )
     props = response.json()["properties"]
     assert response.status_code == 200
     assert response.json()["eTag"] != created["eTag"]
@@ -92,7 +115,9 @@ def test_patch_merges_scale_synchronously_with_a_new_etag(cs):
 
 def test_patch_cannot_change_immutable_fields(cs):
     cs.create_deployment("phi")
-    response = cs.client.patch(cs.deployment("phi"), json={"properties": {"vmSize": "Standard_NC40ads_H100_v5"}})
+    response = cs.client.patch(
+        cs.deployment("phi"), json={"properties": {"vmSize": "Standard_NC40ads_H100_v5"}}
+    )
     assert (response.status_code, error_code(response)) == (400, "ImmutableField")
 
 
@@ -119,7 +144,9 @@ def test_a_name_can_be_reused_after_delete(cs):
     cs.create_deployment("phi")
     cs.client.delete(cs.deployment("phi"))
     cs.clock.advance(LRO_SECONDS)
-    response = cs.client.put(cs.deployment("phi"), json=cs.deployment_body(vm_size="Standard_NC40ads_H100_v5"))
+    response = cs.client.put(
+        cs.deployment("phi"), json=cs.deployment_body(vm_size="Standard_NC40ads_H100_v5")
+    )
     assert response.status_code == 201
 
 
@@ -127,17 +154,22 @@ def test_a_name_can_be_reused_after_delete(cs):
 def test_a_write_during_an_operation_is_409(cs, method):
     cs.create_deployment("phi", finish=False)
     body = cs.deployment_body() if method == "PUT" else {"properties": {}}
-    response = cs.client.request(method, cs.deployment("phi"), json=None if method == "DELETE" else body)
+    response = cs.client.request(
+        method, cs.deployment("phi"), json=None if method == "DELETE" else body
+    )
     assert (response.status_code, error_code(response)) == (409, "Conflict")
     assert "Another operation is in progress" in response.json()["error"]["message"]
     assert "Retry-After" not in response.headers
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("vmSize", "Standard_NC40ads_H100_v5"),
-    ("modelResourceId", "phi-4"),
-    ("modelSourceResourceId", "source"),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("vmSize", "Standard_NC40ads_H100_v5"),
+        ("modelResourceId", "phi-4"),
+        ("modelSourceResourceId", "source"),
+    ],
+)
 def test_immutable_fields_cannot_change_on_put(cs, field, value):
     cs.client.put(cs.source("source"), json={"properties": {"sourceType": "HuggingFace"}})
     cs.create_deployment("phi")
@@ -156,21 +188,30 @@ def test_an_identical_put_is_accepted(cs):
     assert response.json()["eTag"] != first["eTag"]
 
 
-@pytest.mark.parametrize("scale", [
-    pytest.param({}, id="neither"),
-    pytest.param({"manual": {"replicas": 1}, "autoscale": {"minReplicas": 1}}, id="both"),
-    pytest.param({"autoscale": {"minReplicas": 3, "maxReplicas": 2}}, id="max-below-min"),
-])
+@pytest.mark.parametrize(
+    "scale",
+    [
+        pytest.param({}, id="neither"),
+        pytest.param({"manual": {"replicas": 1}, "autoscale": {"minReplicas": 1}}, id="both"),
+        pytest.param({"autoscale": {"minReplicas": 3, "maxReplicas": 2}}, id="max-below-min"),
+    ],
+)
 def test_invalid_scaling_profiles(cs, scale):
     response = cs.client.put(cs.deployment("phi"), json=cs.deployment_body(scale=scale))
     assert (response.status_code, error_code(response)) == (400, "InvalidScalingProfile")
 
 
-@pytest.mark.parametrize(("model_id", "code"), [
-    pytest.param("not-an-id", "InvalidModelResourceId", id="malformed"),
-    pytest.param("/subscriptions/s/providers/Microsoft.ContainerService/locations/eastus/aiModels/0000000000000000",
-                 "ModelNotFound", id="not-in-catalog"),
-])
+@pytest.mark.parametrize(
+    ("model_id", "code"),
+    [
+        pytest.param("not-an-id", "InvalidModelResourceId", id="malformed"),
+        pytest.param(
+            "/subscriptions/s/providers/Microsoft.ContainerService/locations/eastus/aiModels/0000000000000000",
+            "ModelNotFound",
+            id="not-in-catalog",
+        ),
+    ],
+)
 def test_the_model_must_be_a_catalog_ai_model(cs, model_id, code):
     body = cs.deployment_body()
     body["properties"]["modelResourceId"] = model_id
@@ -185,14 +226,21 @@ def test_a_resource_group_scoped_model_id_is_accepted(cs):
 
 
 def test_the_model_source_must_exist(cs):
-    response = cs.client.put(cs.deployment("phi"), json=cs.deployment_body(modelSourceResourceId=cs.source("nope")))
+    response = cs.client.put(
+        cs.deployment("phi"), json=cs.deployment_body(modelSourceResourceId=cs.source("nope"))
+    )
     assert (response.status_code, error_code(response)) == (400, "ModelSourceNotFound")
 
 
-@pytest.mark.parametrize(("vm_size", "needle"), [
-    pytest.param("Standard_D4s_v5", "not a GPU size", id="unknown"),
-    pytest.param("Standard_ND96asr_v4", "not available in location 'eastus'", id="not-in-region"),
-])
+@pytest.mark.parametrize(
+    ("vm_size", "needle"),
+    [
+        pytest.param("Standard_D4s_v5", "not a GPU size", id="unknown"),
+        pytest.param(
+            "Standard_ND96asr_v4", "not available in location 'eastus'", id="not-in-region"
+        ),
+    ],
+)
 def test_the_vm_size_must_be_offered(cs, vm_size, needle):
     response = cs.client.put(cs.deployment("phi"), json=cs.deployment_body(vm_size=vm_size))
     assert (response.status_code, error_code(response)) == (400, "SkuNotAvailable")
@@ -201,10 +249,15 @@ def test_the_vm_size_must_be_offered(cs, vm_size, needle):
 
 def test_gpu_quota_is_enforced_across_deployments(cs):
     cs.create_deployment("first", scale={"manual": {"replicas": 6}})
-    response = cs.client.put(cs.deployment("second"), json=cs.deployment_body(scale={"autoscale": {"minReplicas": 1, "maxReplicas": 3}}))
+    response = cs.client.put(
+        cs.deployment("second"),
+        json=cs.deployment_body(scale={"autoscale": {"minReplicas": 1, "maxReplicas": 3}}),
+    )
     assert (response.status_code, error_code(response)) == (400, "InsufficientQuota")
     assert "only 2 of the subscription's 8" in response.json()["error"]["message"]
-    none_left = cs.client.put(cs.deployment("h100"), json=cs.deployment_body(vm_size="Standard_ND96isr_H100_v5"))
+    none_left = cs.client.put(
+        cs.deployment("h100"), json=cs.deployment_body(vm_size="Standard_ND96isr_H100_v5")
+    )
     assert error_code(none_left) == "InsufficientQuota"  # eastus grants no ND H100 GPUs
 
 
@@ -225,7 +278,10 @@ def test_a_restricted_model_needs_a_model_source(cs):
 
 def test_a_restricted_model_without_a_credential_fails_while_reconciling(cs):
     cs.client.put(cs.source("public"), json={"properties": {"sourceType": "HuggingFace"}})
-    response = cs.client.put(cs.deployment("llama"), json=cs.deployment_body(model=LLAMA_8B, modelSourceResourceId=cs.source("public")))
+    response = cs.client.put(
+        cs.deployment("llama"),
+        json=cs.deployment_body(model=LLAMA_8B, modelSourceResourceId=cs.source("public")),
+    )
     assert response.status_code == 201
     cs.clock.advance(LRO_SECONDS)
     operation = cs.follow(response.headers["Azure-AsyncOperation"]).json()
@@ -237,18 +293,34 @@ def test_a_restricted_model_without_a_credential_fails_while_reconciling(cs):
 
 
 def test_a_restricted_model_with_a_credential_succeeds(cs):
-    cs.client.put(cs.source("hf"), json={"properties": {"sourceType": "HuggingFace", "credential": {"inline": {"value": "hf_x"}}}})
+    cs.client.put(
+        cs.source("hf"),
+        json={
+            "properties": {"sourceType": "HuggingFace", "credential": {"inline": {"value": "hf_x"}}}
+        },
+    )
     cs.create_deployment("llama", model=LLAMA_8B, modelSourceResourceId=cs.source("hf"))
     assert state(cs, "llama") == "Succeeded"
 
 
-@pytest.mark.parametrize(("properties", "field"), [
-    pytest.param({"vmSize": None}, "vmSize", id="no-vm-size"),
-    pytest.param({"performanceMode": "Fastest"}, "performanceMode", id="unknown-mode"),
-    pytest.param({"scale": {"manual": {"replicas": -1}}}, "scale.manual.replicas", id="negative-replicas"),
-    pytest.param({"overrides": {"values": {"maxModelLen": "999999999"}}}, "maxModelLen", id="context-too-long"),
-    pytest.param({"overrides": {"values": {"quantization": "fp8"}}}, "quantization", id="fp8-on-a100"),
-])
+@pytest.mark.parametrize(
+    ("properties", "field"),
+    [
+        pytest.param({"vmSize": None}, "vmSize", id="no-vm-size"),
+        pytest.param({"performanceMode": "Fastest"}, "performanceMode", id="unknown-mode"),
+        pytest.param(
+            {"scale": {"manual": {"replicas": -1}}}, "scale.manual.replicas", id="negative-replicas"
+        ),
+        pytest.param(
+            {"overrides": {"values": {"maxModelLen": "999999999"}}},
+            "maxModelLen",
+            id="context-too-long",
+        ),
+        pytest.param(
+            {"overrides": {"values": {"quantization": "fp8"}}}, "quantization", id="fp8-on-a100"
+        ),
+    ],
+)
 def test_invalid_properties_are_400_invalid_parameter(cs, properties, field):
     body = cs.deployment_body(**properties)
     body["properties"] = {k: v for k, v in body["properties"].items() if v is not None}
@@ -264,21 +336,35 @@ def test_invalid_deployment_names_are_rejected(cs):
 
 def test_preconditions(cs):
     etag = cs.create_deployment("phi")["eTag"]
-    stale = cs.client.put(cs.deployment("phi"), json=cs.deployment_body(), headers={"If-Match": '"stale"'})
-    exists = cs.client.put(cs.deployment("phi"), json=cs.deployment_body(), headers={"If-None-Match": "*"})
-    missing = cs.client.put(cs.deployment("other"), json=cs.deployment_body(), headers={"If-Match": "*"})
+    stale = cs.client.put(
+        cs.deployment("phi"), json=cs.deployment_body(), headers={"If-Match": '"stale"'}
+    )
+    exists = cs.client.put(
+        cs.deployment("phi"), json=cs.deployment_body(), headers={"If-None-Match": "*"}
+    )
+    missing = cs.client.put(
+        cs.deployment("other"), json=cs.deployment_body(), headers={"If-Match": "*"}
+    )
     delete_stale = cs.client.delete(cs.deployment("phi"), headers={"If-Match": '"stale"'})
-    matching = cs.client.put(cs.deployment("phi"), json=cs.deployment_body(), headers={"If-Match": etag})
+    matching = cs.client.put(
+        cs.deployment("phi"), json=cs.deployment_body(), headers={"If-Match": etag}
+    )
     for response in (stale, exists, missing, delete_stale):
         assert (response.status_code, error_code(response)) == (412, "PreconditionFailed")
     assert matching.status_code == 200
-    created = cs.client.put(cs.deployment("new"), json=cs.deployment_body(), headers={"If-None-Match": "*"})
+    created = cs.client.put(
+        cs.deployment("new"), json=cs.deployment_body(), headers={"If-None-Match": "*"}
+    )
     assert created.status_code == 201
 
 
 def test_the_etag_changes_on_every_write(cs):
     etags = [cs.create_deployment("phi")["eTag"]]
-    etags.append(cs.client.patch(cs.deployment("phi"), json={"properties": {"performanceMode": "Throughput"}}).json()["eTag"])
+    etags.append(
+        cs.client.patch(
+            cs.deployment("phi"), json={"properties": {"performanceMode": "Throughput"}}
+        ).json()["eTag"]
+    )
     etags.append(cs.client.put(cs.deployment("phi"), json=cs.deployment_body()).json()["eTag"])
     cs.clock.advance(LRO_SECONDS)
     assert cs.client.get(cs.deployment("phi")).json()["eTag"] == etags[-1]
@@ -300,7 +386,9 @@ def test_list_pages_with_next_link(cs):
 def test_list_honours_top(cs):
     for name in ("a", "b", "c"):
         cs.create_deployment(name, finish=False, scale={"manual": {"replicas": 0}})
-    first = cs.client.get(f"{cs.manager}/namespaces/prod/modelDeployments", params={"$top": "2"}).json()
+    first = cs.client.get(
+        f"{cs.manager}/namespaces/prod/modelDeployments", params={"$top": "2"}
+    ).json()
     second = cs.follow(first["nextLink"]).json()
     assert [d["name"] for d in first["value"]] == ["a", "b"]
     assert [d["name"] for d in second["value"]] == ["c"]

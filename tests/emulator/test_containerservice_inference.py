@@ -1,5 +1,7 @@
-"""OpenAI-compatible chat completions on namespace gateways, authenticated with listAccessInfo keys."""
+"""OpenAI-compatible chat completions on namespace gateways, authenticated with the keys of
+listAccessInfo."""
 
+# ruff: noqa: F811  (pytest fixtures imported from containerservice_harness are used as arguments)
 from __future__ import annotations
 
 import httpx
@@ -24,9 +26,11 @@ def chat(endpoint, headers, model="phi", **extra):
 def test_a_succeeded_deployment_answers_with_either_key(cs, style):
     cs.create_deployment("phi")
     info = access(cs)
-    headers = {"bearer": {"Authorization": f"Bearer {info['primaryKey']}"},
-               "api-key": {"api-key": info["primaryKey"]},
-               "secondary": {"api-key": info["secondaryKey"]}}[style]
+    headers = {
+        "bearer": {"Authorization": f"Bearer {info['primaryKey']}"},
+        "api-key": {"api-key": info["primaryKey"]},
+        "secondary": {"api-key": info["secondaryKey"]},
+    }[style]
     response = chat(info["endpoint"], headers, max_tokens=4)
     assert response.status_code == 200
     assert response.json() == make_completion("phi", MESSAGES, 4)
@@ -38,14 +42,20 @@ def test_the_endpoint_is_the_one_in_the_deployment_status(cs):
     info = access(cs)
     assert status["endpoint"] == info["endpoint"]
     response = chat(status["endpoint"], {"api-key": info["primaryKey"]})
-    assert response.json()["choices"][0]["message"]["content"] == "[emulated phi] You said: hello there"
+    assert (
+        response.json()["choices"][0]["message"]["content"]
+        == "[emulated phi] You said: hello there"
+    )
 
 
-@pytest.mark.parametrize("headers", [
-    pytest.param({}, id="no-key"),
-    pytest.param({"api-key": "wrong"}, id="wrong-key"),
-    pytest.param({"Authorization": "Basic abc"}, id="not-bearer"),
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({}, id="no-key"),
+        pytest.param({"api-key": "wrong"}, id="wrong-key"),
+        pytest.param({"Authorization": "Basic abc"}, id="not-bearer"),
+    ],
+)
 def test_a_missing_or_wrong_key_is_401(cs, headers):
     cs.create_deployment("phi")
     response = chat(access(cs)["endpoint"], headers)
@@ -88,12 +98,15 @@ def test_zero_replicas_is_503(cs):
     assert (response.status_code, error_code(response)) == (503, "NoReadyReplicas")
 
 
-@pytest.mark.parametrize("extra", [
-    pytest.param({"messages": []}, id="no-messages"),
-    pytest.param({"model": ""}, id="no-model"),
-    pytest.param({"max_tokens": 0}, id="zero-max-tokens"),
-    pytest.param({"stream": True}, id="stream"),
-])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        pytest.param({"messages": []}, id="no-messages"),
+        pytest.param({"model": ""}, id="no-model"),
+        pytest.param({"max_tokens": 0}, id="zero-max-tokens"),
+        pytest.param({"stream": True}, id="stream"),
+    ],
+)
 def test_bad_requests_are_400(cs, extra):
     cs.create_deployment("phi")
     info = access(cs)

@@ -1,6 +1,7 @@
 """Microsoft.ContainerService parents over HTTP: api-version, AI managers and namespaces (seeded),
 ARM 404 codes for missing scopes, seed_parents, and listAccessInfo keys."""
 
+# ruff: noqa: F811  (pytest fixtures imported from containerservice_harness are used as arguments)
 from __future__ import annotations
 
 import httpx
@@ -12,14 +13,18 @@ from aimodels.emulator.config import EmulatorConfig
 from aimodels.emulator.containerservice import seed_parents
 from aimodels.emulator.containerservice_parents import access_keys
 
-QUICKSTART = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-quickstart/"
-              "providers/Microsoft.ContainerService/aiManagers/quickstart")
+QUICKSTART = (
+    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-quickstart/"
+    "providers/Microsoft.ContainerService/aiManagers/quickstart"
+)
 
 
 def test_api_version_is_required(cs):
     url = cs.served.url + cs.manager
     missing = httpx.get(url, headers={"Authorization": "Bearer t"})
-    wrong = httpx.get(url, params={"api-version": "2025-01-01"}, headers={"Authorization": "Bearer t"})
+    wrong = httpx.get(
+        url, params={"api-version": "2025-01-01"}, headers={"Authorization": "Bearer t"}
+    )
     assert (missing.status_code, error_code(missing)) == (400, "MissingApiVersionParameter")
     assert (wrong.status_code, error_code(wrong)) == (400, "InvalidApiVersionParameter")
     assert API_VERSION in wrong.json()["error"]["message"]
@@ -38,13 +43,20 @@ def test_fixture_seeds_the_quickstart_ai_manager_with_four_namespaces(cs):
     assert manager.json()["location"] == "eastus"
     assert manager.json()["properties"]["provisioningState"] == "Succeeded"
     assert manager.headers["ETag"] == manager.json()["eTag"]
-    assert sorted(n["name"] for n in namespaces.json()["value"]) == ["default", "dev", "prod", "staging"]
+    assert sorted(n["name"] for n in namespaces.json()["value"]) == [
+        "default",
+        "dev",
+        "prod",
+        "staging",
+    ]
 
 
 def test_get_and_list_ai_managers(cs):
     one = cs.client.get(cs.manager).json()
     by_group = cs.client.get(f"{cs.group}/aiManagers").json()
-    by_sub = cs.client.get(f"/subscriptions/{cs.sub}/providers/Microsoft.ContainerService/aiManagers").json()
+    by_sub = cs.client.get(
+        f"/subscriptions/{cs.sub}/providers/Microsoft.ContainerService/aiManagers"
+    ).json()
     assert one["id"] == cs.manager
     assert one["type"] == "Microsoft.ContainerService/aiManagers"
     assert [m["id"] for m in by_group["value"]] == [cs.manager]
@@ -58,20 +70,41 @@ def test_get_a_namespace_is_case_insensitive_and_keeps_casing(cs):
     assert response.json()["type"] == "Microsoft.ContainerService/aiManagers/namespaces"
 
 
-@pytest.mark.parametrize(("path", "code"), [
-    pytest.param("/subscriptions/{other}/resourceGroups/{rg}/providers/Microsoft.ContainerService/aiManagers/aim",
-                 "SubscriptionNotFound", id="subscription"),
-    pytest.param("/subscriptions/{sub}/resourceGroups/nope/providers/Microsoft.ContainerService/aiManagers/aim",
-                 "ResourceGroupNotFound", id="resource-group"),
-    pytest.param("/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerService/aiManagers/nope",
-                 "ResourceNotFound", id="ai-manager"),
-    pytest.param("/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerService/aiManagers/nope/namespaces",
-                 "ParentResourceNotFound", id="namespaces-of-missing-manager"),
-    pytest.param("/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerService/aiManagers/aim/namespaces/nope",
-                 "ResourceNotFound", id="namespace"),
-    pytest.param("/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerService/aiManagers/aim/namespaces/nope/modelDeployments",
-                 "ParentResourceNotFound", id="deployments-of-missing-namespace"),
-])
+@pytest.mark.parametrize(
+    ("path", "code"),
+    [
+        pytest.param(
+            "/subscriptions/{other}/resourceGroups/{rg}/providers/Microsoft.ContainerService/aiManagers/aim",
+            "SubscriptionNotFound",
+            id="subscription",
+        ),
+        pytest.param(
+            "/subscriptions/{sub}/resourceGroups/nope/providers/Microsoft.ContainerService/aiManagers/aim",
+            "ResourceGroupNotFound",
+            id="resource-group",
+        ),
+        pytest.param(
+            "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerService/aiManagers/nope",
+            "ResourceNotFound",
+            id="ai-manager",
+        ),
+        pytest.param(
+            "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerService/aiManagers/nope/namespaces",
+            "ParentResourceNotFound",
+            id="namespaces-of-missing-manager",
+        ),
+        pytest.param(
+            "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerService/aiManagers/aim/namespaces/nope",
+            "ResourceNotFound",
+            id="namespace",
+        ),
+        pytest.param(
+            "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerService/aiManagers/aim/namespaces/nope/modelDeployments",
+            "ParentResourceNotFound",
+            id="deployments-of-missing-namespace",
+        ),
+    ],
+)
 def test_missing_scopes_are_arm_404s(cs, path, code):
     url = path.format(sub=cs.sub, rg=cs.rg, other="99999999-0000-0000-0000-000000000000")
     response = cs.client.get(url)

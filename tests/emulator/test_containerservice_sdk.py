@@ -1,6 +1,7 @@
 """The official azure-core stack against the emulator: ARMPolling completes modelDeployment PUT and
 DELETE, ARM errors parse into HttpResponseError; and LROs survive an emulator restart."""
 
+# ruff: noqa: F811  (pytest fixtures imported from containerservice_harness are used as arguments)
 from __future__ import annotations
 
 import time
@@ -27,7 +28,8 @@ from aimodels.emulator.server import RunningEmulator, start_in_thread
 
 SUB = "00000000-0000-0000-0000-000000000000"
 GROUP = f"/subscriptions/{SUB}/resourceGroups/rg-quickstart/providers/Microsoft.ContainerService"
-MODEL = f"/subscriptions/{SUB}/providers/Microsoft.ContainerService/locations/eastus/aiModels/9806f0c862fdd920"
+MODEL = (f"/subscriptions/{SUB}/providers/Microsoft.ContainerService/locations/eastus"
+         "/aiModels/9806f0c862fdd920")
 BODY = {"properties": {"modelResourceId": MODEL, "vmSize": A100}}
 
 
@@ -88,10 +90,17 @@ def test_a_failed_lro_raises_with_the_error_code(real_time):
     client = arm_client(real_time.url)
     group = f"{GROUP}/aiManagers/quickstart"
     source = f"{group}/modelSources/public-hf"
-    client.send_request(HttpRequest("PUT", f"{real_time.url}{source}?api-version={API_VERSION}",
-                                    json={"properties": {"sourceType": "HuggingFace"}}))
+    client.send_request(
+        HttpRequest(
+            "PUT",
+            f"{real_time.url}{source}?api-version={API_VERSION}",
+            json={"properties": {"sourceType": "HuggingFace"}},
+        )
+    )
     llama = MODEL.replace("9806f0c862fdd920", "meta-llama%2FLlama-3.1-8B-Instruct")
-    body = {"properties": {"modelResourceId": llama, "vmSize": A100, "modelSourceResourceId": source}}
+    body = {
+        "properties": {"modelResourceId": llama, "vmSize": A100, "modelSourceResourceId": source}
+    }
     initial = send(client, "PUT", deployment_url(real_time.url, "gated"), json=body)
     with pytest.raises(HttpResponseError) as failure:
         LROPoller(client, initial, lambda r: r.http_response.json(), ARMPolling()).result()
@@ -116,23 +125,38 @@ def test_an_lro_started_before_a_restart_finishes_after_it(tmp_path):
     first = Emulator(config, clock=clock)
     with start_in_thread(emulator=first) as running:
         seed_parents(first, "11111111-1111-1111-1111-111111111111", "rg-mine", "eastus", "mine")
-        response = httpx.put(deployment_url(running.url, "survivor"), json=BODY,
-                             headers={"Authorization": "Bearer t"})
-        key = httpx.post(f"{running.url}{GROUP}/aiManagers/quickstart/namespaces/prod/listAccessInfo",
-                         params={"api-version": API_VERSION}, headers={"Authorization": "Bearer t"})
+        response = httpx.put(
+            deployment_url(running.url, "survivor"),
+            json=BODY,
+            headers={"Authorization": "Bearer t"},
+        )
+        key = httpx.post(
+            f"{running.url}{GROUP}/aiManagers/quickstart/namespaces/prod/listAccessInfo",
+            params={"api-version": API_VERSION},
+            headers={"Authorization": "Bearer t"},
+        )
     assert response.status_code == 201
     clock.advance(30)
     second = Emulator(config, clock=clock)
     with start_in_thread(emulator=second) as running:
-        again = httpx.get(deployment_url(running.url, "survivor"), headers={"Authorization": "Bearer t"})
+        again = httpx.get(
+            deployment_url(running.url, "survivor"), headers={"Authorization": "Bearer t"}
+        )
         moved = urlsplit(response.headers["Azure-AsyncOperation"])._replace(
-            netloc=urlsplit(running.url).netloc)
+            netloc=urlsplit(running.url).netloc
+        )
         operation = httpx.get(urlunsplit(moved), headers={"Authorization": "Bearer t"})
-        mine = httpx.get(f"{running.url}/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/"
-                         "rg-mine/providers/Microsoft.ContainerService/aiManagers/mine",
-                         params={"api-version": API_VERSION}, headers={"Authorization": "Bearer t"})
-        key_again = httpx.post(f"{running.url}{GROUP}/aiManagers/quickstart/namespaces/prod/listAccessInfo",
-                               params={"api-version": API_VERSION}, headers={"Authorization": "Bearer t"})
+        mine = httpx.get(
+            f"{running.url}/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/"
+            "rg-mine/providers/Microsoft.ContainerService/aiManagers/mine",
+            params={"api-version": API_VERSION},
+            headers={"Authorization": "Bearer t"},
+        )
+        key_again = httpx.post(
+            f"{running.url}{GROUP}/aiManagers/quickstart/namespaces/prod/listAccessInfo",
+            params={"api-version": API_VERSION},
+            headers={"Authorization": "Bearer t"},
+        )
     assert again.json()["properties"]["provisioningState"] == "Succeeded"
     assert again.json()["eTag"] == response.json()["eTag"]
     assert operation.json()["status"] == "Succeeded"

@@ -1,6 +1,7 @@
 """ModelSources over HTTP: synchronous CRUD with ETags, the immutable sourceType, validation, and
 the write-only inline credential."""
 
+# ruff: noqa: F811  (pytest fixtures imported from containerservice_harness are used as arguments)
 from __future__ import annotations
 
 import json
@@ -9,14 +10,27 @@ import pytest
 from containerservice_harness import cs, error_code, served  # noqa: F401
 
 SECRET = "hf_SuperSecretToken123"
-HF = {"properties": {"sourceType": "HuggingFace", "description": "private org",
-                     "credential": {"inline": {"value": SECRET}}}}
-IDENTITY = ("/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/"
-            "userAssignedIdentities/puller")
-PROJECT = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/a/projects/p"
-FOUNDRY = {"properties": {"sourceType": "MicrosoftFoundry",
-                          "credential": {"managedIdentity": {"resourceId": IDENTITY}},
-                          "microsoftFoundry": {"projectResourceId": PROJECT}}}
+HF = {
+    "properties": {
+        "sourceType": "HuggingFace",
+        "description": "private org",
+        "credential": {"inline": {"value": SECRET}},
+    }
+}
+IDENTITY = (
+    "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/"
+    "userAssignedIdentities/puller"
+)
+PROJECT = (
+    "/subscriptions/s/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/a/projects/p"
+)
+FOUNDRY = {
+    "properties": {
+        "sourceType": "MicrosoftFoundry",
+        "credential": {"managedIdentity": {"resourceId": IDENTITY}},
+        "microsoftFoundry": {"projectResourceId": PROJECT},
+    }
+}
 
 
 def test_put_creates_then_replaces_with_a_new_etag(cs):
@@ -33,10 +47,12 @@ def test_put_creates_then_replaces_with_a_new_etag(cs):
 
 
 def test_the_inline_credential_is_never_returned(cs):
-    answers = [cs.client.put(cs.source("hf"), json=HF),
-               cs.client.get(cs.source("hf")),
-               cs.client.patch(cs.source("hf"), json={"properties": {"description": "x"}}),
-               cs.client.get(f"{cs.manager}/modelSources")]
+    answers = [
+        cs.client.put(cs.source("hf"), json=HF),
+        cs.client.get(cs.source("hf")),
+        cs.client.patch(cs.source("hf"), json={"properties": {"description": "x"}}),
+        cs.client.get(f"{cs.manager}/modelSources"),
+    ]
     for answer in answers:
         assert SECRET not in answer.text
     assert answers[1].json()["properties"]["credential"] == {"inline": {}}
@@ -54,29 +70,57 @@ def test_errors_never_quote_the_credential(cs):
 def test_source_type_is_immutable(cs):
     cs.client.put(cs.source("src"), json=HF)
     by_put = cs.client.put(cs.source("src"), json=FOUNDRY)
-    by_patch = cs.client.patch(cs.source("src"), json={"properties": {"sourceType": "MicrosoftFoundry"}})
+    by_patch = cs.client.patch(
+        cs.source("src"), json={"properties": {"sourceType": "MicrosoftFoundry"}}
+    )
     for response in (by_put, by_patch):
         assert (response.status_code, error_code(response)) == (400, "ImmutableField")
         assert "sourceType" in response.json()["error"]["message"]
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    pytest.param({}, "properties", id="no-properties"),
-    pytest.param({"properties": {}}, "sourceType", id="no-source-type"),
-    pytest.param({"properties": {"sourceType": "S3"}}, "sourceType", id="unknown-source-type"),
-    pytest.param({"properties": {"sourceType": "HuggingFace", "credential": {"inline": {}}}},
-                 "credential.inline.value", id="inline-without-value"),
-    pytest.param({"properties": {"sourceType": "HuggingFace", "credential": {}}},
-                 "credential", id="empty-credential"),
-    pytest.param({"properties": {"sourceType": "HuggingFace",
-                                 "credential": {"managedIdentity": {"resourceId": IDENTITY}}}},
-                 "managed identity", id="hugging-face-with-identity"),
-    pytest.param({"properties": {"sourceType": "MicrosoftFoundry",
-                                 "credential": {"managedIdentity": {"resourceId": IDENTITY}}}},
-                 "microsoftFoundry", id="foundry-without-project"),
-    pytest.param({"properties": {"sourceType": "HuggingFace", "description": 5}},
-                 "description", id="description-not-a-string"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        pytest.param({}, "properties", id="no-properties"),
+        pytest.param({"properties": {}}, "sourceType", id="no-source-type"),
+        pytest.param({"properties": {"sourceType": "S3"}}, "sourceType", id="unknown-source-type"),
+        pytest.param(
+            {"properties": {"sourceType": "HuggingFace", "credential": {"inline": {}}}},
+            "credential.inline.value",
+            id="inline-without-value",
+        ),
+        pytest.param(
+            {"properties": {"sourceType": "HuggingFace", "credential": {}}},
+            "credential",
+            id="empty-credential",
+        ),
+        pytest.param(
+            {
+                "properties": {
+                    "sourceType": "HuggingFace",
+                    "credential": {"managedIdentity": {"resourceId": IDENTITY}},
+                }
+            },
+            "managed identity",
+            id="hugging-face-with-identity",
+        ),
+        pytest.param(
+            {
+                "properties": {
+                    "sourceType": "MicrosoftFoundry",
+                    "credential": {"managedIdentity": {"resourceId": IDENTITY}},
+                }
+            },
+            "microsoftFoundry",
+            id="foundry-without-project",
+        ),
+        pytest.param(
+            {"properties": {"sourceType": "HuggingFace", "description": 5}},
+            "description",
+            id="description-not-a-string",
+        ),
+    ],
+)
 def test_invalid_bodies_are_400_invalid_parameter(cs, body, field):
     response = cs.client.put(cs.source("bad"), json=body)
     assert (response.status_code, error_code(response)) == (400, "InvalidParameter")
