@@ -218,3 +218,13 @@ def test_force_unlock_releases_a_lock_left_behind(
     code, out, _ = run(capsys, emulator, stack, "force-unlock", held.info.id)
     assert code == 0 and "Released the state lock" in out
     assert run(capsys, emulator, stack, "apply", "--yes")[0] == 0
+
+
+def test_apply_with_a_target_changes_only_it_and_what_it_needs(
+        capsys: pytest.CaptureFixture[str], emulator: RunningEmulator, stack: Path) -> None:
+    code, out, err = run(capsys, emulator, stack, "apply", "--yes", "--parallelism", "2",
+                         "--target", "FoundryDeployment/gpt4o-chat")
+    assert code == 0, err
+    assert "Apply complete: 1 done." in out
+    code, out, _ = run(capsys, emulator, stack, "state", "list")
+    assert out.split()[0] == "FoundryDeployment/gpt4o-chat" and len(out.splitlines()) == 1
