@@ -3,10 +3,23 @@ availability, access, chat."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
 import click
 
 from aimodels.cli.options import manifest_paths, output_format
-from aimodels.errors import NotImplementedYet
+from aimodels.cli.output import use_color
+from aimodels.errors import EXIT_OK, NotImplementedYet
+
+if TYPE_CHECKING:
+    from aimodels.model.desired import Stack
+    from aimodels.transport.client import AzureClient
+
+T = TypeVar("T")
 
 
 def _not_yet(command: str) -> NotImplementedYet:
@@ -23,21 +36,49 @@ def models() -> None:
 
 @models.command(name="list")
 @manifest_paths
-@click.option("--type", "model_type", type=click.Choice(["base", "custom", "all"]), default="all")
+@click.option("--type", "model_type", type=click.Choice(["base", "custom", "all"]), default="all",
+              show_default=True, help="Catalog (base) models, custom models, or both.")
 @click.option("--query", "-q", metavar="Q", help="Only models whose name or description has Q.")
 @output_format
-def models_list(**options: object) -> None:
-    """List catalog (base) and custom models."""
-    raise _not_yet("models list")
+@click.pass_obj
+def models_list(obj: Any, paths: tuple[str, ...], model_type: str, query: str | None,
+                output: str) -> None:
+    """List catalog (base) and custom models in one table, with a TYPE column.
+
+    Base models come from the AIModel catalog of the Stack's region, custom models from the
+    registry (one row per version). Exit 0 (also when nothing matches), 3 invalid manifests,
+    4 authentication, 5 Azure error.
+    """
+    from aimodels.render.tables import render_models, to_json
+    from aimodels.service.catalog import list_models
+
+    listing = list_models(_read_target(obj, paths), model_type, query)  # type: ignore[arg-type]
+    _read_warnings(listing.warnings)
+    if output == "json":
+        click.echo(to_json([row.to_dict() for row in listing.rows]))
+    else:
+        click.echo(render_models(listing.rows, **_read_style(obj)))
 
 
 @models.command(name="show")
 @manifest_paths
 @click.argument("name")
 @output_format
-def models_show(**options: object) -> None:
-    """Show one model: catalog spec, or a custom model with its sha256."""
-    raise _not_yet("models show")
+@click.pass_obj
+def models_show(obj: Any, paths: tuple[str, ...], name: str, output: str) -> None:
+    """Show one model: a catalog model by modelId (microsoft/Phi-4-mini-instruct), or a custom
+    model with all its versions (sha256 in JSON). Exit 1 when there is no such model.
+    """
+    from aimodels.render.details import render_model
+    from aimodels.render.tables import to_json
+    from aimodels.service.catalog import show_model
+
+    model, warnings = show_model(_read_target(obj, paths), name)
+    _read_warnings(warnings)
+    if output == "json":
+        click.echo(to_json(model.to_dict()))
+    else:
+        click.echo(render_model(model, **_read_style(obj)))
 
 
 @click.group()
@@ -47,21 +88,48 @@ def deployments() -> None:
 
 @deployments.command(name="list")
 @manifest_paths
-@click.option("--model", "-m", metavar="M", help="Only deployments of model M.")
-@click.option("--status", "-s", metavar="S", help="Only deployments in provisioning state S.")
+@click.option("--model", "-m", metavar="M", help="Only deployments of model M (name or modelId).")
+@click.option("--status", "-s", metavar="S",
+              help="Only deployments in provisioning state S (Succeeded, Creating, Failed...).")
 @output_format
-def deployments_list(**options: object) -> None:
-    """List deployments of both kinds."""
-    raise _not_yet("deployments list")
+@click.pass_obj
+def deployments_list(obj: Any, paths: tuple[str, ...], model: str | None, status: str | None,
+                     output: str) -> None:
+    """List ModelDeployments (every namespace of the AI managers the Stack, manifests and state
+    name) and FoundryDeployments (their accounts) in one table; `*` marks those this state
+    manages. Exit 0 (also when nothing matches), 3, 4 or 5 on errors.
+    """
+    from aimodels.render.tables import render_deployments, to_json
+    from aimodels.service.deployments import list_deployments
+
+    listing = list_deployments(_read_target(obj, paths), model, status)
+    _read_warnings(listing.warnings)
+    if output == "json":
+        click.echo(to_json([row.to_dict() for row in listing.rows]))
+    else:
+        click.echo(render_deployments(listing.rows, **_read_style(obj)))
 
 
 @deployments.command(name="show")
 @manifest_paths
 @click.argument("name")
 @output_format
-def deployments_show(**options: object) -> None:
-    """Show one deployment with its endpoint and status."""
-    raise _not_yet("deployments show")
+@click.pass_obj
+def deployments_show(obj: Any, paths: tuple[str, ...], name: str, output: str) -> None:
+    """Show one deployment with its status and endpoint. NAME may be PARENT/NAME (an account,
+    a namespace, AIMANAGER/NAMESPACE or a kind) when several share the name. Exit 1 when none
+    has it, 64 when several do.
+    """
+    from aimodels.render.details import render_deployment
+    from aimodels.render.tables import to_json
+    from aimodels.service.deployments import show_deployment
+
+    row, warnings = show_deployment(_read_target(obj, paths), name)
+    _read_warnings(warnings)
+    if output == "json":
+        click.echo(to_json(row.to_dict()))
+    else:
+        click.echo(render_deployment(row, **_read_style(obj)))
 
 
 @click.group()
@@ -72,9 +140,20 @@ def uploads() -> None:
 @uploads.command(name="list")
 @manifest_paths
 @output_format
-def uploads_list(**options: object) -> None:
-    """List uploaded blobs, registered or orphaned."""
-    raise _not_yet("uploads list")
+@click.pass_obj
+def uploads_list(obj: Any, paths: tuple[str, ...], output: str) -> None:
+    """List the uploads in the registry's data store, registered (a custom model uses them) or
+    orphaned, with their sizes. Exit 0, or 1 when the Stack names no registry, 4, 5.
+    """
+    from aimodels.render.tables import render_uploads, to_json
+    from aimodels.service.uploads import list_uploads
+
+    listing = list_uploads(_read_target(obj, paths))
+    _read_warnings(listing.warnings)
+    if output == "json":
+        click.echo(to_json([upload.to_dict() for upload in listing.uploads]))
+    else:
+        click.echo(render_uploads(listing.uploads, **_read_style(obj)))
 
 
 @click.command()
@@ -82,9 +161,25 @@ def uploads_list(**options: object) -> None:
 @click.argument("model")
 @click.option("--replicas", type=click.IntRange(1, 1000), default=1, show_default=True)
 @output_format
-def cost(**options: object) -> None:
-    """Price MODEL on every GPU size: ranked plans, feasible first (calculateCost)."""
-    raise _not_yet("cost")
+@click.pass_obj
+def cost(obj: Any, paths: tuple[str, ...], model: str, replicas: int, output: str) -> int:
+    """Price MODEL on every GPU size: ranked plans, feasible first (calculateCost).
+
+    MODEL is a catalog id such as microsoft/Phi-4-mini-instruct, priced in the region of the
+    Stack's AI manager. Exit 0 with the plans, 1 when the catalog has no such model.
+    """
+    from aimodels.live.pricing import price_model
+    from aimodels.render.availability import CostView, render_cost
+
+    priced = _with_stack(obj, paths, lambda client, stack: price_model(client, stack, model,
+                                                                       replicas))
+    if output == "json":
+        click.echo(_json({**priced.body, "model": model, "location": priced.location}))
+    else:
+        view = CostView(model, priced.location, priced.quote, priced.body.get("priceAsOf") or
+                        _first_price_date(priced.body))
+        click.echo(render_cost(view, color=use_color(obj)), nl=False)
+    return EXIT_OK
 
 
 @click.command()
@@ -94,19 +189,75 @@ def cost(**options: object) -> None:
 @click.option("--sku", metavar="S", help="Deployment SKU, e.g. GlobalStandard.")
 @click.option("--location", "-l", metavar="L", help="Region (default: the account's).")
 @output_format
-def availability(**options: object) -> None:
-    """Check where MODEL can be deployed: region, SKU, version and quota."""
-    raise _not_yet("availability")
+@click.pass_obj
+def availability(obj: Any, paths: tuple[str, ...], model: str, model_version: str | None,
+                 sku: str | None, location: str | None, output: str) -> int:
+    """Check where MODEL can be deployed: region, SKU, version and quota (seed 004).
+
+    MODEL is a model name (gpt-4o) or FORMAT/NAME (OpenAI/gpt-4o). The region defaults to the
+    Stack's Foundry account's. Exit 0 with the report, available or not (the reason is in it);
+    exit 1 and up only for errors.
+    """
+    from aimodels.live.availability import check_availability
+    from aimodels.render.availability import render_availability
+
+    report = _with_stack(obj, paths, lambda client, stack: check_availability(
+        client, stack, model, version=model_version, sku=sku, location=location))
+    if output == "json":
+        click.echo(_json(report.to_dict()))
+    else:
+        click.echo(render_availability(report, color=use_color(obj)), nl=False)
+    return EXIT_OK
+
+
+def _with_stack(obj: Any, paths: tuple[str, ...],
+                work: Callable[[AzureClient, Stack], Awaitable[T]]) -> T:
+    """Load the manifests for their Stack, connect where it points (or ``--endpoint``), and
+    run ``work``. Credentials are not needed for catalog reads, so unset ones only warn."""
+    from aimodels.manifest.load import load_manifests
+    from aimodels.service.connection import connect
+
+    loaded = load_manifests(paths or (".",), env=os.environ, strict_env=False)
+    desired = loaded.desired
+
+    async def run() -> T:
+        async with connect(desired, getattr(obj, "endpoint", None)) as client:
+            return await work(client, desired.stack)
+
+    return asyncio.run(run())
+
+
+def _first_price_date(body: Mapping[str, Any]) -> str | None:
+    return next((p["priceAsOf"] for p in body.get("plans") or () if p.get("priceAsOf")), None)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, indent=2, sort_keys=True)
 
 
 @click.command()
 @manifest_paths
 @click.argument("namespace")
+@click.option("--ai-manager", metavar="M", help="The AI manager (default: the Stack's aiManager).")
 @click.option("--show-keys", is_flag=True, help="Print the keys in full (masked by default).")
 @output_format
-def access(**options: object) -> None:
-    """Endpoint and API keys of an AI manager NAMESPACE."""
-    raise _not_yet("access")
+@click.pass_obj
+def access(obj: Any, paths: tuple[str, ...], namespace: str, ai_manager: str | None,
+           show_keys: bool, output: str) -> None:
+    """Endpoint and API keys of an AI manager NAMESPACE (listAccessInfo), keys masked unless
+    --show-keys, with ready-to-paste curl and `aimodels chat` examples. Exit 1 when the AI
+    manager or namespace does not exist, 64 when there is no AI manager to ask.
+    """
+    from aimodels.render.details import render_access
+    from aimodels.render.tables import to_json
+    from aimodels.service.access import get_access
+
+    info, warnings = get_access(_read_target(obj, paths), namespace, ai_manager)
+    _read_warnings(warnings)
+    if output == "json":
+        click.echo(to_json(info.to_dict(show_keys)))
+    else:
+        click.echo(render_access(info, show_keys=show_keys, **_read_style(obj)))
 
 
 @click.command()
@@ -114,9 +265,51 @@ def access(**options: object) -> None:
 @click.argument("deployment")
 @click.argument("prompt")
 @click.option("--max-tokens", type=click.IntRange(1, 100000), default=256, show_default=True)
-def chat(**options: object) -> None:
-    """Send PROMPT to DEPLOYMENT as an OpenAI-compatible chat completion (a smoke test)."""
-    raise _not_yet("chat")
+@output_format
+@click.pass_obj
+def chat(obj: Any, paths: tuple[str, ...], deployment: str, prompt: str, max_tokens: int,
+         output: str) -> None:
+    """Send PROMPT to DEPLOYMENT as an OpenAI-compatible chat completion (a smoke test).
+
+    The answer goes to stdout, a usage line (tokens, latency) to stderr. DEPLOYMENT may be
+    PARENT/NAME when several share the name. Exit 1 no such deployment, 4 the key was refused,
+    5 the deployment answered with an error (404 when it is not serving yet), 64 ambiguous.
+    """
+    from aimodels.render.details import chat_usage
+    from aimodels.render.tables import to_json
+    from aimodels.service.chat import chat as send_chat
+
+    answer, warnings = send_chat(_read_target(obj, paths), deployment, prompt, max_tokens)
+    _read_warnings(warnings)
+    if output == "json":
+        click.echo(to_json(answer.to_dict()))
+        return
+    click.echo(answer.content)
+    click.echo(chat_usage(answer), err=True)
+
+
+def _read_target(obj: Any, paths: tuple[str, ...]) -> Any:
+    """What the read commands (models, deployments, uploads, access, chat) look at."""
+    from aimodels.service.reading import ReadTarget
+
+    return ReadTarget(paths or (".",), getattr(obj, "endpoint", None), os.environ)
+
+
+def _read_warnings(warnings: Any) -> None:
+    from aimodels.cli.output import show_warnings
+
+    show_warnings(warnings)
+
+
+def _read_style(obj: Any) -> dict[str, Any]:
+    """Colour and width of tables: the terminal's width on a TTY, generous in pipes."""
+    import shutil
+    import sys
+
+    from aimodels.cli.output import use_color
+
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+    return {"color": use_color(obj), "width": width}
 
 
 COMMANDS = [models, deployments, uploads, cost, availability, access, chat]

@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from aimodels.errors import AuthError, RemoteError
+from aimodels.model.desired import Stack
+from aimodels.plan.availability import AvailabilityQuery, AvailabilityReport, availability_report
 from aimodels.plan.preflight_catalog import FoundryCatalog, capacity_key, catalog_from_wire
 from aimodels.transport.client import AzureClient
 
@@ -151,6 +153,29 @@ class FoundryReader:
 
     async def _once(self, key: tuple[str, ...], call: Callable[[], Awaitable[T]]) -> T:
         return await self._cache.once(key, call)
+
+
+async def check_availability(client: AzureClient, stack: Stack, model: str, *,
+                             version: str | None = None, sku: str | None = None,
+                             location: str | None = None) -> AvailabilityReport:
+    """Seed 004's whole flow for ``aimodels availability``: the region (``location``, else the
+    Stack's Foundry account's, else the Stack's), then the catalog of every region (create
+    mode: alternatives are always worth showing), then the report."""
+    reader = FoundryReader(client, stack.subscription_id)
+    region = (location or await _account_region(reader, stack) or stack.location).lower()
+    model_format, _, name = model.rpartition("/")
+    query = AvailabilityQuery(name, region, model_format or None, version, sku)
+    need = ModelNeed(name, region, query.model_format, version)
+    catalog = await reader.read_catalog([need], every_region=True)
+    return availability_report(query, catalog)
+
+
+async def _account_region(reader: FoundryReader, stack: Stack) -> str | None:
+    if not stack.foundry_account:
+        return None
+    body = await reader.account(stack.resource_group, stack.foundry_account)
+    return str(body["location"]).replace(" ", "").lower() if body and body.get("location") \
+        else None
 
 
 def _entries(models: Mapping[str, list[Any]], need: ModelNeed, location: str) -> list[Any]:

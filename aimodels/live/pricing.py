@@ -10,15 +10,22 @@ is retried like a GET.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from aimodels.errors import AimodelsError
 from aimodels.live.availability import PARALLEL_READS, ReadCache
+from aimodels.model.desired import Stack
+from aimodels.providers.base import catalog_model_name
 from aimodels.plan.preflight_cost import CostQuote, QuoteKey, parse_quote
 from aimodels.transport.client import AzureClient
 from aimodels.transport.errors import NotFoundError
 
 RP = "Microsoft.ContainerService"
+#: An AIModel resource name: the first 16 hex digits of sha256(modelId).
+_AI_MODEL_NAME = re.compile(r"[0-9a-f]{16}")
 
 T = TypeVar("T")
 
@@ -47,23 +54,62 @@ class PriceReader:
         location = (body or {}).get("location")
         return str(location).replace(" ", "").lower() if location else None
 
-    async def quote(self, key: QuoteKey) -> CostQuote | None:
-        """calculateCost for ``key``; None when the catalog has no such model there."""
+    async def calculate(self, key: QuoteKey) -> Mapping[str, Any] | None:
+        """The calculateCost response body for ``key``; None when the catalog has no such
+        model there."""
         return await self._once(("quote", key), lambda: self._calculate(key))
+
+    async def quote(self, key: QuoteKey) -> CostQuote | None:
+        """calculateCost for ``key``, parsed; None when the catalog has no such model there."""
+        body = await self.calculate(key)
+        return None if body is None else parse_quote(body)
 
     async def quotes(self, keys: Iterable[QuoteKey]) -> Mapping[QuoteKey, CostQuote | None]:
         ordered = sorted(set(keys), key=lambda k: (k.model, k.location, k.replicas))
         found = await asyncio.gather(*(self.quote(k) for k in ordered))
         return dict(zip(ordered, found, strict=True))
 
-    async def _calculate(self, key: QuoteKey) -> CostQuote | None:
+    async def _calculate(self, key: QuoteKey) -> Mapping[str, Any] | None:
         path = ai_model_path(self.subscription, key.location, key.model) + "/calculateCost"
         try:
             response = await self.client.request("POST", path, json={"replicas": key.replicas},
                                                  idempotent=True)
         except NotFoundError:
             return None
-        return parse_quote(response.body or {})
+        return response.body if isinstance(response.body, Mapping) else {}
 
     async def _once(self, key: tuple[Any, ...], call: Callable[[], Awaitable[T]]) -> T:
         return await self._cache.once(key, call)
+
+
+@dataclass(frozen=True, slots=True)
+class PricedModel:
+    """What ``aimodels cost`` found: the model, the region it was priced in, the raw answer."""
+
+    model: str
+    location: str
+    body: Mapping[str, Any]
+
+    @property
+    def quote(self) -> CostQuote:
+        return parse_quote(self.body)
+
+
+async def price_model(client: AzureClient, stack: Stack, model: str,
+                      replicas: int) -> PricedModel:
+    """calculateCost for a catalog model in the Stack's AI manager region (else the Stack's).
+
+    ``model`` is a catalog id (``microsoft/Phi-4-mini-instruct``) or an AIModel resource name.
+    Raises AimodelsError (exit 1) when the catalog has no such model there.
+    """
+    reader = PriceReader(client, stack.subscription_id)
+    location = stack.location.lower()
+    if stack.ai_manager:
+        location = await reader.manager_location(stack.resource_group, stack.ai_manager) \
+            or location
+    name = model if _AI_MODEL_NAME.fullmatch(model) else catalog_model_name(model)
+    body = await reader.calculate(QuoteKey(name, location, replicas))
+    if body is None:
+        raise AimodelsError(f"{model} is not in the model catalog of {location}",
+                            hint="List the catalog with `aimodels models list --type base`.")
+    return PricedModel(model, location, body)

@@ -167,14 +167,20 @@ def _offer(item: Mapping[str, Any]) -> Offer:
     props = item.get("properties") or {}
     location = str(item.get("location") or "").replace(" ", "").lower()
     return Offer(location, str(props.get("skuName") or item.get("name") or ""),
-                 float(props.get("availableCapacity") or 0))
+                 _number(props.get("availableCapacity")))
 
 
 def _usage(item: Mapping[str, Any]) -> Usage:
     name = item.get("name") or {}
     value = name.get("value") if isinstance(name, Mapping) else str(name)
-    return Usage(str(value), float(item.get("limit") or 0), float(item.get("currentValue") or 0),
+    return Usage(str(value), _number(item.get("limit")), _number(item.get("currentValue")),
                  item.get("status"))
+
+
+def _number(value: Any) -> float:
+    """Azure types capacities as floats; keep whole numbers whole so JSON shows ``300``."""
+    number = float(value or 0)
+    return int(number) if number.is_integer() else number
 
 
 # --- describing offers to people -----------------------------------------------------------
@@ -185,7 +191,7 @@ def alternatives(catalog: FoundryCatalog, model_format: str | None, name: str,
     """Other regions offering that version (with ``sku`` when given) and ``need`` units free."""
     if version is None:
         return ""
-    entry_format = model_format or _format_anywhere(catalog, name)
+    entry_format = model_format or format_anywhere(catalog, name)
     offers = [o for o in catalog.offers(entry_format or "", name, version)
               if o.location != exclude.lower() and o.available >= need
               and (sku is None or o.sku.lower() == sku.lower())]
@@ -197,7 +203,7 @@ def alternatives(catalog: FoundryCatalog, model_format: str | None, name: str,
     return ", ".join(f"{loc} ({'; '.join(skus)})" for loc, skus in picked)
 
 
-def _format_anywhere(catalog: FoundryCatalog, name: str) -> str | None:
+def format_anywhere(catalog: FoundryCatalog, name: str) -> str | None:
     """The format of a model named ``name`` in any region read (for a request without one)."""
     for models in catalog.models.values():
         for model in models:

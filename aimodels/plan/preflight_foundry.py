@@ -158,7 +158,7 @@ def evaluate(request: FoundryRequest,
     lifecycle = _lifecycle(req, entry)
     if lifecycle and lifecycle.severity is Severity.ERROR:
         return None, [lifecycle]
-    sku_name = req.sku_name or _default_sku(entry)
+    sku_name = req.sku_name or default_sku(entry)
     sku = sku_of(entry, sku_name)
     if sku is None and req.keeps_live_model:
         return None, [lifecycle] if lifecycle else []
@@ -368,7 +368,8 @@ def _nearby(catalog: FoundryCatalog, req: FoundryRequest, version: str | None, s
                         req.location)
 
 
-def _default_sku(entry: Mapping[str, Any]) -> str:
+def default_sku(entry: Mapping[str, Any]) -> str:
+    """The SKU a request without one gets: GlobalStandard where offered, else the first."""
     names = [str(s["name"]) for s in entry.get("skus") or ()]
     return "GlobalStandard" if "GlobalStandard" in names or not names else names[0]
 
