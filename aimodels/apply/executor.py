@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import random
 from collections import defaultdict
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 
 from aimodels.apply.events import (
@@ -123,9 +123,14 @@ class _Run:
 
     async def execute(self) -> ApplyResult:
         order = self.graph.topological_order()
-        async with asyncio.TaskGroup() as group:
-            for step in order:
-                group.create_task(self._walk(step))
+        try:
+            async with asyncio.TaskGroup() as group:
+                for step in order:
+                    group.create_task(self._walk(step))
+        except BaseExceptionGroup as failed:
+            # Only what no step can absorb lands here (the state file cannot be written, a
+            # bug): the other steps were cancelled; surface the cause itself, not a group.
+            raise _first_cause(failed) from None
         self.store.finish()
         return ApplyResult(tuple(self._result(c) for c in sorted(self.changes.values(),
                                                                    key=lambda c: c.address)
@@ -226,15 +231,14 @@ class _Run:
             prevent_destroy=bool(resource and resource.lifecycle.prevent_destroy), extra=extra)
 
     def _request(self, step: Step, change: Change) -> StepRequest:
-        def report(message: str) -> None:
-            self._emit(step, Phase.WAITING if "retrying" in message else Phase.POLLING,
-                       self._started(step), message)
+        def note(phase: Phase) -> Callable[[str], None]:
+            return lambda message: self._emit(step, phase, self._started(step), message)
 
         def on_handle(handle: LroHandle) -> None:
             self._emit(step, Phase.POLLING, self._started(step), "waiting for Azure")
 
         return StepRequest(change, step.operation, self.registry.for_address(change.address),
-                           self.ctx, report, on_handle)
+                           self.ctx, note(Phase.POLLING), note(Phase.WAITING), on_handle)
 
     def _started(self, step: Step) -> float | None:
         return self._step_started.get(step)
@@ -290,6 +294,12 @@ def _writers(client: AzureClient, options: ApplyOptions) -> dict[str, Writer]:
     arm = ArmWriter(client)
     return {MODEL_SOURCE: arm, MODEL_DEPLOYMENT: arm, CUSTOM_MODEL: RegistryWriter(client),
             FOUNDRY_DEPLOYMENT: CognitiveWriter(client, options.conflict_retry, options.rng)}
+
+
+def _first_cause(group: BaseExceptionGroup) -> BaseException:
+    """The first exception inside a (possibly nested) exception group."""
+    first = group.exceptions[0]
+    return _first_cause(first) if isinstance(first, BaseExceptionGroup) else first
 
 
 def _ignore(event: ApplyEvent) -> None:

@@ -80,8 +80,8 @@ class ConflictRetry:
 class StepRequest:
     """One write to send: the change, which half of it (``operation``), and how to build it.
 
-    ``report`` shows a progress note for the step (never a secret); ``on_handle`` receives the
-    LRO handle once an operation runs in Azure.
+    ``report`` shows a progress note for the step (never a secret), ``waiting`` says why the
+    step is held back; ``on_handle`` receives the LRO handle once an operation runs in Azure.
     """
 
     change: Change
@@ -89,6 +89,7 @@ class StepRequest:
     provider: Provider
     ctx: ProviderContext
     report: Callable[[str], None]
+    waiting: Callable[[str], None]
     on_handle: Callable[[LroHandle], None]
 
     @property
@@ -209,8 +210,8 @@ class CognitiveWriter:
                 if exc.code not in RETRIED_CONFLICTS or waited >= self.retry.budget:
                     raise
                 delay = self.retry.delay(attempt, self._rng)
-                request.report(f"another operation runs on the account; retrying in "
-                               f"{delay:.0f} s")
+                request.waiting(f"another operation runs on the account; retrying in "
+                                f"{delay:.1f} s")
                 await self.client.sleep(delay)
                 waited += delay
 

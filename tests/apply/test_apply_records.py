@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 from pathlib import Path
+
+import pytest
 
 from aimodels.apply.events import ApplyEvent, Phase
 from aimodels.apply.saved_plan import plan_from_document
 from aimodels.apply.state_store import StateStore
 from aimodels.apply.upload import folder_digest, weights_files
-from aimodels.errors import SourceLocation, error, warning
+from aimodels.errors import PreconditionError, SourceLocation, error, warning
 from aimodels.plan.values import (
     Action,
     Change,
@@ -121,3 +124,19 @@ class _Recorder(list):  # type: ignore[type-arg]
     def append(self, event: ApplyEvent) -> None:  # type: ignore[override]
         super().append(event)
         self.watch(event)
+
+
+def test_a_state_that_cannot_be_written_stops_the_run_with_its_own_error(
+        harness: Harness) -> None:
+    def intruder(event: ApplyEvent) -> None:
+        if event.phase is Phase.STARTED:  # another writer, despite the lock
+            harness.state_path.parent.mkdir(parents=True, exist_ok=True)
+            harness.state_path.write_text(json.dumps(State.new().to_dict()))
+
+    harness.events = _Recorder(intruder)
+    desired = harness.desired(model_source("hf"))
+
+    with pytest.raises(PreconditionError, match="changed since it was read"):
+        harness.apply(harness.plan(desired), desired)
+    assert [e.address for e in Journal(harness.state_path.parent).pending()] == \
+        ["ModelSource/hf"]
