@@ -216,11 +216,15 @@ def _pool_findings(location: str, name: str, members: list[Resolved],
     needed = sum(item.delta for item in members)
     if free is None or needed <= free:
         return []
-    shares = "; ".join(f"{m.request.address}: requested {m.capacity}, already counted {m.counted}"
-                       if len(members) > 1 else f"requested {m.capacity}, already counted "
-                       f"{m.counted}" for m in members)
+    shares = "; ".join(_share(m, named=len(members) > 1) for m in members)
     pool = f"quota pool {name} in {location}: {known}, this plan needs {needed} ({shares})."
     return [_no_quota(item, pool, needed, free, catalog) for item in members]
+
+
+def _share(item: Resolved, named: bool) -> str:
+    """``requested 150, already counted 0``, prefixed by the address when a pool has several."""
+    share = f"requested {item.capacity}, already counted {item.counted}"
+    return f"{item.request.address}: {share}" if named else share
 
 
 # --- the findings, one function per reason -----------------------------------------------

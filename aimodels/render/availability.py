@@ -107,8 +107,7 @@ def render_cost(view: CostView, *, color: bool = False) -> str:
     head = Text(f"{view.model} in {view.location}, {replicas} ({quote.currency}{as_of})",
                 style="bold")
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    for column in ("#", "VM size", "GPUs/replica", "Quantization", "VMs/replica", "Per VM/h", "Total/h",
-                   "Per month", "Feasible"):
+    for column in _COST_COLUMNS:
         table.add_column(column, justify="right" if column in _NUMERIC else "left")
     for rank, plan in enumerate(quote.plans, start=1):
         table.add_row(*_cost_row(rank, plan, quote), style=None if plan.feasible else "dim")
@@ -118,6 +117,8 @@ def render_cost(view: CostView, *, color: bool = False) -> str:
     return _to_string([head, table], color) + notes
 
 
+_COST_COLUMNS = ("#", "VM size", "GPUs/replica", "Quantization", "VMs/replica", "Per VM/h",
+                 "Total/h", "Per month", "Feasible")
 _NUMERIC = {"#", "VMs/replica", "Per VM/h", "Total/h", "Per month"}
 
 
