@@ -85,7 +85,10 @@ class ExternalAccount:
 
     def _client(self, container: str) -> ContainerClient:
         credential = {"account_name": self.name, "account_key": self.key}
-        return ContainerClient(self.url, container, credential=credential)
+        # No retries: Azurite is on loopback, and the registry's caller has its own retry policy
+        # (the SDK's default backs off 15 s and more before giving up).
+        return ContainerClient(self.url, container, credential=credential, retry_total=0,
+                               connection_timeout=5)
 
     def ensure_container(self, container: str) -> None:
         with self._client(container) as client:

@@ -18,11 +18,13 @@ app's middleware.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import jsonschema
+from azure.core.exceptions import AzureError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -86,13 +88,28 @@ def routes(emu: Any) -> list[Route]:
     """The registry's routes, bound to ``emu``."""
     registry = Registry(emu)
     return [
-        Route("/datastore/upload/initialize", registry.initialize, methods=["POST"]),
-        Route("/datastore/list-sas", registry.list_sas, methods=["GET"]),
-        Route("/custom-models", registry.register, methods=["POST"]),
+        Route("/datastore/upload/initialize", _guarded(registry.initialize), methods=["POST"]),
+        Route("/datastore/list-sas", _guarded(registry.list_sas), methods=["GET"]),
+        Route("/custom-models", _guarded(registry.register), methods=["POST"]),
         Route("/custom-models", registry.list_models, methods=["GET"]),
         Route("/custom-models/{name}", registry.show, methods=["GET"]),
-        Route("/custom-models/{name}", registry.delete, methods=["DELETE"]),
+        Route("/custom-models/{name}", _guarded(registry.delete), methods=["DELETE"]),
     ]
+
+
+def _guarded(handler: Callable[[Request], Awaitable[Response]]) -> Callable[..., Any]:
+    """``handler`` with a blob account that cannot be reached (an external Azurite that is down)
+    answered as 502 ``BlobStoreUnavailable`` rather than a traceback."""
+
+    async def run(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except AzureError as exc:
+            return arm_error(502, "BlobStoreUnavailable",
+                             f"The blob store behind the registry did not answer: "
+                             f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
+
+    return run
 
 
 def sas_lifetime(file_size: int) -> int:
@@ -195,10 +212,11 @@ class Registry:
         if not docs:
             return _not_found(name, version)
         for doc in docs:
-            self.emu.store.delete(_MODELS, _doc_key(doc))
+            # Blobs first: if the blob store fails, the model stays registered and a retry works.
             if not keep:
                 await run_in_threadpool(self.account.delete_blobs, doc["container"],
                                         doc["blob_prefix"])
+            self.emu.store.delete(_MODELS, _doc_key(doc))
         return json_response({"name": docs[0]["name"],
                               "deleted_versions": [d["version"] for d in docs],
                               "weights_deleted": not keep})

@@ -4,6 +4,7 @@ initialize, upload to Azurite with azure-storage-blob, register, delete."""
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 
 import httpx
@@ -55,3 +56,20 @@ def test_upload_to_azurite_then_register_and_delete(api: httpx.Client,
 
     assert api.delete("/custom-models/llama-7b").json()["weights_deleted"] is True
     assert list(container.list_blobs(name_starts_with=upload["blob_prefix"])) == []
+
+
+def test_unreachable_external_store_is_502_not_a_traceback() -> None:
+    closed = f"http://127.0.0.1:{_closed_port()}/devstoreaccount1"
+    config = EmulatorConfig(external_blob=(closed, "devstoreaccount1", "a2V5" * 16))
+    with start_in_thread(config) as running:
+        response = httpx.post(running.url + "/datastore/upload/initialize",
+                              headers={"Authorization": "Bearer t"},
+                              json={"model_name": "m", "file_size": 1, "format": "gguf"})
+    assert response.status_code == 502
+    assert response.json()["error"]["code"] == "BlobStoreUnavailable"
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
