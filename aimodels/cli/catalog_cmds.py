@@ -36,21 +36,49 @@ def models() -> None:
 
 @models.command(name="list")
 @manifest_paths
-@click.option("--type", "model_type", type=click.Choice(["base", "custom", "all"]), default="all")
+@click.option("--type", "model_type", type=click.Choice(["base", "custom", "all"]), default="all",
+              show_default=True, help="Catalog (base) models, custom models, or both.")
 @click.option("--query", "-q", metavar="Q", help="Only models whose name or description has Q.")
 @output_format
-def models_list(**options: object) -> None:
-    """List catalog (base) and custom models."""
-    raise _not_yet("models list")
+@click.pass_obj
+def models_list(obj: Any, paths: tuple[str, ...], model_type: str, query: str | None,
+                output: str) -> None:
+    """List catalog (base) and custom models in one table, with a TYPE column.
+
+    Base models come from the AIModel catalog of the Stack's region, custom models from the
+    registry (one row per version). Exit 0 (also when nothing matches), 3 invalid manifests,
+    4 authentication, 5 Azure error.
+    """
+    from aimodels.render.tables import render_models, to_json
+    from aimodels.service.catalog import list_models
+
+    listing = list_models(_read_target(obj, paths), model_type, query)  # type: ignore[arg-type]
+    _read_warnings(listing.warnings)
+    if output == "json":
+        click.echo(to_json([row.to_dict() for row in listing.rows]))
+    else:
+        click.echo(render_models(listing.rows, **_read_style(obj)))
 
 
 @models.command(name="show")
 @manifest_paths
 @click.argument("name")
 @output_format
-def models_show(**options: object) -> None:
-    """Show one model: catalog spec, or a custom model with its sha256."""
-    raise _not_yet("models show")
+@click.pass_obj
+def models_show(obj: Any, paths: tuple[str, ...], name: str, output: str) -> None:
+    """Show one model: a catalog model by modelId (microsoft/Phi-4-mini-instruct), or a custom
+    model with all its versions (sha256 in JSON). Exit 1 when there is no such model.
+    """
+    from aimodels.render.details import render_model
+    from aimodels.render.tables import to_json
+    from aimodels.service.catalog import show_model
+
+    model, warnings = show_model(_read_target(obj, paths), name)
+    _read_warnings(warnings)
+    if output == "json":
+        click.echo(to_json(model.to_dict()))
+    else:
+        click.echo(render_model(model, **_read_style(obj)))
 
 
 @click.group()
@@ -60,21 +88,48 @@ def deployments() -> None:
 
 @deployments.command(name="list")
 @manifest_paths
-@click.option("--model", "-m", metavar="M", help="Only deployments of model M.")
-@click.option("--status", "-s", metavar="S", help="Only deployments in provisioning state S.")
+@click.option("--model", "-m", metavar="M", help="Only deployments of model M (name or modelId).")
+@click.option("--status", "-s", metavar="S",
+              help="Only deployments in provisioning state S (Succeeded, Creating, Failed...).")
 @output_format
-def deployments_list(**options: object) -> None:
-    """List deployments of both kinds."""
-    raise _not_yet("deployments list")
+@click.pass_obj
+def deployments_list(obj: Any, paths: tuple[str, ...], model: str | None, status: str | None,
+                     output: str) -> None:
+    """List ModelDeployments (every namespace of the AI managers the Stack, manifests and state
+    name) and FoundryDeployments (their accounts) in one table; `*` marks those this state
+    manages. Exit 0 (also when nothing matches), 3, 4 or 5 on errors.
+    """
+    from aimodels.render.tables import render_deployments, to_json
+    from aimodels.service.deployments import list_deployments
+
+    listing = list_deployments(_read_target(obj, paths), model, status)
+    _read_warnings(listing.warnings)
+    if output == "json":
+        click.echo(to_json([row.to_dict() for row in listing.rows]))
+    else:
+        click.echo(render_deployments(listing.rows, **_read_style(obj)))
 
 
 @deployments.command(name="show")
 @manifest_paths
 @click.argument("name")
 @output_format
-def deployments_show(**options: object) -> None:
-    """Show one deployment with its endpoint and status."""
-    raise _not_yet("deployments show")
+@click.pass_obj
+def deployments_show(obj: Any, paths: tuple[str, ...], name: str, output: str) -> None:
+    """Show one deployment with its status and endpoint. NAME may be PARENT/NAME (an account,
+    a namespace, AIMANAGER/NAMESPACE or a kind) when several share the name. Exit 1 when none
+    has it, 64 when several do.
+    """
+    from aimodels.render.details import render_deployment
+    from aimodels.render.tables import to_json
+    from aimodels.service.deployments import show_deployment
+
+    row, warnings = show_deployment(_read_target(obj, paths), name)
+    _read_warnings(warnings)
+    if output == "json":
+        click.echo(to_json(row.to_dict()))
+    else:
+        click.echo(render_deployment(row, **_read_style(obj)))
 
 
 @click.group()
@@ -85,9 +140,20 @@ def uploads() -> None:
 @uploads.command(name="list")
 @manifest_paths
 @output_format
-def uploads_list(**options: object) -> None:
-    """List uploaded blobs, registered or orphaned."""
-    raise _not_yet("uploads list")
+@click.pass_obj
+def uploads_list(obj: Any, paths: tuple[str, ...], output: str) -> None:
+    """List the uploads in the registry's data store, registered (a custom model uses them) or
+    orphaned, with their sizes. Exit 0, or 1 when the Stack names no registry, 4, 5.
+    """
+    from aimodels.render.tables import render_uploads, to_json
+    from aimodels.service.uploads import list_uploads
+
+    listing = list_uploads(_read_target(obj, paths))
+    _read_warnings(listing.warnings)
+    if output == "json":
+        click.echo(to_json([upload.to_dict() for upload in listing.uploads]))
+    else:
+        click.echo(render_uploads(listing.uploads, **_read_style(obj)))
 
 
 @click.command()
@@ -172,11 +238,26 @@ def _json(value: Any) -> str:
 @click.command()
 @manifest_paths
 @click.argument("namespace")
+@click.option("--ai-manager", metavar="M", help="The AI manager (default: the Stack's aiManager).")
 @click.option("--show-keys", is_flag=True, help="Print the keys in full (masked by default).")
 @output_format
-def access(**options: object) -> None:
-    """Endpoint and API keys of an AI manager NAMESPACE."""
-    raise _not_yet("access")
+@click.pass_obj
+def access(obj: Any, paths: tuple[str, ...], namespace: str, ai_manager: str | None,
+           show_keys: bool, output: str) -> None:
+    """Endpoint and API keys of an AI manager NAMESPACE (listAccessInfo), keys masked unless
+    --show-keys, with ready-to-paste curl and `aimodels chat` examples. Exit 1 when the AI
+    manager or namespace does not exist, 64 when there is no AI manager to ask.
+    """
+    from aimodels.render.details import render_access
+    from aimodels.render.tables import to_json
+    from aimodels.service.access import get_access
+
+    info, warnings = get_access(_read_target(obj, paths), namespace, ai_manager)
+    _read_warnings(warnings)
+    if output == "json":
+        click.echo(to_json(info.to_dict(show_keys)))
+    else:
+        click.echo(render_access(info, show_keys=show_keys, **_read_style(obj)))
 
 
 @click.command()
@@ -184,9 +265,51 @@ def access(**options: object) -> None:
 @click.argument("deployment")
 @click.argument("prompt")
 @click.option("--max-tokens", type=click.IntRange(1, 100000), default=256, show_default=True)
-def chat(**options: object) -> None:
-    """Send PROMPT to DEPLOYMENT as an OpenAI-compatible chat completion (a smoke test)."""
-    raise _not_yet("chat")
+@output_format
+@click.pass_obj
+def chat(obj: Any, paths: tuple[str, ...], deployment: str, prompt: str, max_tokens: int,
+         output: str) -> None:
+    """Send PROMPT to DEPLOYMENT as an OpenAI-compatible chat completion (a smoke test).
+
+    The answer goes to stdout, a usage line (tokens, latency) to stderr. DEPLOYMENT may be
+    PARENT/NAME when several share the name. Exit 1 no such deployment, 4 the key was refused,
+    5 the deployment answered with an error (404 when it is not serving yet), 64 ambiguous.
+    """
+    from aimodels.render.details import chat_usage
+    from aimodels.render.tables import to_json
+    from aimodels.service.chat import chat as send_chat
+
+    answer, warnings = send_chat(_read_target(obj, paths), deployment, prompt, max_tokens)
+    _read_warnings(warnings)
+    if output == "json":
+        click.echo(to_json(answer.to_dict()))
+        return
+    click.echo(answer.content)
+    click.echo(chat_usage(answer), err=True)
+
+
+def _read_target(obj: Any, paths: tuple[str, ...]) -> Any:
+    """What the read commands (models, deployments, uploads, access, chat) look at."""
+    from aimodels.service.reading import ReadTarget
+
+    return ReadTarget(paths or (".",), getattr(obj, "endpoint", None), os.environ)
+
+
+def _read_warnings(warnings: Any) -> None:
+    from aimodels.cli.output import show_warnings
+
+    show_warnings(warnings)
+
+
+def _read_style(obj: Any) -> dict[str, Any]:
+    """Colour and width of tables: the terminal's width on a TTY, generous in pipes."""
+    import shutil
+    import sys
+
+    from aimodels.cli.output import use_color
+
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+    return {"color": use_color(obj), "width": width}
 
 
 COMMANDS = [models, deployments, uploads, cost, availability, access, chat]

@@ -1,0 +1,173 @@
+"""Detail views of the read commands: ``models show``, ``deployments show``, ``access`` and
+the usage line of ``chat``. Sections of ``Label: value`` lines, as seeds 000/001 print them.
+
+Strings out, no I/O. ``render_access`` prints keys in full only when told to; the examples
+read the key from ``$AIMODELS_API_KEY`` so they can be pasted without one on screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from aimodels.model.kinds import MODEL_DEPLOYMENT
+from aimodels.render.tables import (
+    NONE,
+    model_text,
+    scale_text,
+    size_text,
+    to_text,
+    tokens_text,
+    when_text,
+)
+from aimodels.service.access import KEY_VARIABLE, AccessInfo
+from aimodels.service.catalog import CatalogModel, CustomModel
+from aimodels.service.chat import ChatAnswer
+from aimodels.service.deployments import DeploymentRow
+from aimodels.transport.config import INFERENCE_API_VERSION
+
+Fields = Sequence[tuple[str, object]]
+
+
+def section(title: str | None, fields: Fields) -> list[RenderableType]:
+    """A bold title, then ``Label:  value`` lines indented by two; empty values skipped."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    for label, value in fields:
+        if value is None or value == "" or value == {}:
+            continue
+        grid.add_row(Text(f"  {label}:"), Text(str(value)))
+    head = [Text(title, style="bold")] if title else []
+    return [*head, grid, Text("")]
+
+
+def commands(title: str, lines: Iterable[str]) -> list[RenderableType]:
+    return [Text(title, style="bold"), *(Text(f"  {line}") for line in lines), Text("")]
+
+
+def render_model(model: CatalogModel | CustomModel, *, color: bool = False,
+                 width: int | None = None) -> str:
+    """``models show``: a catalog model's spec, or every version of a custom model."""
+    if isinstance(model, CatalogModel):
+        parts = _catalog_model(model)
+    else:
+        parts = _custom_model(model)
+    return to_text(parts, color=color, width=width)
+
+
+def _catalog_model(model: CatalogModel) -> list[RenderableType]:
+    params = None if model.parameter_count is None else f"{model.parameter_count / 1e9:.2f} B"
+    restricted = ("yes: gated, deploy it with a ModelSource whose credential has access"
+                  if model.restricted else "no")
+    parts = section(f"Base model: {model.model_id}", [
+        ("Description", model.description), ("License", model.license),
+        ("Restricted", restricted), ("Context length", tokens_text(model.context_length)),
+        ("Parameters", params), ("Weights", size_text(model.size_bytes)),
+        ("Resource id", model.resource_id),
+    ])
+    return parts + commands("Next steps:", [
+        f"aimodels cost {model.model_id}          # price it on every GPU size",
+        f"aimodels deployments list --model {model.model_id}",
+        f"# a ModelDeployment manifest: spec.model.catalog: {model.model_id}",
+    ])
+
+
+def _custom_model(model: CustomModel) -> list[RenderableType]:
+    managed = f" (managed by this state as {model.managed_by})" if model.managed_by else ""
+    parts: list[RenderableType] = [Text(f"Custom model: {model.name}{managed}", style="bold"),
+                                   Text("")]
+    for index, version in enumerate(model.versions):
+        latest = " (latest)" if index == 0 else ""
+        parts += section(f"Version {version.get('version')}{latest}", _version_fields(version))
+    return parts + commands("Next steps:", [
+        f"aimodels deployments list --model {model.name}",
+        f"# a ModelDeployment manifest: spec.model.custom: {model.name}",
+    ])
+
+
+def _version_fields(version: Mapping[str, Any]) -> Fields:
+    sha = version.get("sha256")
+    tags = ", ".join(f"{k}={v}" for k, v in sorted((version.get("tags") or {}).items()))
+    return [("Format", version.get("format")), ("Status", version.get("status")),
+            ("Size", size_text(version.get("sizeBytes"))),
+            ("sha256", f"{sha[:12]}…" if sha else None), ("Path", version.get("path")),
+            ("Files", version.get("fileCount")), ("Created", when_text(version.get("createdAt"))),
+            ("Description", version.get("description")), ("Tags", tags)]
+
+
+def render_deployment(row: DeploymentRow, *, color: bool = False,
+                      width: int | None = None) -> str:
+    """``deployments show``: status, endpoint and the kind's own settings."""
+    managed = f" (managed by this state as {row.managed_by})" if row.managed_by else \
+        " (not managed by this state)"
+    fields = _model_deployment(row) if row.kind == MODEL_DEPLOYMENT else _foundry(row)
+    parts = section(f"{row.kind}: {row.name}{managed}", fields)
+    tries = [f"aimodels chat {row.qualified} 'Hello!'"]
+    if row.kind == MODEL_DEPLOYMENT:
+        tries.append(f"aimodels access {row.namespace} --ai-manager {row.ai_manager}"
+                     "   # endpoint and keys")
+    return to_text(parts + commands("Try it:", tries), color=color, width=width)
+
+
+def _model_deployment(row: DeploymentRow) -> Fields:
+    d = row.details
+    error = d.get("provisioningError") or {}
+    engine = " ".join(str(d[k]) for k in ("engine", "engineVersion") if d.get(k))
+    return [
+        ("Model", row.model), ("AI manager", row.ai_manager), ("Namespace", row.namespace),
+        ("State", row.state or NONE), ("Endpoint", row.endpoint or "(not serving yet)"),
+        ("VM size", row.sku), ("Replicas", f"{scale_text(row)} ready/desired"),
+        ("Performance mode", d.get("performanceMode")), ("Engine", engine),
+        ("Quantization", d.get("quantization")),
+        ("Max model length", tokens_text(d["maxModelLen"]) if d.get("maxModelLen") else None),
+        ("Peak tokens/min", d.get("peakTokensPerMinute")),
+        ("Overrides", ", ".join(f"{k}={v}" for k, v in sorted(d.get("overrides", {}).items()))),
+        ("Error", f"{error.get('code')}: {error.get('message')}" if error else None),
+        ("Created", when_text(row.created_at)), ("Model id", d.get("modelResourceId")),
+        ("Model source", d.get("modelSourceResourceId")), ("Resource id", row.resource_id),
+    ]
+
+
+def _foundry(row: DeploymentRow) -> Fields:
+    d = row.details
+    limits = ", ".join(f"{r.get('count')} {r.get('key')} / {r.get('renewalPeriod')} s"
+                       for r in d.get("rateLimits") or [])
+    return [
+        ("Model", f"{model_text(row)} ({d.get('modelFormat')})"), ("Account", row.account),
+        ("State", row.state or NONE), ("Endpoint", row.endpoint or NONE),
+        ("Auth", f"api-key header (listKeys), api-version {INFERENCE_API_VERSION}"),
+        ("SKU", row.sku), ("Capacity", scale_text(row)),
+        ("RAI policy", d.get("raiPolicyName")), ("Upgrades", d.get("versionUpgradeOption")),
+        ("Rate limits", limits), ("Created", when_text(row.created_at)),
+        ("Resource id", row.resource_id),
+    ]
+
+
+def render_access(info: AccessInfo, *, show_keys: bool, color: bool = False,
+                  width: int | None = None) -> str:
+    """``access``: endpoint, keys (masked unless ``show_keys``) and ready-to-paste examples."""
+    primary, secondary = info.key_text(show_keys)
+    note = None if show_keys else "masked; --show-keys prints them in full"
+    parts = section(f"Namespace {info.namespace} of AI manager {info.ai_manager}", [
+        ("Endpoint", info.endpoint), ("Primary key", primary), ("Secondary key", secondary),
+        ("Keys", note), ("Last rotated", when_text(info.last_rotated_at)),
+        ("Serving", ", ".join(info.deployments) or "no deployment has finished provisioning"),
+    ])
+    export = (f"export {KEY_VARIABLE}={primary}" if show_keys else
+              f"export {KEY_VARIABLE}=$(aimodels access {info.namespace} --ai-manager "
+              f"{info.ai_manager} --show-keys -o json | jq -r .primaryKey)")
+    lines = [export, *info.curl_example().splitlines(), "", info.chat_example()]
+    return to_text(parts + commands("Try it:", lines), color=color, width=width)
+
+
+def chat_usage(answer: ChatAnswer) -> str:
+    """One line: who answered, the tokens and the latency (for stderr, after the answer)."""
+    return (f"{answer.kind}/{answer.deployment} ({answer.model}): "
+            f"{answer.prompt_tokens} prompt + {answer.completion_tokens} completion = "
+            f"{answer.total_tokens} tokens, {answer.latency_seconds * 1000:.0f} ms, "
+            f"finish_reason {answer.finish_reason or NONE}")

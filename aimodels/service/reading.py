@@ -1,0 +1,151 @@
+"""What every read command (``models``, ``deployments``, ``uploads``, ``access``, ``chat``)
+starts from: the manifests' Stack, the parents they name, and what this state manages.
+
+Read commands never write to Azure and never take the state lock; they read the state file only
+to mark which live resources it manages. Loading uses ``strict_env=False``: a read command does
+not need the credentials a ModelSource takes from the environment, so an unset one is a warning.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from aimodels.errors import AimodelsError, Diagnostic
+from aimodels.manifest import load_manifests
+from aimodels.model.desired import DesiredState, Stack
+from aimodels.providers.base import arm_parents
+from aimodels.service.connection import connect, parents_named
+from aimodels.service.planning import state_path
+from aimodels.state.local import read_state
+from aimodels.transport.client import AzureClient
+
+CONTAINER_SERVICE = "Microsoft.ContainerService"
+COGNITIVE_SERVICES = "Microsoft.CognitiveServices"
+#: The custom-model registry's collection (seed 000); not ARM, no api-version.
+CUSTOM_MODELS = "/custom-models"
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ReadTarget:
+    """Where a read command looks: the ``-f`` paths, the endpoint override and the environment."""
+
+    paths: tuple[str, ...]
+    endpoint: str | None
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadScope:
+    """The Stack, the AI managers and Foundry accounts worth listing, and the managed ids.
+
+    ``ai_managers`` and ``accounts`` are those the Stack, the manifests and the state name, in
+    the Stack's subscription and resource group. ``managed`` maps a lower-cased resource id to
+    the state address that manages it. Not a desired state: read commands show what is live.
+    """
+
+    desired: DesiredState
+    ai_managers: tuple[str, ...]
+    accounts: tuple[str, ...]
+    managed: Mapping[str, str]
+    warnings: tuple[Diagnostic, ...] = ()
+
+    @property
+    def stack(self) -> Stack:
+        return self.desired.stack
+
+    def group_path(self, provider: str) -> str:
+        """``/subscriptions/{sub}/resourceGroups/{rg}/providers/{provider}``."""
+        stack = self.stack
+        return (f"/subscriptions/{stack.subscription_id}/resourceGroups/{stack.resource_group}"
+                f"/providers/{provider}")
+
+    def manager_path(self, ai_manager: str) -> str:
+        return f"{self.group_path(CONTAINER_SERVICE)}/aiManagers/{ai_manager}"
+
+    def namespace_path(self, ai_manager: str, namespace: str) -> str:
+        return f"{self.manager_path(ai_manager)}/namespaces/{namespace}"
+
+    def account_path(self, account: str) -> str:
+        return f"{self.group_path(COGNITIVE_SERVICES)}/accounts/{account}"
+
+    def catalog_path(self) -> str:
+        """The AIModel catalog of the Stack's region (the TypeSpec's location scope)."""
+        stack = self.stack
+        return (f"/subscriptions/{stack.subscription_id}/providers/{CONTAINER_SERVICE}"
+                f"/locations/{stack.location}/aiModels")
+
+    def managed_address(self, resource_id: str) -> str | None:
+        """The state address managing ``resource_id``, or None when this state does not."""
+        return self.managed.get(resource_id.lower())
+
+
+def load_scope(target: ReadTarget) -> ReadScope:
+    """Load the manifests and the state (read only) into a ReadScope."""
+    loaded = load_manifests(target.paths or (".",), env=target.env, strict_env=False)
+    desired = loaded.desired
+    state = read_state(state_path(desired))
+    managed = {r.resource_id.lower(): r.address for r in state.resources}
+    managers, accounts = parents_named(desired)
+    from_state = _parents_in_state(desired.stack, managed)
+    return ReadScope(
+        desired=desired,
+        ai_managers=_names(desired.stack.ai_manager, managers, from_state["aimanagers"]),
+        accounts=_names(desired.stack.foundry_account, accounts, from_state["accounts"]),
+        managed=managed,
+        warnings=tuple(loaded.warnings),
+    )
+
+
+def run_read(target: ReadTarget, work: Callable[[ReadScope, AzureClient], Awaitable[T]],
+             **client_options: Any) -> tuple[ReadScope, T]:
+    """Load the scope, connect to the Stack's target, and run ``work`` (one event loop)."""
+    scope = load_scope(target)
+
+    async def main() -> T:
+        async with connect(scope.desired, target.endpoint, **client_options) as client:
+            return await work(scope, client)
+
+    return scope, asyncio.run(main())
+
+
+def registry_reachable(client: AzureClient) -> bool:
+    """Whether registry paths resolve: an endpoint override, or the Stack's registry URL."""
+    return client.config.origin is not None or bool(client.config.registry_endpoint)
+
+
+def require_registry(client: AzureClient) -> None:
+    """Raise when the custom-model registry has no URL (azure target without one in the Stack)."""
+    if not registry_reachable(client):
+        raise AimodelsError(
+            "The Stack names no custom-model registry, so there is nothing to list",
+            hint="Set spec.customModelRegistry in the Stack (the FDP endpoint of seed 000).",
+        )
+
+
+def _parents_in_state(stack: Stack, managed: Mapping[str, str]) -> dict[str, set[str]]:
+    """AI managers and accounts of state resource ids in the Stack's subscription and group."""
+    prefix = (f"/subscriptions/{stack.subscription_id}/resourcegroups/"
+              f"{stack.resource_group}/providers/").lower()
+    found: dict[str, set[str]] = {"aimanagers": set(), "accounts": set()}
+    for resource_id in managed:
+        if not resource_id.startswith(prefix):
+            continue
+        parents = arm_parents(resource_id)
+        for kind, names in found.items():
+            if parents.get(kind):
+                names.add(parents[kind])
+    return found
+
+
+def _names(default: str | None, *more: Iterable[str]) -> tuple[str, ...]:
+    """Names without duplicates (ARM names compare case-insensitively), the default first."""
+    seen: dict[str, str] = {}
+    for name in [default or "", *(n for group in more for n in sorted(group))]:
+        if name and name.lower() not in seen:
+            seen[name.lower()] = name
+    return tuple(seen.values())
