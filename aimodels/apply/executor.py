@@ -42,6 +42,7 @@ from aimodels.apply.operations import (
     StepRequest,
     Writer,
 )
+from aimodels.apply.recovery import intent_details
 from aimodels.apply.state_store import StateStore
 from aimodels.errors import AimodelsError
 from aimodels.model.address import ResourceAddress
@@ -186,9 +187,11 @@ class _Run:
     async def _send(self, step: Step, change: Change, writer: Writer, request: StepRequest,
                     started: float) -> _StepEnd:
         """The write itself, between a journal intent and its closing line."""
+        where = writer.locate(request)
+        entry = None if step.operation == "delete" else self._entry(change, Outcome())
         intent = await self.store.intent(str(step.address), step.operation,
-                                         {"resourceId": request.live_url
-                                          if step.operation != "create" else change.resource_id})
+                                         intent_details(where.url, where.api, entry,
+                                                        where.params))
         try:
             outcome = await getattr(writer, step.operation)(request)
         except AimodelsError as exc:

@@ -106,11 +106,22 @@ class StepRequest:
         return self.provider.to_body(self.change.address, self.change.after or {}, self.ctx)
 
 
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a step's resource can be read back (for recovery after a crash)."""
+
+    url: str
+    api: str = "arm"
+    params: Mapping[str, str] | None = None
+
+
 class Writer(Protocol):
     """Sends one kind's writes. ``exclusive_key`` names what must not see two writes at once
-    (None: no such limit)."""
+    (None: no such limit); ``locate`` says where the step's resource is read back."""
 
     def exclusive_key(self, request: StepRequest) -> str | None: ...
+
+    def locate(self, request: StepRequest) -> Location: ...
 
     async def create(self, request: StepRequest) -> Outcome: ...
 
@@ -127,6 +138,9 @@ class ArmWriter:
 
     def exclusive_key(self, request: StepRequest) -> str | None:
         return None
+
+    def locate(self, request: StepRequest) -> Location:
+        return _arm_location(request)
 
     async def create(self, request: StepRequest) -> Outcome:
         return await self._put(request, request.change.resource_id, {"If-None-Match": "*"})
@@ -161,8 +175,10 @@ class CognitiveWriter:
 
     def exclusive_key(self, request: StepRequest) -> str | None:
         """The account: its id, lower-cased (ARM ids compare case-insensitively)."""
-        url = request.live_url if request.operation == "delete" else request.change.resource_id
-        return url.rsplit("/deployments/", 1)[0].lower()
+        return _arm_location(request).url.rsplit("/deployments/", 1)[0].lower()
+
+    def locate(self, request: StepRequest) -> Location:
+        return _arm_location(request)
 
     async def create(self, request: StepRequest) -> Outcome:
         return await self._put(request, request.change.resource_id, None)
@@ -225,6 +241,12 @@ class RegistryWriter:
     def exclusive_key(self, request: StepRequest) -> str | None:
         return None
 
+    def locate(self, request: StepRequest) -> Location:
+        side = request.change.before if request.operation == "delete" else request.change.after
+        version = (side or {}).get("version")
+        return Location(f"/custom-models/{request.change.address.name}", "registry",
+                        {"version": str(version)} if version is not None else None)
+
     async def create(self, request: StepRequest) -> Outcome:
         from aimodels.apply.upload import upload_weights
 
@@ -284,6 +306,12 @@ class RegistryWriter:
                                       api="registry", params=params or None)
         except NotFoundError:
             return  # already gone: what we wanted
+
+
+def _arm_location(request: StepRequest) -> Location:
+    """A create acts where the plan puts the resource; an update or delete on the live one."""
+    create = request.operation == "create"
+    return Location(request.change.resource_id if create else request.live_url)
 
 
 def _upload_inputs(request: StepRequest) -> tuple[str, Path]:

@@ -27,6 +27,8 @@ def run_change(obj: Any, request: ApplyRequest, plan_file: str | None = None,
                          hint="A saved plan is applied exactly; plan again with --target.")
     with ApplySession.open(request) as session:
         with progress_note("Reading live state and planning", obj):
+            for line in session.recover():
+                click.echo(line, err=True)
             outcome = _plan(session, request, plan_file)
         plan = outcome.plan
         if not _show(obj, outcome):

@@ -1,6 +1,7 @@
 """``apply`` and ``destroy``: one session from taking the state lock to releasing it.
 
     with ApplySession.open(request) as session:      # loads the manifests, takes the lock
+        session.recover()                             # what an interrupted run left open
         outcome = session.plan()                      # or saved_plan(FILE), destroy_plan()
         ... the CLI shows the plan and asks ...
         report = session.apply(outcome.plan, on_event)
@@ -21,6 +22,7 @@ from typing import Any
 
 from aimodels.apply.events import ApplyResult, EventSink, Status
 from aimodels.apply.executor import ApplyOptions, apply_plan
+from aimodels.apply.recovery import recover_pending
 from aimodels.apply.saved_plan import check_live, check_recorded, plan_from_document
 from aimodels.apply.state_store import StateStore
 from aimodels.errors import Diagnostic
@@ -43,6 +45,7 @@ from aimodels.service.planning import (
     prior_resources,
     state_path,
 )
+from aimodels.state.journal import Journal
 from aimodels.state.local import read_state
 from aimodels.state.lock import LockHandle, acquire_lock
 from aimodels.transport.client import AzureClient
@@ -107,6 +110,15 @@ class ApplySession:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self._lock.release()
+
+    def recover(self) -> list[str]:
+        """Settle the writes an interrupted run left open in the journal (see
+        ``apply.recovery``) before planning; returns what changed in the state."""
+        journal = Journal(self.state_path.parent)
+        if not journal.pending():
+            return []
+        store = StateStore(self.state_path, read_state(self.state_path), journal)
+        return asyncio.run(self._with_client(lambda client: recover_pending(store, client)))
 
     def plan(self) -> PlanOutcome:
         """A fresh plan of the manifests (``plan``'s own code, pre-flight included)."""
