@@ -166,6 +166,9 @@ def _overlaps(a: str, b: str) -> bool:
 def _plain_changes(planned: Mapping[str, Any], live: Mapping[str, Any],
                    policy: FieldPolicy) -> list[FieldChange]:
     """Field changes outside secret paths, from deepdiff's tree view."""
+    if _identical(live, planned, frozenset(policy.secret)):
+        # Most resources of a plan are unchanged; deepdiff costs ~0.5 ms each to say so.
+        return []
     excluded = [_deepdiff_path(p) for p in policy.secret]
     found = DeepDiff(dict(live), dict(planned), view="tree", threshold_to_diff_deeper=0,
                      exclude_paths=excluded)
@@ -177,6 +180,22 @@ def _plain_changes(planned: Mapping[str, Any], live: Mapping[str, Any],
                 path=f"spec.{path}", before=_value(level.t1), after=_value(level.t2),
                 forces_replacement=covers(policy.immutable, path)))
     return changes
+
+
+def _identical(a: Any, b: Any, skip: frozenset[str], path: str = "") -> bool:
+    """Equal, and of the same types all the way down, outside the ``skip`` paths: the cases
+    where deepdiff (which reports ``1`` vs ``1.0`` as a type change) would find nothing."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        keys = {k for k in (*a, *b) if f"{path}{k}" not in skip}
+        return all(k in a and k in b and _identical(a[k], b[k], skip, f"{path}{k}.")
+                   for k in keys)
+    if isinstance(a, list | tuple):
+        # Policy paths never reach into lists: no path under an item can be skipped.
+        return len(a) == len(b) and all(_identical(x, y, skip, f"{path}[].")
+                                        for x, y in zip(a, b, strict=True))
+    return bool(a == b)
 
 
 def _secret_changes(planned: Mapping[str, Any], live: Mapping[str, Any], policy: FieldPolicy,

@@ -101,3 +101,14 @@ def test_path_helpers() -> None:
     spec = {"a": {"b": {"c": 1}}, "d": 2}
     delete_path(spec, "a.b.c")
     assert spec == {"d": 2}
+
+
+def test_the_equality_shortcut_still_sees_type_changes_and_list_items() -> None:
+    # Unchanged specs skip deepdiff; values equal in Python but of another type must not.
+    found = diff_specs({"scale": {"replicas": 1}, "tags": ["a", "b"]},
+                       {"scale": {"replicas": 1.0}, "tags": ["a", "c"]}, POLICY)
+    assert _paths(found) == ["spec.scale.replicas", "spec.tags[1]"]
+    same = {"credential": {"secret": SENSITIVE_VALUE}, "tags": [{"k": True}]}
+    assert diff_specs(same, dict(same), POLICY).field_changes == ()
+    assert _paths(diff_specs({"tags": [{"k": True}]}, {"tags": [{"k": 1}]}, POLICY)) == [
+        "spec.tags[0].k"]
