@@ -208,7 +208,10 @@ class AzureClient:
         lowered = {name.lower() for name in merged}
         if not lowered & {"authorization", "api-key"}:
             merged["Authorization"] = "Bearer " + await self.tokens.token(SCOPES[api])
-        return self._http.build_request(method, url, json=json, headers=merged, params=params)
+        # Merge rather than pass ``params=``: httpx would replace the URL's query, and with it
+        # the api-version already in the URL.
+        target = httpx.URL(url).copy_merge_params(params) if params else httpx.URL(url)
+        return self._http.build_request(method, target, json=json, headers=merged)
 
     async def _send_with_retries(
         self, request: httpx.Request, idempotent: bool

@@ -342,3 +342,22 @@ def test_azure_identity_is_not_imported_until_a_token_is_needed():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_params_keep_the_api_version_in_the_url() -> None:
+    seen: list[httpx.URL] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url)
+        return httpx.Response(200, json={})
+
+    async def call() -> None:
+        config = ClientConfig(target="local", endpoint="http://emulator.test")
+        async with AzureClient(config, StaticTokenSource(),
+                               transport=httpx.MockTransport(handler)) as client:
+            await client.get_json("/subscriptions/s/providers/Microsoft.CognitiveServices/"
+                                  "modelCapacities", params={"modelName": "gpt-4o"})
+
+    asyncio.run(call())
+    assert seen[0].params["api-version"] == "2025-09-01"
+    assert seen[0].params["modelName"] == "gpt-4o"
