@@ -235,14 +235,14 @@ class BlobEndpoint:
         doc = self.blobs.committed(container, name)
         if _check_conditions(request, doc):
             return Response(status_code=304, headers=_properties_headers(doc, full_md5=False))
-        data = self.blobs.content(container, name)
         wanted = request.headers.get("x-ms-range") or request.headers.get("range")
         if not wanted:
+            data = self.blobs.content(container, name)
             return Response(data, 200, headers=_properties_headers(doc, full_md5=True))
-        start, end = _parse_range(wanted, len(data))
+        start, end = _parse_range(wanted, doc["size"])
         headers = _properties_headers(doc, full_md5=False)
-        headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
-        part = data[start:end + 1]
+        headers["Content-Range"] = f"bytes {start}-{end}/{doc['size']}"
+        part = self.blobs.content_range(container, name, start, end)
         if request.headers.get("x-ms-range-get-content-md5", "").lower() == "true":
             headers["Content-MD5"] = _md5(part)
         return Response(part, 206, headers=headers)

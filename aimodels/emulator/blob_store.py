@@ -91,6 +91,12 @@ class BlobStore:
     def content(self, container: str, name: str) -> bytes:
         return self.store.get_bytes(_CONTENT, _key(container, name)) or b""
 
+    def content_range(self, container: str, name: str, start: int, end: int) -> bytes:
+        """Bytes ``start``..``end`` (inclusive) of the committed content, read without loading
+        the rest: the SDK downloads large blobs in 4 MiB ranges."""
+        key = _key(container, name)
+        return self.store.read_bytes(_CONTENT, key, start, end - start + 1) or b""
+
     def listing(self, container: str, prefix: str, marker: str, limit: int,
                 delimiter: str = "") -> BlobListing:
         """Committed blobs under ``prefix`` from ``marker`` on, at most ``limit`` entries."""

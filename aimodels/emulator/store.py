@@ -97,6 +97,25 @@ class Store:
             ).fetchone()
         return bytes(row[0]) if row else None
 
+    def read_bytes(self, collection: str, key: str, start: int, length: int) -> bytes | None:
+        """``length`` bytes of an entry from offset ``start`` (fewer at its end), or None.
+
+        Reads through SQLite's incremental blob I/O, so a ranged download of a large blob
+        costs the range, not the whole blob.
+        """
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT rowid, length(bytes) FROM data WHERE collection=? AND key=?",
+                (collection, key),
+            ).fetchone()
+            if row is None:
+                return None
+            rowid, size = row
+            start = min(max(start, 0), size)
+            with self._conn.blobopen("data", "bytes", rowid, readonly=True) as blob:
+                blob.seek(start)
+                return blob.read(max(0, min(length, size - start)))
+
     def delete_bytes(self, collection: str, prefix: str) -> int:
         """Delete every byte entry whose key starts with ``prefix``; returns how many."""
         with self._lock:
