@@ -158,7 +158,8 @@ def _iso(when: datetime | None) -> str:
 
 def _reason(exc: AzureError) -> str:
     if isinstance(exc, HttpResponseError):
-        text = f"{exc.status_code} {exc.error_code or exc.reason or ''}".strip()
+        code = getattr(exc, "error_code", None) or exc.reason or ""
+        text = f"{exc.status_code} {code}".strip()
     else:
         text = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
     return redact_text(text)

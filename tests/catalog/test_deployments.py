@@ -8,8 +8,8 @@ from pathlib import Path
 
 from read_harness import LLAMA_8B, MANAGER, PHI_MINI, RG, Azure, run, write_managed, write_stack
 
-from aimodels.emulator.containerservice_parents import seed_parents
 from aimodels.emulator.cognitiveservices_common import seed_account
+from aimodels.emulator.containerservice_parents import seed_parents
 
 MODEL_DEPLOYMENT_DOC = """
 apiVersion: aimodels/v1

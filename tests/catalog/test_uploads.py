@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from read_harness import Azure, run, write_stack
 
-from aimodels.service.uploads import StoredBlob, group_uploads, upload_prefix
+from aimodels.errors import AuthError
+from aimodels.service.uploads import StoredBlob, group_uploads, list_blobs, upload_prefix
 
 
 def test_registered_and_orphaned_uploads_with_sizes(registry: Azure, tmp_path: Path) -> None:
@@ -78,3 +79,13 @@ def test_a_model_registered_twice_from_one_prefix_lists_both() -> None:
     (upload,) = group_uploads(blobs, models, "uploads")
     assert (upload.path, upload.registered_as, upload.size_bytes) == \
         ("uploads/m/1/", ("m:1", "m:2"), 3)
+
+
+def test_a_refused_list_sas_is_an_auth_error_without_the_signature(registry: Azure) -> None:
+    grant = registry.http.get("/datastore/list-sas").json()
+    signature = grant["sas_uri"].split("sig=")[1].split("&")[0]
+    tampered = grant["sas_uri"].replace("sig=" + signature, "sig=AAAA" + signature[4:])
+    with pytest.raises(AuthError) as raised:
+        list_blobs(tampered)
+    assert "The data store refused the registry's list SAS: 403" in raised.value.message
+    assert signature[4:] not in raised.value.message
