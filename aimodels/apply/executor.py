@@ -178,11 +178,11 @@ class _Run:
             self._emit(step, Phase.STARTED, started)
             async with self._ticking(step, started):
                 end = await self._send(step, change, writer, request, started)
-        self.ends[step] = end
-        if end.status is Status.DONE:
-            self._emit(step, Phase.DONE, started)
-        else:
-            self._emit(step, Phase.FAILED, started, end.message)
+            self.ends[step] = end
+            if end.status is Status.DONE:
+                self._emit(step, Phase.DONE, started)
+            else:
+                self._emit(step, Phase.FAILED, started, end.message)
 
     async def _send(self, step: Step, change: Change, writer: Writer, request: StepRequest,
                     started: float) -> _StepEnd:

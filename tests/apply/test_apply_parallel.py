@@ -70,7 +70,7 @@ def test_parallelism_bounds_the_steps_in_flight(harness: Harness) -> None:
 
 @pytest.fixture
 def slow_emulator() -> Iterator[RunningEmulator]:
-    running = start_in_thread(EmulatorConfig(lro_seconds=0.6))
+    running = start_in_thread(EmulatorConfig(lro_seconds=1.0))
     try:
         yield running
     finally:
