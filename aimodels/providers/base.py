@@ -13,7 +13,6 @@ secrets replaced by ``SENSITIVE_VALUE``. They are what the state stores as the a
 
 from __future__ import annotations
 
-import copy
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from aimodels.plan.diff import (
     FieldPolicy,
     ResourceDiff,
     SecretDigests,
+    copied,
     delete_path,
     diff_specs,
 )
@@ -140,7 +140,7 @@ def catalog_model_name(model_id: str) -> str:
 
 def drop_server_computed(body: Mapping[str, Any], policy: FieldPolicy) -> dict[str, Any]:
     """A copy of a live body without the fields the service computes."""
-    kept = copy.deepcopy(dict(body))
+    kept = copied(dict(body))
     for path in policy.server_computed:
         delete_path(kept, path)
     return kept
