@@ -14,7 +14,6 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -43,6 +42,17 @@ BEARER_PREFIXES = ("/subscriptions/", "/datastore/", "/custom-models")
 #: retry policy in azure-storage-blob, and resumable-upload tests inject failures themselves).
 FAULTY_PREFIXES = ("/subscriptions/", "/datastore/", "/custom-models", "/openai/", "/inference/")
 
+#: Inference paths answer a throttle the way Azure OpenAI does (error code "429"), the others
+#: the way ARM does ("TooManyRequests").
+INFERENCE_PREFIXES = ("/openai/", "/inference/")
+
+#: The wait a throttled client is asked for. ``Retry-After`` carries it in whole seconds, as ARM
+#: sends it (rounded up: 1); ``Retry-After-Ms`` and ``x-ms-retry-after-ms`` carry it exactly, as
+#: Azure's data-plane services add. Clients that read the milliseconds (aimodels' transport)
+#: wait 100 ms; clients that read ``Retry-After`` first (azure-core) wait a second, as they
+#: would against Azure.
+THROTTLE_RETRY_MS = 100
+
 
 class Emulator:
     """One emulator instance: config, store, fixtures, a clock and a seeded random source.
@@ -59,8 +69,6 @@ class Emulator:
         self.fixtures = fixture_data.load(config.fixtures_path)
         self.rng = random.Random(config.seed)
         self._rng_lock = threading.Lock()
-        #: Serializes writes per Cognitive Services account (Azure answers 409 to a second one).
-        self.account_writes: dict[str, float] = {}
 
     def now(self) -> float:
         return self.clock()
@@ -82,24 +90,25 @@ class AzureBehaviour:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        config = self.emu.config
         path: str = scope["path"]
-        if config.latency_ms:
-            await asyncio.sleep(config.latency_ms / 1000)
-        response = self._injected(path) or self._unauthorized(scope, path)
+        if self.emu.config.latency_ms:
+            await asyncio.sleep(self.emu.config.latency_ms / 1000)
+        # Authentication comes first, as in ARM: throttling is counted per caller, and an
+        # anonymous request is refused whatever the load.
+        response = self._unauthorized(scope, path) or self._injected(path)
         if response is not None:
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
     def _injected(self, path: str) -> Any:
+        """A 429, 500 or 503 for this request, drawn from the seeded sequence, or None."""
         config = self.emu.config
         if not path.startswith(FAULTY_PREFIXES) or not (config.throttle_rate or config.fault_rate):
             return None
         roll = self.emu.roll()
         if roll < config.throttle_rate:
-            return arm_error(429, "TooManyRequests", "The request was throttled; retry later.",
-                             headers={"Retry-After": "1", "Retry-After-Ms": "100"})
+            return throttled(path)
         if roll < config.throttle_rate + config.fault_rate:
             status = 500 if self.emu.roll() < 0.5 else 503
             return arm_error(status, "InternalServerError" if status == 500 else "ServiceUnavailable",
@@ -122,6 +131,18 @@ class AzureBehaviour:
                                   'microsoftonline.com/common", error="invalid_token"'})
 
 
+def throttled(path: str) -> Any:
+    """The 429 of ``--throttle-rate``: ARM's shape, or Azure OpenAI's on inference paths."""
+    seconds = -(-THROTTLE_RETRY_MS // 1000)
+    headers = {"Retry-After": str(seconds), "Retry-After-Ms": str(THROTTLE_RETRY_MS),
+               "x-ms-retry-after-ms": str(THROTTLE_RETRY_MS)}
+    if path.startswith(INFERENCE_PREFIXES):
+        return arm_error(429, "429", "Requests to this deployment have exceeded the rate limit "
+                         f"(--throttle-rate). Please retry after {seconds} second.", headers)
+    return arm_error(429, "TooManyRequests", "The request was throttled (--throttle-rate); "
+                     f"retry after {seconds} second.", headers)
+
+
 def create_app(config: EmulatorConfig | None = None, *, emulator: Emulator | None = None) -> Starlette:
     """Build the ASGI app for ``config`` (or around an existing ``emulator``)."""
     emu = emulator or Emulator(config or EmulatorConfig())
@@ -132,8 +153,3 @@ def create_app(config: EmulatorConfig | None = None, *, emulator: Emulator | Non
     app.state.emulator = emu
     app.add_middleware(AzureBehaviour, emu=emu)
     return app
-
-
-def data_dir_of(path: str | Path | None) -> Path | None:
-    """``--data DIR`` as a Path (None keeps state in memory)."""
-    return Path(path) if path else None

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 
 def arm_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     """An ARM error response: ``{"error": {"code", "message"}}`` with the given status."""
-    return JSONResponse({"error": {"code": code, "message": message}}, status, headers=headers)
+    return json_response({"error": {"code": code, "message": message}}, status, headers)
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:

@@ -111,15 +111,15 @@ def routes(emu: Any) -> list[Route]:
     prefix = "/subscriptions/{sub}/providers/{provider}/locations/{location}"
 
     async def status(request: Request) -> Response:
-        op = emu.store.get("operations", request.path_params["op"])
+        op = _operation(emu, request)
         if op is None:
-            return arm_error(404, "OperationNotFound", "The operation was not found.")
+            return _not_found(request)
         return json_response(_status_body(op, emu.now()), headers=_poll_headers(op, emu.now()))
 
     async def result(request: Request) -> Response:
-        op = emu.store.get("operations", request.path_params["op"])
+        op = _operation(emu, request)
         if op is None:
-            return arm_error(404, "OperationNotFound", "The operation was not found.")
+            return _not_found(request)
         now = emu.now()
         if now < op["started"] + op["duration"]:
             return no_content(202, _poll_headers(op, now))
@@ -136,6 +136,24 @@ def routes(emu: Any) -> list[Route]:
         Route(prefix + "/operationStatuses/{op}", status, methods=["GET"]),
         Route(prefix + "/operationResults/{op}", result, methods=["GET"]),
     ]
+
+
+def _operation(emu: Any, request: Request) -> dict[str, Any] | None:
+    """The operation the URL names, if it exists under that subscription, provider and
+    location (an operation id from another subscription is as unknown as a made-up one)."""
+    p = request.path_params
+    op = emu.store.get("operations", p["op"].lower())
+    if op is None:
+        return None
+    sub = op["resource"]["path"].split("/")[2]
+    same = (sub.lower() == p["sub"].lower() and op["provider"].lower() == p["provider"].lower()
+            and op["location"].lower() == p["location"].lower())
+    return op if same else None
+
+
+def _not_found(request: Request) -> Response:
+    return arm_error(404, "OperationNotFound",
+                     f"The operation '{request.path_params['op']}' was not found.")
 
 
 def _status_body(op: dict[str, Any], now: float) -> dict[str, Any]:

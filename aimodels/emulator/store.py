@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from aimodels.errors import AimodelsError
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
   collection TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL,
@@ -24,6 +26,25 @@ CREATE TABLE IF NOT EXISTS data (
 """
 
 
+class StoreError(AimodelsError):
+    """The store's SQLite file cannot be created or opened (not writable, not a database)."""
+
+
+def _open(path: Path | None) -> sqlite3.Connection:
+    target = ":memory:"
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        target = str(path)
+    conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL" if path else "PRAGMA journal_mode=MEMORY")
+        conn.executescript(_SCHEMA)
+    except sqlite3.Error:
+        conn.close()
+        raise
+    return conn
+
+
 class Store:
     """A small document store; thread-safe (one connection behind a lock).
 
@@ -32,13 +53,12 @@ class Store:
     """
 
     def __init__(self, path: Path | None = None) -> None:
-        target = ":memory:"
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            target = str(path)
-        self._conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL" if path else "PRAGMA journal_mode=MEMORY")
-        self._conn.executescript(_SCHEMA)
+        try:
+            self._conn = _open(path)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the emulator's database {path}: {exc}",
+                             hint="Use a directory you can write to; move a file that is not "
+                             "the emulator's database out of the way.") from None
         self._lock = threading.RLock()
 
     @contextmanager
