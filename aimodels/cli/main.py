@@ -8,6 +8,7 @@ traceback in a debug log, exit 70.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from typing import Any, NoReturn
@@ -47,6 +48,31 @@ def cli(ctx: click.Context, endpoint: str | None, no_color: bool, verbose: int) 
     your repo; `plan` shows what would change, `apply` makes it so.
     """
     ctx.obj = Context(endpoint, no_color, verbose)
+    _configure_logging(verbose)
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Log lines to whatever ``sys.stderr`` is when a record is emitted (tests swap it)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
+def _configure_logging(verbose: int) -> None:
+    """``-v``: aimodels' info lines on stderr; ``-vv``: also every HTTP call, redacted by the
+    transport (method, URL, status, timing, headers with credentials replaced; never bodies)."""
+    logger = logging.getLogger("aimodels")
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s", "%H:%M:%S"))
+        logger.addHandler(handler)
+    levels = {0: logging.WARNING, 1: logging.INFO}
+    logger.setLevel(levels.get(verbose, logging.DEBUG))
 
 
 commands.register(cli)
