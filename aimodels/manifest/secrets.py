@@ -41,7 +41,8 @@ SECRET_KEYS = frozenset({
     "password", "passwd", "privatekey", "sastoken", "secret", "secretkey", "token",
 })
 CREDENTIAL_KEYS = frozenset({"credential", "credentials"})
-REFERENCE_KEYS = frozenset({"fromEnv", "keyVaultSecretUri"})
+#: Keys under a credential that name where access comes from, not a secret.
+REFERENCE_KEYS = frozenset({"fromEnv", "keyVaultSecretUri", "managedIdentityResourceId"})
 
 _HOW_INSTEAD = (
     "A secret never goes in a manifest: it would end up in git, plan files and logs.\n"
@@ -143,10 +144,11 @@ def _walk_mapping(mapping: Mapping[Any, Any], path: FieldPath,
 
 def _check_reference(key: str, value: Any, where: FieldPath,
                      credential: FieldPath) -> Iterator[SecretFinding]:
-    """``fromEnv``/``keyVaultSecretUri`` hold names, not secrets: unless a token was pasted."""
+    """``fromEnv``, ``keyVaultSecretUri`` and ``managedIdentityResourceId`` hold names, not
+    secrets: unless a token was pasted."""
     if isinstance(value, str) and TOKEN_SHAPES.search(value):
         what = "the secret itself in fromEnv, which takes a variable name" if key == "fromEnv" \
-            else "a secret token in keyVaultSecretUri"
+            else f"a secret token in {key}"
         yield SecretFinding(where, value, what, credential)
 
 

@@ -5,7 +5,9 @@ credential is write-only: the service never returns an inline value. In the comp
 inline credential (``fromEnv`` in the manifest) is ``credential: {secret: "(sensitive value)"}``,
 compared by the keyed digest kept in state and always masked; a Key Vault reference is
 ``credential: {keyVaultSecretUri: ...}``, compared as text (it names a secret, it is not one) and
-sent as ``{"keyVault": {"type": "KeyVault", "secretUri": ...}}``.
+sent as ``{"keyVault": {"type": "KeyVault", "secretUri": ...}}``; a managed identity (how a
+MicrosoftFoundry source authenticates) is ``credential: {managedIdentityResourceId: ...}``, sent
+as ``{"managedIdentity": {"resourceId": ...}}``, with the project in ``microsoftFoundry``.
 """
 
 from __future__ import annotations
@@ -37,10 +39,11 @@ API_VERSION = "2026-08-02-preview"
 SECRET_PATH = "credential.secret"
 
 #: Fields whose change needs a new resource, per api-version (seed 003: sourceType is
-#: create-only; the parent aiManager is part of the id).
+#: create-only, and so is the Foundry project a source reads; the parent aiManager is part of
+#: the id).
 IMMUTABLE_BY_API_VERSION: dict[str, tuple[str, ...]] = {
-    "2026-05-02-preview": ("aiManager", "sourceType"),
-    "2026-08-02-preview": ("aiManager", "sourceType"),
+    "2026-05-02-preview": ("aiManager", "sourceType", "microsoftFoundry"),
+    "2026-08-02-preview": ("aiManager", "sourceType", "microsoftFoundry"),
 }
 
 
@@ -67,12 +70,14 @@ class ModelSourceProvider(ProviderBase):
             "sourceType": spec.get("sourceType"),
             "description": spec.get("description"),
             "credential": _credential_spec(spec.get("credential")),
+            "microsoftFoundry": spec.get("microsoftFoundry"),
         })
 
     def to_body(self, address: ResourceAddress, spec: Mapping[str, Any],
                 ctx: ProviderContext) -> dict[str, Any]:
         props = without_none({"sourceType": spec.get("sourceType"),
-                              "description": spec.get("description")})
+                              "description": spec.get("description"),
+                              "microsoftFoundry": spec.get("microsoftFoundry")})
         credential = spec.get("credential") or {}
         if "secret" in credential:
             props["credential"] = {"inline": {"type": "Inline",
@@ -80,6 +85,9 @@ class ModelSourceProvider(ProviderBase):
         elif "keyVaultSecretUri" in credential:
             props["credential"] = {"keyVault": {"type": "KeyVault",
                                                 "secretUri": credential["keyVaultSecretUri"]}}
+        elif "managedIdentityResourceId" in credential:
+            props["credential"] = {"managedIdentity": {
+                "resourceId": credential["managedIdentityResourceId"]}}
         return {"properties": props}
 
     def from_live(self, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -89,6 +97,7 @@ class ModelSourceProvider(ProviderBase):
             "sourceType": props.get("sourceType"),
             "description": props.get("description"),
             "credential": _credential_from_live(props.get("credential")),
+            "microsoftFoundry": props.get("microsoftFoundry"),
         })
 
 
@@ -96,8 +105,9 @@ def _credential_spec(credential: Mapping[str, Any] | None) -> Any:
     """The manifest credential in comparable shape: an inline secret is only a marker."""
     if not credential:
         return None
-    if "keyVaultSecretUri" in credential:
-        return {"keyVaultSecretUri": credential["keyVaultSecretUri"]}
+    for reference in ("keyVaultSecretUri", "managedIdentityResourceId"):
+        if reference in credential:
+            return {reference: credential[reference]}
     return {"secret": SENSITIVE_VALUE}
 
 
@@ -109,6 +119,8 @@ def _credential_from_live(credential: Mapping[str, Any] | None) -> Any:
         return {"secret": SENSITIVE_VALUE}
     if "keyVault" in credential:
         return {"keyVaultSecretUri": credential["keyVault"].get("secretUri")}
+    if "managedIdentity" in credential:
+        return {"managedIdentityResourceId": credential["managedIdentity"].get("resourceId")}
     return {key: value for key, value in credential.items() if key != "type"}
 
 

@@ -156,3 +156,20 @@ def test_immutable_tables_are_per_api_version() -> None:
         module = {"ModelSource": modelsource, "ModelDeployment": modeldeployment,
                   "FoundryDeployment": foundrydeployment}[kind]
         assert provider.policy.immutable == module.IMMUTABLE_BY_API_VERSION[provider.api_version]
+
+
+def test_model_source_from_a_foundry_project_with_a_managed_identity() -> None:
+    identity = (f"/subscriptions/{STACK.subscription_id}/resourceGroups/rg/providers/"
+                "Microsoft.ManagedIdentity/userAssignedIdentities/puller")
+    project = (f"/subscriptions/{STACK.subscription_id}/resourceGroups/rg/providers/"
+               "Microsoft.CognitiveServices/accounts/a/projects/p")
+    source = _resource("ModelSource", "mf", {
+        "sourceType": "MicrosoftFoundry", "credential": {"managedIdentityResourceId": identity},
+        "microsoftFoundry": {"projectResourceId": project}})
+    body, resource_id = _body(source, ProviderContext(STACK))
+    assert body["properties"]["credential"] == {"managedIdentity": {"resourceId": identity}}
+    assert body["properties"]["microsoftFoundry"] == {"projectResourceId": project}
+    provider = REGISTRY.for_kind("ModelSource")
+    spec = provider.normalize(source, ProviderContext(STACK))
+    assert provider.from_live({"id": resource_id, **body}) == spec
+    assert "microsoftFoundry" in provider.policy.immutable
