@@ -111,7 +111,8 @@ class AzureBehaviour:
             return throttled(path)
         if roll < config.throttle_rate + config.fault_rate:
             status = 500 if self.emu.roll() < 0.5 else 503
-            return arm_error(status, "InternalServerError" if status == 500 else "ServiceUnavailable",
+            code = "InternalServerError" if status == 500 else "ServiceUnavailable"
+            return arm_error(status, code,
                              "A transient failure injected by the emulator (--fault-rate).")
         return None
 
@@ -143,7 +144,8 @@ def throttled(path: str) -> Any:
                      f"retry after {seconds} second.", headers)
 
 
-def create_app(config: EmulatorConfig | None = None, *, emulator: Emulator | None = None) -> Starlette:
+def create_app(config: EmulatorConfig | None = None, *,
+               emulator: Emulator | None = None) -> Starlette:
     """Build the ASGI app for ``config`` (or around an existing ``emulator``)."""
     emu = emulator or Emulator(config or EmulatorConfig())
     routes: list[Any] = []

@@ -30,8 +30,8 @@ def start_embedded(stack: Stack, ai_managers: Iterable[str] = (), accounts: Iter
     config = EmulatorConfig(lro_seconds=lro_seconds, data_dir=stack.data_dir / "emulator")
     running = start_in_thread(config)
     emu = running.emulator
-    for ai_manager in sorted({stack.ai_manager, *ai_managers} - {None, ""}):
+    for ai_manager in sorted({name for name in (stack.ai_manager, *ai_managers) if name}):
         seed_parents(emu, stack.subscription_id, stack.resource_group, stack.location, ai_manager)
-    for account in sorted({stack.foundry_account, *accounts} - {None, ""}):
+    for account in sorted({name for name in (stack.foundry_account, *accounts) if name}):
         seed_account(emu, stack.subscription_id, stack.resource_group, account, stack.location)
     return running

@@ -16,12 +16,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 
-def arm_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def arm_error(status: int, code: str, message: str,
+              headers: dict[str, str] | None = None) -> JSONResponse:
     """An ARM error response: ``{"error": {"code", "message"}}`` with the given status."""
     return json_response({"error": {"code": code, "message": message}}, status, headers)
 
 
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
+def json_response(body: Any, status: int = 200,
+                  headers: dict[str, str] | None = None) -> JSONResponse:
     """A JSON response with an ``x-ms-request-id``, as ARM sends on every answer."""
     merged = {"x-ms-request-id": str(uuid.uuid4())}
     merged.update(headers or {})
@@ -51,7 +53,8 @@ async def read_json(request: Request) -> tuple[dict[str, Any] | None, Response |
     except ValueError:
         return None, arm_error(400, "InvalidRequestContent", "The request body is not valid JSON.")
     if not isinstance(body, dict):
-        return None, arm_error(400, "InvalidRequestContent", "The request body must be a JSON object.")
+        return None, arm_error(400, "InvalidRequestContent",
+                               "The request body must be a JSON object.")
     return body, None
 
 
@@ -81,4 +84,5 @@ def _strip_weak(etag: str) -> str:
 
 
 def _precondition_failed(why: str) -> JSONResponse:
-    return arm_error(412, "PreconditionFailed", f"The precondition given in the request failed: {why}.")
+    return arm_error(412, "PreconditionFailed",
+                     f"The precondition given in the request failed: {why}.")

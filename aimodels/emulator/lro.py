@@ -160,7 +160,8 @@ def _status_body(op: dict[str, Any], now: float) -> dict[str, Any]:
     done = now >= op["started"] + op["duration"]
     status = "InProgress" if not done else ("Failed" if op.get("error") else "Succeeded")
     body: dict[str, Any] = {
-        "id": f"/providers/{op['provider']}/locations/{op['location']}/operationStatuses/{op['id']}",
+        "id": f"/providers/{op['provider']}/locations/{op['location']}"
+              f"/operationStatuses/{op['id']}",
         "name": op["id"], "status": status, "startTime": iso(op["started"]),
         "percentComplete": 100.0 if done else round(
             100.0 * (now - op["started"]) / max(op["duration"], 1e-9), 1),
