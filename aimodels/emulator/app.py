@@ -17,6 +17,8 @@ from collections.abc import Callable
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from aimodels.emulator import fixtures as fixture_data
@@ -144,6 +146,15 @@ def throttled(path: str) -> Any:
                      f"retry after {seconds} second.", headers)
 
 
+async def _no_route(request: Request, exc: Exception) -> Response:
+    """A path or method no route serves, answered as ARM does (JSON error body)."""
+    if getattr(exc, "status_code", 404) == 405:
+        return arm_error(405, "MethodNotAllowed", f"The method '{request.method}' is not "
+                         f"supported on '{request.url.path}'.", getattr(exc, "headers", None))
+    return arm_error(404, "NotFound", f"No emulated API serves '{request.url.path}'; see "
+                     "docs/emulator.md for the routes.")
+
+
 def create_app(config: EmulatorConfig | None = None, *,
                emulator: Emulator | None = None) -> Starlette:
     """Build the ASGI app for ``config`` (or around an existing ``emulator``)."""
@@ -151,7 +162,7 @@ def create_app(config: EmulatorConfig | None = None, *,
     routes: list[Any] = []
     for name in ROUTE_MODULES:
         routes.extend(importlib.import_module(name).routes(emu))
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, exception_handlers={404: _no_route, 405: _no_route})
     app.state.emulator = emu
     app.add_middleware(AzureBehaviour, emu=emu)
     return app

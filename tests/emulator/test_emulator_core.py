@@ -214,3 +214,14 @@ def test_our_transport_rides_through_throttles_and_faults_waiting_what_it_is_tol
     assert throttles and {e.retry_in for e in throttles} == {0.1}
     assert any(e.status in (500, 503) for e in events)
     assert len(waits) == len(events) - 12
+
+
+def test_paths_and_methods_nothing_serves_get_arm_errors(shared: RunningEmulator) -> None:
+    with httpx.Client(base_url=shared.url, headers=BEARER) as client:
+        unknown = client.get("/subscriptions/x/nothing-here")
+        wrong_method = client.delete("/datastore/list-sas")
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["code"] == "NotFound"
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["error"]["code"] == "MethodNotAllowed"
+    assert "GET" in wrong_method.headers["Allow"]
