@@ -7,6 +7,8 @@ weights, secret digests, the state) arrives as values. This is the only code tha
 - in the manifests, nothing live: CREATE (``recreate_because_deleted_outside`` if the state
   knew it);
 - in the manifests and live, known to the state: NOOP, UPDATE or REPLACE from the field diff;
+  a deployment whose provisioning failed in Azure is sent again (UPDATE) even when no field
+  differs, since the PUT is what makes the service retry it;
 - in the manifests and live, unknown to the state: an error naming ``aimodels import``
   (never adopted silently);
 - in the state only: DELETE if live, else a forget (the state entry is dropped);
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from aimodels.errors import Diagnostic, error, warning
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredResource, DesiredState
+from aimodels.model.kinds import FOUNDRY_DEPLOYMENT, MODEL_DEPLOYMENT
 from aimodels.plan.diff import (
     ResourceDiff,
     SecretDigests,
@@ -180,6 +183,8 @@ def _compare(run: _Inputs, resource: DesiredResource, prior: PriorResource,
     provider = run.registry.for_address(address)
     found = _diff(run, provider, resource, prior, live)
     action, reasons = _decide(found, prior, address in run.replace)
+    if action is not Action.REPLACE and _provisioning_failed(address, live):
+        action, reasons = Action.UPDATE, (*reasons, Reason.UPDATE_BECAUSE_PROVISIONING_FAILED)
     return Change(
         address, action, reasons,
         field_changes=found.field_changes,
@@ -212,6 +217,17 @@ def _decide(found: ResourceDiff, prior: PriorResource,
     if found.field_changes:
         return Action.UPDATE, _update_reasons(found, prior)
     return Action.NOOP, ()
+
+
+#: Kinds that a fresh PUT redeploys after a failed provisioning (the service starts over).
+_REDEPLOYED_BY_PUT = frozenset({FOUNDRY_DEPLOYMENT, MODEL_DEPLOYMENT})
+
+
+def _provisioning_failed(address: ResourceAddress, live: LiveObject) -> bool:
+    """Whether Azure reports the live deployment's provisioning as Failed."""
+    properties = live.body.get("properties")
+    state = properties.get("provisioningState") if isinstance(properties, Mapping) else None
+    return address.kind in _REDEPLOYED_BY_PUT and str(state or "").lower() == "failed"
 
 
 def _update_reasons(found: ResourceDiff, prior: PriorResource) -> tuple[Reason, ...]:

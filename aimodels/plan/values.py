@@ -68,6 +68,7 @@ class Reason(enum.Enum):
     RECREATE_BECAUSE_DELETED_OUTSIDE = "recreate_because_deleted_outside"
     UPDATE_BECAUSE_FIELDS_CHANGED = "update_because_fields_changed"
     UPDATE_BECAUSE_CHANGED_OUTSIDE = "update_because_changed_outside"
+    UPDATE_BECAUSE_PROVISIONING_FAILED = "update_because_provisioning_failed"
     REPLACE_BECAUSE_IMMUTABLE_FIELD = "replace_because_immutable_field"
     REPLACE_BECAUSE_CONTENT_CHANGED = "replace_because_content_changed"
     REPLACE_BECAUSE_REQUESTED = "replace_because_requested"
@@ -88,6 +89,8 @@ _SENTENCES = {
         "The manifests changed fields that can be updated in place.",
     Reason.UPDATE_BECAUSE_CHANGED_OUTSIDE:
         "Fields were changed outside aimodels since the last apply; they will be set back.",
+    Reason.UPDATE_BECAUSE_PROVISIONING_FAILED:
+        "Its provisioning failed in Azure (provisioningState Failed); it will be sent again.",
     Reason.REPLACE_BECAUSE_IMMUTABLE_FIELD:
         "A field that cannot change in place changed (marked # forces replacement).",
     Reason.REPLACE_BECAUSE_CONTENT_CHANGED:

@@ -53,6 +53,7 @@ _SHORT = {
     Reason.RECREATE_BECAUSE_DELETED_OUTSIDE: "deleted outside aimodels",
     Reason.UPDATE_BECAUSE_FIELDS_CHANGED: "manifest changed",
     Reason.UPDATE_BECAUSE_CHANGED_OUTSIDE: "changed outside aimodels",
+    Reason.UPDATE_BECAUSE_PROVISIONING_FAILED: "provisioning failed",
     Reason.REPLACE_BECAUSE_IMMUTABLE_FIELD: "immutable field changed",
     Reason.REPLACE_BECAUSE_CONTENT_CHANGED: "weights changed",
     Reason.REPLACE_BECAUSE_REQUESTED: "replace requested",
