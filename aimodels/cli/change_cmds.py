@@ -128,9 +128,39 @@ def drift(obj: Any, paths: tuple[str, ...], fmt: str, parallelism: int) -> int:
 @manifest_paths
 @click.argument("address")
 @click.argument("resource_id")
-def import_(**options: object) -> None:
-    """Adopt the existing Azure resource RESOURCE_ID into state as ADDRESS (Kind/name)."""
-    raise _not_yet("import")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_obj
+def import_(obj: Any, paths: tuple[str, ...], address: str, resource_id: str, yes: bool) -> int:
+    """Adopt the existing Azure resource RESOURCE_ID into state as ADDRESS (Kind/name).
+
+    ADDRESS must be declared in the manifests, and RESOURCE_ID must be where its manifest puts
+    it (a CustomModel: /custom-models/NAME, the manifest's version). Shows what the next plan
+    would change, asks (or --yes; without a terminal --yes is required), then records the live
+    resource in the state. Azure is not changed. Exit codes: 0 imported, 1 cancelled, 3
+    invalid manifests, 4 authentication, 5 not found or Azure error, 6 already managed or
+    state locked, 64 usage (ADDRESS not declared, RESOURCE_ID of another kind or place).
+    """
+    import sys
+
+    from aimodels.errors import AimodelsError, UsageError
+    from aimodels.render.importing import render_import_preview, render_imported
+    from aimodels.service.importing import ImportRequest, ImportSession
+
+    request = ImportRequest(address, resource_id, paths or (".",), os.environ, obj.endpoint)
+    with ImportSession.open(request) as session:
+        show_warnings(session.warnings)
+        with progress_note(f"Reading {resource_id}", obj):
+            preview = session.preview()
+        click.echo(render_import_preview(preview, color=use_color(obj)))
+        if not yes and not sys.stdin.isatty():
+            raise UsageError("`import` asks for confirmation, and stdin is not a terminal",
+                             hint="Pass --yes to go ahead without asking (as in CI).")
+        if not yes and click.prompt("\nImport it into the state? Only 'yes' will be accepted",
+                                    default="", show_default=False).strip() != "yes":
+            raise AimodelsError("Import cancelled; the state was not changed")
+        state_file = session.record(preview)
+    click.echo(render_imported(preview, str(state_file)))
+    return EXIT_OK
 
 
 @click.command()
@@ -140,10 +170,46 @@ def import_(**options: object) -> None:
     type=click.Choice(["ModelSource", "CustomModel", "ModelDeployment", "FoundryDeployment"]),
     help="Only resources of this kind.",
 )
-@click.option("--out-dir", type=click.Path(file_okay=False), help="Write one file per resource here.")
-def export(**options: object) -> None:
-    """Write manifests from live resources (valid input for `validate`)."""
-    raise _not_yet("export")
+@click.option("--out-dir", type=click.Path(file_okay=False),
+              help="Write one file per resource here.")
+@click.option("--force", is_flag=True, help="With --out-dir: overwrite files that exist.")
+@click.pass_obj
+def export(obj: Any, paths: tuple[str, ...], kind: str | None, out_dir: str | None,
+           force: bool) -> int:
+    """Write manifests from live resources (valid input for `validate`).
+
+    Everything live in the Stack's scope: the model sources and deployments of its AI
+    managers, the deployments of its Foundry accounts, the registry's custom models (newest
+    version). Secrets are never written, and weights are not downloaded. Without --out-dir,
+    every manifest goes to stdout, separated by `---`; with it, one file per resource,
+    `<kind>-<name>.yaml`, refusing to overwrite unless --force. Exit codes: 0 done, 1 a file
+    exists, 3 invalid manifests, 4 authentication, 5 Azure error.
+    """
+    from aimodels.render.export import render_manifest, render_stream
+    from aimodels.service.exporting import (
+        ExportRequest,
+        export_resources,
+        file_name,
+        schema_folder,
+        write_files,
+    )
+
+    request = ExportRequest(paths or (".",), os.environ, obj.endpoint, kind)
+    with progress_note("Reading live resources", obj):
+        outcome = export_resources(request)
+    show_warnings(outcome.warnings)
+    schemas = schema_folder(out_dir or ".")
+    if out_dir is None:
+        if outcome.resources:
+            click.echo(render_stream(outcome.resources, schemas), nl=False)
+    else:
+        written = write_files(out_dir, [(file_name(r), render_manifest(r, schemas))
+                                        for r in outcome.resources], force)
+        for path in written:
+            click.echo(f"wrote {path}", err=True)
+    click.echo(f"Exported {len(outcome.resources)} resource"
+               f"{'' if len(outcome.resources) == 1 else 's'}.", err=True)
+    return EXIT_OK
 
 
 COMMANDS = [plan, apply, destroy, drift, import_, export]

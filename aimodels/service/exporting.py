@@ -1,0 +1,354 @@
+"""``export``: manifests written from what is live in the Stack's scope.
+
+The scope is the read commands' (``service.reading``): the AI managers and Foundry accounts the
+Stack, the manifests and the state name, in the Stack's subscription and resource group, plus
+the custom-model registry. We list every AI manager's model sources and every namespace's
+model deployments, every account's deployments, and the registry's models (the newest version
+of each), one LIST per collection, in parallel. Each live body goes through its provider's
+``from_live``, so the spec is in the manifest's words, then:
+
+- values equal to the Stack's defaults (``aiManager``, ``account``) and empty ones are left out;
+- a catalog model id (a hash) is put back into its catalog name (``microsoft/Phi-4``);
+- a secret is never written: an inline credential becomes ``fromEnv: CHANGE_ME_<NAME>_TOKEN``;
+- a CustomModel's weights are not downloaded: ``path`` says where they are expected.
+
+Nothing here prints; ``render.export`` turns the values into YAML, ``write_files`` writes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from aimodels.errors import AimodelsError, Diagnostic, warning
+from aimodels.manifest.schemas import schema_resource
+from aimodels.model.address import ResourceAddress
+from aimodels.model.kinds import (
+    CUSTOM_MODEL,
+    FOUNDRY_DEPLOYMENT,
+    MODEL_DEPLOYMENT,
+    MODEL_SOURCE,
+    RESOURCE_KINDS,
+)
+from aimodels.plan.values import SENSITIVE_VALUE
+from aimodels.providers.custommodel import custom_model_ref
+from aimodels.providers.registry import default_registry
+from aimodels.service.catalog import catalog_names
+from aimodels.service.reading import (
+    CUSTOM_MODELS,
+    ReadScope,
+    ReadTarget,
+    registry_reachable,
+    run_read,
+)
+from aimodels.transport.client import AzureClient
+from aimodels.transport.errors import NotFoundError
+
+#: The note key of comments about the whole document (the others are top-level spec keys).
+DOCUMENT = ""
+
+#: Where exported CustomModel manifests expect the weights, relative to the manifest.
+WEIGHTS_DIR = "./weights"
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRequest:
+    """What ``aimodels export`` was asked: the manifests (for the Stack), Azure, the kind."""
+
+    paths: tuple[str, ...]
+    env: Mapping[str, str] = field(repr=False)
+    endpoint: str | None = None
+    kind: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExportedResource:
+    """One live resource as a manifest: its address, its spec in the manifest's shape (no
+    secret, the Stack's defaults left out), where it lives, and whether this state manages
+    it. ``notes`` are comments for the person, keyed by the top-level spec key they explain
+    (``DOCUMENT`` for the whole document). Not a desired state: nobody declared it yet."""
+
+    address: ResourceAddress
+    spec: Mapping[str, Any]
+    resource_id: str
+    managed: bool = False
+    notes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ExportOutcome:
+    """The exported resources, sorted by address, and what could not be exported cleanly."""
+
+    resources: tuple[ExportedResource, ...]
+    warnings: tuple[Diagnostic, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """Live bodies by kind, the catalog's names, and problems met while listing."""
+
+    bodies: Sequence[tuple[str, Mapping[str, Any]]]
+    catalog: Mapping[str, str]
+    warnings: Sequence[Diagnostic]
+
+
+def export_resources(request: ExportRequest) -> ExportOutcome:
+    """List the live resources in the Stack's scope (of ``request.kind`` only, if given) and
+    turn each into an ExportedResource."""
+    kinds = (request.kind,) if request.kind else RESOURCE_KINDS
+    target = ReadTarget(request.paths or (".",), request.endpoint, request.env)
+    scope, found = run_read(target, lambda scope, client: _list(scope, client, kinds))
+    exported = [_exported(kind, body, scope, found.catalog) for kind, body in found.bodies]
+    kept, duplicates = _unique(exported)
+    return ExportOutcome(tuple(kept), (*scope.warnings, *found.warnings, *duplicates,
+                                       *_catalog_warnings(kept)))
+
+
+async def _list(scope: ReadScope, client: AzureClient, kinds: Sequence[str]) -> _Found:
+    bodies: list[tuple[str, Mapping[str, Any]]] = []
+    warnings: list[Diagnostic] = []
+    jobs = [_manager(client, scope, m, kinds) for m in scope.ai_managers]
+    if FOUNDRY_DEPLOYMENT in kinds:
+        jobs += [_account(client, scope, a) for a in scope.accounts]
+    if CUSTOM_MODEL in kinds:
+        jobs.append(_registry(client))
+    catalog = _catalog(client, scope) if MODEL_DEPLOYMENT in kinds else _nothing()
+    names, *listed = await asyncio.gather(catalog, *jobs)
+    for found, problems in listed:
+        bodies += found
+        warnings += problems
+    return _Found(bodies, names, warnings)
+
+
+ListResult = tuple[list[tuple[str, Mapping[str, Any]]], list[Diagnostic]]
+
+
+async def _manager(client: AzureClient, scope: ReadScope, manager: str,
+                   kinds: Sequence[str]) -> ListResult:
+    """An AI manager's model sources and its namespaces' model deployments."""
+    path = scope.manager_path(manager)
+    if MODEL_SOURCE not in kinds and MODEL_DEPLOYMENT not in kinds:
+        return [], []
+    try:
+        namespaces = await client.list_all(path + "/namespaces")
+    except NotFoundError:
+        return [], [_missing_parent("AI manager", manager, scope)]
+    lists = [(MODEL_SOURCE, path + "/modelSources")] if MODEL_SOURCE in kinds else []
+    if MODEL_DEPLOYMENT in kinds:
+        lists += [(MODEL_DEPLOYMENT, f"{path}/namespaces/{ns['name']}/modelDeployments")
+                  for ns in namespaces]
+    found = await asyncio.gather(*(_list_or_empty(client, url) for _, url in lists))
+    return [(kind, body) for (kind, _), items in zip(lists, found, strict=True)
+            for body in items], []
+
+
+async def _account(client: AzureClient, scope: ReadScope, account: str) -> ListResult:
+    try:
+        items = await client.list_all(scope.account_path(account) + "/deployments")
+    except NotFoundError:
+        return [], [_missing_parent("Foundry account", account, scope)]
+    return [(FOUNDRY_DEPLOYMENT, body) for body in items], []
+
+
+async def _registry(client: AzureClient) -> ListResult:
+    """The newest version of each registered custom model."""
+    if not registry_reachable(client):
+        return [], [warning("custom models not exported: the Stack names no custom-model "
+                            "registry", "Set spec.customModelRegistry in the Stack.")]
+    newest: dict[str, Mapping[str, Any]] = {}
+    for body in await client.list_all(CUSTOM_MODELS, api="registry"):
+        name = str(body.get("name", "")).lower()
+        if name not in newest or _created(body) > _created(newest[name]):
+            newest[name] = body
+    return [(CUSTOM_MODEL, body) for body in newest.values()], []
+
+
+def _created(body: Mapping[str, Any]) -> tuple[str, str]:
+    return str(body.get("created_at", "")), str(body.get("version", ""))
+
+
+async def _catalog(client: AzureClient, scope: ReadScope) -> Mapping[str, str]:
+    try:
+        return catalog_names(await client.list_all(scope.catalog_path()))
+    except NotFoundError:
+        return {}
+
+
+async def _nothing() -> Mapping[str, str]:
+    return {}
+
+
+async def _list_or_empty(client: AzureClient, path: str) -> list[Any]:
+    """A list, or nothing when its parent vanished between two calls."""
+    try:
+        return await client.list_all(path)
+    except NotFoundError:
+        return []
+
+
+def _missing_parent(what: str, name: str, scope: ReadScope) -> Diagnostic:
+    stack = scope.stack
+    return warning(f"{what} {name} not found in resource group {stack.resource_group} of "
+                   f"subscription {stack.subscription_id}; nothing exported from it")
+
+
+def _exported(kind: str, body: Mapping[str, Any], scope: ReadScope,
+              catalog: Mapping[str, str]) -> ExportedResource:
+    """One live body as a manifest of ``kind``."""
+    name = str(body.get("name", ""))
+    address = ResourceAddress(kind, name)
+    resource_id = custom_model_ref(name) if kind == CUSTOM_MODEL else str(body.get("id", ""))
+    spec = default_registry().for_kind(kind).from_live(body)
+    notes: dict[str, tuple[str, ...]] = {}
+    _SHAPERS[kind](spec, body, scope, catalog, notes)
+    spec = {key: value for key, value in spec.items() if value not in ({}, "", None)}
+    managed_as = scope.managed_address(resource_id)
+    if managed_as is not None:
+        notes[DOCUMENT] = ("managed by this state" if managed_as == str(address) else
+                           f"managed by this state as {managed_as}",)
+    return ExportedResource(address, spec, resource_id, managed_as == str(address), notes)
+
+
+Notes = dict[str, tuple[str, ...]]
+
+
+def _model_source(spec: dict[str, Any], body: Mapping[str, Any], scope: ReadScope,
+                  catalog: Mapping[str, str], notes: Notes) -> None:
+    _drop_default(spec, "aiManager", scope.stack.ai_manager)
+    credential = spec.get("credential")
+    if not credential:
+        return
+    if credential.get("secret") == SENSITIVE_VALUE:
+        variable = f"CHANGE_ME_{_env_name(str(body.get('name', '')))}_TOKEN"
+        spec["credential"] = {"fromEnv": variable}
+        notes["credential"] = (
+            "Azure never returns the secret, so it is not exported. Put the token in this "
+            "variable (or rename it) before plan and apply,",
+            f"e.g. export {variable}=...; the first apply after an import sends it.")
+    elif not {"keyVaultSecretUri", "managedIdentityResourceId"} & set(credential):
+        spec.pop("credential")
+        notes["credential"] = (f"left out: Azure holds a credential of a kind aimodels does "
+                               f"not know ({', '.join(sorted(credential))}).",)
+
+
+def _model_deployment(spec: dict[str, Any], body: Mapping[str, Any], scope: ReadScope,
+                      catalog: Mapping[str, str], notes: Notes) -> None:
+    _drop_default(spec, "aiManager", scope.stack.ai_manager)
+    model_id = (spec.get("model") or {}).get("catalog", "")
+    if model_id.startswith("/"):
+        known = catalog.get(model_id.rsplit("/", 1)[-1].lower())
+        if known:
+            spec["model"] = {"catalog": known}
+        else:
+            notes["model"] = ("not in the catalog of the Stack's region: replace the AIModel "
+                              "id with its publisher/model name.",)
+
+
+def _foundry_deployment(spec: dict[str, Any], body: Mapping[str, Any], scope: ReadScope,
+                        catalog: Mapping[str, str], notes: Notes) -> None:
+    _drop_default(spec, "account", scope.stack.foundry_account)
+    model = spec.get("model") or {}
+    if model.get("custom"):
+        spec["model"] = {"custom": model["custom"]}
+        notes["model"] = (f"the version ({model.get('version')}) comes from CustomModel/"
+                          f"{model['custom']}, which must be declared too.",)
+
+
+def _custom_model(spec: dict[str, Any], body: Mapping[str, Any], scope: ReadScope,
+                  catalog: Mapping[str, str], notes: Notes) -> None:
+    weights = spec.pop("weights", None) or {}
+    path = weights_path(body)
+    spec_in_order = {"path": path, **spec}
+    spec.clear()
+    spec.update(spec_in_order)
+    notes["path"] = ("weights are not downloaded: put the registered weights at this path "
+                     "(relative to this file)",
+                     "or point it at an https:// URL; validate, plan and import need them.")
+    if weights:
+        notes["path"] += (f"registered: sha256 {weights['sha256']}, {weights.get('size')} "
+                          "bytes",)
+
+
+_SHAPERS = {MODEL_SOURCE: _model_source, MODEL_DEPLOYMENT: _model_deployment,
+            FOUNDRY_DEPLOYMENT: _foundry_deployment, CUSTOM_MODEL: _custom_model}
+
+
+def weights_path(body: Mapping[str, Any]) -> str:
+    """Where an exported CustomModel expects its weights: ``./weights/<file>`` for a model
+    registered from one file (the registry's path ends with its name), else
+    ``./weights/<model name>`` (a folder)."""
+    live_path = str(body.get("path") or "")
+    if body.get("file_count") == 1 and live_path and not live_path.endswith("/"):
+        return f"{WEIGHTS_DIR}/{PurePosixPath(live_path).name}"
+    return f"{WEIGHTS_DIR}/{body.get('name')}"
+
+
+def _drop_default(spec: dict[str, Any], key: str, default: str | None) -> None:
+    if default and str(spec.get(key, "")).lower() == default.lower():
+        spec.pop(key)
+
+
+def _env_name(name: str) -> str:
+    return re.sub(r"[^A-Z0-9]+", "_", name.upper()).strip("_") or "SOURCE"
+
+
+def _unique(exported: list[ExportedResource]
+            ) -> tuple[list[ExportedResource], list[Diagnostic]]:
+    """One resource per address (a manifest set holds one): the first by resource id wins;
+    the others are reported."""
+    kept: dict[ResourceAddress, ExportedResource] = {}
+    problems = []
+    for resource in sorted(exported, key=lambda r: (r.address, r.resource_id.lower())):
+        first = kept.setdefault(resource.address, resource)
+        if first is not resource:
+            problems.append(warning(
+                f"{resource.address} exists twice in scope; exported {first.resource_id} only",
+                f"Also at {resource.resource_id}. One manifest set holds one resource per "
+                "address: export the other with a Stack of its own.",
+                address=str(resource.address)))
+    return list(kept.values()), problems
+
+
+def _catalog_warnings(resources: Sequence[ExportedResource]) -> list[Diagnostic]:
+    return [warning(f"{r.address}: its model is not in the catalog of the Stack's region",
+                    "The manifest keeps the AIModel id, which validate refuses: replace it "
+                    "with the model's publisher/model name.", address=str(r.address))
+            for r in resources if "model" in r.notes and r.address.kind == MODEL_DEPLOYMENT]
+
+
+def schema_folder(base: str | os.PathLike[str]) -> str:
+    """The packaged schemas folder as seen from ``base`` (where the manifests are written),
+    for the ``yaml-language-server`` comment: a relative path when there is one."""
+    folder = Path(str(schema_resource(CUSTOM_MODEL))).parent
+    try:
+        return Path(os.path.relpath(folder, Path(base).resolve())).as_posix()
+    except ValueError:  # another drive (Windows): no relative path exists
+        return folder.as_posix()
+
+
+def file_name(resource: ExportedResource) -> str:
+    """``<kind>-<name>.yaml``, the kind in lower case (``modeldeployment-phi4-chat.yaml``)."""
+    return f"{resource.address.kind.lower()}-{resource.address.name}.yaml"
+
+
+def write_files(out_dir: str | os.PathLike[str], files: Sequence[tuple[str, str]],
+                force: bool = False) -> list[Path]:
+    """Write ``(file name, text)`` pairs into ``out_dir`` (created if needed). Refuses, before
+    writing anything, when a file exists, unless ``force``."""
+    folder = Path(out_dir)
+    targets = [(folder / name, text) for name, text in files]
+    existing = [str(path) for path, _ in targets if path.exists()]
+    if existing and not force:
+        raise AimodelsError(
+            f"Not overwriting {len(existing)} existing file{'s' if len(existing) > 1 else ''}: "
+            + ", ".join(existing),
+            hint="Pass --force to overwrite them, or export into another --out-dir.")
+    folder.mkdir(parents=True, exist_ok=True)
+    for path, text in targets:
+        path.write_text(text, encoding="utf-8")
+    return [path for path, _ in targets]
