@@ -1,0 +1,136 @@
+"""A secret canary: a ModelSource whose credential comes from HF_TOKEN, set to a unique value.
+Whatever aimodels prints, saves or logs (plans in every format, a saved plan, apply, the state
+and everything under .aimodels, drift, -vv HTTP logs, the debug log of an internal error) must
+not contain it, while Azure (the emulator) does receive it. Rotating it is planned as
+``(sensitive value changed)`` and applied."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from e2e_support import Cli, Run, edit
+
+from aimodels.emulator.server import RunningEmulator
+
+#: Two shapes: one a token scrubber would recognise (hf_...), one that no pattern knows.
+CANARY_SHAPES = [pytest.param("hf_{}", id="hf-token-shaped"),
+                 pytest.param("canary-{}-do-not-print", id="plain")]
+
+
+def with_secret_credential(stack: Path) -> None:
+    edit(stack / "model-source.yaml", "description: Public Hugging Face models",
+         "description: Private Hugging Face org\n  credential:\n    fromEnv: HF_TOKEN")
+
+
+def unique(shape: str) -> str:
+    return shape.format(uuid.uuid4().hex + uuid.uuid4().hex[:8])
+
+
+def assert_absent(canary: str, what: str, text: str) -> None:
+    assert canary not in text, f"the secret leaked into {what}"
+    assert canary[-20:] not in text, f"part of the secret leaked into {what}"
+
+
+def source_digest(emulator: RunningEmulator) -> str:
+    """The SHA-256 the emulator keeps of the inline credential it received."""
+    [source] = [doc for doc in emulator.emulator.store.list("cs.modelSources")
+                if doc["name"] == "hf-public"]
+    return str(source["_credentialSha256"])
+
+
+def everything_under(folder: Path) -> str:
+    return "\n".join(p.read_bytes().decode("utf-8", "replace")
+                     for p in sorted(folder.rglob("*")) if p.is_file())
+
+
+@pytest.mark.parametrize("shape", CANARY_SHAPES)
+def test_the_secret_reaches_azure_and_nothing_else(
+        cli: Cli, stack: Path, tmp_path: Path, emulator: RunningEmulator,
+        monkeypatch: pytest.MonkeyPatch, shape: str) -> None:
+    canary = unique(shape)
+    monkeypatch.setenv("HF_TOKEN", canary)
+    with_secret_credential(stack)
+    seen: list[tuple[str, Run]] = []
+    for fmt in ("text", "json", "markdown"):
+        seen.append((f"plan --format {fmt}", cli("plan", "--format", fmt)))
+    saved = tmp_path / "saved.plan.json"
+    seen.append(("plan --out", cli("plan", "--out", str(saved))))
+    seen.append(("-vv plan", cli("-vv plan")))
+    applied = cli("-vv apply", str(saved))
+    assert applied.code == 0, applied.text
+    seen.append(("-vv apply", applied))
+    assert "GET " in applied.err and "authorization': 'REDACTED'" in applied.err
+    for fmt in ("text", "json", "markdown"):
+        seen.append((f"drift --format {fmt}", cli("drift", "--format", fmt)))
+    seen.append(("state show", cli("state show", "ModelSource/hf-public")))
+    seen.append(("plan after apply", cli("-vv plan", "--detailed-exitcode")))
+    assert seen[-1][1].code == 0, seen[-1][1].text
+
+    for what, run in seen:
+        assert_absent(canary, f"`{what}` output", run.text)
+    assert_absent(canary, "the saved plan", saved.read_text())
+    assert_absent(canary, "the state and .aimodels", everything_under(stack / ".aimodels"))
+    assert source_digest(emulator) == hashlib.sha256(canary.encode()).hexdigest()
+
+
+def test_a_rotated_secret_is_planned_as_changed_and_applied(
+        cli: Cli, stack: Path, emulator: RunningEmulator,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = unique("hf_{}"), unique("hf_{}")
+    monkeypatch.setenv("HF_TOKEN", first)
+    with_secret_credential(stack)
+    cli.applied()
+    cli.assert_no_changes()
+
+    monkeypatch.setenv("HF_TOKEN", second)
+    rotated = cli("plan", "--detailed-exitcode")
+    assert rotated.code == 2, rotated.text
+    assert "~ spec.credential.secret: (sensitive value changed)" in rotated.out
+    assert "~ ModelSource/hf-public {" in rotated.out
+    as_json = json.loads(cli("plan", "--format", "json").out)
+    [change] = [c for c in as_json["changes"] if c["address"] == "ModelSource/hf-public"]
+    assert change["action"] == "update"
+    assert [fc["path"] for fc in change["fieldChanges"]] == ["spec.credential.secret"]
+
+    applied = cli.applied()
+    cli.assert_no_changes()
+    assert source_digest(emulator) == hashlib.sha256(second.encode()).hexdigest()
+    for secret in (first, second):
+        assert_absent(secret, "the rotation's outputs", rotated.text + applied.text)
+        assert_absent(secret, "the state", everything_under(stack / ".aimodels"))
+    unchanged = cli("drift")
+    assert unchanged.code == 0, unchanged.text
+
+
+def test_an_internal_error_writes_a_debug_log_without_the_secret(
+        cli: Cli, stack: Path, tmp_path: Path, emulator: RunningEmulator) -> None:
+    """A state file edited by hand into a shape its schema does not catch (secret digests as
+    a string) makes plan fail inside our code: exit 70, one line, the traceback in a log."""
+    canary = unique("canary-{}")
+    env = {**os.environ, "HF_TOKEN": canary, "AIMODELS_ENDPOINT": emulator.url,
+           "TMPDIR": str(tmp_path)}
+    with_secret_credential(stack)
+    aimodels = [sys.executable, "-m", "aimodels"]
+    subprocess.run([*aimodels, "apply", "--yes", "-f", str(stack)], env=env, check=True,
+                   capture_output=True)
+    state_file = stack / ".aimodels" / "state.json"
+    state = json.loads(state_file.read_text())
+    [source] = [r for r in state["resources"] if r["address"] == "ModelSource/hf-public"]
+    source["extra"]["secretDigests"] = "hand-edited"
+    state_file.write_text(json.dumps(state))
+
+    crashed = subprocess.run([*aimodels, "-vv", "plan", "-f", str(stack)], env=env,
+                             capture_output=True, text=True)
+    assert crashed.returncode == 70, crashed.stdout + crashed.stderr
+    assert "internal error" in crashed.stderr
+    [log] = tmp_path.glob("aimodels-debug-*.log")
+    assert "Traceback" in log.read_text()
+    assert_absent(canary, "the debug log", log.read_text())
+    assert_absent(canary, "the internal error's output", crashed.stdout + crashed.stderr)
