@@ -216,9 +216,16 @@ def _pool_findings(location: str, name: str, members: list[Resolved],
     needed = sum(item.delta for item in members)
     if free is None or needed <= free:
         return []
-    shares = "; ".join(_share(m, named=len(members) > 1) for m in members)
+    shares = "; ".join(_share(m, named=len(members) > 1) for m in members[:MAX_SHARES])
+    if len(members) > MAX_SHARES:
+        # Every member of the pool gets this finding: listing them all makes N findings of N.
+        shares += f"; and {len(members) - MAX_SHARES} more deployments"
     pool = f"quota pool {name} in {location}: {known}, this plan needs {needed} ({shares})."
     return [_no_quota(item, pool, needed, free, catalog) for item in members]
+
+
+#: Deployments named in a pool's quota message; the rest are counted.
+MAX_SHARES = 5
 
 
 def _share(item: Resolved, named: bool) -> str:

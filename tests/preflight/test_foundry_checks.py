@@ -191,3 +191,14 @@ def test_findings_become_diagnostics_with_address_and_path():
     diag = found.to_diagnostic()
     assert diag.address == "FoundryDeployment/chat" and diag.path == "spec.sku.capacity"
     assert diag.severity is Severity.ERROR and "(no available quota)" in diag.summary
+
+
+def test_a_pool_shared_by_many_deployments_names_five_and_counts_the_rest():
+    many = [request(sku="GlobalStandard", capacity=30, address=f"FoundryDeployment/d{i}")
+            for i in range(8)]
+    found = check_foundry(many, catalog())
+    assert len(found) == 8
+    assert "this plan needs 240 (FoundryDeployment/d0: requested 30" in found[0].detail
+    assert "FoundryDeployment/d4: requested 30, already counted 0; and 3 more deployments)" \
+        in found[0].detail
+    assert "FoundryDeployment/d5" not in found[0].detail
