@@ -1,13 +1,14 @@
 """``aimodels plan --format markdown``: the plan as a pull-request comment.
 
-A title with the counts, a table of changes (action, address, why in short, cost delta), the
-pre-flight findings, the cost delta, then one folded ``<details>`` block per change holding its
-fields in a ```` ```diff ```` fence, so GitHub colours ``+`` and ``-`` (``~`` becomes ``!``, which
-the diff highlighter marks as changed).
+A title with the counts, a table of changes (action, address, why in short, cost delta; a
+change that a pre-flight error blocks says so in its row), the pre-flight findings (summary, then
+what to do on the next line), the cost delta, then one folded ``<details>`` block per change
+holding its own findings and its fields in a ```` ```diff ```` fence, so GitHub colours ``+`` and
+``-`` (``~`` becomes ``!``, which the diff highlighter marks as changed).
 
 GitHub refuses comments over 65,535 characters. Past ``budget`` we fold away the details of the
 largest changes first; if the table and findings alone are still too long, we keep the errors,
-then the destructive changes, and say what was left out. Every value that came from a manifest
+then the rows of blocked changes, then the destructive ones, and say what was left out. Every value that came from a manifest
 or from Azure is escaped, so a pipe or a backtick cannot break the table or a fence.
 """
 
@@ -18,7 +19,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from aimodels.errors import Diagnostic
+from aimodels.errors import Diagnostic, Severity
 from aimodels.plan.values import Action, Change, Plan, Reason
 from aimodels.render.diagnostics import counted, errors_first
 from aimodels.render.plan_cost import cost_line, cost_totals, hourly_delta, total_line
@@ -42,6 +43,8 @@ MARKDOWN_BUDGET = 60_000
 _NOTE_ROOM = 600
 
 _TABLE_HEADER = "| Action | Resource | Why | Cost |\n|---|---|---|---|"
+#: Added to the "Why" cell of a change a pre-flight error blocks.
+BLOCKED = "**blocked by a pre-flight error**"
 _DIFF_SIGNS = {"+": "+", "-": "-", "~": "!"}
 #: Characters markdown could act on; ``$`` because GitHub reads ``$...$`` as math.
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~#$])")
@@ -88,12 +91,17 @@ def render_markdown(plan: Plan, *, budget: int = MARKDOWN_BUDGET) -> str:
     """The plan as a GitHub comment of at most ``budget`` characters (for any sane budget)."""
     plan = masked_plan(plan)
     changes = shown_changes(plan)
+    findings = errors_first(plan.diagnostics)
+    by_address: dict[str, list[Diagnostic]] = {}
+    for diag in findings:
+        by_address.setdefault(diag.address, []).append(diag)
+    blocked = {d.address for d in findings if d.severity is Severity.ERROR}
     comment = _Comment(
-        head=_head(plan), rows=tuple(_row(c) for c in changes),
-        findings=tuple(_finding(d) for d in errors_first(plan.diagnostics)),
-        cost=_cost(changes), details=tuple(_details(c) for c in changes),
-        keep_order=tuple(sorted(range(len(changes)),
-                                key=lambda i: _KEEP_FIRST[changes[i].action])))
+        head=_head(plan), rows=tuple(_row(c, str(c.address) in blocked) for c in changes),
+        findings=tuple(_finding(d) for d in findings), cost=_cost(changes),
+        details=tuple(_details(c, by_address.get(str(c.address), [])) for c in changes),
+        keep_order=tuple(sorted(range(len(changes)), key=lambda i: (
+            str(changes[i].address) not in blocked, _KEEP_FIRST[changes[i].action]))))
     return _fit(comment, budget).text()
 
 
@@ -173,10 +181,11 @@ def _head(plan: Plan) -> str:
     return "\n".join(lines)
 
 
-def _row(change: Change) -> str:
+def _row(change: Change, blocked: bool) -> str:
     cost = hourly_delta(change.cost) if change.cost else ""
+    why = "; ".join(part for part in (_escape(_why(change)), BLOCKED if blocked else "") if part)
     cells = [f"{_code(symbol(change), table=True)} {action_word(change)}",
-             _code(str(change.address), table=True), _escape(_why(change)), _escape(cost)]
+             _code(str(change.address), table=True), why, _escape(cost)]
     return f"| {' | '.join(cells)} |"
 
 
@@ -195,18 +204,20 @@ def _finding(diag: Diagnostic) -> str:
     where = f" ({_escape(str(diag.source))})" if diag.source else ""
     line = f"- **{diag.severity.value}** {_code(subject)}: {_escape(diag.summary)}{where}"
     detail = [_escape(part) for part in diag.detail.splitlines() if part.strip()]
-    return f"{line}\n  {'<br>'.join(detail)}" if detail else line
+    return f"{line}<br>\n  {'<br>'.join(detail)}" if detail else line
 
 
 def _cost(changes: tuple[Change, ...]) -> str:
     return "\n".join(f"**Cost change:** {_escape(total_line(t))}." for t in cost_totals(changes))
 
 
-def _details(change: Change) -> str:
-    """One folded block: what and why, the cost, notes, warnings, then the fields as a diff."""
+def _details(change: Change, findings: list[Diagnostic]) -> str:
+    """One folded block: what and why, its pre-flight findings, the cost, notes, warnings,
+    then the fields as a diff."""
     summary = (f"<summary><code>{html.escape(symbol(change))} {html.escape(str(change.address))}"
                f"</code> {html.escape(verb(change))}</summary>")
     notes = [_escape(reason.sentence) for reason in change.reasons]
+    notes += [f"**pre-flight {d.severity.value}:** {_escape(d.summary)}" for d in findings]
     notes += [_escape(cost_line(change.cost))] if change.cost else []
     notes += [_escape(note) for note in change.notes]
     notes += [f"**warning:** {_escape(w)}" for w in change.warnings]
