@@ -15,7 +15,7 @@ from render_plans import (
     special_characters_plan,
 )
 
-from aimodels.errors import warning
+from aimodels.errors import error, warning
 from aimodels.plan.values import Action, Change, FieldChange, Plan, Reason
 from aimodels.render.plan_markdown import MARKDOWN_BUDGET, render_markdown
 
@@ -144,3 +144,15 @@ def test_errors_are_kept_before_warnings_when_findings_are_cut() -> None:
     markdown = render_markdown(plan, budget=4_000)
     assert markdown.count("**error**") == 2
     assert re.search(r"_\.\.\.and \d+ more findings not shown\._", markdown)
+
+
+def test_a_blocked_change_keeps_its_row_first_when_the_table_is_cut() -> None:
+    # dep-0597 is a create, which a cut table would otherwise drop before any replace.
+    blocked = error("not enough quota", "Lower the capacity.",
+                    address="ModelDeployment/dep-0597")
+    markdown = render_markdown(large_plan(600).with_diagnostics([blocked]), budget=6_000)
+    rows = table_rows(markdown)
+    assert 1 < len(rows) < 600
+    assert ["+ create", "ModelDeployment/dep-0597", "new; blocked by a pre-flight error",
+            "+$3.67/h"] in rows
+    assert {row[0] for row in rows if row[1] != "ModelDeployment/dep-0597"} == {"-/+ replace"}
