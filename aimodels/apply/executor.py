@@ -6,8 +6,9 @@ as delete-then-create (ModelDeployment and FoundryDeployment names are fixed in 
 so the old and the new cannot coexist), a forget as a state-only step. Each step runs as soon
 as its dependencies are done, at most ``parallelism`` at once. Writes to one Cognitive
 Services account run one at a time (Azure answers 409 otherwise) while other accounts and
-kinds proceed: a step takes its account lock *before* a parallelism slot, so steps queued on a
-busy account never hold slots others could use.
+kinds proceed: steps queued on a busy account hold no slot, and a free slot goes to the step
+that holds back the most others (``apply.slots``), so an account's chain of writes is not
+starved by work that could run any time.
 
 A failed step marks everything downstream ``skipped`` naming the failed address, and its error
 is reported once, at the step that failed (Terraform's ``dag/walk.go``); independent branches
@@ -20,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -43,6 +43,7 @@ from aimodels.apply.operations import (
     Writer,
 )
 from aimodels.apply.recovery import intent_details
+from aimodels.apply.slots import Slots
 from aimodels.apply.state_store import StateStore
 from aimodels.errors import AimodelsError
 from aimodels.model.address import ResourceAddress
@@ -116,8 +117,7 @@ class _Run:
         self.ctx = ProviderContext(desired.stack, ResolvedInputs(), desired.resources,
                                    secret_values=options.secrets)
         self.writers = _writers(client, options)
-        self.slots = asyncio.Semaphore(max(1, options.parallelism))
-        self.exclusive: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.slots = Slots(options.parallelism)
         self.ends: dict[Step, _StepEnd] = {}
         self.finished: dict[Step, asyncio.Event] = {s: asyncio.Event() for s in self.graph.nodes}
         self._step_started: dict[Step, float] = {}
@@ -173,7 +173,8 @@ class _Run:
         change = self.changes[step.address]
         writer = self.writers[step.address.kind]
         request = self._request(step, change)
-        async with self._exclusive(writer.exclusive_key(request)), self.slots:
+        held_back = len(self.graph.descendants([step]))
+        async with self.slots.hold(writer.exclusive_key(request), held_back):
             started = self.client.clock()
             self._emit(step, Phase.STARTED, started)
             async with self._ticking(step, started):
@@ -245,14 +246,6 @@ class _Run:
 
     def _started(self, step: Step) -> float | None:
         return self._step_started.get(step)
-
-    @contextlib.asynccontextmanager
-    async def _exclusive(self, key: str | None) -> AsyncIterator[None]:
-        if key is None:
-            yield
-            return
-        async with self.exclusive[key]:
-            yield
 
     @contextlib.asynccontextmanager
     async def _ticking(self, step: Step, started: float) -> AsyncIterator[None]:
