@@ -10,8 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
+from aimodels.apply.recovery import intent_details
 from aimodels.emulator.server import RunningEmulator
+from aimodels.state.journal import Journal
 from aimodels.state.lock import acquire_lock
+from aimodels.state.values import ResourceState
 from importexport_support import IDS, edit, put, run, state_entries, state_file
 
 SOURCE, DEPLOYMENT = "ModelSource/hf-public", "ModelDeployment/phi4-chat"
@@ -259,3 +262,22 @@ def _live_secret_digest(emulator: RunningEmulator) -> str:
     """What the emulator keeps of the inline credential it was sent (its sha256)."""
     docs = emulator.emulator.store.list("cs.modelSources")
     return next(d["_credentialSha256"] for d in docs if d["name"] == "hf-public")
+
+
+def test_import_first_settles_what_an_interrupted_apply_left_in_the_journal(
+        capsys: pytest.CaptureFixture[str], emulator: RunningEmulator, stack: Path,
+        applied: dict[str, dict[str, Any]]) -> None:
+    # An apply killed after sending the create of the source and before writing the state.
+    entry = ResourceState.from_dict(applied[SOURCE])
+    Journal(stack / ".aimodels").record_intent(
+        SOURCE, "create", intent_details(emulator.url + IDS[SOURCE], "arm", entry))
+
+    code, out, err = run(capsys, emulator.url, stack, "import", FOUNDRY, IDS[FOUNDRY], "--yes")
+
+    assert code == 0, err
+    assert f"note: {SOURCE}: created by an interrupted run; now in the state" in out
+    assert sorted(state_entries(stack)) == [FOUNDRY, SOURCE]
+    assert not Journal(stack / ".aimodels").pending()
+    code, _, err = run(capsys, emulator.url, stack, "import", SOURCE, IDS[SOURCE], "--yes")
+    assert code == 6
+    assert "already managed" in err
