@@ -1,7 +1,9 @@
 """``render_drift``: a DriftReport as text, JSON or a markdown issue/PR comment.
 
 Three sections, each shown only when it has items; field lines are the plan's
-(``plan_view.field_line``), so drift and plan read alike. No I/O.
+(``plan_view.field_line``), so drift and plan read alike. In markdown each section is one diff
+fence, signed and fenced as the plan's comment is (``~`` shows as ``!``; a backtick in a value
+cannot close the fence). No I/O.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import json
 
 from aimodels.errors import UsageError
 from aimodels.plan.drift import SECTIONS, DriftItem, DriftReport
+from aimodels.render.plan_markdown import diff_line, fence
 from aimodels.render.plan_view import field_line
 
 NO_DRIFT = "No drift. Azure matches the last apply, and the manifests have nothing unapplied."
@@ -43,15 +46,18 @@ def _text(report: DriftReport) -> str:
 def _markdown(report: DriftReport) -> str:
     if not report.has_drift:
         return f"### aimodels drift\n\n{NO_DRIFT}"
-    lines = ["### aimodels drift", "", _summary(report), ""]
+    parts = ["### aimodels drift", _summary(report)]
     for name, title in SECTIONS.items():
         items = report.section(name)
         if items:
-            lines += [f"#### {title}", "", "```diff"]
-            for item in items:
-                lines += _item_lines(item, "")
-            lines += ["```", ""]
-    return "\n".join(lines)
+            body = "\n\n".join("\n".join(_diff_lines(item)) for item in items)
+            parts += [f"#### {title}", fence(body, "diff")]
+    return "\n\n".join(parts)
+
+
+def _diff_lines(item: DriftItem) -> list[str]:
+    return [f"# {item.address}: {item.note}",
+            *(diff_line(field_line(change)) for change in item.field_changes)]
 
 
 def _item_lines(item: DriftItem, indent: str) -> list[str]:
@@ -64,5 +70,6 @@ def _item_lines(item: DriftItem, indent: str) -> list[str]:
 
 
 def _summary(report: DriftReport) -> str:
-    counts = [f"{len(report.section(n))} {title.lower()}" for n, title in SECTIONS.items()]
-    return "Drift: " + ", ".join(counts) + "."
+    counts = [len(report.section(name)) for name in SECTIONS]
+    return (f"Drift: {counts[0]} changed outside aimodels, {counts[1]} deleted outside aimodels, "
+            f"{counts[2]} with manifest changes not yet applied.")

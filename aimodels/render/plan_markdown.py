@@ -45,7 +45,8 @@ _NOTE_ROOM = 600
 _TABLE_HEADER = "| Action | Resource | Why | Cost |\n|---|---|---|---|"
 #: Added to the "Why" cell of a change a pre-flight error blocks.
 BLOCKED = "**blocked by a pre-flight error**"
-_DIFF_SIGNS = {"+": "+", "-": "-", "~": "!"}
+#: Field-line signs as GitHub's diff highlighter colours them (``!``: changed).
+DIFF_SIGNS = {"+": "+", "-": "-", "~": "!"}
 #: Characters markdown could act on; ``$`` because GitHub reads ``$...$`` as math.
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~#$])")
 #: Which rows stay when the table itself must be cut: the changes a reviewer must not miss first.
@@ -221,17 +222,18 @@ def _details(change: Change, findings: list[Diagnostic]) -> str:
     notes += [_escape(cost_line(change.cost))] if change.cost else []
     notes += [_escape(note) for note in change.notes]
     notes += [f"**warning:** {_escape(w)}" for w in change.warnings]
-    lines = [_diff_line(line) for line in field_lines(change)]
+    lines = [diff_line(line) for line in field_lines(change)]
     if lines:
-        notes.append(_fence("\n".join(lines), "diff"))
+        notes.append(fence("\n".join(lines), "diff"))
     elif change.action is Action.REPLACE:
         notes.append("(no field changes)")
     return "\n\n".join([f"<details>{summary}", *notes, "</details>"])
 
 
-def _diff_line(line: FieldLine) -> str:
+def diff_line(line: FieldLine) -> str:
+    """A field line as GitHub's diff highlighter shows it (``~`` becomes ``!``)."""
     note = f" {FORCES_REPLACEMENT}" if line.forces_replacement else ""
-    return f"{_DIFF_SIGNS[line.sign]} {line.text}{note}"
+    return f"{DIFF_SIGNS[line.sign]} {line.text}{note}"
 
 
 # --- escaping -----------------------------------------------------------------------------------
@@ -252,7 +254,7 @@ def _code(text: str, *, table: bool = False) -> str:
     return span.replace("|", "\\|") if table else span
 
 
-def _fence(body: str, info: str) -> str:
+def fence(body: str, info: str) -> str:
     """A fenced block longer than any backtick run inside it, so a value cannot close it."""
     ticks = "`" * max(3, _longest_run(body, "`") + 1)
     return f"{ticks}{info}\n{body}\n{ticks}"
