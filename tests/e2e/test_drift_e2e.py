@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 from e2e_support import Cli, arm, deployment_path, edit, foundry_path, source_path
+from markdown_it import MarkdownIt
 
 SECTION_TITLES = ("Changed outside aimodels", "Deleted outside aimodels",
                   "Manifest changes not yet applied")
@@ -70,7 +71,7 @@ def test_json_and_markdown_reports_carry_the_same_sections(cli: Cli, stack: Path
         {"properties": {"scale": {"manual": {"replicas": 2}}}})
     assert arm(outside, "DELETE", foundry_path("gpt4o-chat")).status_code in (200, 202)
     edit(stack / "model-source.yaml", "description: Public Hugging Face models",
-         "description: Public HF models")
+         "description: Public ```HF``` models")
 
     as_json = cli("drift", "--format", "json")
     assert as_json.code == 2, as_json.text
@@ -89,6 +90,13 @@ def test_json_and_markdown_reports_carry_the_same_sections(cli: Cli, stack: Path
     assert as_markdown.code == 2
     headings = re.findall(r"^#### (.+)$", as_markdown.out, re.MULTILINE)
     assert headings == list(SECTION_TITLES)
+    fences = [t for t in MarkdownIt("commonmark").parse(as_markdown.out) if t.type == "fence"]
+    assert [f.info for f in fences] == ["diff"] * 3
+    assert fences[0].content.startswith("# ModelDeployment/phi4-chat: changed by ")
+    assert fences[0].content.endswith("\n! spec.scale.replicas: 1 -> 2\n")
+    # A value with backticks stays inside its fence.
+    assert '! spec.description: "Public Hugging Face models" -> "Public ```HF``` models"' \
+        in fences[2].content
 
 
 def test_a_plan_after_drift_says_it_was_changed_outside_and_apply_restores_it(
