@@ -66,9 +66,9 @@ class Emulator:
     def __init__(self, config: EmulatorConfig, clock: Callable[[], float] = time.time) -> None:
         self.config = config
         self.clock = clock
+        self.fixtures = fixture_data.load(config.fixtures_path)  # first: a bad file opens nothing
         db = config.data_dir / "emulator.sqlite3" if config.data_dir else None
         self.store = Store(db)
-        self.fixtures = fixture_data.load(config.fixtures_path)
         self.rng = random.Random(config.seed)
         self._rng_lock = threading.Lock()
 
