@@ -118,8 +118,9 @@ def test_an_internal_error_writes_a_debug_log_without_the_secret(
            "TMPDIR": str(tmp_path)}
     with_secret_credential(stack)
     aimodels = [sys.executable, "-m", "aimodels"]
-    subprocess.run([*aimodels, "apply", "--yes", "-f", str(stack)], env=env, check=True,
-                   capture_output=True)
+    setup = subprocess.run([*aimodels, "apply", "--yes", "-f", str(stack)], env=env,
+                           capture_output=True, text=True)
+    assert setup.returncode == 0, setup.stdout + setup.stderr
     state_file = stack / ".aimodels" / "state.json"
     state = json.loads(state_file.read_text())
     [source] = [r for r in state["resources"] if r["address"] == "ModelSource/hf-public"]
