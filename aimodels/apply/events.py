@@ -76,11 +76,15 @@ EventSink = Callable[[ApplyEvent], None]
 
 
 class Status(enum.Enum):
-    """How one change ended."""
+    """How one change ended. ``NOT_STARTED`` and ``IN_FLIGHT`` only happen when apply is
+    interrupted (Ctrl-C): a change never sent, and one sent whose outcome the journal keeps
+    for the next apply to reconcile."""
 
     DONE = "done"
     FAILED = "failed"
     SKIPPED = "skipped"
+    NOT_STARTED = "not started"
+    IN_FLIGHT = "in flight"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,10 +107,27 @@ class ChangeResult:
 
 
 @dataclass(frozen=True, slots=True)
+class Interruption:
+    """Apply was asked to stop (Ctrl-C): it starts nothing new and waits up to ``grace``
+    seconds for ``waiting_for`` calls sent to Azure to be answered."""
+
+    waiting_for: int
+    grace: float
+
+    def describe(self) -> str:
+        wait = (f"waiting up to {self.grace:.0f} s for {self.waiting_for} call(s) in flight "
+                "to be answered" if self.waiting_for else "no call is waiting for an answer")
+        return (f"Interrupted: no new change starts; {wait}. Press Ctrl-C again to stop at "
+                "once (the journal keeps what is in flight for the next apply).")
+
+
+@dataclass(frozen=True, slots=True)
 class ApplyResult:
-    """Every change of an apply run, sorted by address, split by how it ended."""
+    """Every change of an apply run, sorted by address, split by how it ended.
+    ``interrupted`` is set when the run was asked to stop (Ctrl-C) before its end."""
 
     changes: tuple[ChangeResult, ...] = ()
+    interrupted: bool = False
 
     def _with(self, status: Status) -> tuple[ChangeResult, ...]:
         return tuple(c for c in self.changes if c.status is status)
@@ -124,17 +145,32 @@ class ApplyResult:
         return self._with(Status.SKIPPED)
 
     @property
+    def not_started(self) -> tuple[ChangeResult, ...]:
+        return self._with(Status.NOT_STARTED)
+
+    @property
+    def in_flight(self) -> tuple[ChangeResult, ...]:
+        return self._with(Status.IN_FLIGHT)
+
+    @property
     def complete(self) -> bool:
         """True when every change was done."""
-        return not self.failed and not self.skipped
+        return all(c.status is Status.DONE for c in self.changes)
 
     def get(self, address: ResourceAddress) -> ChangeResult | None:
         return next((c for c in self.changes if c.address == address), None)
 
     def summary(self, verb: str = "Apply") -> str:
-        """``Apply complete: 3 done.`` or ``Apply incomplete: 2 done, 1 failed, 1 skipped.``
-        (``verb`` names the command: ``Destroy complete: ...``)."""
+        """``Apply complete: 3 done.``, ``Apply incomplete: 2 done, 1 failed, 1 skipped.`` or
+        ``Apply interrupted: 2 done, 3 not started, 1 in flight (will be reconciled by the next
+        apply).`` (``verb`` names the command: ``Destroy complete: ...``)."""
         counts = f"{len(self.done)} done, {len(self.failed)} failed, {len(self.skipped)} skipped"
         if self.complete:
             return f"{verb} complete: {len(self.done)} done."
-        return f"{verb} incomplete: {counts}."
+        if not self.interrupted:
+            return f"{verb} incomplete: {counts}."
+        broken = "".join(f", {len(group)} {name}" for name, group in (
+            ("failed", self.failed), ("skipped", self.skipped)) if group)
+        return (f"{verb} interrupted: {len(self.done)} done{broken}, {len(self.not_started)} "
+                f"not started, {len(self.in_flight)} in flight (will be reconciled by the next "
+                "apply).")

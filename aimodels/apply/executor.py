@@ -14,6 +14,11 @@ A failed step marks everything downstream ``skipped`` naming the failed address,
 is reported once, at the step that failed (Terraform's ``dag/walk.go``); independent branches
 carry on. Each completed step is written to the state at once (``StateStore``), after a journal
 intent. The executor never prints: it emits ``ApplyEvent`` values to ``on_event``.
+
+A ``stop`` event (set on Ctrl-C) stops the run early: nothing new starts, the writes in flight
+get ``ApplyOptions.grace`` seconds to be answered (so their LRO handles reach the journal), and
+what is still running then is let go, left in the journal for the next apply
+(``apply.interrupt``).
 """
 
 from __future__ import annotations
@@ -24,14 +29,17 @@ import random
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 
+from aimodels.apply.entries import state_entry, with_failure
 from aimodels.apply.events import (
     ApplyEvent,
     ApplyResult,
     ChangeResult,
     EventSink,
+    Interruption,
     Phase,
     Status,
 )
+from aimodels.apply.interrupt import DEFAULT_GRACE, Flight, FlightCancelled, Flights, Parked
 from aimodels.apply.operations import (
     ArmWriter,
     CognitiveWriter,
@@ -65,7 +73,8 @@ class ApplyOptions:
     """How the executor runs. ``secrets`` are the values to send (``{address: {path: value}}``,
     from ``service.inputs.secret_values``): they go into request bodies and, as keyed digests,
     into the state; never into events or results. ``progress_every`` is how often a running
-    step reports its elapsed time."""
+    step reports its elapsed time. ``grace`` is how long a stop waits for the writes in flight
+    to be answered, and ``on_stop`` is told when a stop begins (to tell the user)."""
 
     parallelism: int = DEFAULT_PARALLELISM
     secrets: Mapping[ResourceAddress, Mapping[str, str]] = field(default_factory=dict,
@@ -74,22 +83,25 @@ class ApplyOptions:
     conflict_retry: ConflictRetry = field(default_factory=ConflictRetry)
     progress_every: float = 10.0
     rng: random.Random | None = None
+    grace: float = DEFAULT_GRACE
+    on_stop: Callable[[Interruption], None] | None = None
 
 
 async def apply_plan(plan: Plan, desired: DesiredState, client: AzureClient, store: StateStore,
-                     on_event: EventSink | None = None,
-                     options: ApplyOptions | None = None) -> ApplyResult:
+                     on_event: EventSink | None = None, options: ApplyOptions | None = None,
+                     stop: asyncio.Event | None = None) -> ApplyResult:
     """Carry out ``plan`` against Azure through ``client``, recording each step in ``store``.
 
     Raises AimodelsError for a plan that cannot be applied (errored); failures of single
     changes do not raise: they are in the result (the caller turns an incomplete result into
-    ``ApplyIncomplete``). The caller holds the state lock.
+    ``ApplyIncomplete``). Setting ``stop`` ends the run early (``ApplyResult.interrupted``).
+    The caller holds the state lock.
     """
     if plan.errored:
         raise AimodelsError("This plan has errors and cannot be applied",
                             hint="Run `aimodels plan` to see them, fix them, and plan again.")
     run = _Run(plan, desired, client, store, on_event or _ignore, options or ApplyOptions())
-    return await run.execute()
+    return await run.execute(stop)
 
 
 @dataclass(slots=True)
@@ -120,10 +132,12 @@ class _Run:
         self.slots = Slots(options.parallelism)
         self.ends: dict[Step, _StepEnd] = {}
         self.finished: dict[Step, asyncio.Event] = {s: asyncio.Event() for s in self.graph.nodes}
+        self.flights = Flights()
         self._step_started: dict[Step, float] = {}
 
-    async def execute(self) -> ApplyResult:
+    async def execute(self, stop: asyncio.Event | None) -> ApplyResult:
         order = self.graph.topological_order()
+        watcher = asyncio.create_task(self._watch(stop)) if stop is not None else None
         try:
             async with asyncio.TaskGroup() as group:
                 for step in order:
@@ -132,10 +146,22 @@ class _Run:
             # Only what no step can absorb lands here (the state file cannot be written, a
             # bug): the other steps were cancelled; surface the cause itself, not a group.
             raise _first_cause(failed) from None
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
         self.store.finish()
         return ApplyResult(tuple(self._result(c) for c in sorted(self.changes.values(),
                                                                    key=lambda c: c.address)
-                                 if steps_of(c)))
+                                 if steps_of(c)), interrupted=self.flights.stopping)
+
+    async def _watch(self, stop: asyncio.Event) -> None:
+        """On a stop request: say so, then land the flights (``Flights.stop``)."""
+        await stop.wait()
+        if self.options.on_stop is not None:
+            self.options.on_stop(Interruption(self.flights.unanswered(), self.options.grace))
+        await self.flights.stop(self.options.grace)
 
     async def _walk(self, step: Step) -> None:
         """Wait for the step's dependencies, then run it or skip it."""
@@ -145,6 +171,8 @@ class _Run:
             blocked = self._blocked_by(step)
             if blocked is not None:
                 self._skip(step, blocked)
+            elif self.flights.stopping:
+                self.ends[step] = _StepEnd(Status.NOT_STARTED)
             elif step.operation == "forget":
                 await self._forget(step)
             else:
@@ -180,30 +208,57 @@ class _Run:
             async with self._ticking(step, started):
                 end = await self._send(step, change, writer, request, started)
             self.ends[step] = end
-            if end.status is Status.DONE:
-                self._emit(step, Phase.DONE, started)
-            else:
-                self._emit(step, Phase.FAILED, started, end.message)
+            self._emit(step, _PHASES[end.status], started, end.message)
 
     async def _send(self, step: Step, change: Change, writer: Writer, request: StepRequest,
                     started: float) -> _StepEnd:
         """The write itself, between a journal intent and its closing line."""
         where = writer.locate(request)
         entry = None if step.operation == "delete" else self._entry(change, Outcome())
-        intent = await self.store.intent(str(step.address), step.operation,
-                                         intent_details(where.url, where.api, entry,
-                                                        where.params))
+        details = intent_details(where.url, where.api, entry, where.params)
+        intent = await self.store.intent(str(step.address), step.operation, details)
+        flight = self.flights.take_off(step, intent, details)
+        if flight is None:  # stopped while the intent was being written: nothing was sent
+            await self.store.done(intent, "not sent")
+            return _StepEnd(Status.NOT_STARTED, "interrupted before it was sent")
         try:
-            outcome = await getattr(writer, step.operation)(request)
+            return await self._fly(step, change, writer, request, flight, started)
+        finally:
+            self.flights.land(step)
+
+    async def _fly(self, step: Step, change: Change, writer: Writer, request: StepRequest,
+                   flight: Flight, started: float) -> _StepEnd:
+        try:
+            outcome = await flight.run(getattr(writer, step.operation)(request))
+        except FlightCancelled as cancelled:
+            await flight.intent_id()  # the handle, if it came, is in the journal
+            return _StepEnd(Status.IN_FLIGHT, _LET_GO[cancelled.parked],
+                            self.client.clock() - started)
         except AimodelsError as exc:
             if isinstance(exc, OperationFailed) and step.operation != "delete":
                 await self.store.put(self._entry(change, exc.outcome, failure=exc))
-            await self.store.done(intent, "failed")
+            await self.store.done(await flight.intent_id(), "failed")
             return _StepEnd(Status.FAILED, exc.message, self.client.clock() - started, exc,
                             root=step.address)
         await self._record(step, change, outcome)
-        await self.store.done(intent)
+        await self.store.done(await flight.intent_id())
         return _StepEnd(Status.DONE, elapsed=self.client.clock() - started, outcome=outcome)
+
+    def _journal_handle(self, step: Step, handle: LroHandle) -> None:
+        """Amend the step's intent with the LRO handle, so a later run can re-attach to the
+        operation; the flight can be let go once it is written."""
+        flight = self.flights.get(step)
+        if flight is None:
+            return
+
+        async def amend(previous: asyncio.Task[str] | None) -> str:
+            current = await previous if previous is not None else flight.intent
+            details = {**flight.details, "lro": handle.to_dict()}
+            new = await self.store.amend(current, str(step.address), step.operation, details)
+            self.flights.park(step, Parked.JOURNALED)
+            return new
+
+        flight.amending = asyncio.create_task(amend(flight.amending))
 
     async def _record(self, step: Step, change: Change, outcome: Outcome) -> None:
         """The state after a step: the entry written for a create or update, dropped after a
@@ -217,32 +272,28 @@ class _Run:
                failure: OperationFailed | None = None) -> ResourceState:
         """The state entry of an applied change. A resource whose operation failed is still
         recorded (it exists, so it is ours to manage), with the failure under
-        ``extra.provisioningFailed`` for the next plan and for people."""
+        ``extra.provisioningFailed`` for people."""
         address = change.address
-        resource = self.desired.resources.get(address)
-        prior = self.store.state.get(str(address))
-        extra = {k: v for k, v in (prior.extra if prior else {}).items()
-                 if k not in ("secretDigests", "provisioningFailed")}
-        if failure is not None:
-            extra["provisioningFailed"] = {"code": failure.code, "message": failure.message}
         digests = {path: self.store.secret_digest(value)
                    for path, value in self.options.secrets.get(address, {}).items()}
-        if digests:
-            extra["secretDigests"] = digests
-        return ResourceState(
-            address=str(address), resource_id=change.resource_id,
-            desired=dict(change.after or {}), etag=outcome.etag,
-            prevent_destroy=bool(resource and resource.lifecycle.prevent_destroy), extra=extra)
+        entry = state_entry(change, outcome.etag, resource=self.desired.resources.get(address),
+                            prior=self.store.state.get(str(address)), digests=digests)
+        return with_failure(entry, failure.code, failure.message) if failure else entry
 
     def _request(self, step: Step, change: Change) -> StepRequest:
         def note(phase: Phase) -> Callable[[str], None]:
             return lambda message: self._emit(step, phase, self._started(step), message)
 
         def on_handle(handle: LroHandle) -> None:
+            self._journal_handle(step, handle)
             self._emit(step, Phase.POLLING, self._started(step), "waiting for Azure")
 
+        def waiting(message: str) -> None:
+            self.flights.park(step, Parked.RETRYING)
+            note(Phase.WAITING)(message)
+
         return StepRequest(change, step.operation, self.registry.for_address(change.address),
-                           self.ctx, note(Phase.POLLING), note(Phase.WAITING), on_handle)
+                           self.ctx, note(Phase.POLLING), waiting, on_handle)
 
     def _started(self, step: Step) -> float | None:
         return self._step_started.get(step)
@@ -277,13 +328,26 @@ class _Run:
         if failed is not None:
             return ChangeResult(change.address, change.action, Status.FAILED, failed.message,
                                 elapsed, failed.error)
-        skipped = next((e for e in ends if e.status is Status.SKIPPED), None)
-        if skipped is not None:
-            return ChangeResult(change.address, change.action, Status.SKIPPED, skipped.message,
-                                elapsed)
+        for status in (Status.SKIPPED, Status.IN_FLIGHT, Status.NOT_STARTED):
+            undone = next((e for e in ends if e.status is status), None)
+            if undone is not None:
+                return ChangeResult(change.address, change.action, status, undone.message,
+                                    elapsed)
         body = next((e.outcome.body for e in reversed(ends) if e.outcome), None)
         return ChangeResult(change.address, change.action, Status.DONE, elapsed=elapsed,
                             body=body)
+
+
+#: The event that ends a step, by how it ended (an interrupted step is left running: POLLING).
+_PHASES = {Status.DONE: Phase.DONE, Status.FAILED: Phase.FAILED, Status.SKIPPED: Phase.SKIPPED,
+           Status.IN_FLIGHT: Phase.POLLING, Status.NOT_STARTED: Phase.SKIPPED}
+
+#: What an interrupted step says, by what its flight was doing when it was let go.
+_LET_GO = {
+    Parked.JOURNALED: "interrupted: it runs on in Azure; the next apply re-attaches to it",
+    Parked.RETRYING: "interrupted while retrying; the next apply re-reads it",
+    Parked.NO: "interrupted before Azure answered; the next apply re-reads it",
+}
 
 
 def _writers(client: AzureClient, options: ApplyOptions) -> dict[str, Writer]:

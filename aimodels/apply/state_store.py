@@ -45,6 +45,17 @@ class StateStore:
             return await asyncio.to_thread(self.journal.record_intent, address, operation,
                                            details)
 
+    async def amend(self, intent_id: str, address: str, operation: str,
+                    details: Mapping[str, Any]) -> str:
+        """Replace an open intent by one with more ``details`` (an LRO handle); returns the new
+        id. The new intent is written before the old one is closed, so a crash in between
+        leaves both open, and recovery keeps the newer one of an address."""
+        async with self._lock:
+            new = await asyncio.to_thread(self.journal.record_intent, address, operation,
+                                          details)
+            await asyncio.to_thread(self.journal.record_done, intent_id, "superseded")
+            return new
+
     async def done(self, intent_id: str, outcome: str = "ok") -> None:
         """Close an intent: the write finished (``ok``) or certainly failed (``failed``)."""
         async with self._lock:

@@ -1,8 +1,10 @@
 """The terminal side of ``apply`` and ``destroy``: show the plan, ask, show progress, report.
 
-Stages as pyinfra's CLI runs them: lock and plan → show → stop if nothing to do → confirm →
-execute → results. The service (``service.applying``) does the work; this module decides what
-the terminal sees and which exit code the run ends with.
+Stages as pyinfra's CLI runs them: lock, reconcile what an interrupted run left, and plan →
+show → stop if nothing to do → confirm → execute → results. The service
+(``service.applying``) does the work; this module decides what the terminal sees and which
+exit code the run ends with. A Ctrl-C during execute is reported with what was done, what was
+not started and what is left in flight for the next apply (exit 7).
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ import click
 
 from aimodels.cli.output import progress_note, show_warnings, use_color
 from aimodels.errors import EXIT_OK, AimodelsError, ApplyIncomplete, UsageError
+from aimodels.apply.events import ApplyResult, Interruption
 from aimodels.plan.values import Plan
-from aimodels.service.applying import ApplyRequest, ApplySession
+from aimodels.service.applying import ApplyReport, ApplyRequest, ApplySession
 from aimodels.service.planning import PlanOutcome
 
 
@@ -27,8 +30,7 @@ def run_change(obj: Any, request: ApplyRequest, plan_file: str | None = None,
                          hint="A saved plan is applied exactly; plan again with --target.")
     with ApplySession.open(request) as session:
         with progress_note("Reading live state and planning", obj):
-            for line in session.recover():
-                click.echo(line, err=True)
+            _recover(session)
             outcome = _plan(session, request, plan_file)
         plan = outcome.plan
         if not _show(obj, outcome):
@@ -42,12 +44,38 @@ def run_change(obj: Any, request: ApplyRequest, plan_file: str | None = None,
     if report.result.complete:
         click.echo(render_report(report, verb=verb))
         return EXIT_OK
-    details = render_report(report, summary=False)
+    details = "\n".join(filter(None, (render_report(report, summary=False),
+                                      _interrupted_lines(report.result))))
     if details:
         click.echo(details)
-    raise ApplyIncomplete(report.result.summary(verb), result=report.result, hint=(
+    raise ApplyIncomplete(report.result.summary(verb), result=report.result,
+                          hint=_INTERRUPTED_HINT if report.result.interrupted else (
         "Fix what failed (the messages above) and run the command again: what was done is "
         "in the state, so only the rest is planned."))
+
+
+_INTERRUPTED_HINT = ("What was done is in the state. Run the command again: it first settles "
+                     "what was in flight (re-attaching to operations still running in Azure), "
+                     "then plans only the rest.")
+
+
+def _recover(session: ApplySession) -> None:
+    """Settle what an interrupted run left open, before planning, saying so on stderr."""
+    pending = session.pending()
+    if not pending:
+        return
+    click.echo(f"An earlier apply was interrupted: reconciling the {pending} operation(s) it "
+               "left open before planning.", err=True)
+    for line in session.recover():
+        click.echo(line, err=True)
+
+
+def _interrupted_lines(result: ApplyResult) -> str:
+    """After a Ctrl-C: which changes were not started and which are left in flight."""
+    groups = (("Not started", result.not_started),
+              ("In flight (in the journal; the next apply reconciles them)", result.in_flight))
+    return "\n".join(f"{title}: " + ", ".join(str(c.address) for c in changes)
+                     for title, changes in groups if changes)
 
 
 def _plan(session: ApplySession, request: ApplyRequest, plan_file: str | None) -> PlanOutcome:
@@ -88,9 +116,19 @@ def _confirm(yes: bool, destroying: bool) -> None:
         raise AimodelsError(f"{verb.capitalize()} cancelled; nothing was changed")
 
 
-def _execute(obj: Any, session: ApplySession, plan: Plan) -> Any:
+def _execute(obj: Any, session: ApplySession, plan: Plan) -> ApplyReport:
+    """Apply with progress. The first Ctrl-C is a graceful stop, said on stderr; a second one
+    stops at once (exit 7: the state and the journal have everything the next apply needs)."""
     from aimodels.render.apply_progress import ApplyProgress
 
+    def on_stop(interruption: Interruption) -> None:
+        click.echo(interruption.describe(), err=True)
+
     click.echo("")
-    with ApplyProgress(sys.stdout, color=use_color(obj)) as progress:
-        return session.apply(plan, progress)
+    try:
+        with ApplyProgress(sys.stdout, color=use_color(obj)) as progress:
+            return session.apply(plan, progress, on_stop)
+    except KeyboardInterrupt:
+        raise ApplyIncomplete("Interrupted again: stopped at once", hint=(
+            "What completed is in the state and what was in flight is in the journal: the next "
+            "`aimodels apply` reconciles it before planning.")) from None

@@ -7,22 +7,29 @@
         report = session.apply(outcome.plan, on_event)
 
 The lock is held for the whole run, planning included, so a second apply fails fast (exit 6)
-naming the holder instead of planning against a state about to move. Nothing here prints;
+naming the holder instead of planning against a state about to move. Recovery runs before
+planning, so the plan starts from a state that holds everything an interrupted run did.
+During ``apply`` the first SIGINT (Ctrl-C) asks the executor to stop gracefully; a second one
+raises KeyboardInterrupt at once (the journal covers what was in flight). Nothing here prints;
 events go to ``on_event`` and the report is a value.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import contextlib
+import signal
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from aimodels.apply.events import ApplyResult, EventSink, Status
+from aimodels.apply.events import ApplyResult, EventSink, Interruption, Status
 from aimodels.apply.executor import ApplyOptions, apply_plan
-from aimodels.apply.recovery import recover_pending
+from aimodels.apply.interrupt import DEFAULT_GRACE
+from aimodels.apply.recovery import latest_intents, recover_pending
+from aimodels.apply.relocate import manifest_locator
 from aimodels.apply.saved_plan import check_live, check_recorded, plan_from_document
 from aimodels.apply.state_store import StateStore
 from aimodels.errors import Diagnostic
@@ -63,6 +70,7 @@ class ApplyRequest:
     parallelism: int = 10
     command: str = "aimodels apply"
     destroying: bool = False
+    grace: float = DEFAULT_GRACE
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,14 +119,21 @@ class ApplySession:
                  tb: TracebackType | None) -> None:
         self._lock.release()
 
+    def pending(self) -> int:
+        """How many operations an interrupted run left for ``recover`` to settle."""
+        return len(latest_intents(Journal(self.state_path.parent).pending()))
+
     def recover(self) -> list[str]:
         """Settle the writes an interrupted run left open in the journal (see
         ``apply.recovery``) before planning; returns what changed in the state."""
         journal = Journal(self.state_path.parent)
         if not journal.pending():
             return []
-        store = StateStore(self.state_path, read_state(self.state_path), journal)
-        return asyncio.run(self._with_client(lambda client: recover_pending(store, client)))
+        state = read_state(self.state_path)
+        store = StateStore(self.state_path, state, journal)
+        locate = manifest_locator(self.desired, state, self.request.env)
+        return asyncio.run(self._with_client(lambda client: recover_pending(
+            store, client, locate=locate, parallelism=self.request.parallelism)))
 
     def plan(self) -> PlanOutcome:
         """A fresh plan of the manifests (``plan``'s own code, pre-flight included)."""
@@ -157,16 +172,21 @@ class ApplySession:
         self.desired = empty
         return PlanOutcome(narrow_to_dependents(plan, targets), empty, self.warnings)
 
-    def apply(self, plan: Plan, on_event: EventSink | None = None) -> ApplyReport:
-        """Carry out ``plan``; the report holds every change's result (incomplete runs too:
-        the caller decides the exit code)."""
+    def apply(self, plan: Plan, on_event: EventSink | None = None,
+              on_stop: Callable[[Interruption], None] | None = None) -> ApplyReport:
+        """Carry out ``plan``; the report holds every change's result (incomplete and
+        interrupted runs too: the caller decides the exit code). ``on_stop`` is told when a
+        first Ctrl-C starts a graceful stop; a second one raises KeyboardInterrupt."""
         state = read_state(self.state_path)
         store = StateStore(self.state_path, state)
         options = ApplyOptions(parallelism=self.request.parallelism,
-                               secrets=secret_values(self.desired, self.request.env))
+                               secrets=secret_values(self.desired, self.request.env),
+                               grace=self.request.grace, on_stop=on_stop)
 
         async def run(client: AzureClient) -> ApplyReport:
-            result = await apply_plan(plan, self.desired, client, store, on_event, options)
+            async with _stop_on_sigint() as stop:
+                result = await apply_plan(plan, self.desired, client, store, on_event, options,
+                                          stop)
             access = await deployment_access(client, plan, result)
             if self.desired.stack.target == "local" and not self.request.endpoint:
                 # The embedded emulator's port lives as long as this command: not worth showing.
@@ -178,6 +198,29 @@ class ApplySession:
     async def _with_client(self, work: Any) -> Any:
         async with connect(self.desired, self.request.endpoint) as client:
             return await work(client)
+
+
+@contextlib.asynccontextmanager
+async def _stop_on_sigint() -> AsyncIterator[asyncio.Event]:
+    """An event the first SIGINT sets; the second raises KeyboardInterrupt in the loop, which
+    ends ``asyncio.run`` at once. Without a main thread (signals unavailable), only the event."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def interrupted() -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, interrupted)
+    except (ValueError, RuntimeError, NotImplementedError):
+        yield stop
+        return
+    try:
+        yield stop
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
 
 
 def narrow_to_dependents(plan: Plan, targets: tuple[ResourceAddress, ...]) -> Plan:

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from aimodels.apply.pending import with_interrupted
 from aimodels.errors import Diagnostic, UsageError
 from aimodels.live.reader import read_live
 from aimodels.manifest import load_manifests
@@ -65,11 +66,13 @@ async def _plan(desired: DesiredState, state: State, state_exists: bool, options
     async with connect(desired, options.endpoint) as client:
         found = await read_live(desired, prior, client, inputs=inputs,
                                 parallelism=options.parallelism)
+        # An interrupted apply's creates are planned as the next apply will see them.
+        prior, interrupted = with_interrupted(state_path(desired).parent, prior, found.live)
         # A plan made with no state file records no lineage: apply creates the state then.
         plan = make_plan(desired, found.live, prior, replace=replace, targets=targets,
                          inputs=inputs, state_lineage=state.lineage if state_exists else "",
                          state_serial=state.serial)
-        plan = plan.with_diagnostics(found.diagnostics)
+        plan = plan.with_diagnostics([*found.diagnostics, *interrupted])
         return await run_preflight(plan, desired, found.live, client)
 
 
