@@ -67,12 +67,16 @@ def _configure_logging(verbose: int) -> None:
     """``-v``: aimodels' info lines on stderr; ``-vv``: also every HTTP call, redacted by the
     transport (method, URL, status, timing, headers with credentials replaced; never bodies)."""
     logger = logging.getLogger("aimodels")
-    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+    handler = next((h for h in logger.handlers if isinstance(h, _StderrHandler)), None)
+    if handler is None:
         handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s", "%H:%M:%S"))
         logger.addHandler(handler)
-    levels = {0: logging.WARNING, 1: logging.INFO}
-    logger.setLevel(levels.get(verbose, logging.DEBUG))
+    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    logger.setLevel(level)
+    # The handler filters too: a child logger set lower elsewhere (a library, a test's log
+    # capture) must not make stderr chattier than -v asked for.
+    handler.setLevel(level)
 
 
 commands.register(cli)
