@@ -162,7 +162,20 @@ def render_access(info: AccessInfo, *, show_keys: bool, color: bool = False,
               f"export {KEY_VARIABLE}=$(aimodels access {info.namespace} --ai-manager "
               f"{info.ai_manager} --show-keys -o json | jq -r .primaryKey)")
     lines = [export, *info.curl_example().splitlines(), "", info.chat_example()]
+    if info.ephemeral:
+        lines = [info.chat_example(), "", *ephemeral_note(info.namespace)]
     return to_text(parts + commands("Try it:", lines), color=color, width=width)
+
+
+def ephemeral_note(namespace: str) -> list[str]:
+    """What to do on the embedded emulator, whose endpoint dies with the command that printed
+    it: serve the same data for as long as you like, and ask through that server."""
+    return [
+        "# target: local serves this endpoint only while an aimodels command runs. For curl,",
+        "# keep the emulator up on the same data, then ask again through it:",
+        "aimodels emulator serve --data .aimodels/emulator --port 8080 &",
+        f"AIMODELS_ENDPOINT=http://127.0.0.1:8080 aimodels access {namespace} --show-keys",
+    ]
 
 
 def chat_usage(answer: ChatAnswer) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from aimodels.errors import AimodelsError, Diagnostic, UsageError
@@ -41,6 +41,9 @@ class AccessInfo:
     secondary_key: str = field(repr=False)
     last_rotated_at: str | None = None
     deployments: tuple[str, ...] = ()
+    #: True on the embedded emulator of ``target: local``: the endpoint's port lives only as
+    #: long as the command that printed it.
+    ephemeral: bool = False
 
     def key_text(self, show: bool) -> tuple[str, str]:
         """(primary, secondary) as printed: in full only when ``show``."""
@@ -84,7 +87,8 @@ def get_access(target: ReadTarget, namespace: str, ai_manager: str | None = None
         return await read_access(client, scope, namespace, ai_manager)
 
     scope, info = run_read(target, work)
-    return info, scope.warnings
+    ephemeral = scope.stack.target == "local" and not target.endpoint
+    return replace(info, ephemeral=ephemeral), scope.warnings
 
 
 async def read_access(client: AzureClient, scope: ReadScope, namespace: str,
