@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from read_harness import RG, Azure, run, write_stack
+from click.testing import CliRunner
+from read_harness import RG, Azure, Entry, run, write_stack
 
 from aimodels.emulator.containerservice_parents import seed_parents
 from aimodels.service.access import mask_key
@@ -93,3 +94,16 @@ def test_an_unknown_ai_manager_says_so(azure: Azure, tmp_path: Path) -> None:
 ])
 def test_mask_key_shows_at_most_the_ends_of_long_keys(key: str, masked: str) -> None:
     assert mask_key(key) == masked
+
+
+def test_access_on_target_local_says_the_endpoint_dies_with_the_command(tmp_path: Path) -> None:
+    (tmp_path / "stack.yaml").write_text(
+        "apiVersion: aimodels/v1\nkind: Stack\nmetadata: {name: local}\nspec:\n"
+        "  target: local\n  subscriptionId: 00000000-0000-0000-0000-000000000000\n"
+        "  resourceGroup: rg-local\n  location: eastus\n  aiManager: mine\n")
+    result = CliRunner().invoke(Entry(), ["access", "default", "-f", str(tmp_path)])
+    assert result.exit_code == 0, result.stderr
+    assert "only while an aimodels command runs" in result.stdout
+    assert "aimodels emulator serve --data .aimodels/emulator" in result.stdout
+    assert "AIMODELS_ENDPOINT=http://127.0.0.1:8080 aimodels access default" in result.stdout
+    assert "curl" not in result.stdout
