@@ -106,4 +106,4 @@ def test_access_on_target_local_says_the_endpoint_dies_with_the_command(tmp_path
     assert "only while an aimodels command runs" in result.stdout
     assert "aimodels emulator serve --data .aimodels/emulator" in result.stdout
     assert "AIMODELS_ENDPOINT=http://127.0.0.1:8080 aimodels access default" in result.stdout
-    assert "curl" not in result.stdout
+    assert "curl -sS" not in result.stdout
