@@ -8,7 +8,9 @@
   GET and our PUT goes unnoticed. Azure allows one write at a time per account, so the
   executor serializes writes per account (``exclusive_key``) and we retry its 409
   ``RequestConflict`` (another client's operation) with backoff.
-- ``RegistryWriter`` (CustomModel): upload the weights, then register; delete by version.
+- ``RegistryWriter`` (CustomModel): put the weights in the data store (``apply.upload``:
+  copied when identical content is registered, resumed after an interruption, sent once),
+  then register; delete by version (``keep_weights`` with ``deletePolicy: KeepWeights``).
 
 Long-running operations are followed with ``transport.lro``; a failed one raises RemoteError
 carrying the provisioning error code and message.
@@ -16,12 +18,16 @@ carrying the provisioning error code and message.
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol
 
+from aimodels.apply.transfer import Transfer
+from aimodels.apply.upload import UploadJob, UploadNotes, upload_weights
+from aimodels.apply.upload_blocks import UploadSettings
+from aimodels.apply.upload_record import UploadRecords
 from aimodels.errors import AimodelsError, ConflictError, RemoteError
 from aimodels.model.desired import DesiredResource
 from aimodels.plan.values import Change
@@ -30,6 +36,7 @@ from aimodels.transport.client import AzureClient
 from aimodels.transport.errors import NotFoundError
 from aimodels.transport.lro import LroHandle, complete_lro
 from aimodels.transport.response import Response
+from aimodels.weights.source import local_root, source_of
 
 #: Retried with backoff instead of failing: Cognitive Services' "Another operation is being
 #: performed on the parent resource".
@@ -81,7 +88,8 @@ class StepRequest:
     """One write to send: the change, which half of it (``operation``), and how to build it.
 
     ``report`` shows a progress note for the step (never a secret), ``waiting`` says why the
-    step is held back; ``on_handle`` receives the LRO handle once an operation runs in Azure.
+    step is held back; ``on_handle`` receives the LRO handle once an operation runs in Azure;
+    ``progress`` receives an upload's ``Transfer`` (bytes, speed, ETA) as it moves.
     """
 
     change: Change
@@ -91,6 +99,7 @@ class StepRequest:
     report: Callable[[str], None]
     waiting: Callable[[str], None]
     on_handle: Callable[[LroHandle], None]
+    progress: Callable[[Transfer], None] = field(default=lambda transfer: None)
 
     @property
     def desired(self) -> DesiredResource | None:
@@ -233,13 +242,23 @@ class CognitiveWriter:
 
 
 class RegistryWriter:
-    """CustomModel in the registry: upload then register; delete one version."""
+    """CustomModel in the registry: upload then register; delete one version.
 
-    def __init__(self, client: AzureClient) -> None:
+    ``settings`` tune uploads (block size, concurrency); by default they come from
+    ``AIMODELS_UPLOAD_BLOCK_SIZE`` / ``AIMODELS_UPLOAD_CONCURRENCY``.
+    """
+
+    def __init__(self, client: AzureClient, settings: UploadSettings | None = None) -> None:
         self.client = client
+        self.settings = settings or UploadSettings.from_env(os.environ)
 
     def exclusive_key(self, request: StepRequest) -> str | None:
-        return None
+        """Uploads of one content run one at a time, so the second finds the first
+        registered and lets the data store copy it instead of sending it again."""
+        if request.operation == "delete":
+            return None
+        digest = ((request.change.after or {}).get("weights") or {}).get("sha256")
+        return f"weights:{digest}" if digest else None
 
     def locate(self, request: StepRequest) -> Location:
         side = request.change.before if request.operation == "delete" else request.change.after
@@ -248,20 +267,15 @@ class RegistryWriter:
                         {"version": str(version)} if version is not None else None)
 
     async def create(self, request: StepRequest) -> Outcome:
-        from aimodels.apply.upload import upload_weights
-
-        spec = request.change.after or {}
-        fmt, root = _upload_inputs(request)
-        uploaded = await upload_weights(self.client, request.change.address.name, root, fmt,
-                                        request.report)
-        planned = (spec.get("weights") or {}).get("sha256")
-        if planned and planned != uploaded.sha256:
-            raise AimodelsError(
-                f"{request.change.address}: the weights changed since the plan (sha256 "
-                f"{uploaded.sha256[:12]}…, the plan has {planned[:12]}…)",
-                hint="Run `aimodels plan` again so the plan covers the new content.")
+        """Put the weights in the data store (copied, resumed or sent: ``apply.upload``),
+        then register them; the resumable-upload record goes once they are registered."""
+        job = _upload_job(request)
+        notes = UploadNotes(request.report, request.progress)
+        uploaded = await upload_weights(self.client, job, self.settings, notes)
         request.report("registering")
-        return await self._register(request, uploaded.upload_id)
+        outcome = await self._register(request, uploaded.upload_id)
+        UploadRecords(job.data_dir).remove(job.model)
+        return outcome
 
     async def update(self, request: StepRequest) -> Outcome:
         """A new version uploads and registers alongside the old one (versions are kept for
@@ -314,20 +328,22 @@ def _arm_location(request: StepRequest) -> Location:
     return Location(request.change.resource_id if create else request.live_url)
 
 
-def _upload_inputs(request: StepRequest) -> tuple[str, Path]:
-    """The format to declare and the local path to upload, or a clear error."""
+def _upload_job(request: StepRequest) -> UploadJob:
+    """What to upload for a CustomModel create: the local path (absolute) or URL, the
+    format, the planned digest, and the Stack's data folder for the resumable record."""
     desired, spec = request.desired, request.change.after or {}
-    raw = str(desired.spec.get("path", "")) if desired else ""
-    if not raw or raw.startswith(("https://", "http://")):
-        raise AimodelsError(
-            f"{request.change.address}: only local weights can be uploaded so far "
-            f"(spec.path is {raw or 'empty'})",
-            hint="Download the weights and point spec.path at the file or folder.")
+    raw = source_of(desired) if desired else ""
+    if desired is None or not raw:
+        raise AimodelsError(f"{request.change.address}: spec.path is not set",
+                            hint="Point spec.path at the weights file, folder or https URL.")
     if not spec.get("format"):
         raise AimodelsError(f"{request.change.address}: the weights format is unknown",
                             hint="Set spec.format (safetensors, gguf, onnx or pytorch).")
-    assert desired is not None
-    return str(spec["format"]), (desired.base_dir / raw).resolve()
+    root = local_root(desired)
+    source = str(root) if root is not None else raw
+    digest = (spec.get("weights") or {}).get("sha256")
+    return UploadJob(request.change.address.name, source, str(spec["format"]),
+                     str(digest) if digest else None, request.ctx.stack.data_dir)
 
 
 async def _finish_put(client: AzureClient, request: StepRequest, first: Response) -> Outcome:

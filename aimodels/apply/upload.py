@@ -1,158 +1,393 @@
-"""CustomModel weights: upload through the registry's SAS URI with azure-storage-blob.
+"""CustomModel weights: get them into the registry's data store, at most once.
 
-``POST /datastore/upload/initialize`` hands out a SAS for a per-upload folder; each file (one,
-or every file of a folder with its relative path kept) goes up as fixed-size blocks with
-deterministic ids (block ``i`` is ``f"{i:08d}"``, base64 on the wire) and one commit, so a
-later resumable upload can ask the service which blocks it already has (seed notes in
-azure-contracts.md §4.1; the resume itself is issue 6). The content is hashed while it is read,
-and the result must match the digest the plan was made with: a file edited between plan and
-apply is refused before it is registered.
+``upload_weights`` picks the cheapest way that ends with the content in a fresh upload folder:
 
-The blob SDK is synchronous; each file is uploaded in a worker thread. Its errors are turned
-into ``RemoteError`` here, with the SAS never named (only the blob path).
+1. **Already registered** (the planned sha256 and size match a registered model): the service
+   copies those blobs (``upload_copy.copy_registered``); nothing is sent.
+2. **A URL source**: the service copies from the URL (``upload_copy.copy_from_url``).
+3. **Local weights**: a resumable block upload (``upload_blocks``). The folder, upload id and
+   block size are kept in a record under ``.aimodels/uploads/`` (``upload_record``) written
+   before the first block, so an apply killed at any moment (Ctrl-C, kill -9, a network
+   failure, a SAS that expired) is resumed by the next one: blocks the service holds are not
+   sent again. The content is hashed in the same read pass that sends it, and nothing is
+   committed unless it hashes to the digest the plan was made with.
+
+Each run asks ``POST /datastore/upload/initialize`` for a SAS (lifetime from the size, seed
+000's rule); a resumed upload writes to its recorded folder with the new SAS (a container SAS
+covers every folder), and a SAS refused mid-upload is replaced the same way. Errors become
+``RemoteError``/``AuthError`` naming the blob path, never the SAS.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-from collections.abc import Callable, Sequence
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote, urlsplit
+from typing import Any, TypeVar
 
-from azure.core.exceptions import AzureError
-from azure.storage.blob import BlobBlock, BlobClient
+from azure.core.exceptions import AzureError, HttpResponseError
 
-from aimodels.errors import AimodelsError, RemoteError
+from aimodels.apply.transfer import Transfer
+from aimodels.apply.upload_blocks import (
+    BlockUploader,
+    StageReport,
+    UploadSettings,
+    UploadStopped,
+)
+from aimodels.apply.upload_copy import CopiedBlob, copy_from_url, copy_registered, total_size
+from aimodels.apply.upload_record import UploadRecord, UploadRecords
+from aimodels.errors import AimodelsError, AuthError, RemoteError
 from aimodels.transport.client import AzureClient
 from aimodels.transport.endpoints import rewrite_url
+from aimodels.weights.cache import FileHash, HashCache
+from aimodels.weights.formats import detect_format
+from aimodels.weights.source import WeightsFile, folder_digest, weights_files
+from aimodels.weights.units import human_duration, human_size
 
-#: Block size for staged uploads: 8 MiB keeps a 400 GB file under the 50,000-block limit.
-BLOCK_SIZE = 8 * 1024 * 1024
+__all__ = ["Upload", "UploadJob", "UploadNotes", "folder_digest", "sas_lifetime",
+           "upload_weights", "weights_files"]
+
+T = TypeVar("T")
+
+#: Seed 000's SAS lifetime: 1.5 x size / speed, at least 30 minutes, at most 24 hours.
+SAS_MIN_SECONDS = 30 * 60
+SAS_MAX_SECONDS = 24 * 3600
+SAS_ASSUMED_BYTES_PER_SECOND = 20 * 1024 * 1024
+#: From this size on, apply says how long the upload should take before it starts.
+LARGE_UPLOAD = 1_000_000_000
+#: Without a measured speed, the estimate spans these (bytes per second).
+ASSUMED_SPEEDS = (40_000_000, 150_000_000)
+#: A SAS refresh from a worker thread gives up after this long.
+REFRESH_TIMEOUT = 120.0
 
 
 @dataclass(frozen=True, slots=True)
-class WeightsFile:
-    """One file to upload: its path inside the upload folder (posix) and on this machine."""
+class UploadJob:
+    """One CustomModel's weights to put in the data store. ``source`` is an absolute local
+    path or a URL; ``sha256`` the planned digest (None for a URL); ``data_dir`` the Stack's
+    ``.aimodels`` folder (records, digest cache, measured speed)."""
 
-    relative: str
-    path: Path
-    size: int
+    model: str
+    source: str
+    format: str
+    sha256: str | None
+    data_dir: Path
+
+    @property
+    def is_url(self) -> bool:
+        return self.source.startswith(("https://", "http://"))
+
+
+@dataclass(frozen=True, slots=True)
+class UploadNotes:
+    """Where an upload reports: ``say`` for one-line notes, ``progress`` for transfers."""
+
+    say: Callable[[str], None]
+    progress: Callable[[Transfer], None]
 
 
 @dataclass(frozen=True, slots=True)
 class Upload:
-    """A finished upload: the registry's ``upload_id`` and the content digest and size, computed
-    the way ``aimodels.service.inputs.hash_weights`` computes them for the plan."""
+    """The content in the data store: the registry's ``upload_id`` to register, the digest
+    (None for a URL source), the size, and how it got there (``sent``, ``resumed``,
+    ``copied``); ``staged`` counts blocks and bytes for a block upload."""
 
     upload_id: str
-    sha256: str
+    sha256: str | None
     size: int
+    how: str
+    staged: StageReport | None = None
 
 
-def weights_files(root: Path) -> list[WeightsFile]:
-    """The file ``root``, or every file under the folder ``root`` sorted by relative path."""
-    if root.is_file():
-        return [WeightsFile(root.name, root, root.stat().st_size)]
-    if not root.is_dir():
-        raise AimodelsError(f"The weights path {root} does not exist",
-                            hint="Fix spec.path (relative to the manifest), then plan again.")
-    files = sorted(p for p in root.rglob("*") if p.is_file())
-    if not files:
-        raise AimodelsError(f"The weights folder {root} holds no file")
-    return [WeightsFile(p.relative_to(root).as_posix(), p, p.stat().st_size) for p in files]
+def sas_lifetime(size: int) -> int:
+    """Seconds to ask for an upload SAS covering ``size`` bytes (seed 000's rule)."""
+    estimate = 1.5 * size / SAS_ASSUMED_BYTES_PER_SECOND
+    return int(min(max(estimate, SAS_MIN_SECONDS), SAS_MAX_SECONDS))
 
 
-def folder_digest(entries: Sequence[tuple[str, int, str]]) -> str:
-    """The digest of a folder from its (relative path, size, sha256) entries, sorted by path.
-
-    Must stay equal to ``hash_weights`` in ``aimodels.service.inputs`` (a test checks it): a
-    rename or an edit of any file changes it.
-    """
-    listing = hashlib.sha256()
-    for relative, size, digest in entries:
-        listing.update(f"{relative}\0{size}\0{digest}\n".encode())
-    return listing.hexdigest()
-
-
-async def upload_weights(client: AzureClient, name: str, root: Path, fmt: str,
-                         report: Callable[[str], None]) -> Upload:
-    """Initialize an upload for model ``name``, send every file of ``root``, return the result."""
-    files = weights_files(root)
+async def upload_weights(client: AzureClient, job: UploadJob, settings: UploadSettings,
+                         notes: UploadNotes) -> Upload:
+    """Put ``job``'s weights in a fresh upload folder (copied, resumed or sent)."""
+    if job.is_url:
+        return await _from_url(client, job, notes)
+    files = weights_files(Path(job.source))
     total = sum(f.size for f in files)
-    single = root.is_file()
-    body: dict[str, Any] = {"model_name": name, "file_size": total, "format": fmt}
-    if single:
-        body["file_name"] = files[0].relative
-    started = await client.request("POST", "/datastore/upload/initialize", api="registry",
-                                   json=body)
-    grant = started.body or {}
-    entries = []
-    for number, file in enumerate(files, start=1):
-        report(f"uploading {_what(number, len(files), file, total)}")
-        url = rewrite_url(client.config, _blob_url(grant, file, single))
-        digest = await asyncio.to_thread(_upload_file, url, file)
-        entries.append((file.relative, file.size, digest))
-    sha256 = entries[0][2] if single else folder_digest(entries)
-    return Upload(str(grant["upload_id"]), sha256, total)
+    twin = await _registered_twin(client, job.sha256, total) if job.sha256 else None
+    if twin is not None:
+        return await _from_registered(client, job, files, total, twin, notes)
+    return await _send_blocks(client, job, files, total, settings, notes)
 
 
-def _what(number: int, count: int, file: WeightsFile, total: int) -> str:
-    if count == 1:
-        return f"{file.relative} ({_size(total)})"
-    return f"file {number} of {count}, {file.relative} ({_size(total)} in all)"
+# --- local weights: the resumable block upload ---------------------------------------------
 
 
-def _size(count: int) -> str:
-    size = float(count)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{size:.1f} TB"
+async def _send_blocks(client: AzureClient, job: UploadJob, files: list[WeightsFile],
+                       total: int, settings: UploadSettings, notes: UploadNotes) -> Upload:
+    single = Path(job.source).is_file()
+    body = _initialize_body(job, total, files[0].relative if single else None)
+    grant = await _initialize(client, body)
+    records = UploadRecords(job.data_dir)
+    record = _resumable(records, job, files, total)
+    if record is None:
+        record = _new_record(job, files, total, grant, settings)
+        records.save(record)
+    else:
+        notes.say(f"resuming upload {record.upload_id} (blocks already in the data store are "
+                  "not sent again)")
+    sas = RegistrySas(client, asyncio.get_running_loop(), body, grant)
+    stop = threading.Event()
+    uploader = BlockUploader(sas, settings, record.block_size, record.blob_prefix,
+                             _threadsafe(notes.progress), stop)
+    _announce(job, total, notes)
+    started_ns = time.time_ns()
+    staged, digest = await _in_thread(lambda: _stage_and_commit(uploader, files, single, job),
+                                      stop)
+    _after_upload(job, files, staged, started_ns)
+    how = "resumed" if staged.bytes_skipped else "sent"
+    return Upload(record.upload_id, digest, total, how, staged)
 
 
-def _blob_url(grant: dict[str, Any], file: WeightsFile, single: bool) -> str:
-    """The SAS URL of one file: the blob SAS for a single file, else the container SAS with the
-    blob name (the upload's folder + the relative path) put into its path."""
-    if single:
-        return str(grant["sas_uri"])
-    container = urlsplit(str(grant["container_sas_uri"]))
-    blob = quote(str(grant["blob_prefix"]) + file.relative, safe="/~")
-    return container._replace(path=f"{container.path}/{blob}").geturl()
-
-
-def block_id(index: int) -> str:
-    """The id of block ``index`` (the SDK base64-encodes it): fixed width, so every id of a
-    blob has the same length as the service requires."""
-    return f"{index:08d}"
-
-
-def _upload_file(url: str, file: WeightsFile) -> str:
-    """Stage ``file`` block by block, commit, and return its sha256 (runs in a thread)."""
-    digest = hashlib.sha256()
-    blocks = []
+def _stage_and_commit(uploader: BlockUploader, files: list[WeightsFile], single: bool,
+                      job: UploadJob) -> tuple[StageReport, str]:
+    """Stage every block, check the digest against the plan, commit (in a worker thread)."""
     try:
-        blob = BlobClient.from_blob_url(url)
-        with file.path.open("rb") as handle:
-            while chunk := handle.read(BLOCK_SIZE):
-                blocks.append(BlobBlock(block_id=block_id(len(blocks))))
-                blob.stage_block(blocks[-1].id, chunk)
-                digest.update(chunk)
-        blob.commit_block_list(blocks)
+        staged = uploader.stage(files)
+        entries = [(f.relative, f.size, f.sha256) for f in staged.files]
+        digest = entries[0][2] if single else folder_digest(entries)
+        if job.sha256 and digest != job.sha256:
+            UploadRecords(job.data_dir).remove(job.model)
+            raise AimodelsError(
+                f"the weights changed since the plan (sha256 {digest[:12]}…, the plan has "
+                f"{job.sha256[:12]}…); nothing was registered",
+                hint="Run `aimodels plan` again so the plan covers the new content.")
+        uploader.commit({f.relative: f.sha256 for f in staged.files})
+        return staged, digest
+    finally:
+        uploader.close()
+
+
+def _resumable(records: UploadRecords, job: UploadJob, files: list[WeightsFile],
+               total: int) -> UploadRecord | None:
+    """The record of an interrupted upload of exactly this content, if there is one."""
+    record = records.load(job.model)
+    listing = [(f.relative, f.size) for f in files]
+    if record is None or not record.describes(job.source, job.sha256, total, listing):
+        return None
+    return record
+
+
+def _new_record(job: UploadJob, files: list[WeightsFile], total: int, grant: Mapping[str, Any],
+                settings: UploadSettings) -> UploadRecord:
+    return UploadRecord(
+        model=job.model, source=job.source, sha256=job.sha256, size=total,
+        files=tuple((f.relative, f.size) for f in files), upload_id=str(grant["upload_id"]),
+        container=str(grant.get("container", "")), blob_prefix=str(grant["blob_prefix"]),
+        block_size=settings.block_size_for(max(f.size for f in files)),
+        created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def _after_upload(job: UploadJob, files: list[WeightsFile], staged: StageReport,
+                  started_ns: int) -> None:
+    """Remember what the upload learned: each file's digest (the reader checked that the
+    file did not move while it was read, so the next plan need not read it) and the speed
+    (for the next estimate)."""
+    cache = HashCache.for_stack(job.data_dir)
+    for file, done in zip(files, staged.files, strict=True):
+        with contextlib.suppress(OSError):
+            st = file.path.stat()
+            if st.st_size == done.size:
+                known = cache.lookup(file.path, st)
+                fmt = known.format if known is not None else detect_format(file.path)
+                cache.store(file.path, st, FileHash(done.sha256, done.size, fmt), started_ns)
+    cache.save()
+    if staged.bytes_sent >= 64 * 1024 * 1024 and staged.seconds > 0:
+        UploadRecords(job.data_dir).save_speed(staged.bytes_sent / staged.seconds)
+
+
+def _announce(job: UploadJob, total: int, notes: UploadNotes) -> None:
+    """Before a large upload: how long it should take (seed 000's warning)."""
+    if total < LARGE_UPLOAD:
+        return
+    measured = UploadRecords(job.data_dir).load_speed()
+    if measured:
+        when = f"about {human_duration(total / measured)} at the {human_size(measured)}/s " \
+               "measured last time"
+    else:
+        slow, fast = ASSUMED_SPEEDS
+        when = f"about {human_duration(total / fast)} to {human_duration(total / slow)} " \
+               f"(at {human_size(fast)}/s to {human_size(slow)}/s)"
+    notes.say(f"{human_size(total)} of weights: {when}; keep this command running, the model "
+              "is registered once the upload ends (an interrupted upload resumes on the next "
+              "apply)")
+
+
+# --- copies the service makes ----------------------------------------------------------------
+
+
+async def _registered_twin(client: AzureClient, sha256: str,
+                           size: int) -> Mapping[str, Any] | None:
+    """A registered model holding exactly this content (same sha256 and size), if any."""
+    try:
+        models = await client.list_all("/custom-models", api="registry")
+    except (RemoteError, AuthError):
+        return None  # dedup is an optimization: upload instead
+    return next((m for m in models if isinstance(m, Mapping) and m.get("sha256") == sha256
+                 and m.get("size_bytes") == size and m.get("blob_prefix")), None)
+
+
+async def _from_registered(client: AzureClient, job: UploadJob, files: list[WeightsFile],
+                           total: int, twin: Mapping[str, Any], notes: UploadNotes) -> Upload:
+    single = Path(job.source).is_file()
+    body = _initialize_body(job, total, files[0].relative if single else None)
+    grant = await _initialize(client, body)
+    notes.say(f"identical weights are registered as {twin.get('name')}:{twin.get('version')}; "
+              "the data store copies them, nothing is uploaded")
+    container = rewrite_url(client.config, str(grant["container_sas_uri"]))
+    names = (lambda _: files[0].relative) if single else (lambda relative: relative)
+    copied: list[CopiedBlob] = await _in_thread(
+        lambda: copy_registered(container, str(twin["blob_prefix"]), str(grant["blob_prefix"]),
+                                names), threading.Event())
+    if total_size(copied) != total:
+        raise AimodelsError(f"the copy of {twin.get('name')}'s weights holds "
+                            f"{total_size(copied)} bytes, not {total}",
+                            hint="Run apply again; the registered twin is then not used.")
+    notes.progress(Transfer(total, resumed=total, copied=True))
+    return Upload(str(grant["upload_id"]), job.sha256, total, "copied")
+
+
+async def _from_url(client: AzureClient, job: UploadJob, notes: UploadNotes) -> Upload:
+    name = job.source.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1] or "weights"
+    body = _initialize_body(job, 0, name)
+    grant = await _initialize(client, body)
+    records = UploadRecords(job.data_dir)
+    record = records.load(job.model)
+    if record is None or not record.describes(job.source, None, 0, [(name, 0)]):
+        record = UploadRecord(job.model, job.source, None, 0, ((name, 0),),
+                              str(grant["upload_id"]), str(grant.get("container", "")),
+                              str(grant["blob_prefix"]), 0)
+        records.save(record)
+    notes.say(f"the data store copies {_without_query(job.source)} itself (nothing is "
+              "downloaded here)")
+    container = rewrite_url(client.config, str(grant["container_sas_uri"]))
+    copied: CopiedBlob = await _in_thread(
+        lambda: copy_from_url(container, record.blob_prefix + name, job.source),
+        threading.Event())
+    notes.progress(Transfer(copied.size, resumed=copied.size, copied=True))
+    return Upload(record.upload_id, None, copied.size, "copied")
+
+
+# --- the registry's SAS ------------------------------------------------------------------------
+
+
+def _initialize_body(job: UploadJob, total: int, file_name: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {"model_name": job.model, "file_size": total, "format": job.format,
+                            "sas_lifetime_seconds": sas_lifetime(total)}
+    if file_name:
+        body["file_name"] = file_name
+    return body
+
+
+async def _initialize(client: AzureClient, body: Mapping[str, Any]) -> Mapping[str, Any]:
+    started = await client.request("POST", "/datastore/upload/initialize", api="registry",
+                                   json=dict(body))
+    grant = started.body if isinstance(started.body, Mapping) else {}
+    missing = [k for k in ("upload_id", "container_sas_uri", "blob_prefix") if not grant.get(k)]
+    if missing:
+        raise RemoteError(f"The registry's upload grant lacks {', '.join(missing)}",
+                          code="InvalidUploadGrant")
+    return grant
+
+
+class RegistrySas:
+    """The SasSource of one upload: the container SAS of the last ``initialize``; a refresh
+    (from a worker thread) calls ``initialize`` again on the event loop."""
+
+    def __init__(self, client: AzureClient, loop: asyncio.AbstractEventLoop,
+                 body: Mapping[str, Any], grant: Mapping[str, Any]) -> None:
+        self.client, self.loop, self.body = client, loop, body
+        self.generation = 0
+        self.url = rewrite_url(client.config, str(grant["container_sas_uri"]))
+        self.refreshed = 0
+        self._lock = threading.Lock()
+
+    def current(self) -> tuple[int, str]:
+        with self._lock:
+            return self.generation, self.url
+
+    def refresh(self, generation: int) -> None:
+        with self._lock:
+            if generation != self.generation:
+                return
+            future = asyncio.run_coroutine_threadsafe(_initialize(self.client, self.body),
+                                                      self.loop)
+            grant = future.result(timeout=REFRESH_TIMEOUT)
+            self.url = rewrite_url(self.client.config, str(grant["container_sas_uri"]))
+            self.generation += 1
+            self.refreshed += 1
+
+
+# --- threads and errors --------------------------------------------------------------------
+
+
+def _threadsafe(progress: Callable[[Transfer], None]) -> Callable[[Transfer], None]:
+    """``progress`` called on the event loop's thread, whichever thread reports."""
+    loop = asyncio.get_running_loop()
+    return lambda moment: loop.call_soon_threadsafe(progress, moment)
+
+
+async def _in_thread(work: Callable[[], T], stop: threading.Event) -> T:
+    """Run blocking storage work in a (daemon) thread. Cancelled (Ctrl-C), we set ``stop`` so
+    the thread ends after the blocks on the wire; storage errors become ours."""
+    done: Future[T] = Future()
+
+    def run() -> None:
+        done.set_running_or_notify_cancel()  # from now on, cancelling the awaiter is ours
+        try:
+            done.set_result(work())
+        except BaseException as exc:  # handed to the awaiting task
+            done.set_exception(exc)
+
+    thread = threading.Thread(target=run, name="aimodels-upload-reader", daemon=True)
+    thread.start()
+    try:
+        return await asyncio.wrap_future(done)
+    except asyncio.CancelledError:
+        stop.set()
+        raise
+    except UploadStopped as exc:
+        raise AimodelsError("Upload interrupted. Run the same command to resume.") from exc
+    except HttpResponseError as exc:
+        raise _storage_error(exc) from exc
     except AzureError as exc:
-        raise RemoteError(f"Uploading {file.relative} failed: {_storage_error(exc)}",
-                          hint="Run apply again; the upload starts over.",
-                          code=getattr(exc, "error_code", "") or "UploadFailed") from exc
-    except OSError as exc:
-        raise AimodelsError(f"Cannot read {file.path}: {exc.strerror or exc}") from exc
-    return digest.hexdigest()
+        raise RemoteError(f"Upload interrupted: {_reason(exc)}. Run the same command to "
+                          "resume (what was sent is kept).", code="UploadInterrupted") from exc
 
 
-def _storage_error(exc: AzureError) -> str:
-    """The storage error without the request URL (it carries the SAS signature)."""
+def _storage_error(exc: HttpResponseError) -> AimodelsError:
+    """A storage refusal as our error, naming the code and status but never the SAS URL."""
+    if exc.status_code in (401, 403):
+        return AuthError(f"The data store refused the upload SAS: {_reason(exc)}",
+                         hint="Check the registry's data-store permissions, then run the same "
+                              "command to resume.")
+    code = getattr(exc.error_code, "value", exc.error_code)
+    return RemoteError(f"Upload interrupted: {_reason(exc)}. Run the same command to resume "
+                       "(what was sent is kept).", code=str(code or "UploadFailed"),
+                       status=exc.status_code or 0)
+
+
+def _reason(exc: AzureError) -> str:
     code = getattr(exc, "error_code", None)
+    code = getattr(code, "value", code)  # the SDK's StorageErrorCode enum, or a plain string
+    status = getattr(exc, "status_code", None)
     reason = getattr(exc, "reason", None) or type(exc).__name__
-    return f"{code}: {reason}" if code else str(reason)
+    return f"{code or reason}" + (f" ({status})" if status else "")
+
+
+def _without_query(url: str) -> str:
+    return url.split("?", 1)[0]

@@ -1,29 +1,35 @@
 """What the planner needs from this machine but may not read itself (it is pure): the content
 hashes of CustomModel weights and the keyed digests of the secrets resources reference.
 
-Secrets are read from the environment here, turned into digests at once, and never kept.
+Weights are hashed by ``aimodels.weights`` through the Stack's digest cache
+(``.aimodels/weights-cache.json``), so unchanged weights cost a ``stat`` per file; their
+detected format is checked against ``spec.format`` here, and a contradiction is a manifest
+error pointing at that line. Secrets are read from the environment here, turned into digests
+at once, and never kept.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
-from pathlib import Path
 
+from aimodels.errors import Diagnostic, ManifestError, error
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredResource, DesiredState
 from aimodels.model.kinds import CUSTOM_MODEL, MODEL_SOURCE
 from aimodels.plan.values import ResolvedInputs, Weights
 from aimodels.providers.modelsource import SECRET_PATH
 from aimodels.state.values import State
+from aimodels.weights.cache import HashCache
+from aimodels.weights.formats import FORMATS, format_from_name
+from aimodels.weights.hashing import HashedWeights, hash_local, hash_weights
+from aimodels.weights.source import local_root, source_of
 
-_CHUNK = 4 * 1024 * 1024
+__all__ = ["hash_weights", "resolve_inputs", "resolve_weights", "secret_values"]
 
 
 def resolve_inputs(desired: DesiredState, state: State, env: Mapping[str, str]) -> ResolvedInputs:
     """Hash every local CustomModel path and digest every referenced secret."""
-    weights = {r.address: w for r in desired.of_kind(CUSTOM_MODEL)
-               if (w := hash_weights(r)) is not None}
+    weights = resolve_weights(desired)
     digests = {r.address: d for r in desired.of_kind(MODEL_SOURCE)
                if (d := _credential_digest(r, state, env))}
     return ResolvedInputs(weights=weights, secret_digests=digests)
@@ -40,51 +46,64 @@ def secret_values(desired: DesiredState, env: Mapping[str, str]
     return values
 
 
-def hash_weights(resource: DesiredResource) -> Weights | None:
-    """sha256 and size of a CustomModel's local file or folder (None for an https:// source).
+def resolve_weights(desired: DesiredState) -> dict[ResourceAddress, Weights]:
+    """The content of every local CustomModel, through the Stack's digest cache. A format
+    that contradicts ``spec.format``, or none to be found, is a ManifestError (exit 3)
+    listing every such CustomModel with the line of its ``format:`` (or ``path:``)."""
+    cache = HashCache.for_stack(desired.stack.data_dir)
+    found: dict[ResourceAddress, Weights] = {}
+    problems: list[Diagnostic] = []
+    try:
+        for resource in desired.of_kind(CUSTOM_MODEL):
+            root = local_root(resource)
+            hashed = hash_local(root, cache) if root is not None else None
+            problem = _format_problem(resource, hashed)
+            if problem is not None:
+                problems.append(problem)
+            if hashed is not None:
+                found[resource.address] = hashed.weights()
+    finally:
+        cache.save()
+    if problems:
+        noun = "CustomModel" if len(problems) == 1 else "CustomModels"
+        raise ManifestError(f"the weights of {len(problems)} {noun} do not match the manifests",
+                            hint="Fix spec.format (or spec.path), then plan again.",
+                            diagnostics=tuple(problems))
+    return found
 
-    A folder hashes as the list of its files (relative path, size, sha256), so a rename counts
-    as a change.
-    """
-    raw = str(resource.spec.get("path", ""))
-    if raw.startswith(("https://", "http://")) or not raw:
+
+def _format_problem(resource: DesiredResource, hashed: HashedWeights | None) -> Diagnostic | None:
+    """Why the weights' format and ``spec.format`` disagree, or cannot be known; None if fine."""
+    declared = resource.spec.get("format")
+    detected = hashed.formats if hashed is not None else _named(source_of(resource))
+    where = f"{resource.address}: spec.format"
+    if declared and detected and declared not in detected:
+        found = " and ".join(sorted(detected))
+        return _at(resource, "spec.format", f"{where} is {declared}, but the weights are {found}",
+                   f"{source_of(resource)} holds {found} weights (told by their content). Set "
+                   f"format: {sorted(detected)[0]}, or point spec.path at the {declared} weights.")
+    if declared:
         return None
-    path = (resource.base_dir / raw).resolve()
-    if path.is_file():
-        digest, size = _hash_file(path)
-        return Weights(digest, size, detect_format(path))
-    files = sorted(p for p in path.rglob("*") if p.is_file())
-    listing = hashlib.sha256()
-    total = 0
-    for file in files:
-        digest, size = _hash_file(file)
-        total += size
-        listing.update(f"{file.relative_to(path).as_posix()}\0{size}\0{digest}\n".encode())
-    formats = {f for file in files if (f := detect_format(file))}
-    return Weights(listing.hexdigest(), total, formats.pop() if len(formats) == 1 else None)
-
-
-def detect_format(path: Path) -> str | None:
-    """The weights format told by the file's first bytes (safetensors, gguf, pytorch zip)."""
-    with path.open("rb") as handle:
-        head = handle.read(16)
-    if head.startswith(b"GGUF"):
-        return "gguf"
-    if head.startswith(b"PK\x03\x04"):
-        return "pytorch"
-    if len(head) >= 9 and head[8:9] == b"{" and int.from_bytes(head[:8], "little") < 100_000_000:
-        return "safetensors"
+    if len(detected) > 1:
+        return _at(resource, "spec.path", f"{where} is needed: the weights mix several formats",
+                   f"Found {', '.join(sorted(detected))}; say which one to register.")
+    if not detected:
+        return _at(resource, "spec.path", f"{where} is needed: the format cannot be told",
+                   f"Nothing in {source_of(resource)} looks like {', '.join(FORMATS)} weights; "
+                   "set spec.format.")
     return None
 
 
-def _hash_file(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
+def _named(source: str) -> frozenset[str]:
+    """The format a URL's file name suggests (its content is never read here)."""
+    fmt = format_from_name(source)
+    return frozenset({fmt}) if fmt else frozenset()
+
+
+def _at(resource: DesiredResource, path: str, summary: str, detail: str) -> Diagnostic:
+    source = resource.field_sources.get(path) or resource.field_sources.get("spec.path") or \
+        resource.source
+    return error(summary, detail, source=source, path=path, address=str(resource.address))
 
 
 def _credential_digest(resource: DesiredResource, state: State,
