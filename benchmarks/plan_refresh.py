@@ -1,0 +1,369 @@
+"""Benchmark: ``aimodels plan`` over N unchanged resources against a Terraform-style refresh.
+
+Run from the repository root:
+
+    .venv/bin/python benchmarks/plan_refresh.py [--resources 1000] [--latency-ms 50] [--repeat 5]
+
+What it does, in one run:
+
+1. Writes a fixtures file adding four AI managers (four namespaces each) and Foundry accounts
+   (alternately in eastus and eastus2, at most 32 deployments each, Azure's default limit per
+   resource) to the built-in ones, and a Stack with N resources spread over them: 20%
+   ModelSources, 40% ModelDeployments (scaled to zero, so GPU quota is no limit), 40%
+   FoundryDeployments (capacity 1, over ten models).
+2. Serves the emulator (``aimodels emulator serve``, a subprocess) with no latency over a data
+   folder and runs ``aimodels apply --yes`` once, so the resources, their ETags and the state
+   file are the real ones.
+3. Serves the same data again with ``--latency-ms`` and, interleaved ``--repeat`` times, times:
+   - ``aimodels plan --detailed-exitcode`` as a subprocess (the whole command: interpreter
+     start, manifests, state, live reads, planning; it must exit 0: nothing to change);
+   - the live-read phase alone (``read_live``, in this process, the code ``plan`` runs);
+   - the baseline: one GET per resource id of the state, 10 at a time (httpx.AsyncClient, a
+     semaphore of 10, the same bearer token and api-versions), as ``terraform refresh`` does.
+4. Prints the medians, the ratios and the exact command, as markdown for docs/performance.md.
+
+Not a test: nothing here asserts a timing; it fails only if plan finds changes or a GET fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+RESOURCE_GROUP = "rg-bench"
+AI_MANAGERS = ("bench-a", "bench-b", "bench-c", "bench-d")
+NAMESPACES = ("default", "dev", "staging", "prod")
+#: Azure's default limit of standard deployments per Azure OpenAI / AI Foundry resource.
+DEPLOYMENTS_PER_ACCOUNT = 32
+CATALOG_MODELS = ("microsoft/Phi-4-mini-instruct", "microsoft/Phi-4", "Qwen/Qwen2.5-7B-Instruct",
+                  "mistralai/Mistral-7B-Instruct-v0.3", "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B")
+#: (format, name, version) offered as GlobalStandard in eastus and eastus2, with quota to spare.
+FOUNDRY_MODELS = (("OpenAI", "gpt-4o", "2024-11-20"), ("OpenAI", "gpt-4o-mini", "2024-07-18"),
+                  ("OpenAI", "gpt-4.1", "2025-04-14"), ("OpenAI", "gpt-4.1-mini", "2025-04-14"),
+                  ("OpenAI", "gpt-4.1-nano", "2025-04-14"), ("OpenAI", "gpt-5-mini", "2025-08-07"),
+                  ("DeepSeek", "DeepSeek-R1", "1"), ("Meta", "Llama-3.3-70B-Instruct", "4"),
+                  ("Microsoft", "Phi-4", "7"), ("Mistral AI", "Mistral-Large-2411", "2"))
+#: The bearer token aimodels sends to an emulator (transport/config.py LOCAL_DEV_TOKEN).
+TOKEN = "aimodels-local-dev-token"
+API_VERSIONS = {"microsoft.containerservice": "2026-08-02-preview",
+                "microsoft.cognitiveservices": "2025-09-01"}
+
+
+@dataclass(frozen=True, slots=True)
+class Timings:
+    """Seconds per repetition of each measurement."""
+
+    plan: list[float]
+    live_read: list[float]
+    refresh: list[float]
+
+
+# --- the workload -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    """How many resources of each kind, and the Foundry accounts they need."""
+
+    sources: int
+    model_deployments: int
+    foundry_deployments: int
+
+    @classmethod
+    def of(cls, count: int) -> Workload:
+        """20% sources, 40% model deployments, 40% Foundry deployments."""
+        sources = count // 5
+        model = (count - sources) // 2
+        return cls(sources, model, count - sources - model)
+
+    @property
+    def accounts(self) -> list[tuple[str, str]]:
+        """``(name, location)`` of each Foundry account, alternately eastus and eastus2."""
+        count = max(1, -(-self.foundry_deployments // DEPLOYMENTS_PER_ACCOUNT))
+        return [(f"bench-foundry-{k + 1:02d}", ("eastus", "eastus2")[k % 2])
+                for k in range(count)]
+
+
+def documents(work: Workload) -> list[dict[str, Any]]:
+    """The Stack and the workload's resources as manifest documents."""
+    accounts = [name for name, _ in work.accounts]
+    docs = [_stack(accounts[0])]
+    docs += [_source(i) for i in range(work.sources)]
+    docs += [_model_deployment(i) for i in range(work.model_deployments)]
+    docs += [_foundry_deployment(i, accounts) for i in range(work.foundry_deployments)]
+    return docs
+
+
+def _doc(kind: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return {"apiVersion": "aimodels/v1", "kind": kind, "metadata": {"name": name}, "spec": spec}
+
+
+def _stack(account: str) -> dict[str, Any]:
+    return _doc("Stack", "bench", {
+        "target": "azure", "subscriptionId": SUBSCRIPTION, "resourceGroup": RESOURCE_GROUP,
+        "location": "eastus", "aiManager": AI_MANAGERS[0], "foundryAccount": account})
+
+
+def _source(i: int) -> dict[str, Any]:
+    return _doc("ModelSource", f"src-{i:04d}", {
+        "aiManager": AI_MANAGERS[i % len(AI_MANAGERS)], "sourceType": "HuggingFace",
+        "description": f"Hugging Face org {i}"})
+
+
+def _model_deployment(i: int) -> dict[str, Any]:
+    manager = AI_MANAGERS[i % len(AI_MANAGERS)]
+    namespace = NAMESPACES[(i // len(AI_MANAGERS)) % len(NAMESPACES)]
+    return _doc("ModelDeployment", f"md-{i:04d}", {
+        "aiManager": manager, "namespace": namespace,
+        "model": {"catalog": CATALOG_MODELS[i % len(CATALOG_MODELS)]},
+        "vmSize": "Standard_NC24ads_A100_v4", "scale": {"replicas": 0}})
+
+
+def _foundry_deployment(i: int, accounts: Sequence[str]) -> dict[str, Any]:
+    fmt, name, version = FOUNDRY_MODELS[i % len(FOUNDRY_MODELS)]
+    return _doc("FoundryDeployment", f"fd-{i:04d}", {
+        "account": accounts[i % len(accounts)],
+        "model": {"format": fmt, "name": name, "version": version},
+        "sku": {"name": "GlobalStandard", "capacity": 1}})
+
+
+def write_manifests(folder: Path, docs: Sequence[dict[str, Any]]) -> None:
+    """One file per kind and parent, as a repository would hold them."""
+    files: dict[str, list[dict[str, Any]]] = {}
+    for doc in docs:
+        spec = doc["spec"]
+        parent = spec.get("account") or "-".join(
+            str(spec[k]) for k in ("aiManager", "namespace") if k in spec)
+        files.setdefault(f"{doc['kind'].lower()}-{parent or 'stack'}.yaml", []).append(doc)
+    folder.mkdir(parents=True)
+    for name, group in files.items():
+        (folder / name).write_text(yaml.safe_dump_all(group, sort_keys=False))
+
+
+def write_fixtures(path: Path, work: Workload) -> None:
+    """The built-in fixtures plus the benchmark's AI managers and accounts."""
+    from aimodels.emulator.fixtures import load
+
+    builtin = load()
+    managers = [{"subscriptionId": SUBSCRIPTION, "resourceGroup": RESOURCE_GROUP,
+                 "location": "eastus", "name": m, "namespaces": list(NAMESPACES)}
+                for m in AI_MANAGERS]
+    accounts = [{"subscription": SUBSCRIPTION, "resourceGroup": RESOURCE_GROUP, "name": name,
+                 "location": location} for name, location in work.accounts]
+    cognitive = dict(builtin["cognitiveServices"])
+    cognitive["accounts"] = [*cognitive["accounts"], *accounts]
+    path.write_text(json.dumps({
+        "containerService.aiManagers": [*builtin["containerService.aiManagers"], *managers],
+        "cognitiveServices": cognitive}))
+
+
+# --- processes ----------------------------------------------------------------------------------
+
+
+def aimodels(*args: str) -> list[str]:
+    """The command line of the real CLI (the console script beside this interpreter)."""
+    script = Path(sys.executable).with_name("aimodels")
+    return [str(script), *args] if script.exists() else [sys.executable, "-m", "aimodels", *args]
+
+
+@contextmanager
+def serve(data: Path, fixtures: Path, latency_ms: int) -> Iterator[str]:
+    """``aimodels emulator serve`` over ``data``; yields its URL, stops it on exit."""
+    command = aimodels("emulator", "serve", "--data", str(data), "--fixtures", str(fixtures),
+                       "--lro-seconds", "0", "--latency-ms", str(latency_ms))
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline() if process.stdout else ""
+        if "listening on" not in line:
+            raise SystemExit(f"the emulator did not start: {line!r}")
+        yield line.split("listening on", 1)[1].strip()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def run_cli(url: str, stack: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI against ``url``, with bytecode cached beside the stack as an installed package
+    has it (a PYTHONDONTWRITEBYTECODE environment would compile every module on every run)."""
+    env = {**os.environ, "AIMODELS_ENDPOINT": url, "NO_COLOR": "1",
+           "PYTHONPYCACHEPREFIX": str(stack.parent / "bytecode")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return subprocess.run(aimodels(*args, "-f", str(stack)), env=env, text=True,
+                          capture_output=True, check=False)
+
+
+def seed(url: str, stack: Path) -> float:
+    """``aimodels apply --yes`` once; returns how long it took."""
+    started = time.perf_counter()
+    done = run_cli(url, stack, "apply", "--yes", "--parallelism", "20")
+    if done.returncode != 0:
+        raise SystemExit(f"apply failed ({done.returncode}):\n{done.stdout[-3000:]}\n"
+                         f"{done.stderr[-3000:]}")
+    return time.perf_counter() - started
+
+
+# --- the three measurements ---------------------------------------------------------------------
+
+
+def time_plan(url: str, stack: Path) -> float:
+    """The whole ``aimodels plan --detailed-exitcode`` command; it must find nothing to do."""
+    started = time.perf_counter()
+    done = run_cli(url, stack, "plan", "--detailed-exitcode")
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"plan exited {done.returncode} (0 expected: nothing to change):\n"
+                         f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return elapsed
+
+
+def time_live_read(url: str, stack: Path) -> float:
+    """``read_live`` alone, as ``plan`` calls it (manifests and state loaded beforehand)."""
+    from aimodels.live.reader import read_live
+    from aimodels.manifest import load_manifests
+    from aimodels.service.connection import connect
+    from aimodels.service.inputs import resolve_inputs
+    from aimodels.service.planning import prior_resources, state_path
+    from aimodels.state.local import read_state
+
+    desired = load_manifests((str(stack),), env={}, strict_env=True).desired
+    state = read_state(state_path(desired))
+    prior = prior_resources(state)
+    inputs = resolve_inputs(desired, state, {})
+
+    async def read() -> float:
+        async with connect(desired, url) as client:
+            started = time.perf_counter()
+            found = await read_live(desired, prior, client, inputs=inputs)
+            elapsed = time.perf_counter() - started
+        if len(found.live.objects) != len(desired.resources):
+            raise SystemExit(f"read_live found {len(found.live.objects)} of "
+                             f"{len(desired.resources)} resources")
+        return elapsed
+
+    return asyncio.run(read())
+
+
+def time_refresh(url: str, resource_ids: Sequence[str], parallel: int = 10) -> float:
+    """Terraform's refresh: one GET per resource, ``parallel`` at a time, one client."""
+    async def refresh() -> float:
+        slots = asyncio.Semaphore(parallel)
+        headers = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/json"}
+        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as client:
+            async def get(resource_id: str) -> int:
+                async with slots:
+                    response = await client.get(resource_id,
+                                                params={"api-version": api_version(resource_id)})
+                    return response.status_code
+
+            started = time.perf_counter()
+            statuses = await asyncio.gather(*(get(r) for r in resource_ids))
+            elapsed = time.perf_counter() - started
+        if set(statuses) != {200}:
+            raise SystemExit(f"refresh GETs answered {sorted(set(statuses))}")
+        return elapsed
+
+    return asyncio.run(refresh())
+
+
+def api_version(resource_id: str) -> str:
+    provider = resource_id.split("/providers/")[-1].split("/")[0].lower()
+    return API_VERSIONS[provider]
+
+
+def state_resource_ids(stack: Path) -> list[str]:
+    state = json.loads((stack / ".aimodels" / "state.json").read_text())
+    return [r["resourceId"] for r in state["resources"]]
+
+
+def measure(url: str, stack: Path, repeat: int) -> Timings:
+    """Each measurement ``repeat`` times, interleaved so that drift hits all three alike."""
+    ids = state_resource_ids(stack)
+    time_plan(url, stack)  # warm-up: page cache, .pyc files, the emulator's SQLite
+    timings = Timings([], [], [])
+    for _ in range(repeat):
+        timings.plan.append(time_plan(url, stack))
+        timings.live_read.append(time_live_read(url, stack))
+        timings.refresh.append(time_refresh(url, ids))
+    return timings
+
+
+# --- the report ---------------------------------------------------------------------------------
+
+
+def report(args: argparse.Namespace, timings: Timings, seeded: float) -> str:
+    """Markdown for docs/performance.md: the command, the machine, medians and ratios."""
+    plan, live = statistics.median(timings.plan), statistics.median(timings.live_read)
+    refresh = statistics.median(timings.refresh)
+    command = (f".venv/bin/python benchmarks/plan_refresh.py --resources {args.resources} "
+               f"--latency-ms {args.latency_ms} --repeat {args.repeat}")
+
+    def runs(values: list[float]) -> str:
+        return ", ".join(f"{v:.2f}" for v in values)
+
+    return "\n".join([
+        f"Command: `{command}`",
+        f"Machine: {os.cpu_count()} cores, {platform.machine()}, Python "
+        f"{platform.python_version()}, {platform.system()} {platform.release()}.",
+        f"Seeding with `aimodels apply --yes` (no latency): {seeded:.1f} s.",
+        "",
+        "| measurement (median of runs) | seconds | runs | refresh ÷ this |",
+        "|---|---|---|---|",
+        f"| `aimodels plan --detailed-exitcode`, whole command | {plan:.2f} | "
+        f"{runs(timings.plan)} | {refresh / plan:.1f}x |",
+        f"| live-read phase of plan (`read_live`) | {live:.2f} | {runs(timings.live_read)} | "
+        f"{refresh / live:.1f}x |",
+        f"| refresh baseline: one GET per resource, 10 in parallel | {refresh:.2f} | "
+        f"{runs(timings.refresh)} | 1.0x |",
+    ])
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--resources", type=int, default=1000, help="resources to manage")
+    parser.add_argument("--latency-ms", type=int, default=50, help="emulator latency per request")
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs of each measurement")
+    parser.add_argument("--keep", type=Path, help="work in this (new) folder and keep it")
+    args = parser.parse_args(argv)
+    if args.resources < 5 or args.repeat < 1:
+        parser.error("--resources must be at least 5 and --repeat at least 1")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="aimodels-bench-") as scratch:
+        work = args.keep or Path(scratch)
+        stack, data, fixtures = work / "stack", work / "emulator", work / "fixtures.json"
+        work.mkdir(parents=True, exist_ok=True)
+        work_load = Workload.of(args.resources)
+        write_fixtures(fixtures, work_load)
+        write_manifests(stack, documents(work_load))
+        print(f"seeding {args.resources} resources with aimodels apply ...", file=sys.stderr)
+        with serve(data, fixtures, latency_ms=0) as url:
+            seeded = seed(url, stack)
+        print(f"timing with --latency-ms {args.latency_ms} ...", file=sys.stderr)
+        with serve(data, fixtures, latency_ms=args.latency_ms) as url:
+            timings = measure(url, stack, args.repeat)
+    print(report(args, timings, seeded))
+
+
+if __name__ == "__main__":
+    main()
