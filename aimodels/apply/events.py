@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from aimodels.apply.transfer import Transfer
 from aimodels.errors import AimodelsError
 from aimodels.model.address import ResourceAddress
 from aimodels.plan.values import Action
@@ -46,6 +47,7 @@ class ApplyEvent:
 
     ``elapsed`` counts seconds since the step started (0 for STARTED and SKIPPED); ``message``
     explains a WAITING, FAILED or SKIPPED step, or says what a POLLING step waits for.
+    ``transfer`` is set on a POLLING event of a step moving weights (bytes, speed, ETA).
     """
 
     address: ResourceAddress
@@ -54,6 +56,7 @@ class ApplyEvent:
     at: float
     elapsed: float = 0.0
     message: str = ""
+    transfer: Transfer | None = None
 
     def describe(self) -> str:
         """``creating``, ``creating (12 s)``, ``created (35 s)``, ``create failed: ...``,
@@ -68,6 +71,9 @@ class ApplyEvent:
         if self.phase is Phase.STARTED:
             return _PROGRESSIVE[self.operation]
         detail = f": {self.message}" if self.message else ""
+        if self.transfer is not None:
+            detail = f": {'copied' if self.transfer.copied else 'uploading'} " \
+                     f"{self.transfer.describe()}"
         return f"{_PROGRESSIVE[self.operation]}{seconds}{detail}"
 
 

@@ -51,6 +51,7 @@ from aimodels.apply.operations import (
     Writer,
 )
 from aimodels.apply.recovery import intent_details
+from aimodels.apply.transfer import Transfer
 from aimodels.apply.slots import Slots
 from aimodels.apply.state_store import StateStore
 from aimodels.errors import AimodelsError
@@ -292,8 +293,11 @@ class _Run:
             self.flights.park(step, Parked.RETRYING)
             note(Phase.WAITING)(message)
 
+        def progress(transfer: Transfer) -> None:
+            self._emit(step, Phase.POLLING, self._started(step), transfer=transfer)
+
         return StepRequest(change, step.operation, self.registry.for_address(change.address),
-                           self.ctx, note(Phase.POLLING), waiting, on_handle)
+                           self.ctx, note(Phase.POLLING), waiting, on_handle, progress)
 
     def _started(self, step: Step) -> float | None:
         return self._step_started.get(step)
@@ -316,10 +320,12 @@ class _Run:
             with contextlib.suppress(asyncio.CancelledError):
                 await ticker
 
-    def _emit(self, step: Step, phase: Phase, started: float | None, message: str = "") -> None:
+    def _emit(self, step: Step, phase: Phase, started: float | None, message: str = "",
+              transfer: Transfer | None = None) -> None:
         now = self.client.clock()
         elapsed = now - started if started is not None and phase is not Phase.STARTED else 0.0
-        self.on_event(ApplyEvent(step.address, step.operation, phase, now, elapsed, message))
+        self.on_event(ApplyEvent(step.address, step.operation, phase, now, elapsed, message,
+                                 transfer))
 
     def _result(self, change: Change) -> ChangeResult:
         ends = [self.ends[s] for s in steps_of(change) if s in self.ends]

@@ -49,12 +49,13 @@ class Transfer:
         speed = self.speed
         return (self.total - self.done) / speed if speed else None
 
-    def describe(self) -> str:
+    def describe(self, elapsed: bool = True) -> str:
         """``34% (23.3 GB / 68.5 GB), 142.0 MB/s, elapsed 2m 45s, ETA 5m 20s``."""
         parts = [f"{self.percent:.0f}% ({human_size(self.done)} / {human_size(self.total)})"]
         if self.speed:
             parts.append(f"{human_size(self.speed)}/s")
-        parts.append(f"elapsed {human_duration(self.seconds)}")
+        if elapsed:
+            parts.append(f"elapsed {human_duration(self.seconds)}")
         if self.eta is not None and not self.finished:
             parts.append(f"ETA {human_duration(self.eta)}")
         if self.resumed:

@@ -4,6 +4,11 @@ On a TTY, ``ApplyProgress`` keeps a rich live table (one row per resource: what 
 for how long, and why it waits or failed); elsewhere (CI logs, pipes) it prints one plain line
 per event, ``10:02:11 ModelDeployment/chat: creating (12 s)``. A failure's message is shown
 here, once, where it happens; the final report only counts and names.
+
+Uploads (events carrying a ``Transfer``) show percent, bytes, speed, elapsed and ETA, as seed
+000 does: on a TTY in the table's detail column, with a bar; elsewhere as a line when the
+upload starts, a "still uploading" line every ``still_every`` seconds (30) instead of the
+ticks, and a line when it ends.
 """
 
 from __future__ import annotations
@@ -21,6 +26,12 @@ from rich.table import Table
 from rich.text import Text
 
 from aimodels.apply.events import ApplyEvent, Phase
+from aimodels.apply.transfer import Transfer
+from aimodels.weights.units import human_duration, human_size
+
+#: Off a terminal, how often a running upload says it is still running (seed 000: 30 s).
+STILL_EVERY = 30.0
+_BAR = 20
 
 _STYLES = {Phase.DONE: "green", Phase.FAILED: "red", Phase.SKIPPED: "yellow",
            Phase.WAITING: "yellow", Phase.POLLING: "cyan", Phase.STARTED: "cyan"}
@@ -34,10 +45,14 @@ def plain_line(event: ApplyEvent) -> str:
 
 @dataclass(slots=True)
 class _Row:
-    """The latest event of one resource, and when its current step started."""
+    """The latest event of one resource, when its current step started, its latest upload
+    moment (``transfer``) and when a line about that upload was last printed."""
 
     event: ApplyEvent
     started: float
+    transfer: Transfer | None = None
+    printed: float | None = None
+    ended: bool = False
 
 
 class ApplyProgress:
@@ -73,10 +88,14 @@ class ApplyProgress:
         key = str(event.address)
         with self._guard:
             row = self._rows.get(key)
-            started = event.at if event.phase is Phase.STARTED or row is None else row.started
-            self._rows[key] = _Row(event, started)
-        if not self.live:
-            self.stream.write(plain_line(event) + "\n")
+            if event.phase is Phase.STARTED or row is None:
+                row = _Row(event, event.at)
+            row = _Row(event, row.started, event.transfer or row.transfer, row.printed,
+                       row.ended)
+            self._rows[key] = row
+            line = _upload_line(row) if _uploading(row) else plain_line(event)
+        if not self.live and line is not None:
+            self.stream.write(line + "\n")
             self.stream.flush()
 
     def table(self) -> Table:
@@ -91,9 +110,50 @@ class ApplyProgress:
             event = row.event
             elapsed = event.elapsed if event.phase.is_final else now - row.started
             shown = "" if event.phase is Phase.SKIPPED else f"{elapsed:.0f} s"
-            table.add_row(key, Text(_state(event), style=_STYLES[event.phase]), shown,
-                          event.message)
+            detail = _bar(row.transfer) if _uploading(row) and row.transfer else event.message
+            table.add_row(key, Text(_state(event), style=_STYLES[event.phase]), shown, detail)
         return table
+
+
+def _uploading(row: _Row) -> bool:
+    """True while the row's step moves weights and the event says nothing else (a tick or
+    a transfer; a note, a failure or the end print as usual)."""
+    event = row.event
+    return row.transfer is not None and event.phase is Phase.POLLING and \
+        (event.transfer is not None or not event.message) and \
+        (event.transfer is not None or not row.transfer.finished)
+
+
+def _upload_line(row: _Row) -> str | None:
+    """The plain line for an upload event, or None to stay quiet: the first moment, every
+    ``STILL_EVERY`` seconds after it, and the end."""
+    event, transfer = row.event, row.transfer
+    assert transfer is not None
+    stamp = f"{time.strftime('%H:%M:%S', time.localtime(event.at))} {event.address}: "
+    verb = "copied" if transfer.copied else "uploaded"
+    if transfer.finished and event.transfer is not None:
+        if row.ended:
+            return None
+        row.printed, row.ended = event.at, True
+        speed = f", {human_size(transfer.speed)}/s" if transfer.speed else ""
+        earlier = f", {human_size(transfer.resumed)} of it from an earlier run" \
+            if transfer.resumed and not transfer.copied else ""
+        return f"{stamp}{verb} {human_size(transfer.total)} in " \
+               f"{human_duration(transfer.seconds)}{speed}{earlier}"
+    if row.printed is None:
+        row.printed = event.at
+        return f"{stamp}uploading {transfer.describe()}"
+    if event.at - row.printed < STILL_EVERY:
+        return None
+    row.printed = event.at
+    return f"{stamp}[{human_duration(event.elapsed)}] still uploading: " \
+           f"{transfer.describe(elapsed=False)}"
+
+
+def _bar(transfer: Transfer) -> str:
+    """``━━━━━━━╸            34% (23.3 GB / 68.5 GB), 142.0 MB/s, ...`` for the live table."""
+    filled = int(_BAR * transfer.percent / 100)
+    return "━" * filled + " " * (_BAR - filled) + " " + transfer.describe()
 
 
 def _state(event: ApplyEvent) -> str:
