@@ -146,15 +146,16 @@ async def _send_blocks(client: AzureClient, job: UploadJob, files: list[WeightsF
                              _threadsafe(notes.progress), stop)
     _announce(job, total, notes)
     started_ns = time.time_ns()
-    staged, digest = await _in_thread(lambda: _stage_and_commit(uploader, files, single, job),
-                                      stop)
+    say = _threadsafe(notes.say)
+    staged, digest = await _in_thread(
+        lambda: _stage_and_commit(uploader, files, single, job, say), stop)
     _after_upload(job, files, staged, started_ns)
     how = "resumed" if staged.bytes_skipped else "sent"
     return Upload(record.upload_id, digest, total, how, staged)
 
 
 def _stage_and_commit(uploader: BlockUploader, files: list[WeightsFile], single: bool,
-                      job: UploadJob) -> tuple[StageReport, str]:
+                      job: UploadJob, say: Callable[[str], None]) -> tuple[StageReport, str]:
     """Stage every block, check the digest against the plan, commit (in a worker thread)."""
     try:
         staged = uploader.stage(files)
@@ -166,6 +167,7 @@ def _stage_and_commit(uploader: BlockUploader, files: list[WeightsFile], single:
                 f"the weights changed since the plan (sha256 {digest[:12]}…, the plan has "
                 f"{job.sha256[:12]}…); nothing was registered",
                 hint="Run `aimodels plan` again so the plan covers the new content.")
+        say(f"sha256 {digest[:12]}… as planned; committing the blocks")
         uploader.commit({f.relative: f.sha256 for f in staged.files})
         return staged, digest
     finally:
@@ -335,10 +337,10 @@ class RegistrySas:
 # --- threads and errors --------------------------------------------------------------------
 
 
-def _threadsafe(progress: Callable[[Transfer], None]) -> Callable[[Transfer], None]:
-    """``progress`` called on the event loop's thread, whichever thread reports."""
+def _threadsafe(report: Callable[[T], None]) -> Callable[[T], None]:
+    """``report`` called on the event loop's thread, whichever thread reports."""
     loop = asyncio.get_running_loop()
-    return lambda moment: loop.call_soon_threadsafe(progress, moment)
+    return lambda value: loop.call_soon_threadsafe(report, value)
 
 
 async def _in_thread(work: Callable[[], T], stop: threading.Event) -> T:
