@@ -22,11 +22,9 @@ import os
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aimodels.apply.transfer import Transfer
-from aimodels.apply.upload import UploadJob, UploadNotes, upload_weights
-from aimodels.apply.upload_blocks import UploadSettings
 from aimodels.apply.upload_record import UploadRecords
 from aimodels.errors import AimodelsError, ConflictError, RemoteError
 from aimodels.model.desired import DesiredResource
@@ -37,6 +35,10 @@ from aimodels.transport.errors import NotFoundError
 from aimodels.transport.lro import LroHandle, complete_lro
 from aimodels.transport.response import Response
 from aimodels.weights.source import local_root, source_of
+
+if TYPE_CHECKING:
+    from aimodels.apply.upload import UploadJob
+    from aimodels.apply.upload_blocks import UploadSettings
 
 #: Retried with backoff instead of failing: Cognitive Services' "Another operation is being
 #: performed on the parent resource".
@@ -249,6 +251,10 @@ class RegistryWriter:
     """
 
     def __init__(self, client: AzureClient, settings: UploadSettings | None = None) -> None:
+        # The upload machinery imports azure-storage-blob and requests (~0.1-0.3 s): only
+        # when a CustomModel is written, never for plan or drift (they import this module).
+        from aimodels.apply.upload_blocks import UploadSettings
+
         self.client = client
         self.settings = settings or UploadSettings.from_env(os.environ)
 
@@ -269,6 +275,8 @@ class RegistryWriter:
     async def create(self, request: StepRequest) -> Outcome:
         """Put the weights in the data store (copied, resumed or sent: ``apply.upload``),
         then register them; the resumable-upload record goes once they are registered."""
+        from aimodels.apply.upload import UploadNotes, upload_weights
+
         job = _upload_job(request)
         notes = UploadNotes(request.report, request.progress)
         uploaded = await upload_weights(self.client, job, self.settings, notes)
@@ -331,6 +339,8 @@ def _arm_location(request: StepRequest) -> Location:
 def _upload_job(request: StepRequest) -> UploadJob:
     """What to upload for a CustomModel create: the local path (absolute) or URL, the
     format, the planned digest, and the Stack's data folder for the resumable record."""
+    from aimodels.apply.upload import UploadJob
+
     desired, spec = request.desired, request.change.after or {}
     raw = source_of(desired) if desired else ""
     if desired is None or not raw:
