@@ -202,7 +202,7 @@ class BlockUploader:
                     block_id(index), data, length=len(data), validate_content=True))
                 return
             except HttpResponseError as exc:
-                if exc.error_code != "Md5Mismatch" or attempt == MD5_RETRIES:
+                if not md5_refused(exc) or attempt == MD5_RETRIES:
                     raise
 
     # -- committing ---------------------------------------------------------------------
@@ -263,6 +263,15 @@ def blob_url(container_url: str, blob_name: str) -> str:
     parts = urlsplit(container_url)
     path = f"{parts.path.rstrip('/')}/{quote(blob_name, safe='/~')}"
     return parts._replace(path=path).geturl()
+
+
+def md5_refused(exc: HttpResponseError) -> bool:
+    """A 400 saying the block's bytes do not match its Content-MD5: Azure's Md5Mismatch, or
+    Azurite's InvalidOperation "Provided contentMD5 doesn't match"."""
+    if exc.status_code != 400:
+        return False
+    return exc.error_code == "Md5Mismatch" or \
+        (exc.error_code == "InvalidOperation" and "contentmd5" in str(exc.message).lower())
 
 
 def _sas_refused(exc: HttpResponseError) -> bool:

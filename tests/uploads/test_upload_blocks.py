@@ -5,79 +5,27 @@ mid-way, and a block corrupted on the wire is sent again (or refused)."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from azure.storage.blob import ContainerClient
 
 from aimodels.apply.transfer import Transfer
-from aimodels.apply.upload import Upload, UploadJob, UploadNotes, upload_weights
 from aimodels.apply.upload_blocks import UploadSettings
 from aimodels.apply.upload_record import UploadRecords
 from aimodels.errors import AimodelsError, RemoteError
-from aimodels.transport.client import AzureClient
-from aimodels.transport.config import ClientConfig
 from conftest import Store
-from upload_support import MIB, random_file
-
-KIB = 1024
-SMALL = UploadSettings(block_size=256 * KIB, concurrency=4, progress_every=0.0)
-
-
-class Crash(Exception):
-    """Stands in for the process dying between two blocks."""
-
-
-def upload(store: Store, source: Path, sha256: str | None, data: Path,
-           settings: UploadSettings = SMALL, notes: list[Any] | None = None,
-           model: str = "llama") -> Upload:
-    seen = notes if notes is not None else []
-
-    async def run() -> Upload:
-        config = ClientConfig(target="local", endpoint=store.url)
-        async with AzureClient.from_config(config) as client:
-            job = UploadJob(model, str(source), "safetensors", sha256, data)
-            return await upload_weights(client, job, settings, UploadNotes(seen.append,
-                                                                           seen.append))
-    return asyncio.run(run())
-
-
-def register(store: Store, done: Upload, name: str = "llama") -> dict[str, Any]:
-    with httpx.Client(base_url=store.url, headers={"Authorization": "Bearer t"}) as api:
-        answer = api.post("/custom-models", json={
-            "name": name, "version": "1", "upload_id": done.upload_id, "sha256": done.sha256,
-            "size_bytes": done.size})
-        assert answer.status_code == 201, answer.text
-        return dict(answer.json())
-
-
-def stored(store: Store, prefix: str) -> dict[str, bytes]:
-    """The committed blobs under ``prefix``: name -> content."""
-    with httpx.Client(base_url=store.url, headers={"Authorization": "Bearer t"}) as api:
-        sas = api.get("/datastore/list-sas").json()["sas_uri"]
-    with ContainerClient.from_container_url(sas) as container:
-        return {b.name[len(prefix):]: container.download_blob(b.name).readall()
-                for b in container.list_blobs(name_starts_with=prefix)}
-
-
-def hook_on_block(action: Any, wanted: str) -> Any:
-    """A raw_request_hook calling ``action(request)`` on Put Block of block id ``wanted``."""
-    def hook(request: Any) -> None:
-        http = request.http_request
-        if "comp=block&" in http.url and f"blockid={_b64(wanted)}" in http.url:
-            action(request)
-    return hook
-
-
-def _b64(block: str) -> str:
-    import base64
-    from urllib.parse import quote
-
-    return quote(base64.b64encode(block.encode()).decode())
+from upload_support import (
+    KIB,
+    MIB,
+    Crash,
+    hook_on_block,
+    random_file,
+    register,
+    stored,
+    upload,
+)
 
 
 def test_each_block_is_sent_once_and_hashed_in_the_same_pass(store: Store,
@@ -86,14 +34,14 @@ def test_each_block_is_sent_once_and_hashed_in_the_same_pass(store: Store,
     sha = random_file(source, 8 * MIB + 123)
     notes: list[Any] = []
 
-    done = upload(store, source, sha, tmp_path / ".aimodels", notes=notes)
+    done = upload(store.url, source, sha, tmp_path / ".aimodels", notes=notes)
 
     assert done.sha256 == sha and done.size == 8 * MIB + 123 and done.how == "sent"
     assert done.staged is not None and done.staged.blocks_sent == 33
     assert len(store.proxy.blocks) == 33 and store.proxy.sent_twice() == []
     assert store.proxy.count("PUT", "blocklist", 201) == 1
-    model = register(store, done)
-    blobs = stored(store, model["blob_prefix"])
+    model = register(store.url, done)
+    blobs = stored(store.url, model["blob_prefix"])
     assert hashlib.sha256(blobs["model.safetensors"]).hexdigest() == sha
     transfers = [n for n in notes if isinstance(n, Transfer)]
     assert transfers[0].done == 0 and transfers[-1].finished
@@ -112,21 +60,21 @@ def test_an_interrupted_upload_resumes_and_sends_only_the_rest(store: Store,
     crashing = UploadSettings(block_size=256 * KIB, concurrency=1, progress_every=0.0,
                               request_hook=hook_on_block(die, "00000020"))
     with pytest.raises(Crash):
-        upload(store, source, sha, data, crashing)
+        upload(store.url, source, sha, data, crashing)
     record = UploadRecords(data).load("llama")
     assert record is not None and record.sha256 == sha
     staged_before = len(store.proxy.blocks)
     assert 0 < staged_before < 64
 
-    done = upload(store, source, sha, data)
+    done = upload(store.url, source, sha, data)
 
     assert done.how == "resumed" and done.upload_id == record.upload_id
     assert done.staged is not None
     assert done.staged.blocks_skipped == staged_before
     assert done.staged.blocks_sent == 64 - staged_before
     assert store.proxy.sent_twice() == [] and len(store.proxy.blocks) == 64
-    model = register(store, done)
-    assert hashlib.sha256(stored(store, model["blob_prefix"])["model.safetensors"]
+    model = register(store.url, done)
+    assert hashlib.sha256(stored(store.url, model["blob_prefix"])["model.safetensors"]
                           ).hexdigest() == sha
 
 
@@ -141,13 +89,13 @@ def test_a_sas_expiring_mid_upload_is_replaced_and_no_block_goes_twice(
 
     settings = UploadSettings(block_size=256 * KIB, concurrency=2, progress_every=0.0,
                               request_hook=hook_on_block(expire, "00000010"))
-    done = upload(store, source, sha, tmp_path / ".aimodels", settings)
+    done = upload(store.url, source, sha, tmp_path / ".aimodels", settings)
 
     assert store.proxy.count("POST", "", 200) >= 2  # initialize, then again for a fresh SAS
     assert store.proxy.count("PUT", "block", 403) >= 1
     assert store.proxy.sent_twice() == [] and len(store.proxy.blocks) == 32
-    model = register(store, done)
-    assert hashlib.sha256(stored(store, model["blob_prefix"])["model.safetensors"]
+    model = register(store.url, done)
+    assert hashlib.sha256(stored(store.url, model["blob_prefix"])["model.safetensors"]
                           ).hexdigest() == sha
 
 
@@ -166,12 +114,12 @@ def test_a_block_corrupted_on_the_wire_is_refused_by_its_md5_and_sent_again(
 
     settings = UploadSettings(block_size=256 * KIB, concurrency=2, progress_every=0.0,
                               request_hook=hook_on_block(flip, "00000005"))
-    done = upload(store, source, sha, tmp_path / ".aimodels", settings)
+    done = upload(store.url, source, sha, tmp_path / ".aimodels", settings)
 
     assert store.proxy.count("PUT", "block", 400) == 1
     assert store.proxy.blocks[next(k for k in store.proxy.blocks if k[1] == "00000005")] == 1
-    model = register(store, done)
-    assert hashlib.sha256(stored(store, model["blob_prefix"])["model.safetensors"]
+    model = register(store.url, done)
+    assert hashlib.sha256(stored(store.url, model["blob_prefix"])["model.safetensors"]
                           ).hexdigest() == sha
 
 
@@ -188,7 +136,7 @@ def test_a_block_corrupted_every_time_fails_the_upload_and_nothing_is_committed(
     settings = UploadSettings(block_size=256 * KIB, concurrency=2, progress_every=0.0,
                               request_hook=hook_on_block(flip, "00000003"))
     with pytest.raises(RemoteError) as failed:
-        upload(store, source, sha, tmp_path / ".aimodels", settings)
+        upload(store.url, source, sha, tmp_path / ".aimodels", settings)
 
     assert failed.value.code == "Md5Mismatch"
     assert "Run the same command to resume" in failed.value.message
@@ -204,7 +152,7 @@ def test_content_that_is_not_the_planned_one_is_not_committed(store: Store,
     data = tmp_path / ".aimodels"
 
     with pytest.raises(AimodelsError, match="changed since the plan"):
-        upload(store, source, "0" * 64, data)
+        upload(store.url, source, "0" * 64, data)
 
     assert store.proxy.count("PUT", "blocklist") == 0
     assert UploadRecords(data).load("llama") is None  # the next run starts afresh
@@ -221,11 +169,11 @@ def test_a_folder_keeps_relative_paths_and_hashes_like_the_plan(store: Store,
     (folder / "empty.txt").write_bytes(b"")
     planned = hash_local(folder)
 
-    done = upload(store, folder, planned.sha256, tmp_path / ".aimodels")
+    done = upload(store.url, folder, planned.sha256, tmp_path / ".aimodels")
 
     assert done.sha256 == planned.sha256 and done.size == planned.size
-    model = register(store, done)
-    blobs = stored(store, model["blob_prefix"])
+    model = register(store.url, done)
+    blobs = stored(store.url, model["blob_prefix"])
     assert sorted(blobs) == ["config.json", "empty.txt", "model-00001.safetensors",
                              "sub/model-00002.safetensors"]
     assert blobs["config.json"] == b'{"layers": 2}' and blobs["empty.txt"] == b""
@@ -236,18 +184,18 @@ def test_content_already_registered_is_copied_by_the_service_not_uploaded(
         store: Store, tmp_path: Path) -> None:
     first = tmp_path / "a" / "model.safetensors"
     sha = random_file(first, 3 * MIB)
-    register(store, upload(store, first, sha, tmp_path / ".aimodels"), name="llama")
+    register(store.url, upload(store.url, first, sha, tmp_path / ".aimodels"), name="llama")
     sent = len(store.proxy.blocks)
     twin = tmp_path / "b" / "twin.safetensors"
     twin.parent.mkdir()
     twin.write_bytes(first.read_bytes())
     notes: list[Any] = []
 
-    done = upload(store, twin, sha, tmp_path / ".aimodels", notes=notes, model="llama-copy")
+    done = upload(store.url, twin, sha, tmp_path / ".aimodels", notes=notes, model="llama-copy")
 
     assert done.how == "copied" and len(store.proxy.blocks) == sent
     assert any("registered as llama:1" in str(n) for n in notes)
-    model = register(store, done, name="llama-copy")
-    assert list(stored(store, model["blob_prefix"])) == ["twin.safetensors"]
-    assert hashlib.sha256(stored(store, model["blob_prefix"])["twin.safetensors"]
+    model = register(store.url, done, name="llama-copy")
+    assert list(stored(store.url, model["blob_prefix"])) == ["twin.safetensors"]
+    assert hashlib.sha256(stored(store.url, model["blob_prefix"])["twin.safetensors"]
                           ).hexdigest() == sha

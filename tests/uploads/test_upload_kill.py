@@ -6,12 +6,7 @@ once, and the registered content is the file's."""
 from __future__ import annotations
 
 import hashlib
-import json
 import random
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -19,43 +14,20 @@ import pytest
 from azure.storage.blob import ContainerClient
 
 from aimodels.apply.upload_record import UploadRecords
-from aimodels.cli.main import main
 from conftest import Store
-from upload_support import MIB, ROOT, CountingProxy, child_env, random_file, write_stack
+from upload_support import (
+    MIB,
+    apply_in_child,
+    kill_after,
+    random_file,
+    run_cli,
+    unlock,
+    write_stack,
+)
 
 BLOCKS = 256
 KILLS = 2
 SEED = random.randrange(1 << 30)
-
-
-def apply_in_child(url: str, stack: Path) -> subprocess.Popen[bytes]:
-    env = child_env(AIMODELS_UPLOAD_BLOCK_SIZE="256KiB", AIMODELS_UPLOAD_CONCURRENCY="4")
-    return subprocess.Popen([sys.executable, "-m", "aimodels", "--endpoint", url, "apply",
-                             "--yes", "-f", str(stack)], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
-def kill_after(child: subprocess.Popen[bytes], proxy: CountingProxy, blocks: int) -> None:
-    """SIGKILL ``child`` once the service has accepted ``blocks`` blocks in all."""
-    deadline = time.monotonic() + 60
-    while len(proxy.blocks) < blocks:
-        assert child.poll() is None, child.communicate()[1].decode()
-        assert time.monotonic() < deadline, "the upload did not progress"
-        time.sleep(0.002)
-    child.send_signal(signal.SIGKILL)
-    child.communicate(timeout=30)
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main(argv)
-    out, err = capsys.readouterr()
-    return int(exited.value.code or 0), out, err
-
-
-def unlock(stack: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    lock = json.loads((stack / ".aimodels" / "state.lock").read_text())
-    assert run(["force-unlock", lock["id"], "-f", str(stack)], capsys)[0] == 0
 
 
 def test_apply_killed_twice_mid_upload_resumes_without_sending_a_block_twice(
@@ -73,7 +45,7 @@ def test_apply_killed_twice_mid_upload_resumes_without_sending_a_block_twice(
         unlock(stack, capsys)
     staged_before = len(store.proxy.blocks)
     monkeypatch.setenv("AIMODELS_UPLOAD_BLOCK_SIZE", "256KiB")
-    code, out, err = run(["--endpoint", store.url, "apply", "--yes", "-f", str(stack)], capsys)
+    code, out, err = run_cli(["--endpoint", store.url, "apply", "--yes", "-f", str(stack)], capsys)
 
     assert code == 0, f"seed {SEED}: {out}{err}"
     assert "resuming upload" in out
@@ -89,5 +61,5 @@ def test_apply_killed_twice_mid_upload_resumes_without_sending_a_block_twice(
         content = container.download_blob(model["blob_prefix"] + "llama.safetensors").readall()
     assert hashlib.sha256(content).hexdigest() == sha
     assert UploadRecords(stack / ".aimodels").load("llama") is None
-    assert run(["--endpoint", store.url, "plan", "--detailed-exitcode", "-f", str(stack)],
+    assert run_cli(["--endpoint", store.url, "plan", "--detailed-exitcode", "-f", str(stack)],
                capsys)[0] == 0

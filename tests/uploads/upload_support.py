@@ -7,9 +7,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import json
 import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,9 +22,19 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
+import pytest
 import uvicorn
+from azure.storage.blob import ContainerClient
 
+from aimodels.apply.upload import Upload, UploadJob, UploadNotes, upload_weights
+from aimodels.apply.upload_blocks import UploadSettings
+from aimodels.transport.client import AzureClient
+from aimodels.transport.config import ClientConfig
+
+KIB = 1024
 MIB = 1024 * 1024
+#: Small blocks so that tests of a few MiB cross many block boundaries.
+SMALL = UploadSettings(block_size=256 * KIB, concurrency=4, progress_every=0.0)
 ROOT = Path(__file__).resolve().parents[2]
 
 STACK = """\
@@ -47,6 +62,10 @@ spec:
 """
 
 
+class Crash(Exception):
+    """Stands in for the process dying between two blocks."""
+
+
 @dataclass
 class CountingProxy:
     """An ASGI reverse proxy to ``upstream`` that counts what the storage service accepted:
@@ -56,15 +75,32 @@ class CountingProxy:
     upstream: str
     blocks: Counter[tuple[str, str]] = field(default_factory=Counter)
     seen: list[tuple[str, str, str, int]] = field(default_factory=list)
+    pending: int = 0
     _client: httpx.AsyncClient | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
+        self.pending += 1
+        try:
+            await self._forward(scope, receive, send)
+        finally:
+            self.pending -= 1
+
+    def settle(self, timeout: float = 30.0) -> None:
+        """Wait until no request is being forwarded (a killed client's last blocks may still
+        be on their way to the service)."""
+        deadline = time.monotonic() + timeout
+        while self.pending and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    async def _forward(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         body = b""
         while True:
             message = await receive()
+            if message["type"] == "http.disconnect":
+                return  # the client died mid-body: a real service would drop it too
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
@@ -175,3 +211,84 @@ def child_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIMODELS_")}
     env.update(extra)
     return env
+
+
+def apply_in_child(url: str, stack: Path) -> subprocess.Popen[bytes]:
+    env = child_env(AIMODELS_UPLOAD_BLOCK_SIZE="256KiB", AIMODELS_UPLOAD_CONCURRENCY="4")
+    return subprocess.Popen([sys.executable, "-m", "aimodels", "--endpoint", url, "apply",
+                             "--yes", "-f", str(stack)], env=env, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def kill_after(child: subprocess.Popen[bytes], proxy: CountingProxy, blocks: int) -> None:
+    """SIGKILL ``child`` once the service has accepted ``blocks`` blocks in all."""
+    deadline = time.monotonic() + 60
+    while len(proxy.blocks) < blocks:
+        assert child.poll() is None, child.communicate()[1].decode()
+        assert time.monotonic() < deadline, "the upload did not progress"
+        time.sleep(0.002)
+    child.send_signal(signal.SIGKILL)
+    child.communicate(timeout=30)
+    proxy.settle()
+
+
+def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    from aimodels.cli.main import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    out, err = capsys.readouterr()
+    return int(exited.value.code or 0), out, err
+
+
+def unlock(stack: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lock = json.loads((stack / ".aimodels" / "state.lock").read_text())
+    assert run_cli(["force-unlock", lock["id"], "-f", str(stack)], capsys)[0] == 0
+
+
+def upload(url: str, source: Path, sha256: str | None, data: Path,
+           settings: UploadSettings = SMALL, notes: list[Any] | None = None,
+           model: str = "llama") -> Upload:
+    seen = notes if notes is not None else []
+
+    async def run() -> Upload:
+        config = ClientConfig(target="local", endpoint=url)
+        async with AzureClient.from_config(config) as client:
+            job = UploadJob(model, str(source), "safetensors", sha256, data)
+            return await upload_weights(client, job, settings, UploadNotes(seen.append,
+                                                                           seen.append))
+    return asyncio.run(run())
+
+
+def register(url: str, done: Upload, name: str = "llama") -> dict[str, Any]:
+    with httpx.Client(base_url=url, headers={"Authorization": "Bearer t"}) as api:
+        answer = api.post("/custom-models", json={
+            "name": name, "version": "1", "upload_id": done.upload_id, "sha256": done.sha256,
+            "size_bytes": done.size})
+        assert answer.status_code == 201, answer.text
+        return dict(answer.json())
+
+
+def stored(url: str, prefix: str) -> dict[str, bytes]:
+    """The committed blobs under ``prefix``: name -> content."""
+    with httpx.Client(base_url=url, headers={"Authorization": "Bearer t"}) as api:
+        sas = api.get("/datastore/list-sas").json()["sas_uri"]
+    with ContainerClient.from_container_url(sas) as container:
+        return {b.name[len(prefix):]: container.download_blob(b.name).readall()
+                for b in container.list_blobs(name_starts_with=prefix)}
+
+
+def hook_on_block(action: Any, wanted: str) -> Any:
+    """A raw_request_hook calling ``action(request)`` on Put Block of block id ``wanted``."""
+    def hook(request: Any) -> None:
+        http = request.http_request
+        if "comp=block&" in http.url and f"blockid={_b64(wanted)}" in http.url:
+            action(request)
+    return hook
+
+
+def _b64(block: str) -> str:
+    import base64
+    from urllib.parse import quote
+
+    return quote(base64.b64encode(block.encode()).decode())
