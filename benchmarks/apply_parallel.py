@@ -2,7 +2,7 @@
 sequential loop over the official SDK, in one run.
 
     .venv/bin/python benchmarks/apply_parallel.py [--deployments 200] [--parallelism 20]
-        [--lro-seconds 3] [--foundry 100] [--accounts 10] [--sdk-deployments 200]
+        [--lro-seconds 3] [--foundry 100] [--accounts 10] [--sdk-deployments 200] [--repeat 3]
 
 1. Writes, in a temp dir, a fixtures file (the built-in sections the benchmark extends, copied:
    ``--fixtures`` replaces whole sections) with four AI managers of four namespaces, twice
@@ -14,7 +14,8 @@ sequential loop over the official SDK, in one run.
 2. Serves the emulator (``aimodels emulator serve --lro-seconds T``, a subprocess: each create
    is a T-second LRO, and a Cognitive Services account takes one write at a time).
 3. Times ``aimodels apply --yes --parallelism p`` (a subprocess, AIMODELS_ENDPOINT), noting
-   when each progress line arrives; then ``aimodels plan --detailed-exitcode`` must exit 0.
+   when each progress line arrives, ``--repeat`` times on a fresh emulator and state (after
+   a warm-up ``plan``); then ``aimodels plan --detailed-exitcode`` must exit 0.
 4. Computes the issue's ideal ``ceil(N/p) x T`` and the one that holds with one write at a time
    per account, ``max(ceil(N/p), most deployments on one account) x T`` (reachable: the
    wrap-around schedule of unit jobs, McNaughton's).
@@ -69,8 +70,6 @@ RAI_POLICY = "Microsoft.DefaultV2"
 TOKEN = "aimodels-local-dev-token"
 
 
-# --- the workload -------------------------------------------------------------------------------
-
 
 @dataclass(frozen=True, slots=True)
 class Workload:
@@ -95,17 +94,11 @@ class Workload:
         return -(-self.foundry // self.accounts)
 
 
-@dataclass(frozen=True, slots=True)
-class Ideals:
-    """Wall-time lower bounds in seconds: the issue's, and the one with per-account writes."""
-
-    naive: float
-    per_account: float
-
-    @classmethod
-    def of(cls, work: Workload, parallelism: int, lro_seconds: float) -> Ideals:
-        rounds = math.ceil(work.deployments / parallelism)
-        return cls(rounds * lro_seconds, max(rounds, work.busiest_account()) * lro_seconds)
+def ideals(work: Workload, parallelism: int, lro_seconds: float) -> tuple[float, float]:
+    """Wall-time lower bounds in seconds: the issue's ``ceil(N/p) x T``, and the one with one
+    write at a time per account (no account's chain can be shorter than its deployments)."""
+    rounds = math.ceil(work.deployments / parallelism)
+    return rounds * lro_seconds, max(rounds, work.busiest_account()) * lro_seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,8 +180,6 @@ def write_fixtures(path: Path, work: Workload) -> None:
         "containerService.gpuQuota": quota, "cognitiveServices": cognitive}))
 
 
-# --- processes ----------------------------------------------------------------------------------
-
 
 def aimodels(*args: str) -> list[str]:
     """The command line of the real CLI (the console script beside this interpreter)."""
@@ -223,9 +214,8 @@ def cli_env(url: str, stack: Path) -> dict[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class ApplyRun:
-    """The wall time of ``aimodels apply`` and, from its progress lines as they arrived, when
-    the first step started and the last one ended (seconds from the process start), how many
-    were created and their mean duration (the LRO plus the requests around it)."""
+    """``aimodels apply``'s wall time; from its progress lines as they arrived, when the first
+    step started, the last ended (s from the start), how many were created, their mean time."""
 
     wall: float
     first_start: float
@@ -260,16 +250,30 @@ def time_apply(url: str, stack: Path, parallelism: int) -> ApplyRun:
     return ApplyRun.of(wall, arrivals)
 
 
-def check_plan_clean(url: str, stack: Path) -> None:
-    """``aimodels plan --detailed-exitcode`` after the apply must exit 0 (nothing to change)."""
+def check_plan(url: str, stack: Path, expected: int) -> None:
+    """``aimodels plan --detailed-exitcode`` must exit ``expected``: 2 before the apply (which
+    also warms the bytecode cache and the emulator), 0 after it (nothing left to change)."""
     done = subprocess.run(aimodels("plan", "--detailed-exitcode", "-f", str(stack)),
                           env=cli_env(url, stack), text=True, capture_output=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"plan after apply exited {done.returncode} (0 expected):\n"
+    if done.returncode != expected:
+        raise SystemExit(f"plan exited {done.returncode} ({expected} expected):\n"
                          f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
 
 
-# --- the sequential loop over the official SDKs -------------------------------------------------
+def measure(fixtures: Path, stack: Path, work: Workload, args: argparse.Namespace,
+            sdk_loop: bool) -> tuple[ApplyRun, float]:
+    """One apply on a fresh emulator and state, checked; then the SDK loop if asked."""
+    write_manifests(stack, work)
+    with serve(fixtures, args.lro_seconds) as url:
+        check_plan(url, stack, expected=2)
+        applied = time_apply(url, stack, args.parallelism)
+        if applied.created != work.deployments:
+            raise SystemExit(f"apply created {applied.created}, expected {work.deployments}")
+        check_plan(url, stack, expected=0)
+        print(f"  apply: {applied.wall:.1f} s", file=sys.stderr)
+        sdk = time_sdk_loop(url, work, args.sdk_deployments) if sdk_loop else 0.0
+        return applied, sdk
+
 
 
 def time_sdk_loop(url: str, work: Workload, count: int) -> float:
@@ -301,12 +305,13 @@ def _interleaved(items: Sequence[Target]) -> list[Target]:
     return [t for _, t in sorted(placed, key=lambda p: p[0])]
 
 
-# --- the report ---------------------------------------------------------------------------------
 
-
-def report(args: argparse.Namespace, work: Workload, run: ApplyRun, sdk_seconds: float) -> str:
-    """Markdown for docs/performance.md: the command, the machine, the table and ratios."""
-    ideals, wall = Ideals.of(work, args.parallelism, args.lro_seconds), run.wall
+def report(args: argparse.Namespace, work: Workload, runs: Sequence[ApplyRun],
+           sdk_seconds: float) -> str:
+    """Markdown for docs/performance.md: the command, the machine, the median apply (all runs
+    listed), the ideals, the SDK loop and the ratios."""
+    run = sorted(runs, key=lambda r: r.wall)[len(runs) // 2]
+    (naive, per_account), wall = ideals(work, args.parallelism, args.lro_seconds), run.wall
     executor = run.last_end - run.first_start
     sdk = sdk_seconds * work.deployments / args.sdk_deployments
     sdk_what = (f"all {work.deployments}" if args.sdk_deployments == work.deployments else
@@ -321,7 +326,7 @@ def report(args: argparse.Namespace, work: Workload, run: ApplyRun, sdk_seconds:
         f"Command: `.venv/bin/python benchmarks/apply_parallel.py --deployments "
         f"{args.deployments} --parallelism {args.parallelism} --lro-seconds "
         f"{args.lro_seconds:g} --foundry {args.foundry} --accounts {args.accounts} "
-        f"--sdk-deployments {args.sdk_deployments}`",
+        f"--sdk-deployments {args.sdk_deployments} --repeat {args.repeat}`",
         f"Machine: {os.cpu_count()} cores, {platform.machine()}, Python "
         f"{platform.python_version()}, {platform.system()} {platform.release()}.",
         f"Workload: {work.foundry} FoundryDeployments over {work.accounts} accounts (at most "
@@ -331,14 +336,14 @@ def report(args: argparse.Namespace, work: Workload, run: ApplyRun, sdk_seconds:
         "",
         "| run | seconds | ratio |",
         "|---|---|---|",
-        f"| `aimodels apply --yes --parallelism {args.parallelism}`, whole command | "
-        f"{wall:.1f} | |",
+        f"| `aimodels apply --yes --parallelism {args.parallelism}`, whole command, median "
+        f"of {', '.join(f'{r.wall:.1f}' for r in runs)} | {wall:.1f} | |",
         f"| of which the executor (first step started → last step done) | {executor:.1f} | |",
-        f"| ideal, the issue's: {rounds} × {args.lro_seconds:g} s | {ideals.naive:.1f} | "
-        f"{versus(ideals.naive)} |",
+        f"| ideal, the issue's: {rounds} × {args.lro_seconds:g} s | {naive:.1f} | "
+        f"{versus(naive)} |",
         f"| ideal with one write at a time per account: max({rounds}, "
-        f"{work.busiest_account()}) × {args.lro_seconds:g} s | {ideals.per_account:.1f} | "
-        f"{versus(ideals.per_account)} |",
+        f"{work.busiest_account()}) × {args.lro_seconds:g} s | {per_account:.1f} | "
+        f"{versus(per_account)} |",
         f"| sequential official-SDK loop, {sdk_what} | {sdk:.1f} | SDK loop ÷ apply "
         f"{sdk / wall:.1f}x |",
         "",
@@ -359,6 +364,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--accounts", type=int, default=10, help="Foundry accounts")
     parser.add_argument("--sdk-deployments", type=int, help="how many the sequential SDK loop "
                         "creates (default: all; fewer are extrapolated)")
+    parser.add_argument("--repeat", type=int, default=3, help="applies timed (each on a "
+                        "fresh emulator and state; the median is reported)")
     parser.add_argument("--keep", type=Path, help="work in this (new) folder and keep it")
     args = parser.parse_args(argv)
     args.foundry = args.deployments // 2 if args.foundry is None else args.foundry
@@ -368,8 +375,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     if -(-args.foundry // args.accounts) > DEPLOYMENTS_PER_ACCOUNT:
         parser.error(f"more than {DEPLOYMENTS_PER_ACCOUNT} deployments per account (Azure's "
                      "default limit): raise --accounts")
-    if not 1 <= args.sdk_deployments <= args.deployments:
-        parser.error("--sdk-deployments must be between 1 and --deployments")
+    if args.repeat < 1 or not 1 <= args.sdk_deployments <= args.deployments:
+        parser.error("--repeat must be at least 1, --sdk-deployments between 1 and "
+                     "--deployments")
     return args
 
 
@@ -379,19 +387,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="aimodels-bench-") as scratch:
         folder = args.keep or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
-        stack, fixtures = folder / "stack", folder / "fixtures.json"
-        write_fixtures(fixtures, work)
-        write_manifests(stack, work)
-        with serve(fixtures, args.lro_seconds) as url:
-            print(f"aimodels apply of {work.deployments} deployments ...", file=sys.stderr)
-            applied = time_apply(url, stack, args.parallelism)
-            if applied.created != work.deployments:
-                raise SystemExit(f"apply reported {applied.created} created, expected "
-                                 f"{work.deployments}")
-            check_plan_clean(url, stack)
-            print(f"sequential SDK loop over {args.sdk_deployments} ...", file=sys.stderr)
-            sdk = time_sdk_loop(url, work, args.sdk_deployments)
-    print(report(args, work, applied, sdk))
+        write_fixtures(folder / "fixtures.json", work)
+        print(f"aimodels apply of {work.deployments} deployments, {args.repeat} times ...",
+              file=sys.stderr)
+        runs = [measure(folder / "fixtures.json", folder / f"stack-{k + 1}", work, args,
+                        sdk_loop=k + 1 == args.repeat) for k in range(args.repeat)]
+    print(report(args, work, [run for run, _ in runs], runs[-1][1]))
 
 
 if __name__ == "__main__":
