@@ -34,6 +34,7 @@ from aimodels.transport.client import AzureClient
 from aimodels.transport.errors import NotFoundError
 from aimodels.transport.lro import LroHandle, complete_lro
 from aimodels.transport.response import Response
+from aimodels.weights.formats import format_from_name
 from aimodels.weights.source import local_root, source_of
 
 if TYPE_CHECKING:
@@ -346,13 +347,14 @@ def _upload_job(request: StepRequest) -> UploadJob:
     if desired is None or not raw:
         raise AimodelsError(f"{request.change.address}: spec.path is not set",
                             hint="Point spec.path at the weights file, folder or https URL.")
-    if not spec.get("format"):
+    root = local_root(desired)
+    fmt = spec.get("format") or (format_from_name(raw) if root is None else None)
+    if not fmt:
         raise AimodelsError(f"{request.change.address}: the weights format is unknown",
                             hint="Set spec.format (safetensors, gguf, onnx or pytorch).")
-    root = local_root(desired)
     source = str(root) if root is not None else raw
     digest = (spec.get("weights") or {}).get("sha256")
-    return UploadJob(request.change.address.name, source, str(spec["format"]),
+    return UploadJob(request.change.address.name, source, str(fmt),
                      str(digest) if digest else None, request.ctx.stack.data_dir)
 
 

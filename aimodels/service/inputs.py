@@ -76,19 +76,18 @@ def _format_problem(resource: DesiredResource, hashed: HashedWeights | None) -> 
     """Why the weights' format and ``spec.format`` disagree, or cannot be known; None if fine."""
     declared = resource.spec.get("format")
     detected = hashed.formats if hashed is not None else _named(source_of(resource))
-    where = f"{resource.address}: spec.format"
     if declared and detected and declared not in detected:
         found = " and ".join(sorted(detected))
-        return _at(resource, "spec.format", f"{where} is {declared}, but the weights are {found}",
+        return _at(resource, "spec.format", f"the weights are {found}, not {declared}",
                    f"{source_of(resource)} holds {found} weights (told by their content). Set "
                    f"format: {sorted(detected)[0]}, or point spec.path at the {declared} weights.")
     if declared:
         return None
     if len(detected) > 1:
-        return _at(resource, "spec.path", f"{where} is needed: the weights mix several formats",
+        return _at(resource, "spec.format", "set the format: the weights mix several",
                    f"Found {', '.join(sorted(detected))}; say which one to register.")
     if not detected:
-        return _at(resource, "spec.path", f"{where} is needed: the format cannot be told",
+        return _at(resource, "spec.format", "set the format: the weights do not tell it",
                    f"Nothing in {source_of(resource)} looks like {', '.join(FORMATS)} weights; "
                    "set spec.format.")
     return None
