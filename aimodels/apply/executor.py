@@ -50,7 +50,7 @@ from aimodels.apply.operations import (
     StepRequest,
     Writer,
 )
-from aimodels.apply.recovery import intent_details
+from aimodels.apply.recovery import intent_details, portable_handle
 from aimodels.apply.transfer import Transfer
 from aimodels.apply.slots import Slots
 from aimodels.apply.state_store import StateStore
@@ -254,7 +254,7 @@ class _Run:
 
         async def amend(previous: asyncio.Task[str] | None) -> str:
             current = await previous if previous is not None else flight.intent
-            details = {**flight.details, "lro": handle.to_dict()}
+            details = {**flight.details, "lro": portable_handle(handle)}
             new = await self.store.amend(current, str(step.address), step.operation, details)
             self.flights.park(step, Parked.JOURNALED)
             return new

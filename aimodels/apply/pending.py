@@ -4,7 +4,8 @@
 does, before planning). It can still plan as apply will see things then: a resource an
 interrupted run created and that exists now is planned as managed (with the state entry the
 intent carried), not reported as an unmanaged resource to ``aimodels import``. And it says,
-as a warning, that the interrupted run is yet to be reconciled.
+as a warning, that the interrupted run is yet to be reconciled. (Imported by ``plan``: it
+stays clear of the executor's imports.)
 """
 
 from __future__ import annotations
@@ -12,12 +13,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from aimodels.apply.recovery import latest_intents
 from aimodels.errors import Diagnostic, warning
 from aimodels.model.address import ResourceAddress
 from aimodels.plan.values import LiveState, PriorResource
 from aimodels.state.journal import Journal, JournalEntry
 from aimodels.state.values import ResourceState
+
+
+def latest_intents(pending: list[JournalEntry]) -> dict[str, JournalEntry]:
+    """The newest open intent of each address (pending intents come oldest first): of two
+    open for one address (a crash while an intent was being amended), the newer one counts."""
+    return {intent.address: intent for intent in pending}
 
 
 def with_interrupted(folder: str | Path, prior: Mapping[ResourceAddress, PriorResource],

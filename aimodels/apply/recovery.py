@@ -8,8 +8,9 @@ between, and the write may or may not have reached Azure. Recovery finds out ins
 guessing, before anything is planned:
 
 - an operation whose handle was journaled is *re-attached* (``transport.lro.wait_for_lro``)
-  and followed to its end; without a handle the resource is re-read, and if an operation still
-  runs on it (``Creating``, ``Deleting``...), its provisioning state is followed to the end;
+  and followed to its end; without a handle (or when the operation cannot be followed) the
+  resource is re-read, and while an operation still runs on it (``Creating``,
+  ``Deleting``...), read again until it ends;
 - a create that landed is recorded in the state with the entry the intent carried and the
   final ETag (nothing orphaned, and the next plan does not create it twice); if its operation
   failed, with ``extra.provisioningFailed`` (the plan then sends it again);
@@ -29,16 +30,16 @@ import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from aimodels.apply.entries import with_failure
 from aimodels.apply.operations import Outcome
+from aimodels.apply.pending import latest_intents
 from aimodels.apply.state_store import StateStore
 from aimodels.errors import RemoteError
 from aimodels.state.journal import JournalEntry
 from aimodels.state.values import ResourceState
 from aimodels.transport.client import AzureClient
-from aimodels.transport.endpoints import resolve_url, with_api_version
-from aimodels.transport.errors import NotFoundError
 from aimodels.transport.lro import TERMINAL_STATES, LroHandle, wait_for_lro
 
 #: Where to re-read the resource of an intent that does not say (None: nowhere known).
@@ -56,11 +57,6 @@ def intent_details(url: str, api: str, entry: ResourceState | None,
     if entry is not None:
         details["entry"] = entry.to_dict()
     return details
-
-
-def latest_intents(pending: list[JournalEntry]) -> dict[str, JournalEntry]:
-    """The newest open intent of each address (pending intents come oldest first)."""
-    return {intent.address: intent for intent in pending}
 
 
 async def recover_pending(store: StateStore, client: AzureClient, *,
@@ -88,11 +84,12 @@ async def recover_pending(store: StateStore, client: AzureClient, *,
 
 @dataclass(frozen=True, slots=True)
 class _Found:
-    """What Azure holds after the operation ended: the body (None: gone), the operation's
-    failure if it failed, and whether the outcome of *our* write is known (re-attached)."""
+    """What Azure holds once the operation ended: the body (None: gone), the provisioning
+    failure ``(code, message)`` if it failed, and whether the outcome of *our* write is known
+    (its operation was re-attached to and succeeded)."""
 
     body: Mapping[str, Any] | None
-    failure: RemoteError | None = None
+    failure: tuple[str, str] | None = None
     ours: bool = False
 
 
@@ -111,34 +108,56 @@ async def _settle(store: StateStore, client: AzureClient, intent: JournalEntry,
 
 
 async def _reattach(client: AzureClient, details: Mapping[str, Any], action: str) -> _Found:
-    """Follow the operation the interrupted run started, from its journaled handle."""
+    """Follow the operation the interrupted run started, from its journaled handle. If it
+    cannot be followed to success (it failed, is no longer known, timed out), the resource
+    itself says how it ended."""
     handle = LroHandle.from_dict(dict(details["lro"]))
     try:
         body = await wait_for_lro(client, handle)
-    except NotFoundError:  # the operation is no longer known: see what it left
+    except RemoteError:
         return await _reread(client, details, action)
-    except RemoteError as exc:
-        if exc.code == "OperationTimedOut":
-            return await _reread(client, details, action)
-        left = None if action == "delete" else await _get(client, details)
-        return _Found(left, exc, ours=True)
     return _Found(None if action == "delete" else body, ours=True)
 
 
 async def _reread(client: AzureClient, details: Mapping[str, Any], action: str) -> _Found:
-    """Read the resource; if an operation still runs on it, follow it to its end first."""
+    """Read the resource; while an operation still runs on it (``Creating``, ``Deleting``...),
+    read it again, from every 0.25 s backing off to the LRO poll interval, until it ends (or
+    the LRO timeout passes: the plan then sees it as it is)."""
     body = await _get(client, details)
-    state = _provisioning_state(body)
-    if body is None or details.get("api", "arm") != "arm" or state in TERMINAL_STATES | {""}:
-        return _Found(body)
-    method = "DELETE" if state == "deleting" else "PUT"
-    url = with_api_version("arm", resolve_url(client.config, "arm", details["url"]))
-    handle = LroHandle("provisioning-state", method, url, url, client.clock())
-    try:
-        final = await wait_for_lro(client, handle)
-    except RemoteError as exc:
-        return _Found(await _get(client, details), exc)
-    return _Found(final)
+    delay, waited = 0.25, 0.0
+    while _running(body) and details.get("api", "arm") == "arm" and \
+            waited < client.config.lro.timeout:
+        await client.sleep(delay)
+        waited += delay
+        delay = min(delay * 2, client.config.lro.default_poll_interval)
+        body = await _get(client, details)
+    return _Found(body, _failure(body))
+
+
+def _running(body: Mapping[str, Any] | None) -> bool:
+    return body is not None and _provisioning_state(body) not in TERMINAL_STATES | {""}
+
+
+def _failure(body: Mapping[str, Any] | None) -> tuple[str, str] | None:
+    """``(code, message)`` of a resource whose provisioning failed, else None."""
+    if _provisioning_state(body) != "failed":
+        return None
+    error = ((body or {}).get("properties") or {}).get("provisioningError") or {}
+    return (str(error.get("code") or "ProvisioningFailed"),
+            str(error.get("message") or "the operation failed in Azure"))
+
+
+def portable_handle(handle: LroHandle) -> dict[str, Any]:
+    """The handle as saved in the journal: URLs on the resource's own origin kept as paths,
+    so a later run reaches them at whatever endpoint it uses (an emulator on another port,
+    an endpoint override)."""
+    data = handle.to_dict()
+    origin = urlsplit(handle.resource_url)[:2]
+    for key in ("poll_url", "resource_url"):
+        parts = urlsplit(data[key])
+        if parts[:2] == origin:
+            data[key] = parts.path + (f"?{parts.query}" if parts.query else "")
+    return data
 
 
 async def _get(client: AzureClient, details: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -169,8 +188,8 @@ async def _record(store: StateStore, intent: JournalEntry, details: Mapping[str,
     entry = replace(ResourceState.from_dict(details["entry"]), etag=Outcome.of(found.body).etag)
     failed = ""
     if found.failure is not None:
-        entry = with_failure(entry, found.failure.code, found.failure.message)
-        failed = f" (its operation failed: {found.failure.code})"
+        entry = with_failure(entry, *found.failure)
+        failed = f" (its operation failed: {found.failure[0]})"
     await store.put(entry)
     verb = "created" if intent.action == "create" else "updated"
     return f"{address}: {verb} by an interrupted run; now in the state{failed}"

@@ -37,7 +37,16 @@ def run_change(obj: Any, request: ApplyRequest, plan_file: str | None = None,
             return EXIT_OK
         if plan_file is None:
             _confirm(yes, request.destroying)
-        report = _execute(obj, session, plan)
+        try:
+            return _report(_execute(obj, session, plan), request)
+        except KeyboardInterrupt:  # a second Ctrl-C, during the stop or after it
+            raise ApplyIncomplete("Interrupted again: stopped at once", hint=(
+                "What completed is in the state and what was in flight is in the journal: the "
+                "next `aimodels apply` reconciles it before planning.")) from None
+
+
+def _report(report: ApplyReport, request: ApplyRequest) -> int:
+    """The report of a run: exit 0 when complete, else ApplyIncomplete (exit 7)."""
     from aimodels.render.apply_progress import render_report
 
     verb = "Destroy" if request.destroying else "Apply"
@@ -118,17 +127,13 @@ def _confirm(yes: bool, destroying: bool) -> None:
 
 def _execute(obj: Any, session: ApplySession, plan: Plan) -> ApplyReport:
     """Apply with progress. The first Ctrl-C is a graceful stop, said on stderr; a second one
-    stops at once (exit 7: the state and the journal have everything the next apply needs)."""
+    raises KeyboardInterrupt at once (the state and the journal have what the next apply
+    needs)."""
     from aimodels.render.apply_progress import ApplyProgress
 
     def on_stop(interruption: Interruption) -> None:
         click.echo(interruption.describe(), err=True)
 
     click.echo("")
-    try:
-        with ApplyProgress(sys.stdout, color=use_color(obj)) as progress:
-            return session.apply(plan, progress, on_stop)
-    except KeyboardInterrupt:
-        raise ApplyIncomplete("Interrupted again: stopped at once", hint=(
-            "What completed is in the state and what was in flight is in the journal: the next "
-            "`aimodels apply` reconciles it before planning.")) from None
+    with ApplyProgress(sys.stdout, color=use_color(obj)) as progress:
+        return session.apply(plan, progress, on_stop)

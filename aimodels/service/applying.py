@@ -28,7 +28,8 @@ from typing import Any
 from aimodels.apply.events import ApplyResult, EventSink, Interruption, Status
 from aimodels.apply.executor import ApplyOptions, apply_plan
 from aimodels.apply.interrupt import DEFAULT_GRACE
-from aimodels.apply.recovery import latest_intents, recover_pending
+from aimodels.apply.pending import latest_intents
+from aimodels.apply.recovery import recover_pending
 from aimodels.apply.relocate import manifest_locator
 from aimodels.apply.saved_plan import check_live, check_recorded, plan_from_document
 from aimodels.apply.state_store import StateStore
