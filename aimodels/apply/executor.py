@@ -101,7 +101,7 @@ async def apply_plan(plan: Plan, desired: DesiredState, client: AzureClient, sto
     if plan.errored:
         raise AimodelsError("This plan has errors and cannot be applied",
                             hint="Run `aimodels plan` to see them, fix them, and plan again.")
-    run = _Run(plan, desired, client, store, on_event or _ignore, options or ApplyOptions())
+    run = _Run(plan, desired, client, store, on_event or _ignore, options or ApplyOptions(), stop)
     return await run.execute(stop)
 
 
@@ -121,7 +121,8 @@ class _Run:
     """One apply run: the step graph, the limits, and how each step ended."""
 
     def __init__(self, plan: Plan, desired: DesiredState, client: AzureClient,
-                 store: StateStore, on_event: EventSink, options: ApplyOptions) -> None:
+                 store: StateStore, on_event: EventSink, options: ApplyOptions,
+                 stop: asyncio.Event | None = None) -> None:
         self.desired, self.client, self.store = desired, client, store
         self.on_event, self.options = on_event, options
         self.changes = {c.address: c for c in plan.changes}
@@ -133,7 +134,7 @@ class _Run:
         self.slots = Slots(options.parallelism)
         self.ends: dict[Step, _StepEnd] = {}
         self.finished: dict[Step, asyncio.Event] = {s: asyncio.Event() for s in self.graph.nodes}
-        self.flights = Flights()
+        self.flights = Flights(stop)
         self._step_started: dict[Step, float] = {}
 
     async def execute(self, stop: asyncio.Event | None) -> ApplyResult:
@@ -158,11 +159,11 @@ class _Run:
                                  if steps_of(c)), interrupted=self.flights.stopping)
 
     async def _watch(self, stop: asyncio.Event) -> None:
-        """On a stop request: say so, then land the flights (``Flights.stop``)."""
+        """On a stop request: say so, then land the flights (``Flights.land_all``)."""
         await stop.wait()
         if self.options.on_stop is not None:
             self.options.on_stop(Interruption(self.flights.unanswered(), self.options.grace))
-        await self.flights.stop(self.options.grace)
+        await self.flights.land_all(self.options.grace)
 
     async def _walk(self, step: Step) -> None:
         """Wait for the step's dependencies, then run it or skip it."""
@@ -204,6 +205,9 @@ class _Run:
         request = self._request(step, change)
         held_back = len(self.graph.descendants([step]))
         async with self.slots.hold(writer.exclusive_key(request), held_back):
+            if self.flights.stopping:  # stopped while this step waited for its slot
+                self.ends[step] = _StepEnd(Status.NOT_STARTED)
+                return
             started = self.client.clock()
             self._emit(step, Phase.STARTED, started)
             async with self._ticking(step, started):

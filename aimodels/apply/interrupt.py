@@ -3,9 +3,10 @@
 A *flight* is one step's write from its journal intent to its last state write. Once its
 operation runs in Azure, the LRO handle is added to the journal (the intent is *amended*), and
 from then on the flight can be let go at any moment: the next apply re-attaches to it. On a
-stop request, ``Flights.land`` lets the flights that are only waiting (their handle is in the
+stop request, ``Flights.land_all`` lets the flights that are only waiting (their handle is in the
 journal, or they wait to retry a refused write) go at once, waits up to the grace period for
-the others to be answered, then cancels whatever is left. A cancelled flight's intent stays
+the others to be answered, then cancels whatever is left. Nothing new takes off once a stop is
+requested. A cancelled flight's intent stays
 open in the journal: the next apply reconciles it (``apply.recovery``).
 """
 
@@ -74,12 +75,17 @@ class Flight:
 
 
 class Flights:
-    """Every flight of a run, and the stop request they obey."""
+    """Every flight of a run, and the stop request (``stop``, set by Ctrl-C) they obey."""
 
-    def __init__(self) -> None:
+    def __init__(self, stop: asyncio.Event | None = None) -> None:
         self._flights: dict[Step, Flight] = {}
-        self.stopping = False
+        self._stop = stop or asyncio.Event()
         self._quiet = asyncio.Event()
+
+    @property
+    def stopping(self) -> bool:
+        """Whether a stop was requested: from then on nothing new is sent."""
+        return self._stop.is_set()
 
     def get(self, step: Step) -> Flight | None:
         return self._flights.get(step)
@@ -107,9 +113,9 @@ class Flights:
         """How many flights a stop has to wait for."""
         return sum(f.parked is Parked.NO for f in self._flights.values())
 
-    async def stop(self, grace: float) -> None:
-        """Stop: let go the parked flights now, the others once answered or after ``grace``."""
-        self.stopping = True
+    async def land_all(self, grace: float) -> None:
+        """Once stopping: let go the parked flights now, the others once answered or after
+        ``grace`` seconds."""
         for flight in list(self._flights.values()):
             if flight.parked is not Parked.NO:
                 _cancel(flight)

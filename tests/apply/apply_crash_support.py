@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 import pytest
@@ -93,6 +94,12 @@ def _doc(kind: str, name: str, spec: str) -> str:
     return f"apiVersion: aimodels/v1\nkind: {kind}\nmetadata: {{name: {name}}}\nspec:\n{spec}"
 
 
+class Served(Protocol):
+    """An emulator, in a thread of the tests or in its own process: where it listens."""
+
+    url: str
+
+
 @dataclass
 class EmulatorProcess:
     """A running ``aimodels emulator serve``."""
@@ -100,8 +107,10 @@ class EmulatorProcess:
     url: str
     process: subprocess.Popen[str]
 
-    def session(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers={"Authorization": "Bearer t"}, timeout=30)
+
+def session(emulator: Served) -> httpx.Client:
+    """A plain HTTP session to the emulator (reads made outside aimodels)."""
+    return httpx.Client(base_url=emulator.url, headers={"Authorization": "Bearer t"}, timeout=30)
 
 
 @contextmanager
@@ -136,7 +145,7 @@ class Run:
     err: str
 
 
-def cli(emulator: EmulatorProcess, stack: Path, *args: str, timeout: float = 120) -> Run:
+def cli(emulator: Served, stack: Path, *args: str, timeout: float = 120) -> Run:
     """``aimodels ARGS -f STACK`` with ``AIMODELS_ENDPOINT`` set, as a subprocess."""
     done = subprocess.run([sys.executable, "-m", "aimodels", *args, "-f", str(stack)],
                           capture_output=True, text=True, cwd=ROOT, timeout=timeout,
@@ -156,7 +165,7 @@ class KillPoint:
         return f"{self.delay:g} s after progress line {self.after_lines}"
 
 
-def start(emulator: EmulatorProcess, stack: Path, *args: str) -> subprocess.Popen[str]:
+def start(emulator: Served, stack: Path, *args: str) -> subprocess.Popen[str]:
     """``aimodels ARGS -f STACK`` started, its stdout piped (progress lines)."""
     return subprocess.Popen([sys.executable, "-m", "aimodels", *args, "-f", str(stack)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -164,7 +173,7 @@ def start(emulator: EmulatorProcess, stack: Path, *args: str) -> subprocess.Pope
                             stdin=subprocess.DEVNULL)
 
 
-def run_killed(emulator: EmulatorProcess, stack: Path, point: KillPoint, *args: str) -> bool:
+def run_killed(emulator: Served, stack: Path, point: KillPoint, *args: str) -> bool:
     """Run the command and SIGKILL it at ``point``; False when it ended before that."""
     with start(emulator, stack, *args) as child:
         reached = threading.Event()
@@ -193,7 +202,7 @@ def _count_progress(child: subprocess.Popen[str], wanted: int, reached: threadin
             reached.set()
 
 
-def unlock_stale(emulator: EmulatorProcess, stack: Path, *, through_cli: bool = False) -> None:
+def unlock_stale(emulator: Served, stack: Path, *, through_cli: bool = False) -> None:
     """What a user does after a crash: the next apply reports the dead run's lock as stale,
     naming the ``force-unlock`` to run (it never breaks the lock itself), and they run it.
     In-process (the same ``acquire_lock`` and ``force_unlock`` the commands call) unless
@@ -215,27 +224,27 @@ def unlock_stale(emulator: EmulatorProcess, stack: Path, *, through_cli: bool = 
     force_unlock(folder, held.id)
 
 
-def live_names(emulator: EmulatorProcess) -> dict[str, list[str]]:
+def live_names(emulator: Served) -> dict[str, list[str]]:
     """What the emulator holds, by kind: every name LISTed, duplicates kept, sorted."""
-    with emulator.session() as session:
+    with session(emulator) as http:
         arm = {"api-version": ARM_VERSION}
-        sources = _names(session, f"{MANAGER}/modelSources", arm)
+        sources = _names(http, f"{MANAGER}/modelSources", arm)
         deployments = sorted(n for ns in NAMESPACES for n in _names(
-            session, f"{MANAGER}/namespaces/{ns}/modelDeployments", arm))
+            http, f"{MANAGER}/namespaces/{ns}/modelDeployments", arm))
         foundry = sorted(n for account in ACCOUNTS for n in _names(
-            session, f"{GROUP}/Microsoft.CognitiveServices/accounts/{account}/deployments",
+            http, f"{GROUP}/Microsoft.CognitiveServices/accounts/{account}/deployments",
             {"api-version": COGNITIVE_VERSION}))
-        custom = _names(session, "/custom-models", {})
+        custom = _names(http, "/custom-models", {})
     return {"ModelSource": sources, "CustomModel": custom, "ModelDeployment": deployments,
             "FoundryDeployment": foundry}
 
 
-def _names(session: httpx.Client, url: str, params: dict[str, str]) -> list[str]:
+def _names(http: httpx.Client, url: str, params: dict[str, str]) -> list[str]:
     """The names of every item of a list, page after page."""
     names: list[str] = []
     next_url: str | None = url
     while next_url:
-        response = session.get(next_url, params=params if next_url == url else None)
+        response = http.get(next_url, params=params if next_url == url else None)
         assert response.status_code == 200, response.text
         names += [item["name"] for item in response.json()["value"]]
         next_url = response.json().get("nextLink")
