@@ -317,7 +317,7 @@ def measure(url: str, stack: Path, repeat: int) -> Timings:
 # --- the report ---------------------------------------------------------------------------------
 
 
-def report(args: argparse.Namespace, timings: Timings, seeded: float) -> str:
+def report(args: argparse.Namespace, timings: Timings, seeded: float | None) -> str:
     """Markdown for docs/performance.md: the command, the machine, medians and ratios."""
     plan, live = statistics.median(timings.plan), statistics.median(timings.live_read)
     refresh = statistics.median(timings.refresh)
@@ -331,8 +331,10 @@ def report(args: argparse.Namespace, timings: Timings, seeded: float) -> str:
         f"Command: `{command}`",
         f"Machine: {os.cpu_count()} cores, {platform.machine()}, Python "
         f"{platform.python_version()}, {platform.system()} {platform.release()}.",
-        f"Seeding with `aimodels apply --yes` (no latency): {seeded:.1f} s. Load average "
-        f"before and after the timed runs: {args.load_before:.1f}, {_load():.1f}.",
+        (f"Seeding with `aimodels apply --yes` (no latency): {seeded:.1f} s. " if seeded
+         else "Reused an earlier run's folder (no seeding). ")
+        + f"Load average before and after the timed runs: {args.load_before:.1f}, "
+        f"{_load():.1f}.",
         "",
         "| measurement (median of runs) | seconds | runs | refresh ÷ this |",
         "|---|---|---|---|",
@@ -358,24 +360,36 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--latency-ms", type=int, default=50, help="emulator latency per request")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs of each measurement")
     parser.add_argument("--keep", type=Path, help="work in this (new) folder and keep it")
+    parser.add_argument("--reuse", type=Path, metavar="DIR",
+                        help="time again over a folder kept by --keep (no new workload, no "
+                        "seeding; --resources is taken from it)")
     args = parser.parse_args(argv)
+    if args.reuse:
+        state = json.loads((args.reuse / "stack" / ".aimodels" / "state.json").read_text())
+        args.resources = len(state["resources"])
     if args.resources < 5 or args.repeat < 1:
         parser.error("--resources must be at least 5 and --repeat at least 1")
     return args
 
 
+def prepare(work: Path, count: int) -> float:
+    """Fixtures, manifests and one real apply in ``work``; returns the seconds apply took."""
+    stack, data, fixtures = work / "stack", work / "emulator", work / "fixtures.json"
+    work.mkdir(parents=True, exist_ok=True)
+    work_load = Workload.of(count)
+    write_fixtures(fixtures, work_load)
+    write_manifests(stack, documents(work_load))
+    print(f"seeding {count} resources with aimodels apply ...", file=sys.stderr)
+    with serve(data, fixtures, latency_ms=0) as url:
+        return seed(url, stack)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="aimodels-bench-") as scratch:
-        work = args.keep or Path(scratch)
+        work = args.reuse or args.keep or Path(scratch)
         stack, data, fixtures = work / "stack", work / "emulator", work / "fixtures.json"
-        work.mkdir(parents=True, exist_ok=True)
-        work_load = Workload.of(args.resources)
-        write_fixtures(fixtures, work_load)
-        write_manifests(stack, documents(work_load))
-        print(f"seeding {args.resources} resources with aimodels apply ...", file=sys.stderr)
-        with serve(data, fixtures, latency_ms=0) as url:
-            seeded = seed(url, stack)
+        seeded = None if args.reuse else prepare(work, args.resources)
         print(f"timing with --latency-ms {args.latency_ms} ...", file=sys.stderr)
         args.load_before = _load()
         with serve(data, fixtures, latency_ms=args.latency_ms) as url:
