@@ -59,12 +59,14 @@ class UploadSettings:
     """How uploads run. ``block_size`` applies to new uploads (a resumed one keeps the size it
     started with); ``retry_total`` is azure-storage-blob's per-request retry count (None: the
     SDK's default); ``request_hook`` is azure-core's ``raw_request_hook`` (tests count and
-    corrupt requests with it)."""
+    corrupt requests with it). ``block_md5`` sends each block's MD5 for the service to check;
+    turning it off is for measuring what that check costs, not for use."""
 
     block_size: int = BLOCK_SIZE
     concurrency: int = DEFAULT_CONCURRENCY
     progress_every: float = 1.0
     retry_total: int | None = None
+    block_md5: bool = True
     request_hook: Callable[[Any], None] | None = field(default=None, compare=False)
 
     @classmethod
@@ -199,7 +201,8 @@ class BlockUploader:
                 raise UploadStopped()
             try:
                 self._call(job.blob_name, lambda blob: blob.stage_block(
-                    block_id(index), data, length=len(data), validate_content=True))
+                    block_id(index), data, length=len(data),
+                    validate_content=self.settings.block_md5))
                 return
             except HttpResponseError as exc:
                 if not md5_refused(exc) or attempt == MD5_RETRIES:

@@ -31,11 +31,11 @@ from aimodels.service.planning import prior_resources
 from aimodels.state.local import read_state
 from aimodels.transport.client import AzureClient
 from aimodels.transport.config import ClientConfig
-from conftest import Store
 from upload_support import (
     CUSTOM_MODEL,
     KIB,
     MIB,
+    Store,
     random_file,
     register,
     run_cli,

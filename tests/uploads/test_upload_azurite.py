@@ -22,11 +22,11 @@ from aimodels.emulator.config import EmulatorConfig
 from aimodels.emulator.server import start_in_thread
 from aimodels.errors import RemoteError
 from aimodels.weights.hashing import hash_local
-from conftest import MovableClock
 from upload_support import (
     KIB,
     MIB,
     CountingProxy,
+    MovableClock,
     apply_in_child,
     hook_on_block,
     kill_after,

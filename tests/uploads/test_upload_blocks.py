@@ -15,11 +15,11 @@ from aimodels.apply.transfer import Transfer
 from aimodels.apply.upload_blocks import UploadSettings
 from aimodels.apply.upload_record import UploadRecords
 from aimodels.errors import AimodelsError, RemoteError
-from conftest import Store
 from upload_support import (
     KIB,
     MIB,
     Crash,
+    Store,
     hook_on_block,
     random_file,
     register,

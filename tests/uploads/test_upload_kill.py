@@ -14,9 +14,9 @@ import pytest
 from azure.storage.blob import ContainerClient
 
 from aimodels.apply.upload_record import UploadRecords
-from conftest import Store
 from upload_support import (
     MIB,
+    Store,
     apply_in_child,
     kill_after,
     random_file,

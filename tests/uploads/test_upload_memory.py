@@ -10,8 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import Store
-from upload_support import MIB, ROOT, child_env, random_file
+from upload_support import MIB, ROOT, Store, child_env, random_file
 
 CHILD = """
 import asyncio, json, sys

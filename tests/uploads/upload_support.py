@@ -28,6 +28,8 @@ from azure.storage.blob import ContainerClient
 
 from aimodels.apply.upload import Upload, UploadJob, UploadNotes, upload_weights
 from aimodels.apply.upload_blocks import UploadSettings
+from aimodels.emulator.app import Emulator
+from aimodels.emulator.server import RunningEmulator
 from aimodels.transport.client import AzureClient
 from aimodels.transport.config import ClientConfig
 
@@ -60,6 +62,27 @@ spec:
   version: "1.0"
   deletePolicy: {policy}
 """
+
+
+class MovableClock:
+    """Wall-clock time plus an offset the test moves (SAS expiry without waiting)."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+
+@dataclass
+class Store:
+    """An emulator and the counting proxy every client goes through (``url``)."""
+
+    emulator: Emulator
+    running: RunningEmulator
+    proxy: CountingProxy
+    url: str
+    clock: MovableClock
 
 
 class Crash(Exception):
