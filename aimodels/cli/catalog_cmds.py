@@ -3,7 +3,6 @@ availability, access, chat."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from collections.abc import Awaitable, Callable, Mapping
@@ -223,6 +222,8 @@ def _with_stack(obj: Any, paths: tuple[str, ...],
     async def run() -> T:
         async with connect(desired, getattr(obj, "endpoint", None)) as client:
             return await work(client, desired.stack)
+
+    import asyncio
 
     return asyncio.run(run())
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from aimodels.cli.options import manifest_paths, output_format
-from aimodels.state.values import ResourceState
+
+if TYPE_CHECKING:
+    from aimodels.state.values import ResourceState
 
 
 def _state_path(paths: tuple[str, ...]) -> Path:

@@ -6,26 +6,13 @@ The custom-model registry and data store are global, so tests of custom models a
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
-import httpx
 import pytest
-from read_harness import ACCOUNT, MANAGER, RG, Azure
+from read_harness import Azure, new_azure
 
-from aimodels.emulator.cognitiveservices_common import seed_account
 from aimodels.emulator.config import EmulatorConfig
-from aimodels.emulator.containerservice_parents import seed_parents
 from aimodels.emulator.server import RunningEmulator, start_in_thread
-
-
-def new_azure(running: RunningEmulator) -> Iterator[Azure]:
-    sub = str(uuid.uuid4())
-    seed_parents(running.emulator, sub, RG, "eastus", MANAGER)
-    seed_account(running.emulator, sub, RG, ACCOUNT, "eastus")
-    with httpx.Client(base_url=running.url, headers={"Authorization": "Bearer test"},
-                      timeout=10) as http:
-        yield Azure(running, sub, http)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from azure.storage.blob import ContainerClient
 from click.testing import CliRunner, Result
 
 from aimodels.cli.main import main
+from aimodels.emulator.cognitiveservices_common import seed_account
+from aimodels.emulator.containerservice_parents import seed_parents
 from aimodels.emulator.server import RunningEmulator
 from aimodels.state.local import write_state
 from aimodels.state.values import ResourceState, State
@@ -168,3 +171,12 @@ def write_managed(folder: Path, *entries: tuple[str, str]) -> Path:
     path = folder / ".aimodels" / "state.json"
     write_state(path, state)
     return path
+
+
+def new_azure(running: RunningEmulator) -> Iterator[Azure]:
+    sub = str(uuid.uuid4())
+    seed_parents(running.emulator, sub, RG, "eastus", MANAGER)
+    seed_account(running.emulator, sub, RG, ACCOUNT, "eastus")
+    with httpx.Client(base_url=running.url, headers={"Authorization": "Bearer test"},
+                      timeout=10) as http:
+        yield Azure(running, sub, http)

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import new_azure
-from read_harness import Azure, run, write_stack
+from read_harness import Azure, new_azure, run, write_stack
 
 from aimodels.emulator.config import EmulatorConfig
 from aimodels.emulator.server import start_in_thread

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import RG, SUB, change, foundry, model_deployment, only_errors, preflight
+from preflight_support import RG, SUB, change, foundry, model_deployment, only_errors, preflight
 
 from aimodels.errors import Severity
 from aimodels.plan.preflight import plan_cost
