@@ -181,8 +181,12 @@ async def _record(store: StateStore, intent: JournalEntry, details: Mapping[str,
             await store.remove(address)
             return f"{address}: deleted by an interrupted run; dropped from the state"
         return None
-    if found.body is None or "entry" not in details:
+    if found.body is None:
         return None
+    if "entry" not in details:  # an older journal's create, no longer in the manifests
+        return (f"{address}: created by an interrupted run, and no longer in the manifests: "
+                "delete it in Azure, or declare it again and `aimodels import` it"
+                if intent.action == "create" else None)
     if intent.action != "create" and not found.ours:
         return None  # an update whose outcome is unknown: the plan re-reads it
     entry = replace(ResourceState.from_dict(details["entry"]), etag=Outcome.of(found.body).etag)

@@ -1,8 +1,8 @@
 """Locating the resource of a journal intent that does not say where it is.
 
-An older aimodels wrote intents with only the address and the operation. Recovery must still
-find what such an intent may have created, or the resource would be left out of the state and
-the next plan would ask for ``aimodels import``. The manifests say where a create goes (the
+An older aimodels wrote intents with only the address, the operation and the resource id.
+Recovery must still find what such an intent may have created, or the resource would be left
+out of the state and the next plan would ask for ``aimodels import``. The manifests say where a create goes (the
 same plan ``apply`` made, with nothing live), and the state where an update or delete acted.
 """
 
@@ -39,7 +39,7 @@ def manifest_locator(desired: DesiredState, state: State, env: Mapping[str, str]
             creates = _planned_creates(desired, state, env)
         change = creates.get(intent.address)
         if change is None:
-            return None
+            return _recorded(intent)
         digests = {path: state.secret_digest(value) for path, value in
                    secret_values(desired, env).get(change.address, {}).items()}
         entry = state_entry(change, None, resource=desired.resources.get(change.address),
@@ -48,6 +48,15 @@ def manifest_locator(desired: DesiredState, state: State, env: Mapping[str, str]
         return intent_details(found["url"], found["api"], entry, found.get("params"))
 
     return locate
+
+
+def _recorded(intent: JournalEntry) -> Mapping[str, Any] | None:
+    """Where the intent itself says it acted (the ``resourceId`` older journals kept), for an
+    address neither the manifests nor the state know: enough to see it, not to adopt it."""
+    resource_id = intent.details.get("resourceId")
+    if not isinstance(resource_id, str) or not resource_id:
+        return None
+    return _where(ResourceAddress.parse(intent.address), resource_id, {})
 
 
 def _planned_creates(desired: DesiredState, state: State,

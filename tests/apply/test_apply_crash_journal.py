@@ -148,12 +148,14 @@ def run(capsys: pytest.CaptureFixture[str], emulator: RunningEmulator, stack: Pa
 def test_an_older_journal_without_details_loses_no_resource(
         capsys: pytest.CaptureFixture[str], emulator: RunningEmulator, stack: Path,
         outside: httpx.Client) -> None:
-    """An older aimodels journaled only the address and operation, created two resources
-    and died before writing the state: plan says so, and apply adopts both."""
-    created = arm(outside, "PUT", source_path("hf-public"),
-                  {"properties": {"sourceType": "HuggingFace",
-                                  "description": "Public Hugging Face models"}})
-    assert created.status_code in (200, 201), created.text
+    """An older aimodels journaled only the address, the operation and the resource id (or
+    less), created resources and died before writing the state: plan says so, and apply
+    adopts them; one no longer in the manifests is named, not silently dropped."""
+    source_body = {"properties": {"sourceType": "HuggingFace",
+                                  "description": "Public Hugging Face models"}}
+    for name in ("hf-public", "gone"):
+        created = arm(outside, "PUT", source_path(name), source_body)
+        assert created.status_code in (200, 201), created.text
     foundry = arm(outside, "PUT", foundry_path("gpt4o-chat"), {
         "sku": {"name": "GlobalStandard", "capacity": 10},
         "properties": {"model": {"format": "OpenAI", "name": "gpt-4o", "version": "2024-11-20"},
@@ -162,13 +164,15 @@ def test_an_older_journal_without_details_loses_no_resource(
         version="2025-09-01")
     assert foundry.status_code in (200, 201), foundry.text
     journal = Journal(stack / ".aimodels")
-    for address in ("ModelSource/hf-public", "FoundryDeployment/gpt4o-chat",
-                    "ModelDeployment/phi4-chat"):
-        journal.record_intent(address, "create")
+    for address, path in (("ModelSource/hf-public", source_path("hf-public")),
+                          ("ModelSource/gone", source_path("gone")),
+                          ("FoundryDeployment/gpt4o-chat", foundry_path("gpt4o-chat"))):
+        journal.record_intent(address, "create", {"resourceId": path})
+    journal.record_intent("ModelDeployment/phi4-chat", "create")
 
     code, out, err = run(capsys, emulator, stack, "plan")
     assert code == 0, out + err
-    assert "an earlier apply was interrupted: 3 operation(s) are being reconciled on the next " \
+    assert "an earlier apply was interrupted: 4 operation(s) are being reconciled on the next " \
            "apply" in out + err
     assert "aimodels import" not in out + err
     assert "ModelSource/hf-public will be created" not in out
@@ -177,6 +181,8 @@ def test_an_older_journal_without_details_loses_no_resource(
     assert code == 0, out + err
     assert "ModelSource/hf-public: created by an interrupted run; now in the state" in err
     assert "FoundryDeployment/gpt4o-chat: created by an interrupted run" in err
+    assert "ModelSource/gone: created by an interrupted run, and no longer in the manifests" \
+        in err
     assert "Apply complete: 2 done." in out  # the CustomModel and the ModelDeployment
     assert run(capsys, emulator, stack, "plan", "--detailed-exitcode")[0] == 0
     code, out, _ = run(capsys, emulator, stack, "state", "list")
