@@ -25,7 +25,6 @@ from aimodels.plan.diff import (
     ResourceDiff,
     SecretDigests,
     copied,
-    delete_path,
     diff_specs,
 )
 from aimodels.plan.values import ResolvedInputs
@@ -139,10 +138,29 @@ def catalog_model_name(model_id: str) -> str:
 
 
 def drop_server_computed(body: Mapping[str, Any], policy: FieldPolicy) -> dict[str, Any]:
-    """A copy of a live body without the fields the service computes."""
-    kept = copied(dict(body))
+    """A copy of a live body without the fields the service computes, and without a block
+    left empty by their removal (as ``delete_path`` leaves it), copied in one pass."""
+    drop: dict[str, Any] = {}
     for path in policy.server_computed:
-        delete_path(kept, path)
+        node = drop
+        for part in path.split("."):
+            node = node.setdefault(part, {})
+        node[_END] = True
+    return _pruned(body, drop)
+
+
+#: Marks where a server-computed path ends in ``drop_server_computed``'s tree of paths.
+_END = object()
+
+
+def _pruned(value: Mapping[str, Any], drop: Mapping[Any, Any]) -> dict[str, Any]:
+    kept: dict[str, Any] = {}
+    for key, item in value.items():
+        below = drop.get(key)
+        if below is None or (not isinstance(item, Mapping) and _END not in below):
+            kept[key] = copied(item)
+        elif _END not in below and (inner := _pruned(item, below)):
+            kept[key] = inner
     return kept
 
 
