@@ -85,7 +85,8 @@ def _fill_defaults(kind: str, schema: Mapping[str, Any], value: dict[str, Any]) 
 
 
 def _field_sources(m: Manifest) -> dict[str, SourceLocation]:
-    return {format_path(path): spot.value for path, spot in sorted(m.doc.spots.items(), key=lambda item: str(item[0]))
+    spots = sorted(m.doc.spots.items(), key=lambda item: str(item[0]))
+    return {format_path(path): spot.value for path, spot in spots
             if path[:1] in (("spec",), ("metadata",)) and path[1:2] != ("lifecycle",)}
 
 

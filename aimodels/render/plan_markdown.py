@@ -8,8 +8,9 @@ holding its own findings and its fields in a ```` ```diff ```` fence, so GitHub 
 
 GitHub refuses comments over 65,535 characters. Past ``budget`` we fold away the details of the
 largest changes first; if the table and findings alone are still too long, we keep the errors,
-then the rows of blocked changes, then the destructive ones, and say what was left out. Every value that came from a manifest
-or from Azure is escaped, so a pipe or a backtick cannot break the table or a fence.
+then the rows of blocked changes, then the destructive ones, and say what was left out. Every
+value that came from a manifest or from Azure is escaped, so a pipe or a backtick cannot break
+the table or a fence.
 """
 
 from __future__ import annotations
