@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from e2e_support import PLAN_SCHEMA, QUICKSTART_ADDRESSES, Cli, edit, state_of
+from e2e_support import PLAN_SCHEMA, PROVIDERS, QUICKSTART_ADDRESSES, Cli, edit, state_of
 from jsonschema import Draft202012Validator
 
-MICROSOFT_FOUNDRY_SOURCE = """\
+FOUNDRY_PROJECT = f"{PROVIDERS}/Microsoft.CognitiveServices/accounts/quickstart-foundry/projects/p"
+MICROSOFT_FOUNDRY_SOURCE = f"""\
 apiVersion: aimodels/v1
 kind: ModelSource
 metadata:
@@ -24,9 +25,9 @@ spec:
   sourceType: MicrosoftFoundry
   description: Public Hugging Face models
   credential:
-    managedIdentityResourceId: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-quickstart/providers/Microsoft.ManagedIdentity/userAssignedIdentities/puller
+    managedIdentityResourceId: {PROVIDERS}/Microsoft.ManagedIdentity/userAssignedIdentities/puller
   microsoftFoundry:
-    projectResourceId: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-quickstart/providers/Microsoft.CognitiveServices/accounts/quickstart-foundry/projects/models
+    projectResourceId: {FOUNDRY_PROJECT}
 """
 
 
