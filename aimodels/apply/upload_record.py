@@ -20,7 +20,7 @@ import json
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,6 @@ class UploadRecord:
     blob_prefix: str
     block_size: int
     created_at: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def describes(self, source: str, sha256: str | None, size: int,
                   files: Sequence[tuple[str, int]]) -> bool:
