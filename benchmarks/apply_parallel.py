@@ -271,8 +271,7 @@ def measure(fixtures: Path, stack: Path, work: Workload, args: argparse.Namespac
             raise SystemExit(f"apply created {applied.created}, expected {work.deployments}")
         check_plan(url, stack, expected=0)
         print(f"  apply: {applied.wall:.1f} s", file=sys.stderr)
-        sdk = time_sdk_loop(url, work, args.sdk_deployments) if sdk_loop else 0.0
-        return applied, sdk
+        return applied, time_sdk_loop(url, work, args.sdk_deployments) if sdk_loop else 0.0
 
 
 
@@ -307,9 +306,9 @@ def _interleaved(items: Sequence[Target]) -> list[Target]:
 
 
 def report(args: argparse.Namespace, work: Workload, runs: Sequence[ApplyRun],
-           sdk_seconds: float) -> str:
-    """Markdown for docs/performance.md: the command, the machine, the median apply (all runs
-    listed), the ideals, the SDK loop and the ratios."""
+           sdk_seconds: float, load: Sequence[float]) -> str:
+    """Markdown for docs/performance.md: the command, the machine and its load average (1 min,
+    before → after), the median apply (all runs listed), the ideals, the SDK loop, ratios."""
     run = sorted(runs, key=lambda r: r.wall)[len(runs) // 2]
     (naive, per_account), wall = ideals(work, args.parallelism, args.lro_seconds), run.wall
     executor = run.last_end - run.first_start
@@ -328,7 +327,8 @@ def report(args: argparse.Namespace, work: Workload, runs: Sequence[ApplyRun],
         f"{args.lro_seconds:g} --foundry {args.foundry} --accounts {args.accounts} "
         f"--sdk-deployments {args.sdk_deployments} --repeat {args.repeat}`",
         f"Machine: {os.cpu_count()} cores, {platform.machine()}, Python "
-        f"{platform.python_version()}, {platform.system()} {platform.release()}.",
+        f"{platform.python_version()}, {platform.system()} {platform.release()}; load average "
+        f"{load[0]:.1f} → {load[-1]:.1f}.",
         f"Workload: {work.foundry} FoundryDeployments over {work.accounts} accounts (at most "
         f"{work.busiest_account()} on one), {work.model} ModelDeployments over "
         f"{len(AI_MANAGERS) * len(NAMESPACES)} namespaces; each create is a "
@@ -359,8 +359,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--deployments", type=int, default=200, help="deployments to create")
     parser.add_argument("--parallelism", type=int, default=20, help="apply --parallelism")
     parser.add_argument("--lro-seconds", type=float, default=3.0, help="emulator LRO time")
-    parser.add_argument("--foundry", type=int, help="how many are FoundryDeployments "
-                        "(default: half)")
+    parser.add_argument("--foundry", type=int, help="FoundryDeployments among them (half)")
     parser.add_argument("--accounts", type=int, default=10, help="Foundry accounts")
     parser.add_argument("--sdk-deployments", type=int, help="how many the sequential SDK loop "
                         "creates (default: all; fewer are extrapolated)")
@@ -388,11 +387,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         folder = args.keep or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
         write_fixtures(folder / "fixtures.json", work)
+        load = [os.getloadavg()[0]]
         print(f"aimodels apply of {work.deployments} deployments, {args.repeat} times ...",
               file=sys.stderr)
         runs = [measure(folder / "fixtures.json", folder / f"stack-{k + 1}", work, args,
                         sdk_loop=k + 1 == args.repeat) for k in range(args.repeat)]
-    print(report(args, work, [run for run, _ in runs], runs[-1][1]))
+        load.append(os.getloadavg()[0])
+    print(report(args, work, [run for run, _ in runs], runs[-1][1], load))
 
 
 if __name__ == "__main__":
