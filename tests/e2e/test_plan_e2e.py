@@ -215,3 +215,20 @@ def test_plan_and_drift_do_not_import_what_only_apply_or_azure_needs() -> None:
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                             check=True)
     assert loaded.stdout.strip() == "[]"
+
+
+def test_aimodels_endpoint_in_the_environment_reaches_the_same_emulator(
+        cli: Cli, stack: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cli.applied()
+    monkeypatch.setenv("AIMODELS_ENDPOINT", cli.url)
+    unchanged = cli("plan", "--detailed-exitcode", endpoint=False)
+    assert unchanged.code == 0, unchanged.text
+    assert "No changes." in unchanged.out
+
+
+def test_the_embedded_target_plans_without_any_endpoint(cli: Cli, stack: Path) -> None:
+    # target: local starts its own emulator under .aimodels/: nothing exists there yet.
+    embedded = cli("plan", "--detailed-exitcode", endpoint=False)
+    assert embedded.code == 2, embedded.text
+    assert "Plan: 4 to create, 0 to update, 0 to replace, 0 to destroy." in embedded.out
+    assert (stack / ".aimodels" / "emulator").is_dir()
