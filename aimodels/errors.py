@@ -7,7 +7,7 @@ process status and prints ``message`` and ``hint``. Anything else that escapes i
     ├── UsageError              exit 64  bad flags or arguments
     ├── ManifestError           exit 3   schema, reference, duplicate address, cycle, secrets
     ├── AuthError               exit 4   azure-identity failures, 401/403
-    ├── RemoteError             exit 5   non-retryable Azure error after retries (ARM code + message)
+    ├── RemoteError             exit 5   Azure error after retries (ARM code + message)
     │   └── ConflictError       exit 6   409/412 ETag mismatch, stale plan, state lock held
     ├── PreconditionError       exit 6   a saved plan or a lock refused before any remote call
     └── ApplyIncomplete         exit 7   some changes failed; .result lists done/failed/skipped

@@ -51,9 +51,9 @@ from aimodels.apply.operations import (
     Writer,
 )
 from aimodels.apply.recovery import intent_details, portable_handle
-from aimodels.apply.transfer import Transfer
 from aimodels.apply.slots import Slots
 from aimodels.apply.state_store import StateStore
+from aimodels.apply.transfer import Transfer
 from aimodels.errors import AimodelsError
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredState

@@ -2,8 +2,9 @@
 
 An older aimodels wrote intents with only the address, the operation and the resource id.
 Recovery must still find what such an intent may have created, or the resource would be left
-out of the state and the next plan would ask for ``aimodels import``. The manifests say where a create goes (the
-same plan ``apply`` made, with nothing live), and the state where an update or delete acted.
+out of the state and the next plan would ask for ``aimodels import``. The manifests say where a
+create goes (the same plan ``apply`` made, with nothing live), and the state where an update or
+delete acted.
 """
 
 from __future__ import annotations

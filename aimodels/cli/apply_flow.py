@@ -14,9 +14,9 @@ from typing import Any
 
 import click
 
+from aimodels.apply.events import ApplyResult, Interruption
 from aimodels.cli.output import progress_note, show_warnings, use_color
 from aimodels.errors import EXIT_OK, AimodelsError, ApplyIncomplete, UsageError
-from aimodels.apply.events import ApplyResult, Interruption
 from aimodels.plan.values import Plan
 from aimodels.service.applying import ApplyReport, ApplyRequest, ApplySession
 from aimodels.service.planning import PlanOutcome

@@ -3,10 +3,10 @@ export."""
 
 from __future__ import annotations
 
-import click
-
 import os
 from typing import Any
+
+import click
 
 from aimodels.cli.options import manifest_paths, parallelism, plan_format, targets
 from aimodels.cli.output import progress_note, show_warnings, use_color
@@ -23,7 +23,8 @@ def _not_yet(command: str) -> NotImplementedYet:
 
 @click.command()
 @manifest_paths
-@click.option("--out", type=click.Path(dir_okay=False), help="Save the plan to FILE for `apply FILE`.")
+@click.option("--out", type=click.Path(dir_okay=False),
+              help="Save the plan to FILE for `apply FILE`.")
 @plan_format
 @click.option(
     "--detailed-exitcode",
@@ -31,7 +32,8 @@ def _not_yet(command: str) -> NotImplementedYet:
     help="Exit 0 when there are no changes, 2 when there are, 1+ on errors.",
 )
 @targets
-@click.option("--replace", "replace", multiple=True, metavar="ADDR", help="Force replacement of ADDR.")
+@click.option("--replace", "replace", multiple=True, metavar="ADDR",
+              help="Force replacement of ADDR.")
 @parallelism
 @click.pass_obj
 def plan(obj: Any, paths: tuple[str, ...], out: str | None, fmt: str, detailed_exitcode: bool,
@@ -56,7 +58,8 @@ def plan(obj: Any, paths: tuple[str, ...], out: str | None, fmt: str, detailed_e
         return EXIT_ERROR
     if out:
         write_plan_file(out, outcome.plan)
-        click.echo(f"\nSaved the plan to {out}. Apply exactly it with: aimodels apply {out}", err=True)
+        click.echo(f"\nSaved the plan to {out}. Apply exactly it with: aimodels apply {out}",
+                   err=True)
     return EXIT_CHANGES if detailed_exitcode and outcome.plan.summary().has_changes else EXIT_OK
 
 

@@ -47,7 +47,7 @@ def plan_format(func: F) -> F:
 
 
 def targets(func: F) -> F:
-    """``--target ADDR`` (repeatable): limit the operation to these addresses and their dependencies."""
+    """``--target ADDR`` (repeatable): only these addresses and what they depend on."""
     return click.option(
         "--target",
         "targets",

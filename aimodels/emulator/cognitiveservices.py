@@ -17,8 +17,19 @@ from starlette.routing import Route
 
 from aimodels.emulator import cognitiveservices_catalog, cognitiveservices_deployments
 from aimodels.emulator.cognitiveservices_common import (
-    ACCOUNTS, RG_SCOPE, SUB_SCOPE, account_keys, find_account, group_exists, group_not_found,
-    key_of, paged, public_account, seed_account, seed_fixture_accounts, versioned,
+    ACCOUNTS,
+    RG_SCOPE,
+    SUB_SCOPE,
+    account_keys,
+    find_account,
+    group_exists,
+    group_not_found,
+    key_of,
+    paged,
+    public_account,
+    seed_account,
+    seed_fixture_accounts,
+    versioned,
 )
 from aimodels.emulator.http import json_response
 

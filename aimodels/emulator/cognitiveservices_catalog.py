@@ -20,7 +20,15 @@ from starlette.routing import Route
 
 from aimodels.emulator import lro
 from aimodels.emulator.cognitiveservices_common import (
-    ACCOUNTS, DEPLOYMENTS, PROVIDER, RG_SCOPE, SUB_SCOPE, find_account, paged, region, section,
+    ACCOUNTS,
+    DEPLOYMENTS,
+    PROVIDER,
+    RG_SCOPE,
+    SUB_SCOPE,
+    find_account,
+    paged,
+    region,
+    section,
     versioned,
 )
 from aimodels.emulator.http import arm_error, json_response

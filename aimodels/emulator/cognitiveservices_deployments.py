@@ -21,10 +21,23 @@ from starlette.routing import Route
 from aimodels.emulator import lro
 from aimodels.emulator.cognitiveservices_catalog import usage_name
 from aimodels.emulator.cognitiveservices_common import (
-    API_VERSION, DEPLOYMENTS, PROVIDER, RG_SCOPE, find_account, key_of, paged, versioned,
+    API_VERSION,
+    DEPLOYMENTS,
+    PROVIDER,
+    RG_SCOPE,
+    find_account,
+    key_of,
+    paged,
+    versioned,
 )
 from aimodels.emulator.cognitiveservices_rules import (
-    Desired, check_account_idle, check_name, check_quota, check_sku, parse_put, resolve_model,
+    Desired,
+    check_account_idle,
+    check_name,
+    check_quota,
+    check_sku,
+    parse_put,
+    resolve_model,
 )
 from aimodels.emulator.http import arm_error, json_response, new_etag, no_content, read_json
 

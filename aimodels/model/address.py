@@ -26,7 +26,8 @@ class ResourceAddress:
         """Parse ``Kind/name``; raises ValueError with a sentence a user can act on."""
         kind, sep, name = text.partition("/")
         if not sep or not name or "/" in name:
-            raise ValueError(f"{text!r} is not an address: write Kind/name, e.g. ModelDeployment/chat")
+            raise ValueError(
+                f"{text!r} is not an address: write Kind/name, e.g. ModelDeployment/chat")
         if kind not in RESOURCE_KINDS:
             raise ValueError(
                 f"{text!r}: unknown kind {kind!r}; the kinds are {', '.join(RESOURCE_KINDS)}"

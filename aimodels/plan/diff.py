@@ -170,8 +170,7 @@ def covers(paths: Iterable[str], path: str) -> bool:
 
 def _overlaps(a: str, b: str) -> bool:
     shorter, longer = sorted((a, b), key=len)
-    return longer == shorter or longer.startswith(shorter + ".") or longer.startswith(
-        shorter + "[")
+    return longer == shorter or longer.startswith((shorter + ".", shorter + "["))
 
 
 def _plain_changes(planned: Mapping[str, Any], live: Mapping[str, Any],

@@ -95,7 +95,8 @@ class ApplyReport:
 class ApplySession:
     """One apply or destroy under the state lock; use ``open`` as a context manager."""
 
-    def __init__(self, request: ApplyRequest, desired: DesiredState, warnings: tuple[Diagnostic, ...],
+    def __init__(self, request: ApplyRequest, desired: DesiredState,
+                 warnings: tuple[Diagnostic, ...],
                  lock: LockHandle) -> None:
         self.request = request
         self.desired = desired

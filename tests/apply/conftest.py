@@ -7,10 +7,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from apply_support import Harness
 
 from aimodels.emulator.config import EmulatorConfig
 from aimodels.emulator.server import RunningEmulator, start_in_thread
-from apply_support import Harness
 
 
 @pytest.fixture

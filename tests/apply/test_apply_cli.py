@@ -9,11 +9,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from apply_support import arm, deployment_path
 
 from aimodels.cli.main import main
 from aimodels.emulator.server import RunningEmulator
 from aimodels.state.lock import acquire_lock
-from apply_support import arm, deployment_path
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = ROOT / "examples" / "quickstart"

@@ -6,10 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-from azure.storage.blob import ContainerClient
-
-from aimodels.apply.events import Phase, Status
-from aimodels.plan.values import Action
 from apply_support import (
     Harness,
     address,
@@ -20,6 +16,10 @@ from apply_support import (
     model_deployment,
     model_source,
 )
+from azure.storage.blob import ContainerClient
+
+from aimodels.apply.events import Phase, Status
+from aimodels.plan.values import Action
 
 
 def write_weights(folder: Path) -> None:

@@ -13,6 +13,16 @@ from pathlib import Path
 
 import httpx
 import pytest
+from apply_support import (
+    Harness,
+    arm,
+    deployment_path,
+    foundry_deployment,
+    foundry_path,
+    model_deployment,
+    model_source,
+    source_path,
+)
 
 from aimodels.apply.events import ApplyEvent
 from aimodels.apply.executor import ApplyOptions, apply_plan
@@ -22,16 +32,6 @@ from aimodels.cli.main import main
 from aimodels.emulator.server import RunningEmulator
 from aimodels.model.desired import DesiredState
 from aimodels.state.journal import Journal
-from apply_support import (
-    Harness,
-    arm,
-    deployment_path,
-    foundry_path,
-    foundry_deployment,
-    model_deployment,
-    model_source,
-    source_path,
-)
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -16,8 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-
-from aimodels.state.journal import Journal
 from apply_crash_support import (
     EmulatorProcess,
     KillPoint,
@@ -31,6 +29,8 @@ from apply_crash_support import (
     unlock_stale,
     write_stack,
 )
+
+from aimodels.state.journal import Journal
 
 #: From before the plan is made (0.05 s) to the last deployments (about 46 progress lines).
 APPLY_KILLS = (KillPoint(0, 0.05), KillPoint(0, 0.6), KillPoint(2), KillPoint(6, 0.05),

@@ -11,7 +11,6 @@ import threading
 import time
 from pathlib import Path
 
-from aimodels.state.journal import Journal
 from apply_crash_support import (
     PROGRESS,
     EmulatorProcess,
@@ -24,6 +23,8 @@ from apply_crash_support import (
     state_addresses,
     write_stack,
 )
+
+from aimodels.state.journal import Journal
 
 SUMMARY = re.compile(r"Apply interrupted: (\d+) done, (\d+) not started, (\d+) in flight "
                      r"\(will be reconciled by the next apply\)\.")

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from apply_support import FAST_RETRY, Harness, foundry_deployment, model_deployment, model_source
 
 from aimodels.apply.events import ApplyEvent, ApplyResult, Interruption, Phase, Status
 from aimodels.apply.executor import ApplyOptions, apply_plan
@@ -18,7 +19,6 @@ from aimodels.emulator.config import EmulatorConfig
 from aimodels.emulator.server import RunningEmulator, start_in_thread
 from aimodels.model.desired import DesiredState
 from aimodels.state.journal import Journal
-from apply_support import FAST_RETRY, Harness, foundry_deployment, model_deployment, model_source
 
 
 def apply_stopping(harness: Harness, desired: DesiredState, when: str, phase: Phase,

@@ -15,8 +15,6 @@ import termios
 from pathlib import Path
 
 import pytest
-
-from aimodels.emulator.server import RunningEmulator
 from apply_crash_support import (
     ROOT,
     Served,
@@ -26,6 +24,8 @@ from apply_crash_support import (
     live_names,
     write_stack,
 )
+
+from aimodels.emulator.server import RunningEmulator
 
 PROMPT = b"Only 'yes' will be accepted"
 

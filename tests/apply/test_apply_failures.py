@@ -7,10 +7,6 @@ from __future__ import annotations
 import time
 
 import httpx
-
-from aimodels.apply.events import Phase, Status
-from aimodels.errors import ConflictError
-from aimodels.plan.values import Action
 from apply_support import (
     Harness,
     address,
@@ -21,6 +17,10 @@ from apply_support import (
     model_deployment,
     model_source,
 )
+
+from aimodels.apply.events import Phase, Status
+from aimodels.errors import ConflictError
+from aimodels.plan.values import Action
 
 COGNITIVE = "2025-09-01"
 

@@ -8,10 +8,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from aimodels.apply.events import ApplyEvent, Phase
-from aimodels.emulator.config import EmulatorConfig
-from aimodels.emulator.server import RunningEmulator, start_in_thread
 from apply_support import (
     OTHER_ACCOUNT,
     Harness,
@@ -20,6 +16,10 @@ from apply_support import (
     foundry_path,
     model_deployment,
 )
+
+from aimodels.apply.events import ApplyEvent, Phase
+from aimodels.emulator.config import EmulatorConfig
+from aimodels.emulator.server import RunningEmulator, start_in_thread
 
 
 def intervals(events: list[ApplyEvent]) -> dict[str, tuple[float, float]]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 import time
 
+from apply_support import address
+
 from aimodels.apply.events import ApplyEvent, ApplyResult, ChangeResult, Phase, Status
 from aimodels.plan.values import Action
 from aimodels.render.apply_progress import ApplyProgress, plain_line, render_report
 from aimodels.service.applying import ApplyReport, DeploymentAccess
-from apply_support import address
 
 CHAT = address("ModelDeployment/chat")
 AT = time.mktime((2026, 11, 25, 10, 2, 11, 0, 0, -1))

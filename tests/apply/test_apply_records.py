@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+from apply_support import Harness, address, model_deployment, model_source, resource
 
 from aimodels.apply.events import ApplyEvent, Phase
 from aimodels.apply.saved_plan import plan_from_document
@@ -28,7 +29,6 @@ from aimodels.service.inputs import hash_weights
 from aimodels.state.journal import Journal
 from aimodels.state.local import read_state
 from aimodels.state.values import ResourceState, State
-from apply_support import Harness, address, model_deployment, model_source, resource
 
 
 def test_concurrent_state_writes_all_land(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from apply_support import Harness, arm, deployment_path, model_deployment, model_source
 
 from aimodels.apply.events import ApplyEvent, Phase
 from aimodels.apply.recovery import recover_pending
@@ -25,7 +26,6 @@ from aimodels.emulator.config import EmulatorConfig
 from aimodels.emulator.server import RunningEmulator, start_in_thread
 from aimodels.plan.values import Action
 from aimodels.state.journal import Journal
-from apply_support import Harness, arm, deployment_path, model_deployment, model_source
 
 ROOT = Path(__file__).resolve().parents[2]
 

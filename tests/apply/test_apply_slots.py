@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
+from apply_support import Harness, foundry_deployment, model_deployment
+
 from aimodels.apply.events import Phase
 from aimodels.apply.slots import Slots
-from apply_support import Harness, foundry_deployment, model_deployment
 
 STEP = 0.01
 

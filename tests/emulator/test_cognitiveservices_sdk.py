@@ -12,7 +12,11 @@ from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.core.pipeline.policies import SansIOHTTPPolicy
 from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 from azure.mgmt.cognitiveservices.models import (
-    Deployment, DeploymentModel, DeploymentProperties, PatchResourceTagsAndSku, Sku,
+    Deployment,
+    DeploymentModel,
+    DeploymentProperties,
+    PatchResourceTagsAndSku,
+    Sku,
 )
 
 from aimodels.emulator.config import EmulatorConfig

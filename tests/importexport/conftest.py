@@ -9,10 +9,10 @@ from typing import Any
 
 import httpx
 import pytest
+from importexport_support import copy_quickstart, run, state_entries, state_file
 
 from aimodels.emulator.config import EmulatorConfig
 from aimodels.emulator.server import RunningEmulator, start_in_thread
-from importexport_support import copy_quickstart, run, state_entries, state_file
 
 
 @pytest.fixture

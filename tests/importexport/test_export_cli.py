@@ -10,10 +10,6 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-
-from aimodels.emulator.server import RunningEmulator
-from aimodels.providers.base import catalog_model_name
-from aimodels.service.exporting import weights_path
 from importexport_support import (
     COG_VERSION,
     GROUP,
@@ -25,6 +21,10 @@ from importexport_support import (
     put,
     run,
 )
+
+from aimodels.emulator.server import RunningEmulator
+from aimodels.providers.base import catalog_model_name
+from aimodels.service.exporting import weights_path
 
 SECRET = "hf_exportCanary5Tg2Wq8Zr4"
 EXPORTED_FILES = ["custommodel-tiny-llama.yaml", "foundrydeployment-gpt4o-chat.yaml",

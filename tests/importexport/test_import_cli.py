@@ -9,13 +9,13 @@ from typing import Any
 
 import httpx
 import pytest
+from importexport_support import IDS, edit, put, run, state_entries, state_file
 
 from aimodels.apply.recovery import intent_details
 from aimodels.emulator.server import RunningEmulator
 from aimodels.state.journal import Journal
 from aimodels.state.lock import acquire_lock
 from aimodels.state.values import ResourceState
-from importexport_support import IDS, edit, put, run, state_entries, state_file
 
 SOURCE, DEPLOYMENT = "ModelSource/hf-public", "ModelDeployment/phi4-chat"
 FOUNDRY, CUSTOM = "FoundryDeployment/gpt4o-chat", "CustomModel/tiny-llama"

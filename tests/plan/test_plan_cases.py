@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from plan_cases import load_case
 
 from aimodels.errors import Severity
 from aimodels.plan.planner import make_plan
 from aimodels.plan.values import SENSITIVE_VALUE, Change, Plan
-from plan_cases import load_case
 
 CASES = sorted((Path(__file__).parent / "cases").glob("*/*.yaml"))
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from plan_cases import STACK, desired_state, planned_spec
 
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredState
@@ -29,7 +30,6 @@ from aimodels.plan.values import (
 )
 from aimodels.providers.base import ProviderContext
 from aimodels.providers.registry import default_registry
-from plan_cases import STACK, desired_state, planned_spec
 
 REGISTRY = default_registry()
 SETTINGS = settings(max_examples=60, deadline=None,

@@ -15,6 +15,18 @@ from pathlib import Path
 
 import httpx
 import pytest
+from upload_support import (
+    CUSTOM_MODEL,
+    KIB,
+    MIB,
+    Store,
+    random_file,
+    register,
+    run_cli,
+    stored,
+    upload,
+    write_stack,
+)
 
 from aimodels.apply.events import ApplyResult
 from aimodels.apply.executor import apply_plan
@@ -31,18 +43,6 @@ from aimodels.service.planning import prior_resources
 from aimodels.state.local import read_state
 from aimodels.transport.client import AzureClient
 from aimodels.transport.config import ClientConfig
-from upload_support import (
-    CUSTOM_MODEL,
-    KIB,
-    MIB,
-    Store,
-    random_file,
-    register,
-    run_cli,
-    stored,
-    upload,
-    write_stack,
-)
 
 
 @pytest.fixture

@@ -15,13 +15,6 @@ from typing import Any
 
 import pytest
 from azurite import AzuriteBlob, azurite_blob  # noqa: F401  (the fixture)
-
-from aimodels.apply.upload_blocks import UploadSettings
-from aimodels.emulator.app import Emulator
-from aimodels.emulator.config import EmulatorConfig
-from aimodels.emulator.server import start_in_thread
-from aimodels.errors import RemoteError
-from aimodels.weights.hashing import hash_local
 from upload_support import (
     KIB,
     MIB,
@@ -39,6 +32,13 @@ from upload_support import (
     upload,
     write_stack,
 )
+
+from aimodels.apply.upload_blocks import UploadSettings
+from aimodels.emulator.app import Emulator
+from aimodels.emulator.config import EmulatorConfig
+from aimodels.emulator.server import start_in_thread
+from aimodels.errors import RemoteError
+from aimodels.weights.hashing import hash_local
 
 SEED = random.randrange(1 << 30)
 

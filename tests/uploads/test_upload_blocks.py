@@ -10,11 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from aimodels.apply.transfer import Transfer
-from aimodels.apply.upload_blocks import UploadSettings
-from aimodels.apply.upload_record import UploadRecords
-from aimodels.errors import AimodelsError, RemoteError
 from upload_support import (
     KIB,
     MIB,
@@ -26,6 +21,11 @@ from upload_support import (
     stored,
     upload,
 )
+
+from aimodels.apply.transfer import Transfer
+from aimodels.apply.upload_blocks import UploadSettings
+from aimodels.apply.upload_record import UploadRecords
+from aimodels.errors import AimodelsError, RemoteError
 
 
 def test_each_block_is_sent_once_and_hashed_in_the_same_pass(store: Store,

@@ -12,8 +12,6 @@ from pathlib import Path
 import httpx
 import pytest
 from azure.storage.blob import ContainerClient
-
-from aimodels.apply.upload_record import UploadRecords
 from upload_support import (
     MIB,
     Store,
@@ -24,6 +22,8 @@ from upload_support import (
     unlock,
     write_stack,
 )
+
+from aimodels.apply.upload_record import UploadRecords
 
 BLOCKS = 256
 KILLS = 2

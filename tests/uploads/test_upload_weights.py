@@ -12,11 +12,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from upload_support import Store, random_file, run_cli, safetensors_bytes, write_stack
 
 from aimodels.weights.cache import RACY_NS, HashCache
 from aimodels.weights.formats import detect_format, format_from_name
 from aimodels.weights.hashing import hash_file, hash_local
-from upload_support import Store, random_file, run_cli, safetensors_bytes, write_stack
 
 HOUR_NS = 3600 * 10**9
 
