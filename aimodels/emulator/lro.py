@@ -114,7 +114,8 @@ def routes(emu: Any) -> list[Route]:
         op = _operation(emu, request)
         if op is None:
             return _not_found(request)
-        return json_response(_status_body(op, emu.now()), headers=_poll_headers(op, emu.now()))
+        now = emu.now()  # once: a second reading could see the end the body did not
+        return json_response(_status_body(op, now), headers=_poll_headers(op, now))
 
     async def result(request: Request) -> Response:
         op = _operation(emu, request)
