@@ -18,24 +18,13 @@ from azure.storage.blob import (
     generate_blob_sas,
     generate_container_sas,
 )
+from hand_clock import Clock
 
 from aimodels.emulator.app import Emulator
 from aimodels.emulator.blob_sas import ACCOUNT_NAME, account_key, mint_container_sas, query_of
 from aimodels.emulator.blob_store import BlobStore
 from aimodels.emulator.config import EmulatorConfig
 from aimodels.emulator.server import RunningEmulator, start_in_thread
-
-START = 1_900_000_000.0
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.storage.blob import BlobClient, ContainerClient
+from hand_clock import START, Clock
 
 from aimodels.emulator.app import Emulator
 from aimodels.emulator.config import EmulatorConfig
@@ -22,17 +23,6 @@ from aimodels.emulator.server import RunningEmulator, start_in_thread
 KIB = 1024
 GB = 10**9
 SMALL = {"max_single_put_size": 64 * KIB, "max_block_size": 64 * KIB}
-START = 1_900_000_000.0
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
