@@ -112,6 +112,11 @@ class Journal:
             lines = self.path.read_text(encoding="utf-8").splitlines()
         except FileNotFoundError:
             return []
+        except (OSError, UnicodeDecodeError) as exc:
+            raise AimodelsError(
+                f"Cannot read the journal {self.path}: {getattr(exc, 'strerror', None) or exc}",
+                hint="Check the resources it names with `aimodels plan`, then delete it.",
+            ) from exc
         entries = []
         for number, line in enumerate(lines, start=1):
             try:

@@ -22,10 +22,14 @@ from typing import IO, Any
 import jsonschema
 
 from aimodels.errors import AimodelsError, PreconditionError
+from aimodels.model.kinds import RESOURCE_KINDS
 from aimodels.state.values import FORMAT_VERSION, STATE_SCHEMA, State
 
 STATE_DIR = ".aimodels"
 STATE_FILE = "state.json"
+
+_RESTORE_HINT = ("Restore it from version control or a backup; aimodels never writes half a "
+                 "file.")
 
 #: Writes ``data`` to an open file; injected by tests to simulate a crash mid-write.
 Writer = Callable[[IO[bytes], bytes], None]
@@ -43,13 +47,37 @@ def read_state(path: str | os.PathLike[str]) -> State:
     raises AimodelsError naming the file.
     """
     path = Path(path)
+    check_state_folder(path.parent)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         return State.new()
     except OSError as exc:
         raise AimodelsError(f"Cannot read the state file {path}: {exc.strerror}") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise AimodelsError(
+            f"The state file {path} is not UTF-8 text (byte {exc.start}): it is not a state "
+            "file aimodels wrote, or it was damaged",
+            hint=_RESTORE_HINT,
+        ) from exc
     return State.from_dict(_parse(path, text))
+
+
+def check_state_folder(folder: Path) -> None:
+    """Refuse a state folder that exists as something other than a folder (a file named
+    ``.aimodels``), with a message saying so rather than the OS's ``Not a directory``."""
+    for place in (folder, *folder.parents):
+        if place.exists():
+            if not place.is_dir():
+                where = "that folder" if place == folder else f"the folder {folder}"
+                raise AimodelsError(
+                    f"{place} is a file, but aimodels keeps its state in {where}",
+                    hint=f"Move {place} out of the way (or set spec.state.path in the Stack "
+                    "to put the state elsewhere), then run the command again.",
+                )
+            return
 
 
 def _parse(path: Path, text: str) -> dict[str, Any]:
@@ -59,7 +87,7 @@ def _parse(path: Path, text: str) -> dict[str, Any]:
         raise AimodelsError(
             f"The state file {path} is not valid JSON (line {getattr(exc, 'lineno', '?')}): "
             "it may have been edited by hand or truncated",
-            hint="Restore it from version control or a backup; aimodels never writes half a file.",
+            hint=_RESTORE_HINT,
         ) from exc
     version = data.get("formatVersion") if isinstance(data, dict) else None
     if isinstance(data, dict) and version != FORMAT_VERSION:
@@ -73,16 +101,26 @@ def _parse(path: Path, text: str) -> dict[str, Any]:
     )
     if problem is not None:
         where = "/".join(str(p) for p in problem.absolute_path) or "(top level)"
-        raise AimodelsError(f"The state file {path} is invalid at {where}: {problem.message}")
+        what = problem.message
+        if where.endswith("/address") and problem.validator == "pattern":
+            what = (f"{problem.instance!r} is not Kind/name with a known kind "
+                    f"({', '.join(RESOURCE_KINDS)})")
+        raise AimodelsError(f"The state file {path} is invalid at {where}: {what}",
+                            hint=_RESTORE_HINT)
     _check_unique(path, data)
     return data
 
 
 def _check_unique(path: Path, data: dict[str, Any]) -> None:
-    addresses = [item["address"] for item in data["resources"]]
-    duplicates = sorted({a for a in addresses if addresses.count(a) > 1})
+    """Every address once (one pass: state files of thousands of resources stay fast)."""
+    seen: set[str] = set()
+    duplicates: set[str] = set()
+    for item in data["resources"]:
+        address = item["address"]
+        (duplicates if address in seen else seen).add(address)
     if duplicates:
-        raise AimodelsError(f"The state file {path} lists {', '.join(duplicates)} more than once")
+        raise AimodelsError(
+            f"The state file {path} lists {', '.join(sorted(duplicates))} more than once")
 
 
 def write_state(

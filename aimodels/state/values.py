@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from aimodels.model.kinds import RESOURCE_KINDS
+
 FORMAT_VERSION = 1
 DIGEST_PREFIX = "hmac-sha256:"
 
@@ -24,12 +26,22 @@ _RESOURCE_SCHEMA: dict[str, Any] = {
     "required": ["address", "resourceId"],
     "additionalProperties": False,
     "properties": {
-        "address": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9]*/[^/]+$"},
+        "address": {"type": "string", "pattern": f"^({'|'.join(RESOURCE_KINDS)})/[^/]+$"},
         "resourceId": {"type": "string"},
         "desired": {"type": "object"},
         "etag": {"type": ["string", "null"]},
         "preventDestroy": {"type": "boolean"},
-        "extra": {"type": "object"},
+        "extra": {
+            "type": "object",
+            # The keys aimodels reads back are typed, so a hand-edited value fails here
+            # rather than deep inside planning; other keys are free room.
+            "properties": {
+                "secretDigests": {"type": "object",
+                                  "additionalProperties": {"type": "string"}},
+                "provisioningFailed": {"type": "object", "properties": {
+                    "code": {"type": "string"}, "message": {"type": "string"}}},
+            },
+        },
     },
 }
 

@@ -63,3 +63,11 @@ def test_damage_before_the_last_line_is_an_error(tmp_path):
     journal.path.write_text('garbage\n{"id": "x"}\n')
     with pytest.raises(AimodelsError, match="damaged at line 1"):
         journal.pending()
+
+
+def test_a_journal_that_is_not_utf8_is_an_error_naming_it(tmp_path):
+    journal = Journal(tmp_path)
+    journal.path.write_bytes(b'{"id": "\xff"}\n')
+    with pytest.raises(AimodelsError, match="Cannot read the journal") as info:
+        journal.pending()
+    assert str(journal.path) in info.value.message

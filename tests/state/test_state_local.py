@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import stat
+import time
 
 import pytest
 
@@ -87,11 +88,25 @@ def test_with_resource_replaces_and_without_removes():
             "ModelSource/a more than once",
             id="duplicate-address",
         ),
+        pytest.param(
+            '{"formatVersion": 1, "lineage": "l", "serial": 1, "digestKey": "' + "a" * 64 + '", '
+            '"resources": [{"address": "Widget/a", "resourceId": "x"}]}',
+            "'Widget/a' is not Kind/name with a known kind (ModelSource, CustomModel",
+            id="unknown-kind",
+        ),
+        pytest.param(
+            '{"formatVersion": 1, "lineage": "l", "serial": 1, "digestKey": "' + "a" * 64 + '", '
+            '"resources": [{"address": "ModelSource/a", "resourceId": "x", '
+            '"extra": {"secretDigests": "x"}}]}',
+            "invalid at resources/0/extra/secretDigests",
+            id="digests-not-an-object",
+        ),
+        pytest.param(b"\xff\xfe{}", "is not UTF-8 text (byte 0)", id="not-utf-8"),
     ],
 )
 def test_unreadable_state_is_a_clear_error_naming_the_file(tmp_path, content, expected):
     path = tmp_path / "state.json"
-    path.write_text(content)
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
     with pytest.raises(AimodelsError) as info:
         read_state(path)
     assert type(info.value) is AimodelsError
@@ -167,3 +182,24 @@ def test_state_digest_uses_its_own_key_and_survives_a_round_trip(tmp_path):
     state = write_state(path, read_state(path))
     assert read_state(path).secret_digest("t") == state.secret_digest("t")
     assert State.new().secret_digest("t") != state.secret_digest("t")
+
+
+def test_a_file_where_the_state_folder_goes_is_a_clear_error(tmp_path):
+    (tmp_path / ".aimodels").write_text("not a folder")
+    with pytest.raises(AimodelsError) as info:
+        read_state(tmp_path / ".aimodels" / "state.json")
+    assert info.value.message.startswith(f"{tmp_path / '.aimodels'} is a file")
+
+
+def test_duplicates_are_found_in_one_pass_over_many_resources(tmp_path):
+    """30,000 entries with one duplicate: named, and quickly (the old check was quadratic:
+    about 10 s here, against well under a second now)."""
+    path = tmp_path / "state.json"
+    entries = [{"address": f"ModelSource/s{i}", "resourceId": f"/s{i}"} for i in range(30_000)]
+    entries.append({"address": "ModelSource/s42", "resourceId": "/again"})
+    path.write_text(json.dumps({"formatVersion": 1, "lineage": "l", "serial": 1,
+                                "digestKey": "a" * 64, "resources": entries}))
+    started = time.perf_counter()
+    with pytest.raises(AimodelsError, match="lists ModelSource/s42 more than once"):
+        read_state(path)
+    assert time.perf_counter() - started < 4
