@@ -23,7 +23,7 @@ import jsonschema
 
 from aimodels.errors import AimodelsError, PreconditionError
 from aimodels.model.kinds import RESOURCE_KINDS
-from aimodels.state.values import FORMAT_VERSION, STATE_SCHEMA, State
+from aimodels.state.values import FORMAT_VERSION, STATE_SCHEMA, StackIdentity, State
 
 STATE_DIR = ".aimodels"
 STATE_FILE = "state.json"
@@ -40,13 +40,42 @@ def default_state_path(stack_file: str | os.PathLike[str]) -> Path:
     return Path(stack_file).parent / STATE_DIR / STATE_FILE
 
 
-def read_state(path: str | os.PathLike[str]) -> State:
+def read_state(path: str | os.PathLike[str], stack: StackIdentity | None = None) -> State:
     """The state in ``path``; a new empty State (fresh lineage, serial 0) when there is none.
 
     A file that is not JSON, has an unknown ``formatVersion`` or does not match the schema
-    raises AimodelsError naming the file.
+    raises AimodelsError naming the file. With ``stack``, the state must belong to that Stack
+    (``claim_state``); without it, the file is read as it is (for inspection only).
     """
     path = Path(path)
+    state = _read(path)
+    return state if stack is None else claim_state(path, state, stack)
+
+
+def claim_state(path: Path, state: State, stack: StackIdentity) -> State:
+    """``state`` as the state of ``stack``, which its next write records.
+
+    A state that records another Stack raises AimodelsError naming both (exit 1: the state is
+    wrong for these manifests, not stale, so running again would not help). A state that
+    records none, new or written before aimodels recorded it, is taken as this Stack's.
+    """
+    if state.stack is None:
+        return replace(state, stack=stack)
+    if state.stack.matches(stack):
+        return state
+    raise AimodelsError(
+        f"The state file {path} belongs to another Stack:\n"
+        f"  the state records     {state.stack.describe()}, lineage {state.lineage}\n"
+        f"  the manifests declare {stack.describe()}\n"
+        "Used here, it would make the other Stack's resources this one's and plan those "
+        "not in these manifests for deletion, so it is refused",
+        hint="If the state was copied here by mistake, put this Stack's own state back (or "
+        "move this file away to start with an empty state). If this Stack really was renamed "
+        "or moved, run `aimodels state rehome` with the same -f to make the state its own.",
+    )
+
+
+def _read(path: Path) -> State:
     check_state_folder(path.parent)
     try:
         raw = path.read_bytes()

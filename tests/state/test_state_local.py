@@ -3,6 +3,7 @@ lineage, never a half-written file, and the keyed digest for secrets."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import stat
 import time
@@ -10,8 +11,8 @@ import time
 import pytest
 
 from aimodels.errors import EXIT_CONFLICT, AimodelsError, PreconditionError
-from aimodels.state.local import default_state_path, read_state, write_state
-from aimodels.state.values import ResourceState, State, secret_digest
+from aimodels.state.local import claim_state, default_state_path, read_state, write_state
+from aimodels.state.values import ResourceState, StackIdentity, State, secret_digest
 
 DEPLOYMENT = ResourceState(
     address="ModelDeployment/chat",
@@ -203,3 +204,53 @@ def test_duplicates_are_found_in_one_pass_over_many_resources(tmp_path):
     with pytest.raises(AimodelsError, match="lists ModelSource/s42 more than once"):
         read_state(path)
     assert time.perf_counter() - started < 4
+
+
+ALPHA = StackIdentity("team-alpha", "azure", "11111111-2222-3333-4444-555555555555", "rg-alpha")
+
+
+def test_the_first_write_records_the_stack_and_a_read_for_it_accepts_it(tmp_path):
+    path = tmp_path / "state.json"
+    written = write_state(path, read_state(path, ALPHA).with_resource(SOURCE))
+    assert json.loads(path.read_text())["stack"] == {
+        "name": "team-alpha", "target": "azure", "resourceGroup": "rg-alpha",
+        "subscriptionId": "11111111-2222-3333-4444-555555555555"}
+    assert read_state(path, ALPHA) == written
+    assert read_state(path).stack == ALPHA
+
+
+@pytest.mark.parametrize("stack", [
+    pytest.param(dataclasses.replace(ALPHA, name="team-beta"), id="name"),
+    pytest.param(dataclasses.replace(ALPHA, target="local"), id="target"),
+    pytest.param(dataclasses.replace(ALPHA, subscription_id="22222222-0000-0000-0000-0"),
+                 id="subscription"),
+    pytest.param(dataclasses.replace(ALPHA, resource_group="rg-beta"), id="resource-group"),
+])
+def test_a_state_of_another_stack_is_refused_naming_both(tmp_path, stack):
+    path = tmp_path / "state.json"
+    written = write_state(path, read_state(path, ALPHA))
+    with pytest.raises(AimodelsError) as info:
+        read_state(path, stack)
+    assert info.value.exit_code == 1
+    assert f"the state records     {ALPHA.describe()}, lineage {written.lineage}" in \
+        info.value.message
+    assert f"the manifests declare {stack.describe()}" in info.value.message
+    assert "aimodels state rehome" in info.value.hint
+
+
+def test_subscription_and_resource_group_compare_in_any_case(tmp_path):
+    path = tmp_path / "state.json"
+    write_state(path, read_state(path, ALPHA))
+    shouting = dataclasses.replace(ALPHA, resource_group="RG-ALPHA",
+                                   subscription_id=ALPHA.subscription_id.upper())
+    assert read_state(path, shouting).stack == ALPHA  # the recorded spelling is kept
+
+
+def test_a_state_that_records_no_stack_is_taken_as_this_ones(tmp_path):
+    path = tmp_path / "state.json"
+    legacy = write_state(path, read_state(path).with_resource(SOURCE))
+    assert "stack" not in json.loads(path.read_text())
+    claimed = claim_state(path, legacy, ALPHA)
+    assert claimed.stack == ALPHA and claimed.resources == legacy.resources
+    write_state(path, claimed)
+    assert read_state(path).stack == ALPHA
