@@ -31,7 +31,12 @@ from aimodels.apply.interrupt import DEFAULT_GRACE
 from aimodels.apply.pending import latest_intents
 from aimodels.apply.recovery import recover_pending
 from aimodels.apply.relocate import manifest_locator
-from aimodels.apply.saved_plan import check_live, check_recorded, plan_from_document
+from aimodels.apply.saved_plan import (
+    check_live,
+    check_recorded,
+    plan_from_document,
+    refuse_protected,
+)
 from aimodels.apply.state_store import StateStore
 from aimodels.errors import Diagnostic
 from aimodels.live.reader import read_live
@@ -148,10 +153,13 @@ class ApplySession:
         return PlanOutcome(outcome.plan, outcome.desired, (*self.warnings, *outcome.warnings))
 
     def saved_plan(self, plan_file: str | Path) -> PlanOutcome:
-        """The plan saved in ``plan_file``, refused (exit 6) when the manifests, the state or
-        any live resource it acts on moved since it was made."""
+        """The plan saved in ``plan_file``, refused (exit 6) when the file is not as written,
+        when the manifests, the state or any live resource it acts on moved since it was made,
+        or when it deletes or replaces a resource protected by lifecycle.preventDestroy."""
         plan = plan_from_document(read_plan_file(plan_file))
-        check_recorded(plan, self.desired, self._state(), self.state_path.exists())
+        state = self._state()
+        check_recorded(plan, self.desired, state, self.state_path.exists())
+        refuse_protected(plan.changes, self.desired, state)
         asyncio.run(self._with_client(lambda client: check_live(
             plan, client, self.request.parallelism)))
         return PlanOutcome(plan, self.desired, self.warnings)
