@@ -112,7 +112,7 @@ def check_state_folder(folder: Path) -> None:
 def _parse(path: Path, text: str) -> dict[str, Any]:
     try:
         data: dict[str, Any] = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested beyond any state
         raise AimodelsError(
             f"The state file {path} is not valid JSON (line {getattr(exc, 'lineno', '?')}): "
             "it may have been edited by hand or truncated",

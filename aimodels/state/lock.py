@@ -171,7 +171,7 @@ def _read(path: Path) -> LockInfo | None:
         return info
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, TypeError) as exc:
+    except (OSError, ValueError, TypeError, RecursionError) as exc:
         raise PreconditionError(
             f"The state lock {path} is unreadable",
             hint=f"If no aimodels command is running on this state, delete {path}.",

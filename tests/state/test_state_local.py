@@ -103,6 +103,7 @@ def test_with_resource_replaces_and_without_removes():
             id="digests-not-an-object",
         ),
         pytest.param(b"\xff\xfe{}", "is not UTF-8 text (byte 0)", id="not-utf-8"),
+        pytest.param(b"[" * 100_000 + b"]" * 100_000, "not valid JSON", id="nested-too-deep"),
     ],
 )
 def test_unreadable_state_is_a_clear_error_naming_the_file(tmp_path, content, expected):

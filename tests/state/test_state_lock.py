@@ -131,6 +131,7 @@ def test_release_after_a_force_unlock_leaves_the_new_holder_alone(tmp_path):
             id="pid-not-a-number",
         ),
         pytest.param(b"\xff\xfe{", id="not-utf-8"),
+        pytest.param(b"[" * 100_000 + b"]" * 100_000, id="nested-too-deep"),
     ],
 )
 def test_an_unreadable_lock_file_is_reported_not_ignored(tmp_path, content):
