@@ -25,8 +25,6 @@ from aimodels.plan.values import Action, Change, CostEstimate, FieldChange, Plan
 from aimodels.state.values import State
 from aimodels.transport.client import AzureClient
 
-STALE_HINT = REPLAN_HINT
-
 
 def plan_from_document(document: Mapping[str, Any]) -> Plan:
     """The Plan a ``plan --out`` document holds (``Plan.to_dict`` read back; check the file
@@ -44,7 +42,7 @@ def plan_from_document(document: Mapping[str, Any]) -> Plan:
         return replace(plan, format_version=str(document.get("formatVersion", "")))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PreconditionError(f"The plan file is damaged or from another version: {exc}",
-                                hint=STALE_HINT) from exc
+                                hint=REPLAN_HINT) from exc
 
 
 def is_protected(address: ResourceAddress, desired: DesiredState, state: State) -> bool:
@@ -157,4 +155,4 @@ async def _read(client: AzureClient, change: Change) -> Mapping[str, Any] | None
 def _refuse(problems: Iterable[str]) -> None:
     found = list(problems)
     if found:
-        raise PreconditionError("The saved plan is stale: " + "; ".join(found), hint=STALE_HINT)
+        raise PreconditionError("The saved plan is stale: " + "; ".join(found), hint=REPLAN_HINT)

@@ -94,13 +94,13 @@ def _load(path: Path) -> Any:
 
 def _check_digest(path: Path, document: Mapping[str, Any]) -> None:
     recorded = document.get("digest")
-    try:
-        actual = document_digest(document)
-    except (ValueError, RecursionError):
-        actual = None
     if recorded is None:
         raise PreconditionError(f"The plan file {path} has no digest, so it cannot be checked",
                                 hint=REPLAN_HINT)
+    try:
+        actual: str | None = document_digest(document)
+    except (ValueError, RecursionError):  # NaN, or nesting json.dumps cannot follow
+        actual = None
     if recorded != actual:
         raise PreconditionError(
             f"The plan file {path} was changed after `aimodels plan` wrote it (its content "
