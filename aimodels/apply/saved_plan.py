@@ -3,40 +3,73 @@ checks that refuse it once what it was made against has moved.
 
 A saved plan is applied exactly, so it must still describe the world: the manifests' digest,
 the state's lineage and serial, and every live ETag it recorded must be what they were
-(Terraform checks the state; we also check live resources, which Terraform does not). Any
-difference refuses the whole plan (exit 6) before anything is written.
+(Terraform checks the state; we also check live resources, which Terraform does not). And since
+the file's digest (``plan.planfile``) is no signature, no change of it may delete or replace a
+resource that ``lifecycle.preventDestroy`` protects now (``refuse_protected``). Any of these
+refuses the whole plan (exit 6) before anything is written.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from aimodels.errors import Diagnostic, PreconditionError, Severity, SourceLocation
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredState
 from aimodels.model.kinds import CUSTOM_MODEL
+from aimodels.plan.planfile import REPLAN_HINT
 from aimodels.plan.values import Action, Change, CostEstimate, FieldChange, Plan, Reason
 from aimodels.state.values import State
 from aimodels.transport.client import AzureClient
 
-STALE_HINT = "Run `aimodels plan --out FILE` again and apply the new plan."
-
 
 def plan_from_document(document: Mapping[str, Any]) -> Plan:
-    """The Plan a ``plan --out`` document holds (``Plan.to_dict`` read back)."""
+    """The Plan a ``plan --out`` document holds (``Plan.to_dict`` read back; check the file
+    with ``read_plan_file`` first). ``applyable`` and ``errored`` are derived again from the
+    changes and diagnostics, not taken from the document."""
     try:
-        changes = tuple(_change(c) for c in document["changes"])
-        diagnostics = tuple(_diagnostic(d) for d in document.get("diagnostics", ()))
-        return Plan(changes, diagnostics, bool(document["applyable"]),
-                    bool(document["errored"]), str(document.get("desiredDigest", "")),
-                    str(document.get("stateLineage", "")), int(document.get("stateSerial", 0)),
-                    tuple(ResourceAddress.parse(a) for a in document.get("targets", ())),
-                    str(document.get("formatVersion", "")))
-    except (KeyError, TypeError, ValueError) as exc:
+        changes = [_change(c) for c in document["changes"]]
+        diagnostics = [_diagnostic(d) for d in document.get("diagnostics", ())]
+        plan = Plan.build(changes, diagnostics,
+                          desired_digest=str(document.get("desiredDigest", "")),
+                          state_lineage=str(document.get("stateLineage", "")),
+                          state_serial=int(document.get("stateSerial", 0)),
+                          targets=tuple(ResourceAddress.parse(a)
+                                        for a in document.get("targets", ())))
+        return replace(plan, format_version=str(document.get("formatVersion", "")))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PreconditionError(f"The plan file is damaged or from another version: {exc}",
-                                hint=STALE_HINT) from exc
+                                hint=REPLAN_HINT) from exc
+
+
+def is_protected(address: ResourceAddress, desired: DesiredState, state: State) -> bool:
+    """Whether ``lifecycle.preventDestroy`` protects ``address`` now: the manifest's flag when
+    the manifests declare it, else the state's (the planner's rule, so that a plan it let
+    through is never refused here)."""
+    resource = desired.resources.get(address)
+    if resource is not None:
+        return resource.lifecycle.prevent_destroy
+    entry = state.get(str(address))
+    return bool(entry and entry.prevent_destroy)
+
+
+def refuse_protected(changes: Iterable[Change], desired: DesiredState, state: State) -> None:
+    """Refuse (PreconditionError, exit 6) changes that delete or replace a resource protected
+    by ``lifecycle.preventDestroy`` in the current manifests or state. For a saved plan, whose
+    file anyone able to write it can alter (digest included), and for apply's last look before
+    a delete."""
+    guarded = [str(c.address) for c in changes
+               if c.action in (Action.DELETE, Action.REPLACE)
+               and is_protected(c.address, desired, state)]
+    if guarded:
+        raise PreconditionError(
+            f"The plan would delete or replace {', '.join(guarded)}, protected by "
+            "lifecycle.preventDestroy; nothing was changed",
+            hint="A plan made now would refuse this too: run `aimodels plan` to see why. If a "
+            "saved plan says otherwise, it was edited: do not use it.")
 
 
 def _change(data: Mapping[str, Any]) -> Change:
@@ -122,4 +155,4 @@ async def _read(client: AzureClient, change: Change) -> Mapping[str, Any] | None
 def _refuse(problems: Iterable[str]) -> None:
     found = list(problems)
     if found:
-        raise PreconditionError("The saved plan is stale: " + "; ".join(found), hint=STALE_HINT)
+        raise PreconditionError("The saved plan is stale: " + "; ".join(found), hint=REPLAN_HINT)

@@ -1,7 +1,9 @@
-"""Commands that inspect and repair state: ``state list|show|rm`` and ``force-unlock``.
+"""Commands that inspect and repair state: ``state list|show|rm|rehome`` and ``force-unlock``.
 
 The state file is found from the manifests' Stack (``.aimodels/state.json`` beside it, or
 ``state.path``); unset ``fromEnv`` secrets do not matter here, so they are only warnings.
+``list`` and ``show`` read any state, even another Stack's (to inspect it); ``rm`` refuses
+another Stack's state, as plan and apply do, and ``rehome`` is how a state changes Stack.
 """
 
 from __future__ import annotations
@@ -16,15 +18,20 @@ import click
 from aimodels.cli.options import manifest_paths, output_format
 
 if TYPE_CHECKING:
-    from aimodels.state.values import ResourceState
+    from aimodels.state.values import ResourceState, StackIdentity, State
+
+
+def _stack(paths: tuple[str, ...]) -> tuple[Path, StackIdentity]:
+    """The state file of the manifests' Stack, and that Stack's identity."""
+    from aimodels.manifest import load_manifests
+    from aimodels.service.planning import stack_identity, state_path
+
+    loaded = load_manifests(paths or (".",), env=os.environ, strict_env=False)
+    return state_path(loaded.desired), stack_identity(loaded.desired.stack)
 
 
 def _state_path(paths: tuple[str, ...]) -> Path:
-    from aimodels.manifest import load_manifests
-    from aimodels.service.planning import state_path
-
-    loaded = load_manifests(paths or (".",), env=os.environ, strict_env=False)
-    return state_path(loaded.desired)
+    return _stack(paths)[0]
 
 
 def _json(value: Any) -> str:
@@ -94,10 +101,62 @@ def state_rm(paths: tuple[str, ...], address: str) -> None:
     """Forget ADDRESS without deleting it in Azure."""
     from aimodels.state.service import remove_resource
 
-    removed = remove_resource(_state_path(paths), address, command="aimodels state rm")
+    path, stack = _stack(paths)
+    removed = remove_resource(path, address, stack=stack, command="aimodels state rm")
     click.echo(f"Removed {removed.address} from the state; it still exists in Azure "
                f"({removed.resource_id}). `aimodels import {removed.address} "
                f"{removed.resource_id}` adopts it again.")
+
+
+@state.command(name="rehome")
+@manifest_paths
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+def state_rehome(paths: tuple[str, ...], yes: bool) -> None:
+    """Make the state file the state of the manifests' Stack (after a rename or a move).
+
+    The state records the Stack it belongs to (name, target, subscription, resource group),
+    and plan, apply, destroy, drift, import and state rm refuse a state of another Stack.
+    When the Stack really was renamed or moved, this records the new one: it shows both,
+    asks (or --yes; without a terminal --yes is required), and writes under the lock. Azure
+    is not touched. Exit codes: 0 done or nothing to do, 1 no state or cancelled, 6 locked
+    or the state changed meanwhile, 64 usage.
+    """
+    from aimodels.cli.output import confirm
+    from aimodels.errors import AimodelsError
+    from aimodels.state.local import read_state
+    from aimodels.state.service import rehome_state
+
+    path, stack = _stack(paths)
+    seen = read_state(path)
+    if not path.exists():
+        raise AimodelsError(f"There is no state file at {path}: nothing to rehome",
+                            hint="A new state records its Stack on the first apply.")
+    if seen.stack is not None and seen.stack.matches(stack):
+        click.echo(f"The state file {path} already belongs to {seen.stack.describe()}.")
+        return
+    click.echo(_describe_rehome(path, seen, stack))
+    confirm(yes, "state rehome", "Make it the state of this Stack?",
+            "Rehome cancelled; the state was not changed")
+    written = rehome_state(path, stack, seen)
+    click.echo(f"The state file {path} now belongs to {stack.describe()} (serial "
+               f"{written.serial}). Run `aimodels plan` to see what it would change.")
+
+
+def _describe_rehome(path: Path, seen: State, stack: StackIdentity) -> str:
+    """What rehome is about to do, and what the next plan will make of it."""
+    recorded = seen.stack.describe() if seen.stack else "no Stack (an older aimodels wrote it)"
+    lines = [f"The state file {path} records {recorded}.",
+             f"It would become the state of {stack.describe()}.",
+             f"It holds {len(seen.resources)} resource(s). The next plan compares them with "
+             "these manifests: those the manifests do not declare are planned for deletion."]
+    scope = f"/subscriptions/{stack.subscription_id}/resourcegroups/{stack.resource_group}/"
+    outside = [r.address for r in seen.resources if r.resource_id.startswith("/subscriptions/")
+               and not r.resource_id.lower().startswith(scope.lower())]
+    if outside:
+        lines.append(f"{len(outside)} of them are outside resource group "
+                     f"{stack.resource_group} of subscription {stack.subscription_id}: "
+                     + ", ".join(outside))
+    return "\n".join(lines)
 
 
 @click.command(name="force-unlock")

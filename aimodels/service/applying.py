@@ -31,7 +31,12 @@ from aimodels.apply.interrupt import DEFAULT_GRACE
 from aimodels.apply.pending import latest_intents
 from aimodels.apply.recovery import recover_pending
 from aimodels.apply.relocate import manifest_locator
-from aimodels.apply.saved_plan import check_live, check_recorded, plan_from_document
+from aimodels.apply.saved_plan import (
+    check_live,
+    check_recorded,
+    plan_from_document,
+    refuse_protected,
+)
 from aimodels.apply.state_store import StateStore
 from aimodels.errors import Diagnostic
 from aimodels.live.reader import read_live
@@ -51,11 +56,12 @@ from aimodels.service.planning import (
     parse_addresses,
     plan_changes,
     prior_resources,
+    read_stack_state,
     state_path,
 )
 from aimodels.state.journal import Journal
-from aimodels.state.local import read_state
 from aimodels.state.lock import LockHandle, acquire_lock
+from aimodels.state.values import State
 from aimodels.transport.client import AzureClient
 
 
@@ -131,7 +137,7 @@ class ApplySession:
         journal = Journal(self.state_path.parent)
         if not journal.pending():
             return []
-        state = read_state(self.state_path)
+        state = self._state()
         store = StateStore(self.state_path, state, journal)
         locate = manifest_locator(self.desired, state, self.request.env)
         return asyncio.run(self._with_client(lambda client: recover_pending(
@@ -147,11 +153,13 @@ class ApplySession:
         return PlanOutcome(outcome.plan, outcome.desired, (*self.warnings, *outcome.warnings))
 
     def saved_plan(self, plan_file: str | Path) -> PlanOutcome:
-        """The plan saved in ``plan_file``, refused (exit 6) when the manifests, the state or
-        any live resource it acts on moved since it was made."""
+        """The plan saved in ``plan_file``, refused (exit 6) when the file is not as written,
+        when the manifests, the state or any live resource it acts on moved since it was made,
+        or when it deletes or replaces a resource protected by lifecycle.preventDestroy."""
         plan = plan_from_document(read_plan_file(plan_file))
-        check_recorded(plan, self.desired, read_state(self.state_path),
-                       self.state_path.exists())
+        state = self._state()
+        check_recorded(plan, self.desired, state, self.state_path.exists())
+        refuse_protected(plan.changes, self.desired, state)
         asyncio.run(self._with_client(lambda client: check_live(
             plan, client, self.request.parallelism)))
         return PlanOutcome(plan, self.desired, self.warnings)
@@ -160,7 +168,7 @@ class ApplySession:
         """A plan deleting everything the state holds (dependents first), or the targets and
         everything that depends on them; ``lifecycle.preventDestroy`` in state refuses it."""
         empty = DesiredState(self.desired.stack, {}, self.desired.files)
-        state = read_state(self.state_path)
+        state, notes = read_stack_state(self.desired)
         prior = prior_resources(state)
 
         async def read(client: AzureClient) -> Plan:
@@ -172,15 +180,14 @@ class ApplySession:
         plan = asyncio.run(self._with_client(read))
         targets = parse_addresses(self.request.targets, "--target")
         self.desired = empty
-        return PlanOutcome(narrow_to_dependents(plan, targets), empty, self.warnings)
+        return PlanOutcome(narrow_to_dependents(plan, targets), empty, (*self.warnings, *notes))
 
     def apply(self, plan: Plan, on_event: EventSink | None = None,
               on_stop: Callable[[Interruption], None] | None = None) -> ApplyReport:
         """Carry out ``plan``; the report holds every change's result (incomplete and
         interrupted runs too: the caller decides the exit code). ``on_stop`` is told when a
         first Ctrl-C starts a graceful stop; a second one raises KeyboardInterrupt."""
-        state = read_state(self.state_path)
-        store = StateStore(self.state_path, state)
+        store = StateStore(self.state_path, self._state())
         options = ApplyOptions(parallelism=self.request.parallelism,
                                secrets=secret_values(self.desired, self.request.env),
                                grace=self.request.grace, on_stop=on_stop)
@@ -196,6 +203,10 @@ class ApplySession:
             return ApplyReport(result, access)
 
         return asyncio.run(self._with_client(run))
+
+    def _state(self) -> State:
+        """The state, read under the lock, refused when it belongs to another Stack."""
+        return read_stack_state(self.desired)[0]
 
     async def _with_client(self, work: Any) -> Any:
         async with connect(self.desired, self.request.endpoint) as client:

@@ -16,8 +16,7 @@ from aimodels.manifest import load_manifests
 from aimodels.plan.drift import DriftReport, detect_drift
 from aimodels.service.connection import connect
 from aimodels.service.inputs import resolve_inputs
-from aimodels.service.planning import prior_resources, state_path
-from aimodels.state.local import read_state
+from aimodels.service.planning import prior_resources, read_stack_state
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +32,7 @@ def check_drift(paths: tuple[str, ...], env: Mapping[str, str], endpoint: str | 
     """Load the manifests and state, read live, and compare."""
     loaded = load_manifests(paths, env=env, strict_env=False)
     desired = loaded.desired
-    state = read_state(state_path(desired))
+    state, notes = read_stack_state(desired)
     prior = prior_resources(state)
     inputs = resolve_inputs(desired, state, env)
 
@@ -42,6 +41,6 @@ def check_drift(paths: tuple[str, ...], env: Mapping[str, str], endpoint: str | 
             found = await read_live(desired, prior, client, inputs=inputs,
                                     parallelism=parallelism)
         report = detect_drift(desired, found.live, prior, inputs=inputs)
-        return DriftOutcome(report, (*loaded.warnings, *found.diagnostics))
+        return DriftOutcome(report, (*loaded.warnings, *notes, *found.diagnostics))
 
     return asyncio.run(run())

@@ -38,10 +38,10 @@ from aimodels.providers.custommodel import custom_model_ref
 from aimodels.providers.registry import default_registry
 from aimodels.service.connection import connect
 from aimodels.service.inputs import resolve_inputs
-from aimodels.service.planning import prior_resources, state_path
+from aimodels.service.planning import prior_resources, read_stack_state, state_path
 from aimodels.service.reading import require_registry
 from aimodels.state.journal import Journal
-from aimodels.state.local import read_state, write_state
+from aimodels.state.local import write_state
 from aimodels.state.lock import LockHandle, acquire_lock
 from aimodels.state.values import ResourceState, State
 from aimodels.transport.client import AzureClient
@@ -142,7 +142,7 @@ class ImportSession:
         resource_id = expected_id(self.desired, self.resource)
         async with connect(self.desired, self.request.endpoint) as client:
             notes = await self._recover(client)
-            state = read_state(self.state_path)
+            state = read_stack_state(self.desired)[0]
             refuse_managed(state, self.address, resource_id)
             live = await read_resource(client, self.resource, resource_id)
         self._state = state
@@ -155,12 +155,12 @@ class ImportSession:
         journal = Journal(self.state_path.parent)
         if not journal.pending():
             return []
-        store = StateStore(self.state_path, read_state(self.state_path), journal)
+        store = StateStore(self.state_path, read_stack_state(self.desired)[0], journal)
         return await recover_pending(store, client)
 
     def record(self, preview: ImportPreview) -> Path:
         """Write the entry into the state (one atomic write); returns the state file."""
-        state = self._state if self._state is not None else read_state(self.state_path)
+        state = self._state if self._state is not None else read_stack_state(self.desired)[0]
         refuse_managed(state, self.address, preview.entry.resource_id)
         write_state(self.state_path, state.with_resource(preview.entry))
         return self.state_path

@@ -12,18 +12,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aimodels.apply.pending import with_interrupted
-from aimodels.errors import Diagnostic, UsageError
+from aimodels.errors import Diagnostic, UsageError, warning
 from aimodels.live.reader import read_live
 from aimodels.manifest import load_manifests
 from aimodels.model.address import ResourceAddress
-from aimodels.model.desired import DesiredState
+from aimodels.model.desired import DesiredState, Stack
 from aimodels.plan.planner import make_plan
 from aimodels.plan.preflight import run_preflight
 from aimodels.plan.values import Plan, PriorResource
 from aimodels.service.connection import connect
 from aimodels.service.inputs import resolve_inputs
-from aimodels.state.local import read_state
-from aimodels.state.values import State
+from aimodels.state.local import claim_state, read_state
+from aimodels.state.values import StackIdentity, State
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +53,10 @@ def plan_changes(options: PlanOptions) -> PlanOutcome:
     replace = parse_addresses(options.replace, "--replace")
     loaded = load_manifests(options.paths, env=options.env, strict_env=True)
     desired = loaded.desired
-    path = state_path(desired)
-    state = read_state(path)
-    plan = asyncio.run(_plan(desired, state, path.exists(), options, targets, replace))
-    return PlanOutcome(plan, desired, tuple(loaded.warnings))
+    state, notes = read_stack_state(desired)
+    plan = asyncio.run(_plan(desired, state, state_path(desired).exists(), options, targets,
+                             replace))
+    return PlanOutcome(plan, desired, (*loaded.warnings, *notes))
 
 
 async def _plan(desired: DesiredState, state: State, state_exists: bool, options: PlanOptions,
@@ -82,6 +82,32 @@ def state_path(desired: DesiredState) -> Path:
     if configured:
         return (desired.stack.base_dir / configured).resolve()
     return desired.stack.data_dir / "state.json"
+
+
+def stack_identity(stack: Stack) -> StackIdentity:
+    """What the state records of the Stack it belongs to."""
+    return StackIdentity(stack.name, stack.target, stack.subscription_id, stack.resource_group)
+
+
+def read_stack_state(desired: DesiredState) -> tuple[State, tuple[Diagnostic, ...]]:
+    """The state of the manifests' Stack, and a warning when the file did not record its Stack.
+
+    A state recording another Stack is refused (``claim_state``). One written before aimodels
+    recorded the Stack is taken as this one's and records it on the next write (as Terraform
+    upgrades an older state silently), but we say so, since nothing can check it this time.
+    """
+    path = state_path(desired)
+    raw = read_state(path)
+    identity = stack_identity(desired.stack)
+    warnings: tuple[Diagnostic, ...] = ()
+    if raw.stack is None and raw.serial > 0:
+        warnings = (warning(
+            f"The state file {path} does not record which Stack it belongs to (an older "
+            "aimodels wrote it)",
+            f"It is taken as the state of {identity.describe()}, and the next apply records "
+            "that. If it is another Stack's state, do not apply: put this Stack's own state "
+            "there."),)
+    return claim_state(path, raw, identity), warnings
 
 
 def prior_resources(state: State) -> dict[ResourceAddress, PriorResource]:

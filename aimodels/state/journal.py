@@ -112,11 +112,16 @@ class Journal:
             lines = self.path.read_text(encoding="utf-8").splitlines()
         except FileNotFoundError:
             return []
+        except (OSError, UnicodeDecodeError) as exc:
+            raise AimodelsError(
+                f"Cannot read the journal {self.path}: {getattr(exc, 'strerror', None) or exc}",
+                hint="Check the resources it names with `aimodels plan`, then delete it.",
+            ) from exc
         entries = []
         for number, line in enumerate(lines, start=1):
             try:
-                entries.append(JournalEntry(**json.loads(line)))
-            except (ValueError, TypeError) as exc:
+                entries.append(_entry(json.loads(line)))
+            except (ValueError, TypeError, RecursionError) as exc:
                 if number == len(lines):
                     break  # the last line torn by a crash mid-append: it never happened
                 raise AimodelsError(
@@ -124,6 +129,16 @@ class Journal:
                     hint="Check the resources it names with `aimodels plan`, then delete it.",
                 ) from exc
         return entries
+
+
+def _entry(data: Any) -> JournalEntry:
+    """The entry of one parsed line; TypeError when a field is missing or of the wrong type."""
+    entry = JournalEntry(**data)
+    texts = (entry.id, entry.kind, entry.address, entry.action, entry.outcome)
+    if not all(isinstance(t, str) for t in texts) or not isinstance(entry.details, Mapping) \
+            or type(entry.at) not in (int, float):
+        raise TypeError("a field of the entry has the wrong type")
+    return entry
 
 
 def _drop_torn_tail(fd: int) -> None:

@@ -22,10 +22,14 @@ from typing import IO, Any
 import jsonschema
 
 from aimodels.errors import AimodelsError, PreconditionError
-from aimodels.state.values import FORMAT_VERSION, STATE_SCHEMA, State
+from aimodels.model.kinds import RESOURCE_KINDS
+from aimodels.state.values import FORMAT_VERSION, STATE_SCHEMA, StackIdentity, State
 
 STATE_DIR = ".aimodels"
 STATE_FILE = "state.json"
+
+_RESTORE_HINT = ("Restore it from version control or a backup; aimodels never writes half a "
+                 "file.")
 
 #: Writes ``data`` to an open file; injected by tests to simulate a crash mid-write.
 Writer = Callable[[IO[bytes], bytes], None]
@@ -36,30 +40,83 @@ def default_state_path(stack_file: str | os.PathLike[str]) -> Path:
     return Path(stack_file).parent / STATE_DIR / STATE_FILE
 
 
-def read_state(path: str | os.PathLike[str]) -> State:
+def read_state(path: str | os.PathLike[str], stack: StackIdentity | None = None) -> State:
     """The state in ``path``; a new empty State (fresh lineage, serial 0) when there is none.
 
     A file that is not JSON, has an unknown ``formatVersion`` or does not match the schema
-    raises AimodelsError naming the file.
+    raises AimodelsError naming the file. With ``stack``, the state must belong to that Stack
+    (``claim_state``); without it, the file is read as it is (for inspection only).
     """
     path = Path(path)
+    state = _read(path)
+    return state if stack is None else claim_state(path, state, stack)
+
+
+def claim_state(path: Path, state: State, stack: StackIdentity) -> State:
+    """``state`` as the state of ``stack``, which its next write records.
+
+    A state that records another Stack raises AimodelsError naming both (exit 1: the state is
+    wrong for these manifests, not stale, so running again would not help). A state that
+    records none, new or written before aimodels recorded it, is taken as this Stack's.
+    """
+    if state.stack is None:
+        return replace(state, stack=stack)
+    if state.stack.matches(stack):
+        return state
+    raise AimodelsError(
+        f"The state file {path} belongs to another Stack:\n"
+        f"  the state records     {state.stack.describe()}, lineage {state.lineage}\n"
+        f"  the manifests declare {stack.describe()}\n"
+        "Used here, it would make the other Stack's resources this one's and plan those "
+        "not in these manifests for deletion, so it is refused",
+        hint="If the state was copied here by mistake, put this Stack's own state back (or "
+        "move this file away to start with an empty state). If this Stack really was renamed "
+        "or moved, run `aimodels state rehome` with the same -f to make the state its own.",
+    )
+
+
+def _read(path: Path) -> State:
+    check_state_folder(path.parent)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         return State.new()
     except OSError as exc:
         raise AimodelsError(f"Cannot read the state file {path}: {exc.strerror}") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise AimodelsError(
+            f"The state file {path} is not UTF-8 text (byte {exc.start}): it is not a state "
+            "file aimodels wrote, or it was damaged",
+            hint=_RESTORE_HINT,
+        ) from exc
     return State.from_dict(_parse(path, text))
+
+
+def check_state_folder(folder: Path) -> None:
+    """Refuse a state folder that exists as something other than a folder (a file named
+    ``.aimodels``), with a message saying so rather than the OS's ``Not a directory``."""
+    for place in (folder, *folder.parents):
+        if place.exists():
+            if not place.is_dir():
+                where = "that folder" if place == folder else f"the folder {folder}"
+                raise AimodelsError(
+                    f"{place} is a file, but aimodels keeps its state in {where}",
+                    hint=f"Move {place} out of the way (or set spec.state.path in the Stack "
+                    "to put the state elsewhere), then run the command again.",
+                )
+            return
 
 
 def _parse(path: Path, text: str) -> dict[str, Any]:
     try:
         data: dict[str, Any] = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested beyond any state
         raise AimodelsError(
             f"The state file {path} is not valid JSON (line {getattr(exc, 'lineno', '?')}): "
             "it may have been edited by hand or truncated",
-            hint="Restore it from version control or a backup; aimodels never writes half a file.",
+            hint=_RESTORE_HINT,
         ) from exc
     version = data.get("formatVersion") if isinstance(data, dict) else None
     if isinstance(data, dict) and version != FORMAT_VERSION:
@@ -73,16 +130,26 @@ def _parse(path: Path, text: str) -> dict[str, Any]:
     )
     if problem is not None:
         where = "/".join(str(p) for p in problem.absolute_path) or "(top level)"
-        raise AimodelsError(f"The state file {path} is invalid at {where}: {problem.message}")
+        what = problem.message
+        if where.endswith("/address") and problem.validator == "pattern":
+            what = (f"{problem.instance!r} is not Kind/name with a known kind "
+                    f"({', '.join(RESOURCE_KINDS)})")
+        raise AimodelsError(f"The state file {path} is invalid at {where}: {what}",
+                            hint=_RESTORE_HINT)
     _check_unique(path, data)
     return data
 
 
 def _check_unique(path: Path, data: dict[str, Any]) -> None:
-    addresses = [item["address"] for item in data["resources"]]
-    duplicates = sorted({a for a in addresses if addresses.count(a) > 1})
+    """Every address once (one pass: state files of thousands of resources stay fast)."""
+    seen: set[str] = set()
+    duplicates: set[str] = set()
+    for item in data["resources"]:
+        address = item["address"]
+        (duplicates if address in seen else seen).add(address)
     if duplicates:
-        raise AimodelsError(f"The state file {path} lists {', '.join(duplicates)} more than once")
+        raise AimodelsError(
+            f"The state file {path} lists {', '.join(sorted(duplicates))} more than once")
 
 
 def write_state(

@@ -27,7 +27,7 @@ from types import TracebackType
 from typing import Any
 
 from aimodels.errors import AimodelsError, PreconditionError
-from aimodels.state.local import fsync_dir
+from aimodels.state.local import check_state_folder, fsync_dir
 
 LOCK_FILE = "state.lock"
 
@@ -90,6 +90,7 @@ def acquire_lock(
 ) -> LockHandle:
     """Take the lock of the state in ``folder`` for ``command`` or raise PreconditionError."""
     path = Path(folder) / LOCK_FILE
+    check_state_folder(path.parent)
     info = _new_info(command, clock())
     for _ in range(3):  # the holder may release between our attempt and our read
         if _create(path, info):
@@ -112,6 +113,7 @@ def force_unlock(folder: str | os.PathLike[str], lock_id: str) -> LockInfo:
     cannot take the lock from a run that is still going.
     """
     path = Path(folder) / LOCK_FILE
+    check_state_folder(path.parent)
     held = _read(path)
     if held is None:
         raise AimodelsError(f"The state in {Path(folder)} is not locked: nothing to unlock")
@@ -138,8 +140,12 @@ def _new_info(command: str, now: float) -> LockInfo:
 
 def _create(path: Path, info: LockInfo) -> bool:
     """Make ``path`` appear with ``info`` in it, whole; False if it already exists."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise AimodelsError(f"Cannot take the state lock {path}: {exc.strerror or exc}",
+                            hint="Check that the state folder is writable.") from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(asdict(info), handle)
@@ -159,10 +165,13 @@ def _read(path: Path) -> LockInfo | None:
         data: Any = json.loads(path.read_text(encoding="utf-8"))
         info = LockInfo(**data)
         datetime.fromisoformat(info.created)  # describe() needs it; refuse garbage here
+        texts = (info.id, info.owner, info.host, info.command, info.created)
+        if type(info.pid) is not int or not all(isinstance(t, str) for t in texts):
+            raise TypeError("a field of the lock has the wrong type")
         return info
     except FileNotFoundError:
         return None
-    except (ValueError, TypeError) as exc:
+    except (OSError, ValueError, TypeError, RecursionError) as exc:
         raise PreconditionError(
             f"The state lock {path} is unreadable",
             hint=f"If no aimodels command is running on this state, delete {path}.",

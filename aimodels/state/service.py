@@ -1,4 +1,4 @@
-"""What the ``state list|show|rm`` and ``force-unlock`` commands call: one function each,
+"""What the ``state list|show|rm|rehome`` and ``force-unlock`` commands call: one function each,
 taking the state file path (``default_state_path(stack_file)``) and returning values for the
 CLI to render. Writes take the state lock for their duration.
 """
@@ -6,6 +6,7 @@ CLI to render. Writes take the state lock for their duration.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from aimodels.errors import AimodelsError, UsageError
@@ -13,7 +14,7 @@ from aimodels.model.address import ResourceAddress
 from aimodels.state.local import read_state, write_state
 from aimodels.state.lock import LockInfo, acquire_lock
 from aimodels.state.lock import force_unlock as _force_unlock
-from aimodels.state.values import ResourceState, State
+from aimodels.state.values import ResourceState, StackIdentity, State
 
 
 def list_resources(state_path: str | os.PathLike[str]) -> list[ResourceState]:
@@ -27,16 +28,31 @@ def show_resource(state_path: str | os.PathLike[str], address: str) -> ResourceS
 
 
 def remove_resource(
-    state_path: str | os.PathLike[str], address: str, *, command: str = "aimodels state rm"
+    state_path: str | os.PathLike[str], address: str, *, stack: StackIdentity | None = None,
+    command: str = "aimodels state rm",
 ) -> ResourceState:
     """Forget ``address`` (Azure is not touched), under the lock, in one atomic write;
-    returns what was forgotten."""
+    returns what was forgotten. With ``stack``, a state of another Stack is refused."""
     path = Path(state_path)
     with acquire_lock(path.parent, command):
-        state = read_state(path)
+        state = read_state(path, stack)
         removed = _require(state, path, address)
         write_state(path, state.without(removed.address))
     return removed
+
+
+def rehome_state(
+    state_path: str | os.PathLike[str], stack: StackIdentity, seen: State, *,
+    command: str = "aimodels state rehome",
+) -> State:
+    """Record ``stack`` as the Stack the state belongs to, under the lock, in one atomic write;
+    returns what was written. ``seen`` is the state the user was shown: if the file moved
+    since (another run wrote it), PreconditionError, and nothing is written."""
+    path = Path(state_path)
+    with acquire_lock(path.parent, command):
+        if not path.exists():
+            raise AimodelsError(f"There is no state file at {path}: nothing to rehome")
+        return write_state(path, replace(seen, stack=stack))
 
 
 def force_unlock(state_path: str | os.PathLike[str], lock_id: str) -> LockInfo:

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from aimodels.model.kinds import RESOURCE_KINDS
+
 FORMAT_VERSION = 1
 DIGEST_PREFIX = "hmac-sha256:"
 
@@ -24,16 +26,39 @@ _RESOURCE_SCHEMA: dict[str, Any] = {
     "required": ["address", "resourceId"],
     "additionalProperties": False,
     "properties": {
-        "address": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9]*/[^/]+$"},
+        "address": {"type": "string", "pattern": f"^({'|'.join(RESOURCE_KINDS)})/[^/]+$"},
         "resourceId": {"type": "string"},
         "desired": {"type": "object"},
         "etag": {"type": ["string", "null"]},
         "preventDestroy": {"type": "boolean"},
-        "extra": {"type": "object"},
+        "extra": {
+            "type": "object",
+            # The keys aimodels reads back are typed, so a hand-edited value fails here
+            # rather than deep inside planning; other keys are free room.
+            "properties": {
+                "secretDigests": {"type": "object",
+                                  "additionalProperties": {"type": "string"}},
+                "provisioningFailed": {"type": "object", "properties": {
+                    "code": {"type": "string"}, "message": {"type": "string"}}},
+            },
+        },
     },
 }
 
-#: The JSON Schema of a state file of ``formatVersion`` 1.
+_STACK_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["name", "target", "subscriptionId", "resourceGroup"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string", "minLength": 1},
+        "target": {"type": "string"},
+        "subscriptionId": {"type": "string"},
+        "resourceGroup": {"type": "string"},
+    },
+}
+
+#: The JSON Schema of a state file of ``formatVersion`` 1. ``stack`` is absent from files
+#: written before aimodels recorded it; they are still read (see ``StackIdentity``).
 STATE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["formatVersion", "lineage", "serial", "digestKey", "resources"],
@@ -42,6 +67,7 @@ STATE_SCHEMA: dict[str, Any] = {
         "lineage": {"type": "string", "minLength": 1},
         "serial": {"type": "integer", "minimum": 0},
         "digestKey": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "stack": _STACK_SCHEMA,
         "resources": {"type": "array", "items": _RESOURCE_SCHEMA},
     },
 }
@@ -57,6 +83,43 @@ def secret_digest(key: bytes, value: str) -> str:
     """
     mac = hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
     return DIGEST_PREFIX + mac
+
+
+@dataclass(frozen=True, slots=True)
+class StackIdentity:
+    """Which Stack a state belongs to: its name, target, subscription and resource group.
+
+    Recorded in the state file so that a state copied into another Stack's folder is refused
+    instead of having that Stack's resources planned for deletion. Subscription and resource
+    group compare in any letter case (as Azure compares them); name and target exactly.
+    """
+
+    name: str
+    target: str
+    subscription_id: str
+    resource_group: str
+
+    def matches(self, other: StackIdentity) -> bool:
+        """True when ``other`` is the same Stack."""
+        return (self.name, self.target, self.subscription_id.lower(),
+                self.resource_group.lower()) == (other.name, other.target,
+                                                 other.subscription_id.lower(),
+                                                 other.resource_group.lower())
+
+    def describe(self) -> str:
+        """``Stack 'team-alpha' (target azure, subscription 1111..., resource group rg-a)``."""
+        return (f"Stack {self.name!r} (target {self.target}, subscription "
+                f"{self.subscription_id}, resource group {self.resource_group})")
+
+    def to_dict(self) -> dict[str, str]:
+        """The JSON form (camelCase keys, as in the file)."""
+        return {"name": self.name, "target": self.target,
+                "subscriptionId": self.subscription_id, "resourceGroup": self.resource_group}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> StackIdentity:
+        """The value of a schema-valid ``stack`` object."""
+        return cls(data["name"], data["target"], data["subscriptionId"], data["resourceGroup"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +164,9 @@ class ResourceState:
 
 @dataclass(frozen=True, slots=True)
 class State:
-    """The whole state file: who it belongs to (``lineage``), how many writes it has seen
-    (``serial``), the digest key, and the resources sorted by address.
+    """The whole state file: its history (``lineage``), how many writes it has seen
+    (``serial``), the digest key, the resources sorted by address, and the Stack it belongs to
+    (``stack``; None in a new state and in files written before aimodels recorded it).
 
     Change it with ``with_resource`` / ``without``, which return new values; ``write_state``
     bumps the serial.
@@ -112,6 +176,7 @@ class State:
     serial: int
     digest_key: str
     resources: tuple[ResourceState, ...] = ()
+    stack: StackIdentity | None = None
 
     @classmethod
     def new(cls) -> State:
@@ -141,14 +206,17 @@ class State:
         return secret_digest(bytes.fromhex(self.digest_key), value)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form of the file."""
-        return {
+        """The JSON form of the file (``stack`` only when known)."""
+        out: dict[str, Any] = {
             "formatVersion": FORMAT_VERSION,
             "lineage": self.lineage,
             "serial": self.serial,
             "digestKey": self.digest_key,
             "resources": [resource.to_dict() for resource in self.resources],
         }
+        if self.stack is not None:
+            out["stack"] = self.stack.to_dict()
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> State:
@@ -159,6 +227,7 @@ class State:
             serial=data["serial"],
             digest_key=data["digestKey"],
             resources=tuple(sorted(resources, key=_by_address)),
+            stack=StackIdentity.from_dict(data["stack"]) if "stack" in data else None,
         )
 
 

@@ -111,8 +111,9 @@ def test_a_rotated_secret_is_planned_as_changed_and_applied(
 
 def test_an_internal_error_writes_a_debug_log_without_the_secret(
         cli: Cli, stack: Path, tmp_path: Path, emulator: RunningEmulator) -> None:
-    """A state file edited by hand into a shape its schema does not catch (secret digests as
-    a string) makes plan fail inside our code: exit 70, one line, the traceback in a log."""
+    """A state file edited by hand into a shape its schema does not catch (an applied spec's
+    model as a string: the state does not validate applied specs) makes plan fail inside our
+    code: exit 70, one line, the traceback in a log."""
     canary = unique("canary-{}")
     env = {**os.environ, "HF_TOKEN": canary, "AIMODELS_ENDPOINT": emulator.url,
            "TMPDIR": str(tmp_path)}
@@ -123,8 +124,8 @@ def test_an_internal_error_writes_a_debug_log_without_the_secret(
     assert setup.returncode == 0, setup.stdout + setup.stderr
     state_file = stack / ".aimodels" / "state.json"
     state = json.loads(state_file.read_text())
-    [source] = [r for r in state["resources"] if r["address"] == "ModelSource/hf-public"]
-    source["extra"]["secretDigests"] = "hand-edited"
+    [deployment] = [r for r in state["resources"] if r["address"] == "ModelDeployment/phi4-chat"]
+    deployment["desired"]["model"] = "hand-edited"
     state_file.write_text(json.dumps(state))
 
     crashed = subprocess.run([*aimodels, "-vv", "plan", "-f", str(stack)], env=env,

@@ -63,3 +63,27 @@ def test_damage_before_the_last_line_is_an_error(tmp_path):
     journal.path.write_text('garbage\n{"id": "x"}\n')
     with pytest.raises(AimodelsError, match="damaged at line 1"):
         journal.pending()
+
+
+def test_a_journal_that_is_not_utf8_is_an_error_naming_it(tmp_path):
+    journal = Journal(tmp_path)
+    journal.path.write_bytes(b'{"id": "\xff"}\n')
+    with pytest.raises(AimodelsError, match="Cannot read the journal") as info:
+        journal.pending()
+    assert str(journal.path) in info.value.message
+
+
+@pytest.mark.parametrize("line", [
+    pytest.param('{"id": 1, "kind": "intent", "address": "a", "action": "create", "at": 1}',
+                 id="id-a-number"),
+    pytest.param('{"id": "i", "kind": "intent", "address": "a", "action": "create", "at": 1, '
+                 '"details": [1]}', id="details-a-list"),
+    pytest.param('{"id": "i", "kind": "intent", "address": "a", "action": "c", "at": "now"}',
+                 id="at-a-string"),
+    pytest.param("[" * 100_000 + "]" * 100_000, id="nested-too-deep"),
+])
+def test_a_line_of_the_wrong_shape_is_damage_not_a_crash(tmp_path, line):
+    journal = Journal(tmp_path)
+    journal.path.write_text(line + "\n" + '{"torn": \n')
+    with pytest.raises(AimodelsError, match="damaged at line 1"):
+        journal.pending()

@@ -3,14 +3,16 @@ lineage, never a half-written file, and the keyed digest for secrets."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import stat
+import time
 
 import pytest
 
 from aimodels.errors import EXIT_CONFLICT, AimodelsError, PreconditionError
-from aimodels.state.local import default_state_path, read_state, write_state
-from aimodels.state.values import ResourceState, State, secret_digest
+from aimodels.state.local import claim_state, default_state_path, read_state, write_state
+from aimodels.state.values import ResourceState, StackIdentity, State, secret_digest
 
 DEPLOYMENT = ResourceState(
     address="ModelDeployment/chat",
@@ -87,11 +89,26 @@ def test_with_resource_replaces_and_without_removes():
             "ModelSource/a more than once",
             id="duplicate-address",
         ),
+        pytest.param(
+            '{"formatVersion": 1, "lineage": "l", "serial": 1, "digestKey": "' + "a" * 64 + '", '
+            '"resources": [{"address": "Widget/a", "resourceId": "x"}]}',
+            "'Widget/a' is not Kind/name with a known kind (ModelSource, CustomModel",
+            id="unknown-kind",
+        ),
+        pytest.param(
+            '{"formatVersion": 1, "lineage": "l", "serial": 1, "digestKey": "' + "a" * 64 + '", '
+            '"resources": [{"address": "ModelSource/a", "resourceId": "x", '
+            '"extra": {"secretDigests": "x"}}]}',
+            "invalid at resources/0/extra/secretDigests",
+            id="digests-not-an-object",
+        ),
+        pytest.param(b"\xff\xfe{}", "is not UTF-8 text (byte 0)", id="not-utf-8"),
+        pytest.param(b"[" * 100_000 + b"]" * 100_000, "not valid JSON", id="nested-too-deep"),
     ],
 )
 def test_unreadable_state_is_a_clear_error_naming_the_file(tmp_path, content, expected):
     path = tmp_path / "state.json"
-    path.write_text(content)
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
     with pytest.raises(AimodelsError) as info:
         read_state(path)
     assert type(info.value) is AimodelsError
@@ -167,3 +184,74 @@ def test_state_digest_uses_its_own_key_and_survives_a_round_trip(tmp_path):
     state = write_state(path, read_state(path))
     assert read_state(path).secret_digest("t") == state.secret_digest("t")
     assert State.new().secret_digest("t") != state.secret_digest("t")
+
+
+def test_a_file_where_the_state_folder_goes_is_a_clear_error(tmp_path):
+    (tmp_path / ".aimodels").write_text("not a folder")
+    with pytest.raises(AimodelsError) as info:
+        read_state(tmp_path / ".aimodels" / "state.json")
+    assert info.value.message.startswith(f"{tmp_path / '.aimodels'} is a file")
+
+
+def test_duplicates_are_found_in_one_pass_over_many_resources(tmp_path):
+    """30,000 entries with one duplicate: named, and quickly (the old check was quadratic:
+    about 10 s here, against well under a second now)."""
+    path = tmp_path / "state.json"
+    entries = [{"address": f"ModelSource/s{i}", "resourceId": f"/s{i}"} for i in range(30_000)]
+    entries.append({"address": "ModelSource/s42", "resourceId": "/again"})
+    path.write_text(json.dumps({"formatVersion": 1, "lineage": "l", "serial": 1,
+                                "digestKey": "a" * 64, "resources": entries}))
+    started = time.perf_counter()
+    with pytest.raises(AimodelsError, match="lists ModelSource/s42 more than once"):
+        read_state(path)
+    assert time.perf_counter() - started < 4
+
+
+ALPHA = StackIdentity("team-alpha", "azure", "11111111-2222-3333-4444-555555555555", "rg-alpha")
+
+
+def test_the_first_write_records_the_stack_and_a_read_for_it_accepts_it(tmp_path):
+    path = tmp_path / "state.json"
+    written = write_state(path, read_state(path, ALPHA).with_resource(SOURCE))
+    assert json.loads(path.read_text())["stack"] == {
+        "name": "team-alpha", "target": "azure", "resourceGroup": "rg-alpha",
+        "subscriptionId": "11111111-2222-3333-4444-555555555555"}
+    assert read_state(path, ALPHA) == written
+    assert read_state(path).stack == ALPHA
+
+
+@pytest.mark.parametrize("stack", [
+    pytest.param(dataclasses.replace(ALPHA, name="team-beta"), id="name"),
+    pytest.param(dataclasses.replace(ALPHA, target="local"), id="target"),
+    pytest.param(dataclasses.replace(ALPHA, subscription_id="22222222-0000-0000-0000-0"),
+                 id="subscription"),
+    pytest.param(dataclasses.replace(ALPHA, resource_group="rg-beta"), id="resource-group"),
+])
+def test_a_state_of_another_stack_is_refused_naming_both(tmp_path, stack):
+    path = tmp_path / "state.json"
+    written = write_state(path, read_state(path, ALPHA))
+    with pytest.raises(AimodelsError) as info:
+        read_state(path, stack)
+    assert info.value.exit_code == 1
+    assert f"the state records     {ALPHA.describe()}, lineage {written.lineage}" in \
+        info.value.message
+    assert f"the manifests declare {stack.describe()}" in info.value.message
+    assert "aimodels state rehome" in info.value.hint
+
+
+def test_subscription_and_resource_group_compare_in_any_case(tmp_path):
+    path = tmp_path / "state.json"
+    write_state(path, read_state(path, ALPHA))
+    shouting = dataclasses.replace(ALPHA, resource_group="RG-ALPHA",
+                                   subscription_id=ALPHA.subscription_id.upper())
+    assert read_state(path, shouting).stack == ALPHA  # the recorded spelling is kept
+
+
+def test_a_state_that_records_no_stack_is_taken_as_this_ones(tmp_path):
+    path = tmp_path / "state.json"
+    legacy = write_state(path, read_state(path).with_resource(SOURCE))
+    assert "stack" not in json.loads(path.read_text())
+    claimed = claim_state(path, legacy, ALPHA)
+    assert claimed.stack == ALPHA and claimed.resources == legacy.resources
+    write_state(path, claimed)
+    assert read_state(path).stack == ALPHA

@@ -125,10 +125,18 @@ def test_release_after_a_force_unlock_leaves_the_new_holder_alone(tmp_path):
             '{"id": "x", "owner": "o", "host": "h", "pid": 1, "command": "c", "created": "soon"}',
             id="bad-time",
         ),
+        pytest.param(
+            '{"id": "x", "owner": "o", "host": "h", "pid": "1", "command": "c", '
+            '"created": "2026-01-01T00:00:00+00:00"}',
+            id="pid-not-a-number",
+        ),
+        pytest.param(b"\xff\xfe{", id="not-utf-8"),
+        pytest.param(b"[" * 100_000 + b"]" * 100_000, id="nested-too-deep"),
     ],
 )
 def test_an_unreadable_lock_file_is_reported_not_ignored(tmp_path, content):
-    (tmp_path / "state.lock").write_text(content)
+    data = content if isinstance(content, bytes) else content.encode()
+    (tmp_path / "state.lock").write_bytes(data)
     with pytest.raises(PreconditionError, match="unreadable") as info:
         acquire_lock(tmp_path, "aimodels apply")
     assert str(tmp_path / "state.lock") in info.value.hint
@@ -165,3 +173,11 @@ def test_racing_processes_get_exactly_one_lock(tmp_path):
     assert sorted(kind for kind, _ in outcomes) == ["refused"] * (racers - 1) + ["won"]
     assert all("State is locked by" in text for kind, text in outcomes if kind == "refused")
     assert read_lock(tmp_path) is None
+
+
+def test_a_file_where_the_state_folder_goes_is_a_clear_error(tmp_path):
+    (tmp_path / ".aimodels").write_text("not a folder")
+    with pytest.raises(AimodelsError) as info:
+        acquire_lock(tmp_path / ".aimodels", "aimodels apply")
+    assert f"{tmp_path / '.aimodels'} is a file" in info.value.message
+    assert "Move" in info.value.hint

@@ -7,8 +7,17 @@ import pytest
 from aimodels.errors import EXIT_USAGE, AimodelsError, PreconditionError, UsageError
 from aimodels.state.local import read_state, write_state
 from aimodels.state.lock import acquire_lock, read_lock
-from aimodels.state.service import force_unlock, list_resources, remove_resource, show_resource
-from aimodels.state.values import ResourceState
+from aimodels.state.service import (
+    force_unlock,
+    list_resources,
+    rehome_state,
+    remove_resource,
+    show_resource,
+)
+from aimodels.state.values import ResourceState, StackIdentity
+
+OLD = StackIdentity("alpha", "azure", "sub", "rg-old")
+NEW = StackIdentity("alpha", "azure", "sub", "rg-new")
 
 
 @pytest.fixture
@@ -73,3 +82,32 @@ def test_force_unlock_by_state_path(state_path):
     held = acquire_lock(state_path.parent, "aimodels apply")
     assert force_unlock(state_path, held.info.id) == held.info
     assert read_lock(state_path.parent) is None
+
+
+def test_rehome_records_the_new_stack_under_the_lock(state_path):
+    seen = read_state(state_path)
+    written = rehome_state(state_path, NEW, seen)
+    assert written.serial == seen.serial + 1 and written.lineage == seen.lineage
+    assert read_state(state_path, NEW).resources == seen.resources
+    assert read_lock(state_path.parent) is None
+
+
+def test_rehome_refuses_when_the_state_moved_since_it_was_shown(state_path):
+    seen = read_state(state_path)
+    write_state(state_path, seen.without("ModelSource/hf"))
+    with pytest.raises(PreconditionError, match="changed since it was read"):
+        rehome_state(state_path, NEW, seen)
+    assert read_state(state_path).stack is None
+
+
+def test_rehome_waits_for_no_one_while_locked(state_path):
+    with acquire_lock(state_path.parent, "aimodels apply"), \
+            pytest.raises(PreconditionError, match="State is locked"):
+        rehome_state(state_path, NEW, read_state(state_path))
+
+
+def test_remove_refuses_a_state_of_another_stack(state_path):
+    write_state(state_path, read_state(state_path, OLD))
+    with pytest.raises(AimodelsError, match="belongs to another Stack"):
+        remove_resource(state_path, "ModelSource/hf", stack=NEW)
+    assert read_state(state_path).get("ModelSource/hf") is not None
