@@ -14,6 +14,7 @@ from typing import Any
 from aimodels.errors import AimodelsError
 from aimodels.plan.values import Plan
 from aimodels.state.local import atomic_write
+from aimodels.transport.redact import scrub_secrets
 
 #: Marks the file as an aimodels plan, so `apply some.json` with another JSON fails clearly.
 FILE_KIND = "aimodels-plan"
@@ -22,7 +23,9 @@ FILE_KIND = "aimodels-plan"
 def write_plan_file(path: str | Path, plan: Plan) -> None:
     """Write ``plan`` to ``path`` atomically (never half-written)."""
     document = {"kind": FILE_KIND, **plan.to_dict()}
-    data = json.dumps(document, sort_keys=True, indent=2).encode() + b"\n"
+    # A plan carries no secret by design; a service's message quoting one (a pre-flight
+    # warning) would, so known secret values are scrubbed as on the terminal.
+    data = scrub_secrets(json.dumps(document, sort_keys=True, indent=2)).encode() + b"\n"
     atomic_write(Path(path), data)
 
 
