@@ -35,6 +35,8 @@ class Request:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
+    """What the impostor sends back."""
+
     status: int
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
@@ -109,6 +111,8 @@ def _handler(answer: Answering, seen: list[Request]) -> type[BaseHTTPRequestHand
 
 @dataclass
 class Impostor:
+    """A running impostor: its origin, and every request it received so far."""
+
     url: str
     requests: list[Request]
 

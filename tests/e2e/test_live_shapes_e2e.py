@@ -4,7 +4,8 @@ never crash (exit 70), whichever of the reader, the planner, pre-flight, drift o
 meets the odd value first.
 
 The quickstart is applied to the emulator once; each example then plans and checks drift
-against it through a transport that serves the live lists with one field replaced.
+against it through a transport that serves the list answers (the live resources, and the
+catalog, usage and capacity lists pre-flight reads) with one field replaced.
 """
 
 from __future__ import annotations
