@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from aimodels.errors import AimodelsError, AuthError, ConflictError, RemoteError
-from aimodels.transport.redact import redact_text
+from aimodels.transport.redact import redact_json, redact_text
 
 if TYPE_CHECKING:
     from aimodels.transport.response import Response
@@ -146,7 +146,8 @@ def unexpected_shapes(source: str, body: Any = None) -> Iterator[None]:
         yield
     except SHAPE_ERRORS as exc:
         logger.debug("reading the answer of %s failed", source, exc_info=True)
-        sample = None if body is None else json.dumps(body, default=str)
+        # Secret-named fields hidden too: the body is parsed, so we know which ones they are.
+        sample = None if body is None else json.dumps(redact_json(body), default=str)
         raise unexpected_response(
             source, f"a field is missing or has the wrong type ({type(exc).__name__}: {exc})",
             content_type="application/json" if sample is not None else "", sample=sample,

@@ -123,3 +123,11 @@ def test_unexpected_shapes_lets_our_own_errors_through():
     assert not isinstance(raised.value, UnexpectedResponseError)
     with pytest.raises(AimodelsError), unexpected_shapes("Azure"):
         raise AimodelsError("no deployment named x")
+
+
+def test_the_sample_of_a_parsed_body_hides_secret_named_fields():
+    body = {"endpoint": 3, "primaryKey": "unregistered-key-123"}
+    with pytest.raises(UnexpectedResponseError) as raised, unexpected_shapes("POST /x", body):
+        body["endpoint"].rstrip("/")  # type: ignore[attr-defined]
+    assert "unregistered-key-123" not in raised.value.message
+    assert '"primaryKey": "REDACTED"' in raised.value.message
