@@ -1,4 +1,5 @@
-"""Shared fixtures: an isolated environment for every test (no ambient Azure or aimodels vars)."""
+"""Shared fixtures: an isolated environment for every test (no ambient Azure or aimodels vars),
+and no secret value registered by one test left to scrub another's output."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import os
 from collections.abc import Iterator
 
 import pytest
+
+from aimodels.transport.redact import forget_secrets
 
 _LEAKY_PREFIXES = ("AIMODELS_", "AZURE_", "HF_", "NO_COLOR", "FORCE_COLOR")
 
@@ -22,3 +25,11 @@ def clean_environ() -> Iterator[None]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+@pytest.fixture(autouse=True)
+def no_known_secrets() -> Iterator[None]:
+    """Each test starts with an empty secret registry, as each command of the CLI does."""
+    forget_secrets()
+    yield
+    forget_secrets()

@@ -45,6 +45,7 @@ from aimodels.apply.upload_record import UploadRecord, UploadRecords
 from aimodels.errors import AimodelsError, AuthError, RemoteError
 from aimodels.transport.client import AzureClient
 from aimodels.transport.endpoints import rewrite_url
+from aimodels.transport.redact import register_sas
 from aimodels.weights.cache import FileHash, HashCache
 from aimodels.weights.formats import detect_format
 from aimodels.weights.source import WeightsFile, folder_digest, weights_files
@@ -296,9 +297,10 @@ def _initialize_body(job: UploadJob, total: int, file_name: str | None) -> dict[
 
 
 async def _initialize(client: AzureClient, body: Mapping[str, Any]) -> Mapping[str, Any]:
-    started = await client.request("POST", "/datastore/upload/initialize", api="registry",
-                                   json=dict(body))
-    grant = started.body if isinstance(started.body, Mapping) else {}
+    grant = await client.request_json("POST", "/datastore/upload/initialize", api="registry",
+                                      json=dict(body))
+    for key in ("sas_uri", "container_sas_uri"):
+        register_sas(str(grant.get(key) or ""))
     missing = [k for k in ("upload_id", "container_sas_uri", "blob_prefix") if not grant.get(k)]
     if missing:
         raise RemoteError(f"The registry's upload grant lacks {', '.join(missing)}",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -175,8 +175,7 @@ def cost(obj: Any, paths: tuple[str, ...], model: str, replicas: int, output: st
     if output == "json":
         click.echo(_json({**priced.body, "model": model, "location": priced.location}))
     else:
-        view = CostView(model, priced.location, priced.quote, priced.body.get("priceAsOf") or
-                        _first_price_date(priced.body))
+        view = CostView(model, priced.location, priced.quote, priced.price_as_of)
         click.echo(render_cost(view, color=use_color(obj)), nl=False)
     return EXIT_OK
 
@@ -215,21 +214,19 @@ def _with_stack(obj: Any, paths: tuple[str, ...],
     run ``work``. Credentials are not needed for catalog reads, so unset ones only warn."""
     from aimodels.manifest.load import load_manifests
     from aimodels.service.connection import connect
+    from aimodels.transport.errors import unexpected_shapes
 
     loaded = load_manifests(paths or (".",), env=os.environ, strict_env=False)
     desired = loaded.desired
 
     async def run() -> T:
         async with connect(desired, getattr(obj, "endpoint", None)) as client:
-            return await work(client, desired.stack)
+            with unexpected_shapes("Azure"):  # ``work`` reads answers, as run_read's does
+                return await work(client, desired.stack)
 
     import asyncio
 
     return asyncio.run(run())
-
-
-def _first_price_date(body: Mapping[str, Any]) -> str | None:
-    return next((p["priceAsOf"] for p in body.get("plans") or () if p.get("priceAsOf")), None)
 
 
 def _json(value: Any) -> str:
@@ -253,7 +250,8 @@ def access(obj: Any, paths: tuple[str, ...], namespace: str, ai_manager: str | N
     from aimodels.render.tables import to_json
     from aimodels.service.access import get_access
 
-    info, warnings = get_access(_read_target(obj, paths), namespace, ai_manager)
+    info, warnings = get_access(_read_target(obj, paths), namespace, ai_manager,
+                                reveal=show_keys)
     _read_warnings(warnings)
     if output == "json":
         click.echo(to_json(info.to_dict(show_keys)))

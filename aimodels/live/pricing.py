@@ -72,11 +72,10 @@ class PriceReader:
     async def _calculate(self, key: QuoteKey) -> Mapping[str, Any] | None:
         path = ai_model_path(self.subscription, key.location, key.model) + "/calculateCost"
         try:
-            response = await self.client.request("POST", path, json={"replicas": key.replicas},
-                                                 idempotent=True)
+            return await self.client.request_json("POST", path, json={"replicas": key.replicas},
+                                                  idempotent=True)
         except NotFoundError:
             return None
-        return response.body if isinstance(response.body, Mapping) else {}
 
     async def _once(self, key: tuple[Any, ...], call: Callable[[], Awaitable[T]]) -> T:
         return await self._cache.once(key, call)
@@ -84,15 +83,14 @@ class PriceReader:
 
 @dataclass(frozen=True, slots=True)
 class PricedModel:
-    """What ``aimodels cost`` found: the model, the region it was priced in, the raw answer."""
+    """What ``aimodels cost`` found: the model, the region it was priced in, the raw answer,
+    and the answer read (its quote, and the date of its prices)."""
 
     model: str
     location: str
     body: Mapping[str, Any]
-
-    @property
-    def quote(self) -> CostQuote:
-        return parse_quote(self.body)
+    quote: CostQuote
+    price_as_of: str | None = None
 
 
 async def price_model(client: AzureClient, stack: Stack, model: str,
@@ -112,4 +110,10 @@ async def price_model(client: AzureClient, stack: Stack, model: str,
     if body is None:
         raise AimodelsError(f"{model} is not in the model catalog of {location}",
                             hint="List the catalog with `aimodels models list --type base`.")
-    return PricedModel(model, location, body)
+    return PricedModel(model, location, body, parse_quote(body), _price_date(body))
+
+
+def _price_date(body: Mapping[str, Any]) -> str | None:
+    """The answer's ``priceAsOf``, else the first plan's."""
+    first = next((p["priceAsOf"] for p in body.get("plans") or () if p.get("priceAsOf")), None)
+    return body.get("priceAsOf") or first

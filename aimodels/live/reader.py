@@ -5,6 +5,11 @@ account's deployments, the registry's custom models), all in parallel under a bo
 ``nextLink``: never a GET per resource when a LIST serves. A parent that does not exist (404)
 lists as empty and is reported, so the plan can say "namespace prod does not exist" instead of
 failing at apply time.
+
+Every body that matches an address is checked here, once, before anything plans with it: the
+ARM envelope fields the planner and drift read have their JSON types, and the provider's
+``from_live`` reads it without error. A body that fails is an unexpected response (exit 5),
+never a crash later in the planner and never "deleted outside aimodels".
 """
 
 from __future__ import annotations
@@ -23,10 +28,13 @@ from aimodels.plan.values import LiveObject, LiveState, PriorResource, ResolvedI
 from aimodels.providers.base import ProviderContext
 from aimodels.providers.registry import ProviderRegistry, default_registry
 from aimodels.transport.client import AzureClient
-from aimodels.transport.errors import NotFoundError
+from aimodels.transport.errors import NotFoundError, unexpected_shapes
 
 #: The registry's collection of custom models (not ARM: no api-version, no parent).
 REGISTRY_COLLECTION = "/custom-models"
+
+#: Fields of a live body that the planner and drift read as objects when they are set.
+_OBJECT_FIELDS = ("properties", "sku", "systemData", "tags")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +49,8 @@ async def read_live(desired: DesiredState, prior: Mapping[ResourceAddress, Prior
                     client: AzureClient, *, registry: ProviderRegistry | None = None,
                     inputs: ResolvedInputs | None = None, parallelism: int = 10) -> LiveRead:
     """List every parent collection the addresses live in and match the items to addresses."""
-    ids = resource_ids(desired, prior, registry or default_registry(), inputs)
+    registry = registry or default_registry()
+    ids = resource_ids(desired, prior, registry, inputs)
     wanted: dict[str, dict[str, ResourceAddress]] = defaultdict(dict)
     for address, resource_id in ids.items():
         wanted[collection_of(address, resource_id)][address.name.lower()] = address
@@ -58,7 +67,8 @@ async def read_live(desired: DesiredState, prior: Mapping[ResourceAddress, Prior
         if items is None:
             diagnostics += _missing_parent(collection, wanted[collection], desired)
             continue
-        objects.update(_match(items, wanted[collection], ids, prior))
+        for found in _match(items, wanted[collection], ids, prior).values():
+            objects[found.address] = checked_live(found, registry, f"GET {collection}")
     return LiveRead(LiveState(objects), tuple(diagnostics))
 
 
@@ -107,6 +117,20 @@ def _match(items: list[Any], wanted: Mapping[str, ResourceAddress],
         body = _tracked_version(bodies, prior.get(address))
         found[address] = LiveObject(address, ids[address], body,
                                     body.get("eTag") or body.get("etag"))
+    return found
+
+
+def checked_live(found: LiveObject, registry: ProviderRegistry, source: str) -> LiveObject:
+    """``found`` when its body can be planned with; an unexpected response from ``source``
+    (``METHOD URL``) otherwise. Every live body passes here before a planner or drift sees it."""
+    body = found.body
+    with unexpected_shapes(source, body):
+        for key in _OBJECT_FIELDS:
+            if body.get(key) is not None and not isinstance(body[key], Mapping):
+                raise TypeError(f"{key!r} of {found.address.name!r} is not an object")
+        if found.etag is not None and not isinstance(found.etag, str):
+            raise TypeError(f"the etag of {found.address.name!r} is not a string")
+        registry.for_address(found.address).from_live(body)
     return found
 
 

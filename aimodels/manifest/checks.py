@@ -15,6 +15,7 @@ from aimodels.manifest.schemas import spec_field_paths, validator
 from aimodels.manifest.secrets import find_secrets, secret_diagnostic
 from aimodels.manifest.yamldoc import FieldPath, format_path
 from aimodels.model.kinds import API_VERSION, ARM_KINDS, CUSTOM_MODEL, MODEL_DEPLOYMENT
+from aimodels.transport.redact import register_secret
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +121,8 @@ def _weights_path(manifest: Manifest) -> list[Diagnostic]:
 def _credential_env(manifest: Manifest, env: Mapping[str, str], strict: bool) -> list[Diagnostic]:
     credential = manifest.spec.get("credential")
     name = credential.get("fromEnv") if isinstance(credential, Mapping) else None
+    if isinstance(name, str):
+        register_secret(env.get(name))  # known from here on, for every command's output
     if not isinstance(name, str) or env.get(name):
         return []
     state = "is empty" if name in env else "is not set"

@@ -28,6 +28,7 @@ import jsonschema
 from aimodels.errors import AimodelsError, PreconditionError
 from aimodels.plan.values import FORMAT_VERSION, Plan
 from aimodels.state.local import atomic_write
+from aimodels.transport.redact import scrub_secrets
 
 #: Marks the file as an aimodels plan, so `apply some.json` with another JSON fails clearly.
 FILE_KIND = "aimodels-plan"
@@ -38,6 +39,9 @@ REPLAN_HINT = "Run `aimodels plan --out FILE` again and apply the new plan."
 def write_plan_file(path: str | Path, plan: Plan) -> None:
     """Write ``plan`` to ``path`` atomically (never half-written), with its digest."""
     document: dict[str, Any] = {"kind": FILE_KIND, **plan.to_dict()}
+    # A plan carries no secret by design; a service's message quoting one (a pre-flight
+    # warning) would, so known secret values are scrubbed as on the terminal, before the digest.
+    document = json.loads(scrub_secrets(json.dumps(document, allow_nan=False)))
     document["digest"] = document_digest(document)
     data = json.dumps(document, sort_keys=True, indent=2, allow_nan=False).encode() + b"\n"
     atomic_write(Path(path), data)

@@ -34,6 +34,7 @@ from aimodels.plan.preflight_foundry import FoundryRequest, check_foundry
 from aimodels.plan.values import Action, Change, LiveState, Plan
 from aimodels.providers.base import arm_parents, catalog_model_name
 from aimodels.transport.client import AzureClient
+from aimodels.transport.errors import unexpected_shapes
 
 #: Actions that write a deployment, and so must pass the availability checks.
 WRITES = (Action.CREATE, Action.UPDATE, Action.REPLACE)
@@ -66,7 +67,10 @@ class _Guarded:
 
 async def _guarded(what: str, work: Awaitable[Any]) -> _Guarded:
     try:
-        return _Guarded(await work)
+        # The checks read Azure's answers and the live specs: a field of the wrong type in
+        # them skips the checks like any unexpected response, it does not crash the plan.
+        with unexpected_shapes(f"Azure (pre-flight {what} checks)"):
+            return _Guarded(await work)
     except AuthError:
         raise
     except RemoteError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -16,6 +17,7 @@ from aimodels.errors import AimodelsError, Diagnostic, UsageError
 from aimodels.service.reading import ReadScope, ReadTarget, run_read
 from aimodels.transport.client import AzureClient
 from aimodels.transport.errors import NotFoundError
+from aimodels.transport.redact import register_secret
 
 #: The environment variable the examples read the key from, so they never hold one.
 KEY_VARIABLE = "AIMODELS_API_KEY"
@@ -79,12 +81,13 @@ class AccessInfo:
                 "examples": {"curl": self.curl_example(), "chat": self.chat_example()}}
 
 
-def get_access(target: ReadTarget, namespace: str, ai_manager: str | None = None
-               ) -> tuple[AccessInfo, tuple[Diagnostic, ...]]:
-    """listAccessInfo of ``namespace`` in ``ai_manager`` (default: the Stack's)."""
+def get_access(target: ReadTarget, namespace: str, ai_manager: str | None = None,
+               reveal: bool = False) -> tuple[AccessInfo, tuple[Diagnostic, ...]]:
+    """listAccessInfo of ``namespace`` in ``ai_manager`` (default: the Stack's); ``reveal``
+    when the keys are to be printed in full (see ``read_access``)."""
 
     async def work(scope: ReadScope, client: AzureClient) -> AccessInfo:
-        return await read_access(client, scope, namespace, ai_manager)
+        return await read_access(client, scope, namespace, ai_manager, reveal)
 
     scope, info = run_read(target, work)
     ephemeral = scope.stack.target == "local" and not target.endpoint
@@ -92,18 +95,23 @@ def get_access(target: ReadTarget, namespace: str, ai_manager: str | None = None
 
 
 async def read_access(client: AzureClient, scope: ReadScope, namespace: str,
-                      ai_manager: str | None) -> AccessInfo:
-    """Call listAccessInfo, then list the namespace's deployments for the examples."""
+                      ai_manager: str | None, reveal: bool = False) -> AccessInfo:
+    """Call listAccessInfo, then list the namespace's deployments for the examples.
+
+    The keys are registered as secrets (``transport.redact``), so no output shows them,
+    unless ``reveal``: ``access --show-keys`` is the one place a person asked to see them.
+    """
     manager = ai_manager or scope.stack.ai_manager
     if not manager:
         raise UsageError("No AI manager: the Stack names none",
                          hint="Pass --ai-manager NAME, or set spec.aiManager in the Stack.")
     path = scope.namespace_path(manager, namespace)
     try:
-        response = await client.request("POST", path + "/listAccessInfo", idempotent=True)
+        body = await client.request_json("POST", path + "/listAccessInfo", idempotent=True)
     except NotFoundError as exc:
         raise await _missing(client, scope, manager, namespace) from exc
-    body = response.body if isinstance(response.body, dict) else {}
+    if not reveal:
+        _register_keys(body)
     return AccessInfo(
         ai_manager=manager, namespace=namespace, endpoint=str(body.get("endpoint") or ""),
         primary_key=str(body.get("primaryKey") or ""),
@@ -117,9 +125,15 @@ async def namespace_keys(client: AzureClient, scope: ReadScope, ai_manager: str,
                          namespace: str) -> tuple[str, str]:
     """(endpoint, primary key) of a namespace, for ``chat``; the key must stay unprinted."""
     path = scope.namespace_path(ai_manager, namespace) + "/listAccessInfo"
-    response = await client.request("POST", path, idempotent=True)
-    body = response.body if isinstance(response.body, dict) else {}
+    body = await client.request_json("POST", path, idempotent=True)
+    _register_keys(body)
     return str(body.get("endpoint") or ""), str(body.get("primaryKey") or "")
+
+
+def _register_keys(body: Mapping[str, Any]) -> None:
+    """Both keys of a listAccessInfo answer become known secrets, scrubbed from all output."""
+    for name in ("primaryKey", "secondaryKey"):
+        register_secret(str(body.get(name) or ""))
 
 
 async def _serving(client: AzureClient, namespace_path: str) -> tuple[str, ...]:

@@ -33,7 +33,8 @@ from aimodels.service.deployments import (
 )
 from aimodels.service.reading import ReadScope, ReadTarget, run_read
 from aimodels.transport.client import AzureClient
-from aimodels.transport.errors import NotFoundError
+from aimodels.transport.errors import NotFoundError, unexpected_shapes
+from aimodels.transport.redact import register_secret
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +92,10 @@ async def chat_target(client: AzureClient, scope: ReadScope, row: DeploymentRow)
                                              str(row.namespace))
         return ChatTarget(row, endpoint.rstrip("/") + "/chat/completions",
                           {"Authorization": f"Bearer {key}"}, model=row.name)
-    response = await client.request("POST", scope.account_path(str(row.account)) + "/listKeys",
-                                    idempotent=True)
-    keys = response.body if isinstance(response.body, dict) else {}
+    keys = await client.request_json("POST", scope.account_path(str(row.account)) + "/listKeys",
+                                     idempotent=True)
+    for name in ("key1", "key2"):
+        register_secret(str(keys.get(name) or ""))
     return ChatTarget(row, row.endpoint + "/chat/completions",
                       {"api-key": str(keys.get("key1") or "")}, add_api_version=True)
 
@@ -112,24 +114,22 @@ async def complete(client: AzureClient, target: ChatTarget, prompt: str,
         response = await client.request("POST", target.url, api="inference", json=body,
                                         headers=target.headers,
                                         add_api_version=target.add_api_version)
-    return answer_of(target.deployment, response.body, clock() - started)
+    with unexpected_shapes(f"POST {target.url}", response.body):
+        return answer_of(target.deployment, response.body, clock() - started)
 
 
 def answer_of(row: DeploymentRow, body: Any, latency: float) -> ChatAnswer:
-    """The ChatAnswer of a ``chat.completion`` body; RemoteError when it is not one."""
-    try:
-        choice = body["choices"][0]
-        usage = body.get("usage") or {}
-        return ChatAnswer(
-            deployment=row.name, kind=row.kind, model=row.model or str(body.get("model") or ""),
-            content=str(choice["message"].get("content") or ""),
-            finish_reason=str(choice.get("finish_reason") or ""),
-            prompt_tokens=int(usage.get("prompt_tokens", 0)),
-            completion_tokens=int(usage.get("completion_tokens", 0)),
-            total_tokens=int(usage.get("total_tokens", 0)), latency_seconds=latency)
-    except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
-        raise RemoteError(f"{row.kind}/{row.name} answered with something that is not a chat "
-                          "completion", code="BadResponse") from exc
+    """The ChatAnswer of a ``chat.completion`` body; read under ``unexpected_shapes``, since
+    a body that is not one fails here with a KeyError, TypeError or the like."""
+    choice = body["choices"][0]
+    usage = body.get("usage") or {}
+    return ChatAnswer(
+        deployment=row.name, kind=row.kind, model=row.model or str(body.get("model") or ""),
+        content=str(choice["message"].get("content") or ""),
+        finish_reason=str(choice.get("finish_reason") or ""),
+        prompt_tokens=int(usage.get("prompt_tokens", 0)),
+        completion_tokens=int(usage.get("completion_tokens", 0)),
+        total_tokens=int(usage.get("total_tokens", 0)), latency_seconds=latency)
 
 
 @contextmanager

@@ -47,7 +47,8 @@ from aimodels.service.reading import (
     run_read,
 )
 from aimodels.transport.client import AzureClient
-from aimodels.transport.errors import NotFoundError
+from aimodels.transport.errors import NotFoundError, unexpected_shapes
+from aimodels.transport.redact import scrub_secrets
 
 #: The note key of comments about the whole document (the others are top-level spec keys).
 DOCUMENT = ""
@@ -103,7 +104,8 @@ def export_resources(request: ExportRequest) -> ExportOutcome:
     kinds = (request.kind,) if request.kind else RESOURCE_KINDS
     target = ReadTarget(request.paths or (".",), request.endpoint, request.env)
     scope, found = run_read(target, lambda scope, client: _list(scope, client, kinds))
-    exported = [_exported(kind, body, scope, found.catalog) for kind, body in found.bodies]
+    with unexpected_shapes("Azure"):  # reading the bodies, as run_read's work does
+        exported = [_exported(kind, body, scope, found.catalog) for kind, body in found.bodies]
     kept, duplicates = _unique(exported)
     return ExportOutcome(tuple(kept), (*scope.warnings, *found.warnings, *duplicates,
                                        *_catalog_warnings(kept)))
@@ -349,6 +351,6 @@ def write_files(out_dir: str | os.PathLike[str], files: Sequence[tuple[str, str]
             + ", ".join(existing),
             hint="Pass --force to overwrite them, or export into another --out-dir.")
     folder.mkdir(parents=True, exist_ok=True)
-    for path, text in targets:
-        path.write_text(text, encoding="utf-8")
+    for path, text in targets:  # manifests get committed: no known secret, as on the terminal
+        path.write_text(scrub_secrets(text), encoding="utf-8")
     return [path for path, _ in targets]

@@ -26,6 +26,7 @@ from typing import Any
 from aimodels.apply.recovery import recover_pending
 from aimodels.apply.state_store import StateStore
 from aimodels.errors import Diagnostic, PreconditionError, RemoteError, UsageError
+from aimodels.live.reader import checked_live
 from aimodels.manifest import load_manifests
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredResource, DesiredState
@@ -286,7 +287,8 @@ async def read_resource(client: AzureClient, resource: DesiredResource,
         body = await client.get_json_or_none(resource_id)
         if body is None:
             raise _missing(resource, resource_id)
-    return LiveObject(resource.address, resource_id, body, body.get("eTag") or body.get("etag"))
+    found = LiveObject(resource.address, resource_id, body, body.get("eTag") or body.get("etag"))
+    return checked_live(found, default_registry(), f"GET {resource_id}")
 
 
 async def _registered_model(client: AzureClient, resource: DesiredResource) -> Any:

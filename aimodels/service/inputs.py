@@ -19,12 +19,14 @@ from aimodels.model.kinds import CUSTOM_MODEL, MODEL_SOURCE
 from aimodels.plan.values import ResolvedInputs, Weights
 from aimodels.providers.modelsource import SECRET_PATH
 from aimodels.state.values import State
+from aimodels.transport.redact import register_secret
 from aimodels.weights.cache import HashCache
 from aimodels.weights.formats import FORMATS, format_from_name
 from aimodels.weights.hashing import HashedWeights, hash_local, hash_weights
 from aimodels.weights.source import local_root, source_of
 
-__all__ = ["hash_weights", "resolve_inputs", "resolve_weights", "secret_values"]
+__all__ = ["credential_value", "hash_weights", "resolve_inputs", "resolve_weights",
+           "secret_values"]
 
 
 def resolve_inputs(desired: DesiredState, state: State, env: Mapping[str, str]) -> ResolvedInputs:
@@ -38,12 +40,20 @@ def resolve_inputs(desired: DesiredState, state: State, env: Mapping[str, str]) 
 def secret_values(desired: DesiredState, env: Mapping[str, str]
                   ) -> dict[ResourceAddress, dict[str, str]]:
     """The secret values apply sends (``credential`` of ModelSources), read from the environment."""
-    values = {}
-    for resource in desired.of_kind(MODEL_SOURCE):
-        name = (resource.spec.get("credential") or {}).get("fromEnv")
-        if name and env.get(name):
-            values[resource.address] = {SECRET_PATH: env[name]}
-    return values
+    return {resource.address: {SECRET_PATH: value} for resource in desired.of_kind(MODEL_SOURCE)
+            if (value := credential_value(resource, env))}
+
+
+def credential_value(resource: DesiredResource, env: Mapping[str, str]) -> str | None:
+    """The secret a ModelSource's ``credential.fromEnv`` names, None when unset or empty.
+
+    Registered as a known secret (``transport.redact``) the moment it is read, so a service
+    that quotes it back in an error never gets it printed.
+    """
+    name = (resource.spec.get("credential") or {}).get("fromEnv")
+    value = env.get(name) if name else None
+    register_secret(value)
+    return value or None
 
 
 def resolve_weights(desired: DesiredState) -> dict[ResourceAddress, Weights]:
@@ -107,6 +117,5 @@ def _at(resource: DesiredResource, path: str, summary: str, detail: str) -> Diag
 
 def _credential_digest(resource: DesiredResource, state: State,
                        env: Mapping[str, str]) -> dict[str, str]:
-    name = (resource.spec.get("credential") or {}).get("fromEnv")
-    value = env.get(name) if name else None
+    value = credential_value(resource, env)
     return {SECRET_PATH: state.secret_digest(value)} if value else {}

@@ -21,6 +21,7 @@ from aimodels.service.connection import connect, parents_named
 from aimodels.service.planning import state_path
 from aimodels.state.local import read_state
 from aimodels.transport.client import AzureClient
+from aimodels.transport.errors import unexpected_shapes
 
 CONTAINER_SERVICE = "Microsoft.ContainerService"
 COGNITIVE_SERVICES = "Microsoft.CognitiveServices"
@@ -103,12 +104,17 @@ def load_scope(target: ReadTarget) -> ReadScope:
 
 def run_read(target: ReadTarget, work: Callable[[ReadScope, AzureClient], Awaitable[T]],
              **client_options: Any) -> tuple[ReadScope, T]:
-    """Load the scope, connect to the Stack's target, and run ``work`` (one event loop)."""
+    """Load the scope, connect to the Stack's target, and run ``work`` (one event loop).
+
+    ``work`` is reading: Azure's answers turned into rows. A field of the wrong type in an
+    answer is therefore an unexpected response (exit 5), whichever row it broke.
+    """
     scope = load_scope(target)
 
     async def main() -> T:
         async with connect(scope.desired, target.endpoint, **client_options) as client:
-            return await work(scope, client)
+            with unexpected_shapes("Azure"):
+                return await work(scope, client)
 
     return scope, asyncio.run(main())
 

@@ -25,14 +25,21 @@ from typing import Any
 
 import httpx
 
-from aimodels.transport.config import SCOPES, Api, ClientConfig
+from aimodels.transport.config import SCOPES, Api, ClientConfig, plain_http_warning
 from aimodels.transport.credentials import (
     AzureIdentityTokenSource,
     StaticTokenSource,
     TokenSource,
 )
 from aimodels.transport.endpoints import resolve_url, with_api_version
-from aimodels.transport.errors import NotFoundError, error_for_response, mapped_transport_errors
+from aimodels.transport.errors import (
+    NotFoundError,
+    UnexpectedResponseError,
+    error_for_response,
+    mapped_transport_errors,
+    unexpected_answer,
+    unexpected_response,
+)
 from aimodels.transport.redact import install_log_redaction, redact_headers, redact_text
 from aimodels.transport.response import Response
 from aimodels.transport.retry import (
@@ -49,6 +56,15 @@ Clock = Callable[[], float]
 
 # Failures that happened before the request left: safe to retry even for a POST.
 _UNSENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+# Warnings already logged by this process (a command may build several clients).
+_WARNED: set[str] = set()
+
+
+def _warn_once(text: str | None) -> None:
+    if text and text not in _WARNED:
+        _WARNED.add(text)
+        logger.warning(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +118,7 @@ class AzureClient:
         timeout = httpx.Timeout(config.read_timeout, connect=config.connect_timeout)
         self._http = httpx.AsyncClient(transport=transport, timeout=timeout)
         install_log_redaction()
+        _warn_once(plain_http_warning(config.endpoint))
 
     @classmethod
     def from_config(
@@ -144,7 +161,8 @@ class AzureClient:
         idempotent: bool | None = None,
         add_api_version: bool = True,
     ) -> Response:
-        """Send one request (with retries) and return the response; raises on status >= 400.
+        """Send one request (with retries) and return the response; raises on status >= 400,
+        and ``UnexpectedResponseError`` for a redirect or a body that is not a JSON object.
 
         ``url_or_path`` is a path (joined to the API's base URL) or an absolute URL (moved to
         the endpoint override when one is set). ARM and inference URLs get their api-version
@@ -163,30 +181,50 @@ class AzureClient:
         result = Response.from_httpx(response)
         if result.status >= 400:
             raise error_for_response(result.status, result.body, result.text, method, url, attempts)
+        unexpected = unexpected_answer(result)
+        if unexpected is not None:
+            raise unexpected
         return result
 
-    async def get_json(self, url_or_path: str, *, api: Api = "arm", **kwargs: Any) -> Any:
-        """GET and return the JSON body."""
-        return (await self.request("GET", url_or_path, api=api, **kwargs)).body
+    async def request_json(self, method: str, url_or_path: str, **kwargs: Any) -> dict[str, Any]:
+        """``request`` for an answer that must have a body (a GET, a read-only POST action
+        such as listAccessInfo): its JSON object; an empty body is an unexpected answer."""
+        response = await self.request(method, url_or_path, **kwargs)
+        if response.body is None:
+            raise _unexpected(response, "the body is empty, a JSON object was expected")
+        return dict(response.body)
 
-    async def get_json_or_none(self, url_or_path: str, *, api: Api = "arm", **kwargs: Any) -> Any:
-        """GET and return the JSON body, or None when the resource does not exist (404)."""
+    async def get_json(self, url_or_path: str, *, api: Api = "arm",
+                       **kwargs: Any) -> dict[str, Any]:
+        """GET and return the JSON object of the body (see ``request_json``)."""
+        return await self.request_json("GET", url_or_path, api=api, **kwargs)
+
+    async def get_json_or_none(self, url_or_path: str, *, api: Api = "arm",
+                               **kwargs: Any) -> dict[str, Any] | None:
+        """GET and return the JSON body, or None when the resource does not exist (404).
+
+        None means a 404 and nothing else: any other answer that is not a JSON object raises.
+        """
         try:
             return await self.get_json(url_or_path, api=api, **kwargs)
         except NotFoundError:
             return None
 
-    async def list_all(self, url_or_path: str, *, api: Api = "arm", **kwargs: Any) -> list[Any]:
-        """Every item of a list operation, following ``nextLink`` page after page."""
-        items: list[Any] = []
+    async def list_all(self, url_or_path: str, *, api: Api = "arm",
+                       **kwargs: Any) -> list[dict[str, Any]]:
+        """Every item of a list operation, following ``nextLink`` page after page.
+
+        Each page must be ``{"value": [objects...], "nextLink": url or null}``: anything else
+        is an unexpected answer, never an empty list.
+        """
+        items: list[dict[str, Any]] = []
         seen: set[str] = set()
         next_url: str | None = url_or_path
         while next_url and next_url not in seen:
             seen.add(next_url)
-            body = await self.get_json(next_url, api=api, **kwargs)
-            body = body if isinstance(body, dict) else {}
-            items.extend(body.get("value") or [])
-            next_url = body.get("nextLink")
+            page = await self.request("GET", next_url, api=api, **kwargs)
+            value, next_url = _page_of(page)
+            items.extend(value)
             kwargs.pop("params", None)  # nextLink already carries the query
         return items
 
@@ -282,3 +320,22 @@ class AzureClient:
             logger.debug("%s headers=%s", event.describe(), redact_headers(dict(request.headers)))
         if self._on_http is not None:
             self._on_http(event)
+
+
+def _page_of(page: Response) -> tuple[list[dict[str, Any]], str | None]:
+    """The items and the next link of one page of a list, or UnexpectedResponseError."""
+    body = page.body if isinstance(page.body, dict) else {}
+    value, next_link = body.get("value"), body.get("nextLink")
+    if not isinstance(value, list):
+        raise _unexpected(page, "a list answer without a \"value\" list")
+    if not all(isinstance(item, dict) for item in value):
+        raise _unexpected(page, "an item of \"value\" is not a JSON object")
+    if next_link is not None and not isinstance(next_link, str):
+        raise _unexpected(page, "\"nextLink\" is not a URL")
+    return value, next_link or None
+
+
+def _unexpected(response: Response, problem: str) -> UnexpectedResponseError:
+    return unexpected_response(f"{response.method} {response.url}", problem,
+                               content_type=response.header("content-type") or "",
+                               sample=response.text)

@@ -4,12 +4,18 @@ azure-identity's ``DefaultAzureCredential`` for real Azure.
 azure-identity is imported only when a real token is first needed: it is slow to import and
 the local target never needs it. We use the sync credential in a worker thread (the async one
 needs aiohttp, which we do not ship), cache a token per scope, and refresh it five minutes
-before it expires.
+before it expires. A scope whose first token could not be had fails at once for the rest of
+the command: sixteen requests in flight make one attempt and one error, not sixteen.
+
+Every token we get, and the service principal's secret azure-identity reads from the
+environment, is registered as a known secret (``redact.register_secret``). What
+azure-identity logs goes to the debug log, not the terminal (``cli/debuglog.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,9 +24,14 @@ from typing import Any, Protocol
 from aimodels.errors import AuthError
 from aimodels.transport.config import LOCAL_DEV_TOKEN
 from aimodels.transport.errors import AUTH_HINT
+from aimodels.transport.redact import register_secret
 
 #: Refresh a cached token this many seconds before it expires.
 REFRESH_MARGIN = 300.0
+
+#: Environment variables azure-identity reads a secret from (EnvironmentCredential and co.).
+IDENTITY_SECRET_VARIABLES = ("AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+                             "AZURE_PASSWORD")
 
 
 class TokenSource(Protocol):
@@ -57,6 +68,8 @@ class _CachedToken:
 def _default_credential() -> Any:
     from azure.identity import DefaultAzureCredential  # slow import: only on target azure
 
+    for name in IDENTITY_SECRET_VARIABLES:
+        register_secret(os.environ.get(name))
     return DefaultAzureCredential()
 
 
@@ -76,6 +89,7 @@ class AzureIdentityTokenSource:
         self._clock = clock
         self._credential: Any = None
         self._cache: dict[str, _CachedToken] = {}
+        self._failed: dict[str, AuthError] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
     async def token(self, scope: str) -> str:
@@ -84,10 +98,17 @@ class AzureIdentityTokenSource:
             return cached.value
         # One refresh per scope at a time: sixteen concurrent requests make one token call.
         async with self._locks.setdefault(scope, asyncio.Lock()):
+            if scope in self._failed:
+                raise self._failed[scope]
             cached = self._cache.get(scope)
             if cached and cached.expires_on - REFRESH_MARGIN > self._clock():
                 return cached.value
-            fresh = await asyncio.to_thread(self._get_token, scope)
+            try:
+                fresh = await asyncio.to_thread(self._get_token, scope)
+            except AuthError as exc:
+                if scope not in self._cache:  # never had one: no credential; a refresh may
+                    self._failed[scope] = exc  # fail for a passing reason, so it is retried
+                raise
             self._cache[scope] = fresh
             return fresh.value
 
@@ -102,6 +123,7 @@ class AzureIdentityTokenSource:
             raise AuthError(
                 f"Could not get an Azure token for {scope}: {_first_line(exc)}", hint=AUTH_HINT
             ) from exc
+        register_secret(access.token)
         return _CachedToken(access.token, float(access.expires_on))
 
     def close(self) -> None:

@@ -9,21 +9,35 @@
                                         "changed since the plan: run plan again"
     other 4xx / 5xx                     RemoteError (exit 5) with status, ARM code and message
     httpx.TransportError (after retries) RemoteError (exit 5) code ConnectionError or Timeout
+    3xx; below 400, a body that is not   UnexpectedResponseError (RemoteError, exit 5): not
+    a JSON object (a portal's HTML,      Azure's answer, so never read as "does not exist"
+    cut-off JSON, a string, a list)
+    a field of the wrong type in a body  UnexpectedResponseError, by ``unexpected_shapes``
+                                         around the code that reads the body
 
-Messages name the method and the path, never the query string (it may hold a SAS ``sig=``).
+Messages of failed responses name the method and the path, never the query string (it may
+hold a SAS ``sig=``); an unexpected response names the whole URL, redacted, since the host is
+then the first thing to check.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from aimodels.errors import AimodelsError, AuthError, ConflictError, RemoteError
-from aimodels.transport.redact import redact_text
+from aimodels.transport.redact import redact_json, redact_text
+
+if TYPE_CHECKING:
+    from aimodels.transport.response import Response
+
+logger = logging.getLogger("aimodels.transport")
 
 AUTH_HINT = (
     "Run `az login`, or set AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET for a service "
@@ -41,6 +55,103 @@ class NotFoundError(RemoteError):
     Raised by ``request``; readers that treat absence as a normal answer should call
     ``get_json_or_none`` instead of catching this.
     """
+
+
+class UnexpectedResponseError(RemoteError):
+    """Something answered that is not what the API returns: a redirect, a body that is not a
+    JSON object (a captive portal's HTML page, truncated JSON), or a field of the wrong type.
+
+    Never read as "the resource does not exist": exit 5 like any Azure error, with the URL,
+    the content type and the first bytes of the answer (redacted) so a person sees who answered.
+    """
+
+
+UNEXPECTED_HINT = (
+    "Something between aimodels and Azure may have answered instead (a captive portal, a "
+    "proxy, a firewall page), or AIMODELS_ENDPOINT points at something that is not Azure or "
+    "the emulator. Check the network and the endpoint; -vv logs every request."
+)
+
+#: How much of an unexpected body a message shows.
+SAMPLE_LENGTH = 80
+
+#: What reading a body with a field of the wrong type raises in our code.
+SHAPE_ERRORS = (TypeError, KeyError, AttributeError, ValueError, IndexError)
+
+
+def unexpected_response(source: str, problem: str, *, content_type: str = "",
+                        sample: str | None = None) -> UnexpectedResponseError:
+    """The error for an answer that is not the API's: ``source`` is ``METHOD URL`` (redacted
+    here) or a description, ``sample`` the body (only its first bytes are shown, redacted)."""
+    shown = "" if sample is None else \
+        f"; content-type {content_type or '(none)'}, first bytes {first_bytes(sample)}"
+    return UnexpectedResponseError(
+        redact_text(f"unexpected response from {source}: {problem}") + shown,
+        hint=UNEXPECTED_HINT, code="UnexpectedResponse")
+
+
+def first_bytes(text: str, limit: int = SAMPLE_LENGTH) -> str:
+    """The start of ``text`` for a message: redacted first, then printable characters only
+    (whitespace runs as one space), cut at ``limit``, in quotes."""
+    flat = " ".join(redact_text(text).split())
+    printable = "".join(c if c.isprintable() else "?" for c in flat)
+    cut = printable[:limit] + ("…" if len(printable) > limit else "")
+    return "'" + cut.replace("'", "\\'") + "'"
+
+
+def unexpected_answer(response: Response) -> UnexpectedResponseError | None:
+    """Why a response below 400 is not an answer of the API, or None when it is one: a
+    redirect (we never follow one: ARM does not send them), or a body that is not a JSON
+    object. An empty body is fine here (201, 202, 204); ``get_json`` requires one."""
+    source = f"{response.method} {response.url}"
+    content_type = response.header("content-type") or ""
+    if 300 <= response.status < 400:
+        target = response.header("location") or "nowhere"
+        return unexpected_response(source, f"status {response.status}, a redirect to "
+                                   f"{target} (aimodels does not follow redirects)",
+                                   content_type=content_type, sample=response.text)
+    if not response.text.strip() or isinstance(response.body, dict):
+        return None
+    return unexpected_response(source, f"status {response.status}, {_not_object(response)}",
+                               content_type=content_type, sample=response.text)
+
+
+def _not_object(response: Response) -> str:
+    try:
+        json.loads(response.text)
+    except ValueError as exc:
+        # The parser's complaint helps with cut-off JSON, not with an HTML page.
+        looks_like_json = response.text.lstrip()[:1] in ('{', '[', '"')
+        return f"the body is not valid JSON ({exc})" if looks_like_json else \
+            "the body is not JSON"
+    return f"the body is {_json_type(response.body)} in JSON, not an object"
+
+
+def _json_type(value: Any) -> str:
+    names = {str: "a string", list: "a list", bool: "a boolean", int: "a number",
+             float: "a number", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
+
+
+@contextmanager
+def unexpected_shapes(source: str, body: Any = None) -> Iterator[None]:
+    """Around code that reads fields out of a parsed answer: a field missing or of the wrong
+    type there (``SHAPE_ERRORS``) is an unexpected response (exit 5), not a bug (exit 70).
+
+    Use it at the boundary where a body becomes our value (the live reader, the read
+    commands), never around code that does not read bodies: there it would hide our bugs.
+    The traceback is logged at debug level (``-vv``) in case it is ours after all.
+    """
+    try:
+        yield
+    except SHAPE_ERRORS as exc:
+        logger.debug("reading the answer of %s failed", source, exc_info=True)
+        # Secret-named fields hidden too: the body is parsed, so we know which ones they are.
+        sample = None if body is None else json.dumps(redact_json(body), default=str)
+        raise unexpected_response(
+            source, f"a field is missing or has the wrong type ({type(exc).__name__}: {exc})",
+            content_type="application/json" if sample is not None else "", sample=sample,
+        ) from exc
 
 
 def where(method: str, url: str) -> str:

@@ -1,9 +1,17 @@
-"""Secrets out of every line we log or raise: bearer tokens, API keys, SAS signatures, and
-JSON fields that hold a credential.
+"""Secrets out of every line we log, raise or print: bearer tokens, API keys, SAS signatures,
+JSON fields that hold a credential, and every secret value this process has learned.
 
-Everything the transport writes to a log, an ``on_http`` event or an error message passes
-through here first. Redaction is by name and shape, so it errs on the side of hiding: a field
-called ``primaryKey`` is hidden even if it held nothing secret.
+Two kinds of redaction, both here:
+
+- **By name and shape** (``redact_text`` patterns, ``redact_json`` field names): what the
+  transport writes to a log, an ``on_http`` event or an error message. It errs on the side of
+  hiding: a field called ``primaryKey`` is hidden even if it held nothing secret.
+- **By value** (``register_secret``, ``scrub_secrets``): a process-wide registry of the secret
+  values aimodels knows (a ModelSource credential read from the environment, keys from
+  listAccessInfo and listKeys, SAS signatures the registry hands out, Entra ID tokens). A
+  service that quotes one back in an error message, in whatever field, is caught here.
+  ``redact_text`` applies both; ``scrub_secrets`` (the terminal, the debug log, the plan file)
+  applies only the registry, so ordinary output that merely looks like a credential stays.
 
     >>> redact("GET https://a.blob.core.windows.net/c/b?sv=1&sig=abc%2B")
     'GET https://a.blob.core.windows.net/c/b?sv=1&sig=REDACTED'
@@ -11,10 +19,13 @@ called ``primaryKey`` is hidden even if it held nothing secret.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import threading
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 
 REDACTED = "REDACTED"
 
@@ -40,17 +51,85 @@ _SECRET_FIELD = re.compile(
 _CREDENTIAL_PARENTS = frozenset({"credential", "credentials", "inline"})
 
 _TEXT_PATTERNS = (
-    (re.compile(r"\b(sig=)[^&\s\"'#<>]+", re.IGNORECASE), r"\1" + REDACTED),
+    # A signature is base64, URL-encoded: it ends at anything else (``&``, a quote, a colon).
+    (re.compile(r"\b(sig=)[A-Za-z0-9%+/=_.~-]+", re.IGNORECASE), r"\1" + REDACTED),
     (re.compile(r"\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*", re.IGNORECASE), r"\1" + REDACTED),
     (re.compile(r"\b(api-key[\"']?\s*[:=]\s*[\"']?)[^\"'\s,}&]+", re.IGNORECASE), r"\1" + REDACTED),
 )
 
 
+#: Values shorter than this are not registered: scrubbing every "password" or "admin" from
+#: the output would mangle it, and a secret that short is no secret anyway.
+MIN_SECRET_LENGTH = 8
+
+
+class _SecretRegistry:
+    """The secret values this process knows, and one regex that finds any of their forms."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+
+    def add(self, value: str) -> None:
+        with self._lock:
+            forms = {value, quote(value), quote(value, safe=""), quote_plus(value),
+                     json.dumps(value)[1:-1]}
+            fresh = {f for f in forms if len(f) >= MIN_SECRET_LENGTH} - self._values
+            if fresh:
+                self._values |= fresh
+                # Longest first, so a form that contains another is replaced whole.
+                ordered = sorted(self._values, key=len, reverse=True)
+                self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+            self._pattern = None
+
+    def scrub(self, text: str) -> str:
+        pattern = self._pattern
+        return pattern.sub(REDACTED, text) if pattern is not None else text
+
+
+_SECRETS = _SecretRegistry()
+
+
+def register_secret(value: str | None) -> None:
+    """Remember ``value`` as a secret: from now on ``redact_text`` and ``scrub_secrets`` replace
+    it, and its URL-encoded and JSON-escaped forms, with REDACTED wherever it appears.
+
+    Call it wherever aimodels learns a secret. Values shorter than ``MIN_SECRET_LENGTH`` (and
+    None or blanks) are ignored, so a short value can never scrub common words from output.
+    """
+    if value and len(value.strip()) >= MIN_SECRET_LENGTH:
+        _SECRETS.add(value)
+
+
+def register_sas(url: str | None) -> None:
+    """Register the signature (``sig=``) of a SAS URL: the part of it that grants access."""
+    if url:
+        for key, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+            if key.lower() == "sig":
+                register_secret(value)
+
+
+def forget_secrets() -> None:
+    """Empty the registry: each command starts with none (``cli.main``); tests reset it."""
+    _SECRETS.clear()
+
+
+def scrub_secrets(text: str) -> str:
+    """``text`` with every registered secret value replaced; nothing else changes."""
+    return _SECRETS.scrub(text)
+
+
 def redact_text(text: str) -> str:
-    """``text`` with SAS signatures, bearer tokens and ``api-key`` values replaced."""
+    """``text`` with SAS signatures, bearer tokens, ``api-key`` values and every registered
+    secret value replaced."""
     for pattern, replacement in _TEXT_PATTERNS:
         text = pattern.sub(replacement, text)
-    return text
+    return scrub_secrets(text)
 
 
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:

@@ -14,7 +14,11 @@ import httpx
 class Response:
     """One HTTP response: status, headers (lower-case names), the parsed JSON body (None when
     there is none or it is not JSON) and the raw text. ``url`` is the one that was sent, query
-    included: it may hold a SAS signature, so pass it through ``redact`` before logging it."""
+    included: it may hold a SAS signature, so pass it through ``redact`` before logging it.
+
+    ``AzureClient.request`` returns one only when it is an answer of the API: below 300, and
+    with an empty body or a JSON object (``errors.unexpected_answer``), so a None ``body``
+    always means "no body", never "a body we could not read"."""
 
     status: int
     headers: Mapping[str, str] = field(default_factory=dict)

@@ -195,4 +195,6 @@ def test_an_unreachable_gateway_says_so() -> None:
 def test_a_body_that_is_not_a_completion_is_a_remote_error() -> None:
     with pytest.raises(RemoteError) as raised:
         _complete(lambda r: httpx.Response(200, json={"choices": []}))
-    assert "is not a chat completion" in raised.value.message
+    assert raised.value.exit_code == EXIT_REMOTE
+    assert raised.value.message.startswith("unexpected response from POST http://gateway.test/")
+    assert "first bytes '{\"choices\": []}'" in raised.value.message

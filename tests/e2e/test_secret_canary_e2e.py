@@ -11,11 +11,15 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from e2e_support import Cli, Run, edit
+from impostor import Answer, Answering, Forwarder, Request, impostor
 
 from aimodels.emulator.server import RunningEmulator
 
@@ -45,9 +49,9 @@ def source_digest(emulator: RunningEmulator) -> str:
     return str(source["_credentialSha256"])
 
 
-def everything_under(folder: Path) -> str:
+def everything_under(folder: Path, pattern: str = "*") -> str:
     return "\n".join(p.read_bytes().decode("utf-8", "replace")
-                     for p in sorted(folder.rglob("*")) if p.is_file())
+                     for p in sorted(folder.rglob(pattern)) if p.is_file())
 
 
 @pytest.mark.parametrize("shape", CANARY_SHAPES)
@@ -136,3 +140,92 @@ def test_an_internal_error_writes_a_debug_log_without_the_secret(
     assert "Traceback" in log.read_text()
     assert_absent(canary, "the debug log", log.read_text())
     assert_absent(canary, "the internal error's output", crashed.stdout + crashed.stderr)
+
+
+# --- secrets quoted back by the service --------------------------------------------------------
+
+
+def _quoting(secret: str) -> str:
+    """What a careless service writes: the secret as such, URL-encoded and JSON-escaped."""
+    return (f"the token {secret} was rejected by the hub (GET /api/whoami?token="
+            f"{quote(secret, safe='')}, body {json.dumps({'token': secret})})")
+
+
+def quoting_source_errors(forwarder: Forwarder, status: int) -> Answering:
+    """The emulator, except that a ModelSource PUT fails with ``status`` and a message that
+    quotes the secret it was sent (as a 400 or a 500 of a real service might)."""
+
+    def answer(request: Request) -> Answer:
+        if request.method != "PUT" or "/modelSources/" not in request.path:
+            return forwarder(request)
+        secret = request.json()["properties"]["credential"]["inline"]["value"]
+        code = "InvalidCredential" if status == 400 else "InternalServerError"
+        return Answer.of_json(status, {"error": {"code": code, "message": _quoting(secret)}},
+                              **{"Retry-After-Ms": "1"})
+
+    return answer
+
+
+@pytest.fixture
+def forwarder(emulator: RunningEmulator) -> Iterator[Forwarder]:
+    forward = Forwarder(emulator.url)
+    yield forward
+    forward.close()
+
+
+@pytest.mark.parametrize("status", [400, 500])
+@pytest.mark.parametrize("shape", CANARY_SHAPES)
+def test_a_secret_quoted_back_in_an_error_is_never_printed(
+        capsys: pytest.CaptureFixture[str], stack: Path, tmp_path: Path, forwarder: Forwarder,
+        monkeypatch: pytest.MonkeyPatch, status: int, shape: str) -> None:
+    canary = unique(shape)
+    monkeypatch.setenv("HF_TOKEN", canary)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where a debug log would go
+    with_secret_credential(stack)
+    saved = tmp_path / "saved.plan.json"
+    with impostor(quoting_source_errors(forwarder, status)) as service:
+        cli = Cli(capsys, service.url, stack)
+        planned = cli("plan", "--out", str(saved))
+        assert planned.code == 0, planned.text
+        applied = cli("-vv apply", str(saved))
+    assert applied.code == 7, applied.text  # the source failed, the rest was applied
+    assert f"Azure error {status}" in applied.text or f"{status}" in applied.text
+    assert "was rejected by the hub" in applied.text, applied.text
+    assert "the token REDACTED was rejected" in applied.text, applied.text
+    for what, text in (("apply's stdout", applied.out), ("apply's stderr", applied.err),
+                       ("plan's output", planned.text), ("the saved plan", saved.read_text()),
+                       ("the state and .aimodels", everything_under(stack / ".aimodels")),
+                       ("a debug log", everything_under(tmp_path, "aimodels-debug-*.log"))):
+        assert_absent(canary, what, text)
+    assert_absent(quote(canary, safe=""), "apply's output", applied.text)
+
+
+def quoting_inference_keys(forwarder: Forwarder) -> Answering:
+    """The emulator, except that a chat completion fails with a 400 quoting the key it got."""
+
+    def answer(request: Request) -> Answer:
+        if not request.path.split("?")[0].endswith("/chat/completions"):
+            return forwarder(request)
+        key = request.headers.get("api-key") or \
+            request.headers.get("Authorization", "").removeprefix("Bearer ")
+        said = {"code": "invalid_api_key", "type": "invalid_request_error",
+                "message": f"Incorrect API key provided: {key}."}
+        return Answer.of_json(400, {"error": said})
+
+    return answer
+
+
+@pytest.mark.parametrize("deployment", ["phi4-chat", "gpt4o-chat"])
+def test_an_inference_key_quoted_back_is_never_printed(
+        capsys: pytest.CaptureFixture[str], cli: Cli, stack: Path, forwarder: Forwarder,
+        deployment: str) -> None:
+    cli.applied()
+    with impostor(quoting_inference_keys(forwarder)) as gateway:
+        behind = Cli(capsys, gateway.url, stack)
+        answered = behind("chat", deployment, "Hello?")
+        [sent] = [r for r in gateway.requests if r.path.split("?")[0].endswith("/completions")]
+    key = sent.headers.get("api-key") or sent.headers["Authorization"].removeprefix("Bearer ")
+    assert len(key) >= 16
+    assert answered.code == 5, answered.text
+    assert "Incorrect API key provided: REDACTED." in answered.err, answered.text
+    assert_absent(key, "chat's output", answered.text)

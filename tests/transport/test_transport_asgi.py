@@ -40,7 +40,7 @@ def _app() -> Starlette:
         page = int(request.query_params.get("page", "1"))
         base = str(request.url_for("listing"))
         link = f"{base}?api-version=2025-09-01&page={page + 1}" if page < 3 else None
-        return JSONResponse({"value": [f"d{page}"], "nextLink": link})
+        return JSONResponse({"value": [{"name": f"d{page}"}], "nextLink": link})
 
     async def put(request: Request) -> Response:
         if (refused := await guard(request)) is not None:
@@ -83,6 +83,6 @@ def test_paging_retry_and_lro_against_an_asgi_app(make_client, fake_time):
             return names, final
 
     names, final = asyncio.run(main())
-    assert names == ["d1", "d2", "d3"]
+    assert [item["name"] for item in names] == ["d1", "d2", "d3"]
     assert final["etag"] == '"1"'
     assert fake_time.sleeps == [0.001, 0.001, 0.001]

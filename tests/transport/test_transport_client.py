@@ -193,16 +193,16 @@ def test_list_all_follows_next_link_across_pages(make_client):
         + "/deployments?api-version=2025-09-01&$skipToken="
     )
     script = Script(
-        httpx.Response(200, json={"value": [1, 2], "nextLink": page + "2"}),
-        httpx.Response(200, json={"value": [3], "nextLink": page + "3"}),
-        httpx.Response(200, json={"value": [4], "nextLink": None}),
+        httpx.Response(200, json={"value": [{"n": 1}, {"n": 2}], "nextLink": page + "2"}),
+        httpx.Response(200, json={"value": [{"n": 3}], "nextLink": page + "3"}),
+        httpx.Response(200, json={"value": [{"n": 4}], "nextLink": None}),
     )
 
     async def main():
         async with make_client(script, endpoint=EMULATOR) as client:
             return await client.list_all(CS_ACCOUNT + "/deployments")
 
-    assert asyncio.run(main()) == [1, 2, 3, 4]
+    assert [item["n"] for item in asyncio.run(main())] == [1, 2, 3, 4]
     assert [str(r.url) for r in script.requests][1:] == [
         f"{EMULATOR}{CS_ACCOUNT}/deployments?api-version=2025-09-01&$skipToken=2",
         f"{EMULATOR}{CS_ACCOUNT}/deployments?api-version=2025-09-01&$skipToken=3",
@@ -212,13 +212,13 @@ def test_list_all_follows_next_link_across_pages(make_client):
 
 def test_list_all_stops_on_a_next_link_loop(make_client):
     loop = f"{EMULATOR}{CS_ACCOUNT}/deployments?api-version=2025-09-01"
-    script = Script(*[httpx.Response(200, json={"value": [1], "nextLink": loop})] * 3)
+    script = Script(*[httpx.Response(200, json={"value": [{"n": 1}], "nextLink": loop})] * 3)
 
     async def main():
         async with make_client(script, endpoint=EMULATOR) as client:
             return await client.list_all(CS_ACCOUNT + "/deployments")
 
-    assert asyncio.run(main()) == [1, 1]
+    assert asyncio.run(main()) == [{"n": 1}, {"n": 1}]
 
 
 def test_concurrency_is_bounded(make_client):
