@@ -28,6 +28,7 @@ from aimodels.render.plan_view import (
     FORCES_REPLACEMENT,
     FieldLine,
     action_word,
+    error_count,
     field_lines,
     masked_plan,
     refusal,
@@ -173,8 +174,14 @@ def _take(items: tuple[str | None, ...], order: Iterable[int], room: int,
 
 
 def _head(plan: Plan) -> str:
+    """The title: the counts, ``no changes``, or ``plan failed: N errors`` (a failed plan
+    never claims to match: the counts of what it would do follow)."""
     summary = plan.summary()
-    if not summary.has_changes:
+    if plan.errored:
+        lines = [f"## aimodels plan failed: {counted(error_count(plan), 'error')}"]
+        if summary.has_changes:
+            lines += ["", f"Planned: {summary_counts(summary)}."]
+    elif not summary.has_changes:
         lines = ["## aimodels plan: no changes", "", "Your infrastructure matches the manifests."]
     else:
         lines = [f"## aimodels plan: {summary_counts(summary)}"]

@@ -177,16 +177,24 @@ def summary_counts(summary: PlanSummary) -> str:
 
 
 def summary_sentence(plan: Plan) -> str:
-    """Terraform's closing line: ``Plan: ...`` or ``No changes. ...``."""
+    """Terraform's closing line: ``Plan: ...`` or ``No changes. ...``. An errored plan never
+    says the infrastructure matches: its errors may hide changes (an unmanaged resource, a
+    refused delete), so it says the plan failed."""
     summary = plan.summary()
-    if not summary.has_changes:
-        return "No changes. Your infrastructure matches the manifests."
-    return f"Plan: {summary_counts(summary)}."
+    if summary.has_changes:
+        return f"Plan: {summary_counts(summary)}."
+    if plan.errored:
+        return "No changes planned: the plan failed."
+    return "No changes. Your infrastructure matches the manifests."
+
+
+def error_count(plan: Plan) -> int:
+    """How many of the plan's diagnostics are errors."""
+    return sum(d.severity is Severity.ERROR for d in plan.diagnostics)
 
 
 def refusal(plan: Plan) -> str | None:
     """``This plan cannot be applied: N errors.`` for an errored plan, else None."""
     if not plan.errored:
         return None
-    errors = sum(d.severity is Severity.ERROR for d in plan.diagnostics)
-    return f"This plan cannot be applied: {counted(errors, 'error')}."
+    return f"This plan cannot be applied: {counted(error_count(plan), 'error')}."

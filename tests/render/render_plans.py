@@ -182,6 +182,15 @@ def preflight_plan() -> Plan:
                       state_serial=2)
 
 
+def errors_only_plan() -> Plan:
+    """Nothing to change, and errors: such a plan failed; it must never say it matches."""
+    diagnostics = [error(f"ModelDeployment/chat-{i} already exists in Azure but aimodels does "
+                         "not manage it", "aimodels never adopts an existing resource silently.",
+                         address=f"ModelDeployment/chat-{i}") for i in (1, 2)]
+    return Plan.build([unchanged()], diagnostics, desired_digest="sha256:errors",
+                      state_lineage="lineage-1", state_serial=6)
+
+
 def forget_plan() -> Plan:
     return Plan.build([forget(), unchanged()], desired_digest="sha256:forget",
                       state_lineage="lineage-1", state_serial=5)
@@ -226,6 +235,7 @@ CASES: dict[str, tuple[Callable[[], Plan], tuple[str, ...]]] = {
     "costs": (cost_plan, ALL),
     "preflight": (preflight_plan, ALL),
     "forget": (forget_plan, ALL),
+    "errors_only": (errors_only_plan, ALL),
     "special_characters": (special_characters_plan, ALL),
     # 2,000 changes: the markdown comment is the point; text and JSON would be megabytes.
     "large": (large_plan, ("md",)),
