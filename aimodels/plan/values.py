@@ -73,6 +73,7 @@ class Reason(enum.Enum):
     REPLACE_BECAUSE_CONTENT_CHANGED = "replace_because_content_changed"
     REPLACE_BECAUSE_REQUESTED = "replace_because_requested"
     DELETE_BECAUSE_NOT_IN_MANIFEST = "delete_because_not_in_manifest"
+    DELETE_BECAUSE_DESTROY_REQUESTED = "delete_because_destroy_requested"
     FORGET_BECAUSE_DELETED_OUTSIDE = "forget_because_deleted_outside"
 
     @property
@@ -98,6 +99,8 @@ _SENTENCES = {
     Reason.REPLACE_BECAUSE_REQUESTED: "Replacement was requested with --replace.",
     Reason.DELETE_BECAUSE_NOT_IN_MANIFEST:
         "It is in the state but no longer in the manifests.",
+    Reason.DELETE_BECAUSE_DESTROY_REQUESTED:
+        "Destroy was requested (aimodels destroy), for it or for what it depends on.",
     Reason.FORGET_BECAUSE_DELETED_OUTSIDE:
         "It is gone from Azure and from the manifests; apply only drops it from the state.",
 }

@@ -64,6 +64,7 @@ _SHORT = {
     Reason.REPLACE_BECAUSE_CONTENT_CHANGED: "weights changed",
     Reason.REPLACE_BECAUSE_REQUESTED: "replace requested",
     Reason.DELETE_BECAUSE_NOT_IN_MANIFEST: "not in the manifests",
+    Reason.DELETE_BECAUSE_DESTROY_REQUESTED: "destroy requested",
     Reason.FORGET_BECAUSE_DELETED_OUTSIDE: "gone from Azure",
 }
 

@@ -158,21 +158,22 @@ class ApplySession:
 
     def destroy_plan(self) -> PlanOutcome:
         """A plan deleting everything the state holds (dependents first), or the targets and
-        everything that depends on them; ``lifecycle.preventDestroy`` in state refuses it."""
+        everything that depends on them; ``lifecycle.preventDestroy`` (the manifest's, else the
+        state's) refuses it. The manifests stay the desired state of the run: they say what is
+        protected, here and in the executor's last check before each delete."""
         empty = DesiredState(self.desired.stack, {}, self.desired.files)
         state = read_state(self.state_path)
         prior = prior_resources(state)
 
         async def read(client: AzureClient) -> Plan:
             found = await read_live(empty, prior, client, parallelism=self.request.parallelism)
-            plan = make_plan(empty, found.live, prior, state_lineage=state.lineage,
-                             state_serial=state.serial)
+            plan = make_plan(self.desired, found.live, prior, state_lineage=state.lineage,
+                             state_serial=state.serial, destroy=True)
             return plan.with_diagnostics(found.diagnostics)
 
         plan = asyncio.run(self._with_client(read))
         targets = parse_addresses(self.request.targets, "--target")
-        self.desired = empty
-        return PlanOutcome(narrow_to_dependents(plan, targets), empty, self.warnings)
+        return PlanOutcome(narrow_to_dependents(plan, targets), self.desired, self.warnings)
 
     def apply(self, plan: Plan, on_event: EventSink | None = None,
               on_stop: Callable[[Interruption], None] | None = None) -> ApplyReport:

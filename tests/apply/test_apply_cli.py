@@ -190,6 +190,39 @@ def test_destroy_deletes_everything_in_state(capsys: pytest.CaptureFixture[str],
     assert out.strip() == "The state holds no resource."
 
 
+def test_destroy_target_says_destroy_requested_and_names_the_catalog_model(
+        capsys: pytest.CaptureFixture[str], emulator: RunningEmulator, stack: Path,
+        outside: httpx.Client) -> None:
+    """It used to say "no longer in the manifests" and show the hashed AIModel id."""
+    assert run(capsys, emulator, stack, "apply", "--yes")[0] == 0
+
+    code, out, err = run(capsys, emulator, stack, "destroy", "--yes",
+                         "--target", "ModelDeployment/phi4-chat")
+
+    assert code == 0, err
+    assert "# Destroy was requested (aimodels destroy)" in out
+    assert "no longer in the manifests" not in out
+    assert '- spec.model.catalog: "microsoft/Phi-4-mini-instruct"' in out
+    assert "aiModels/" not in out
+    assert arm(outside, "GET", deployment_path("phi4-chat")).status_code == 404
+
+
+def test_destroy_honours_prevent_destroy_written_in_the_manifests(
+        capsys: pytest.CaptureFixture[str], emulator: RunningEmulator, stack: Path,
+        outside: httpx.Client) -> None:
+    """The flag is in the manifest but no apply recorded it yet: destroy still refuses."""
+    assert run(capsys, emulator, stack, "apply", "--yes")[0] == 0
+    manifest = stack / "model-deployment.yaml"
+    manifest.write_text(manifest.read_text() + "  lifecycle: {preventDestroy: true}\n")
+
+    code, out, err = run(capsys, emulator, stack, "destroy", "--yes",
+                         "--target", "ModelDeployment/phi4-chat")
+
+    assert code == 1 and "nothing was applied" in err
+    assert "ModelDeployment/phi4-chat has lifecycle.preventDestroy" in out
+    assert arm(outside, "GET", deployment_path("phi4-chat")).status_code == 200
+
+
 def test_state_commands(capsys: pytest.CaptureFixture[str], emulator: RunningEmulator,
                         stack: Path) -> None:
     assert run(capsys, emulator, stack, "apply", "--yes")[0] == 0

@@ -3,9 +3,10 @@
 A case has ``desired`` (manifest documents, ``lifecycle`` inside ``spec`` as users write it),
 ``live`` (``address`` plus the ``body`` Azure returns; the id and ETag are read from the body),
 ``prior`` (state entries; ``appliedSpec`` defaults to what the desired entry plans, i.e. the
-last apply matched the manifests), optional ``inputs`` (weights, secret digests), ``replace``
-and ``targets``. Expectations: ``changes`` (every change of the plan, in address order) and
-``errors`` / ``warnings`` (substrings of diagnostic summaries).
+last apply matched the manifests), optional ``inputs`` (weights, secret digests), ``replace``,
+``targets`` and ``destroy`` (plan as ``aimodels destroy`` does). Expectations: ``changes``
+(every change of the plan, in address order) and ``errors`` / ``warnings`` (substrings of
+diagnostic summaries).
 """
 
 from __future__ import annotations
