@@ -8,7 +8,10 @@ weights, secret digests, the state) arrives as values. This is the only code tha
   knew it);
 - in the manifests and live, known to the state: NOOP, UPDATE or REPLACE from the field diff;
   a deployment whose provisioning failed in Azure is sent again (UPDATE) even when no field
-  differs, since the PUT is what makes the service retry it;
+  differs, since the PUT is what makes the service retry it; a ``lifecycle`` that differs from
+  the one the state recorded adds ``spec.lifecycle.*`` field changes, and alone makes a record
+  (a NOOP with field changes: apply writes the state, Azure is not called), so that
+  ``preventDestroy`` added to an existing resource is guarding it from the next apply on;
 - in the manifests and live, unknown to the state: an error naming ``aimodels import``
   (never adopted silently);
 - in the state only: DELETE if live, else a forget (the state entry is dropped);
@@ -39,8 +42,10 @@ from aimodels.plan.diff import (
 )
 from aimodels.plan.graph import Graph
 from aimodels.plan.values import (
+    LIFECYCLE_PATH,
     Action,
     Change,
+    FieldChange,
     LiveObject,
     LiveState,
     Plan,
@@ -196,15 +201,32 @@ def _compare(run: _Inputs, resource: DesiredResource, prior: PriorResource,
     action, reasons = _decide(found, prior, address in run.replace)
     if action is not Action.REPLACE and _provisioning_failed(address, live):
         action, reasons = Action.UPDATE, (*reasons, Reason.UPDATE_BECAUSE_PROVISIONING_FAILED)
+    lifecycle = _lifecycle_changes(resource, prior)
+    if lifecycle:
+        reasons = (*reasons, Reason.RECORD_BECAUSE_LIFECYCLE_CHANGED)
     return Change(
         address, action, reasons,
-        field_changes=found.field_changes,
+        field_changes=tuple(sorted(found.field_changes + lifecycle, key=lambda f: f.path)),
         before=mask(found.live, provider.policy), after=mask(found.planned, provider.policy),
         precondition_etag=live.etag,
         resource_id=provider.resource_id(address, found.planned, run.desired.stack),
         live_resource_id=live.resource_id,
         replace_paths=found.replace_paths if action is Action.REPLACE else (),
         depends_on=run.depends_on[address], warnings=found.warnings)
+
+
+def _lifecycle_changes(resource: DesiredResource,
+                       prior: PriorResource) -> tuple[FieldChange, ...]:
+    """The ``lifecycle`` fields that differ from what the state recorded (the order of
+    ``ignoreChanges`` does not matter)."""
+    wanted, out = resource.lifecycle, []
+    if wanted.prevent_destroy != prior.prevent_destroy:
+        out.append(FieldChange(f"{LIFECYCLE_PATH}preventDestroy", prior.prevent_destroy,
+                               wanted.prevent_destroy))
+    if sorted(wanted.ignore_changes) != sorted(prior.ignore_changes):
+        out.append(FieldChange(f"{LIFECYCLE_PATH}ignoreChanges", list(prior.ignore_changes),
+                               list(wanted.ignore_changes)))
+    return tuple(out)
 
 
 def _diff(run: _Inputs, provider: Provider, resource: DesiredResource, prior: PriorResource,

@@ -66,6 +66,7 @@ _SHORT = {
     Reason.DELETE_BECAUSE_NOT_IN_MANIFEST: "not in the manifests",
     Reason.DELETE_BECAUSE_DESTROY_REQUESTED: "destroy requested",
     Reason.FORGET_BECAUSE_DELETED_OUTSIDE: "gone from Azure",
+    Reason.RECORD_BECAUSE_LIFECYCLE_CHANGED: "lifecycle changed (state only)",
 }
 
 
@@ -203,7 +204,8 @@ def _why(change: Change) -> str:
     """The reasons in a few words, with the fields behind them (three at most)."""
     short = "; ".join(_SHORT[reason] for reason in change.reasons)
     paths = list(change.replace_paths) or [fc.path for fc in change.field_changes]
-    if change.action not in (Action.UPDATE, Action.REPLACE) or not paths:
+    if (change.action not in (Action.UPDATE, Action.REPLACE) and not change.is_record) \
+            or not paths:
         return short
     more = f", +{len(paths) - 3} more" if len(paths) > 3 else ""
     return f"{short} ({', '.join(paths[:3])}{more})"

@@ -55,7 +55,7 @@ def test_creates_show_the_planned_fields_and_deletes_what_goes() -> None:
 def test_pre_flight_notes_follow_the_reasons() -> None:
     text = render_text(one_of_each_plan())
     assert ("  # It is in the manifests and does not exist in Azure yet.\n"
-            "  # upload 13.5 GB (sha256 3f2a9c0d…)\n"
+            "  # upload 13.5 GB from weights/llama-7b.safetensors (sha256 3f2a9c0d…)\n"
             "  + CustomModel/llama-7b-code {\n") in text
 
 
