@@ -43,7 +43,7 @@ def _roots(stack: Manifest) -> tuple[Path, ...]:
 
 def _problem(m: Manifest, raw: str, roots: tuple[Path, ...] | None) -> Diagnostic | None:
     root = (m.doc.input.path.parent / raw).resolve()
-    if not os.path.lexists(root):
+    if not root.exists():
         return _not_found(m, raw)
     if roots is None:
         return None
