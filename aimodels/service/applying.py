@@ -254,7 +254,8 @@ async def deployment_access(client: AzureClient, plan: Plan,
     accounts: dict[str, Any] = {}
     for change in result.changes:
         planned = plan.change_for(change.address)
-        if change.status is not Status.DONE or planned is None or planned.after is None:
+        if change.status is not Status.DONE or planned is None or planned.after is None \
+                or planned.is_record:  # only the state changed: nothing new to reach
             continue
         name = change.address.name
         if change.address.kind == MODEL_DEPLOYMENT:

@@ -245,6 +245,7 @@ def test_prevent_destroy_added_to_an_applied_deployment_is_planned_recorded_and_
     code, out, err = run(capsys, emulator, stack, "apply", "--yes")
     assert code == 0, err
     assert "ModelDeployment/phi4-chat: lifecycle recorded in the state" in out
+    assert "Apply complete: 1 done." in out and "aimodels chat" not in out  # nothing new to try
     assert arm(outside, "GET", deployment_path("phi4-chat")).json()["eTag"] == etag
     assert "preventDestroy:  true" in run(capsys, emulator, stack, "state", "show",
                                           "ModelDeployment/phi4-chat")[1]
