@@ -36,14 +36,15 @@ class Phase(enum.Enum):
 
 #: How a running operation is described (``creating``), and a finished one (``created``).
 _PROGRESSIVE = {"create": "creating", "update": "updating", "delete": "deleting",
-                "forget": "forgetting"}
+                "forget": "forgetting", "record": "recording the lifecycle"}
 _PAST = {"create": "created", "update": "updated", "delete": "deleted",
-         "forget": "dropped from the state"}
+         "forget": "dropped from the state", "record": "lifecycle recorded in the state"}
 
 
 @dataclass(frozen=True, slots=True)
 class ApplyEvent:
-    """One moment of one step: ``operation`` (create, update, delete, forget) on ``address``.
+    """One moment of one step: ``operation`` (create, update, delete, forget, record) on
+    ``address``.
 
     ``elapsed`` counts seconds since the step started (0 for STARTED and SKIPPED); ``message``
     explains a WAITING, FAILED or SKIPPED step, or says what a POLLING step waits for.

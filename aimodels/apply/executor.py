@@ -3,7 +3,10 @@
 The graph comes from ``plan.changes`` only (``plan.graph.apply_graph``; Terraform's rule):
 creates and updates after what they depend on, deletes before what they depend on, a REPLACE
 as delete-then-create (ModelDeployment and FoundryDeployment names are fixed in their parent,
-so the old and the new cannot coexist), a forget as a state-only step. Each step runs as soon
+so the old and the new cannot coexist), a forget and a record (a lifecycle change) as
+state-only steps. Before any write, ``apply.protection`` refuses a plan that would delete a
+resource ``lifecycle.preventDestroy`` protects, judged from the manifests and the state of this
+run rather than from the plan (exit 6, nothing changed). Each step runs as soon
 as its dependencies are done, at most ``parallelism`` at once. Writes to one Cognitive
 Services account run one at a time (Azure answers 409 otherwise) while other accounts and
 kinds proceed: steps queued on a busy account hold no slot, and a free slot goes to the step
@@ -29,7 +32,7 @@ import random
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 
-from aimodels.apply.entries import state_entry, with_failure
+from aimodels.apply.entries import state_entry, with_failure, with_lifecycle
 from aimodels.apply.events import (
     ApplyEvent,
     ApplyResult,
@@ -50,6 +53,7 @@ from aimodels.apply.operations import (
     StepRequest,
     Writer,
 )
+from aimodels.apply.protection import refuse_protected_deletes
 from aimodels.apply.recovery import intent_details, portable_handle
 from aimodels.apply.slots import Slots
 from aimodels.apply.state_store import StateStore
@@ -93,7 +97,8 @@ async def apply_plan(plan: Plan, desired: DesiredState, client: AzureClient, sto
                      stop: asyncio.Event | None = None) -> ApplyResult:
     """Carry out ``plan`` against Azure through ``client``, recording each step in ``store``.
 
-    Raises AimodelsError for a plan that cannot be applied (errored); failures of single
+    Raises AimodelsError for a plan that cannot be applied (errored), PreconditionError when
+    it would delete a protected resource (``refuse_protected_deletes``); failures of single
     changes do not raise: they are in the result (the caller turns an incomplete result into
     ``ApplyIncomplete``). Setting ``stop`` ends the run early (``ApplyResult.interrupted``).
     The caller holds the state lock.
@@ -101,6 +106,7 @@ async def apply_plan(plan: Plan, desired: DesiredState, client: AzureClient, sto
     if plan.errored:
         raise AimodelsError("This plan has errors and cannot be applied",
                             hint="Run `aimodels plan` to see them, fix them, and plan again.")
+    refuse_protected_deletes(plan.changes, desired, store.state)
     run = _Run(plan, desired, client, store, on_event or _ignore, options or ApplyOptions(), stop)
     return await run.execute(stop)
 
@@ -175,8 +181,8 @@ class _Run:
                 self._skip(step, blocked)
             elif self.flights.stopping:
                 self.ends[step] = _StepEnd(Status.NOT_STARTED)
-            elif step.operation == "forget":
-                await self._forget(step)
+            elif step.operation in ("forget", "record"):
+                await self._state_only(step)
             else:
                 await self._run(step)
         finally:
@@ -194,8 +200,15 @@ class _Run:
         if root != step.address:  # the create half of a failed replace: reported as failed
             self._emit(step, Phase.SKIPPED, None, why)
 
-    async def _forget(self, step: Step) -> None:
-        await self.store.remove(str(step.address))
+    async def _state_only(self, step: Step) -> None:
+        """A forget drops the state entry; a record writes the manifest's lifecycle into it.
+        Neither calls Azure."""
+        address = str(step.address)
+        entry, resource = self.store.state.get(address), self.desired.resources.get(step.address)
+        if step.operation == "forget":
+            await self.store.remove(address)
+        elif entry is not None and resource is not None:
+            await self.store.put(with_lifecycle(entry, resource))
         self.ends[step] = _StepEnd(Status.DONE)
         self._emit(step, Phase.DONE, self.client.clock())
 

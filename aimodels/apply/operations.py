@@ -355,7 +355,8 @@ def _upload_job(request: StepRequest) -> UploadJob:
     source = str(root) if root is not None else raw
     digest = (spec.get("weights") or {}).get("sha256")
     return UploadJob(request.change.address.name, source, str(fmt),
-                     str(digest) if digest else None, request.ctx.stack.data_dir)
+                     str(digest) if digest else None, request.ctx.stack.data_dir,
+                     request.ctx.stack.weights_folders)
 
 
 async def _finish_put(client: AzureClient, request: StepRequest, first: Response) -> Outcome:

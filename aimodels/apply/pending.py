@@ -64,4 +64,5 @@ def _adopted(intent: JournalEntry, prior: Mapping[ResourceAddress, PriorResource
         return PriorResource(address, found.resource_id, etag=found.etag)
     entry = ResourceState.from_dict(raw)
     return PriorResource(address, entry.resource_id, dict(entry.desired), found.etag,
-                         entry.prevent_destroy, dict(entry.extra.get("secretDigests", {})))
+                         entry.prevent_destroy, dict(entry.extra.get("secretDigests", {})),
+                         entry.ignore_changes)

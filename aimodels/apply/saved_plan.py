@@ -5,8 +5,9 @@ A saved plan is applied exactly, so it must still describe the world: the manife
 the state's lineage and serial, and every live ETag it recorded must be what they were
 (Terraform checks the state; we also check live resources, which Terraform does not). And since
 the file's digest (``plan.planfile``) is no signature, no change of it may delete or replace a
-resource that ``lifecycle.preventDestroy`` protects now (``refuse_protected``). Any of these
-refuses the whole plan (exit 6) before anything is written.
+resource that ``lifecycle.preventDestroy`` protects now
+(``apply.protection.refuse_protected_deletes``). Any of these refuses the whole plan (exit 6)
+before anything is written.
 """
 
 from __future__ import annotations
@@ -43,33 +44,6 @@ def plan_from_document(document: Mapping[str, Any]) -> Plan:
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PreconditionError(f"The plan file is damaged or from another version: {exc}",
                                 hint=REPLAN_HINT) from exc
-
-
-def is_protected(address: ResourceAddress, desired: DesiredState, state: State) -> bool:
-    """Whether ``lifecycle.preventDestroy`` protects ``address`` now: the manifest's flag when
-    the manifests declare it, else the state's (the planner's rule, so that a plan it let
-    through is never refused here)."""
-    resource = desired.resources.get(address)
-    if resource is not None:
-        return resource.lifecycle.prevent_destroy
-    entry = state.get(str(address))
-    return bool(entry and entry.prevent_destroy)
-
-
-def refuse_protected(changes: Iterable[Change], desired: DesiredState, state: State) -> None:
-    """Refuse (PreconditionError, exit 6) changes that delete or replace a resource protected
-    by ``lifecycle.preventDestroy`` in the current manifests or state. For a saved plan, whose
-    file anyone able to write it can alter (digest included), and for apply's last look before
-    a delete."""
-    guarded = [str(c.address) for c in changes
-               if c.action in (Action.DELETE, Action.REPLACE)
-               and is_protected(c.address, desired, state)]
-    if guarded:
-        raise PreconditionError(
-            f"The plan would delete or replace {', '.join(guarded)}, protected by "
-            "lifecycle.preventDestroy; nothing was changed",
-            hint="A plan made now would refuse this too: run `aimodels plan` to see why. If a "
-            "saved plan says otherwise, it was edited: do not use it.")
 
 
 def _change(data: Mapping[str, Any]) -> Change:

@@ -72,13 +72,15 @@ REFRESH_TIMEOUT = 120.0
 class UploadJob:
     """One CustomModel's weights to put in the data store. ``source`` is an absolute local
     path or a URL; ``sha256`` the planned digest (None for a URL); ``data_dir`` the Stack's
-    ``.aimodels`` folder (records, digest cache, measured speed)."""
+    ``.aimodels`` folder (records, digest cache, measured speed); ``roots`` the folders local
+    files may be read from (``Stack.weights_folders``; empty: ``source`` itself only)."""
 
     model: str
     source: str
     format: str
     sha256: str | None
     data_dir: Path
+    roots: tuple[Path, ...] = ()
 
     @property
     def is_url(self) -> bool:
@@ -117,7 +119,7 @@ async def upload_weights(client: AzureClient, job: UploadJob, settings: UploadSe
     """Put ``job``'s weights in a fresh upload folder (copied, resumed or sent)."""
     if job.is_url:
         return await _from_url(client, job, notes)
-    files = weights_files(Path(job.source))
+    files = weights_files(Path(job.source), job.roots or None)
     total = sum(f.size for f in files)
     twin = await _registered_twin(client, job.sha256, total) if job.sha256 else None
     if twin is not None:

@@ -83,6 +83,8 @@ def _describe(resource: ResourceState) -> str:
              f"resource id:     {resource.resource_id}",
              f"etag:            {resource.etag or '(none)'}",
              f"preventDestroy:  {str(resource.prevent_destroy).lower()}"]
+    if resource.ignore_changes:
+        lines.append(f"ignoreChanges:   {', '.join(resource.ignore_changes)}")
     failed = resource.extra.get("provisioningFailed")
     if failed:
         lines.append(f"last operation:  failed: {failed.get('message', '')}")

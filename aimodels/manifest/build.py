@@ -55,6 +55,7 @@ def build_stack(stack: Manifest) -> Stack:
         state=StateBackendConfig(backend=state.get("backend", "local"), path=state.get("path"),
                                  account_url=state.get("accountUrl"),
                                  container=state.get("container"), blob=state.get("blob")),
+        weights_roots=tuple(spec.get("weightsRoots", ())),
     )
 
 

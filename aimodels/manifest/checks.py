@@ -1,9 +1,9 @@
 """Checks of one manifest on its own: literal secrets, the schema, then the rules a schema cannot
-say (autoscale bounds, ignoreChanges paths, weights on disk, credential variables set)."""
+say (autoscale bounds, ignoreChanges paths, credential variables set). Weights on disk are
+checked with the set, once the Stack's folders are known (``manifest.weights``)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -14,7 +14,7 @@ from aimodels.manifest.header import Manifest
 from aimodels.manifest.schemas import spec_field_paths, validator
 from aimodels.manifest.secrets import find_secrets, secret_diagnostic
 from aimodels.manifest.yamldoc import FieldPath, format_path
-from aimodels.model.kinds import API_VERSION, ARM_KINDS, CUSTOM_MODEL, MODEL_DEPLOYMENT
+from aimodels.model.kinds import API_VERSION, ARM_KINDS, MODEL_DEPLOYMENT
 from aimodels.transport.redact import register_secret
 
 
@@ -61,7 +61,7 @@ def _within(path: str, scope: str) -> bool:
 def semantic_diagnostics(manifest: Manifest, env: Mapping[str, str],
                          strict_env: bool) -> list[Diagnostic]:
     """Rules beyond the schema, for a schema-valid manifest."""
-    out = _autoscale(manifest) + _ignore_changes(manifest) + _weights_path(manifest)
+    out = _autoscale(manifest) + _ignore_changes(manifest)
     return out + _credential_env(manifest, env, strict_env)
 
 
@@ -100,22 +100,6 @@ def _unknown_ignore(manifest: Manifest, index: int, entry: str,
     listing = ", ".join(sorted(known))
     return _error(manifest, ("spec", "lifecycle", "ignoreChanges", index), summary,
                   f"ignoreChanges takes field paths under spec: {listing}.")
-
-
-def _weights_path(manifest: Manifest) -> list[Diagnostic]:
-    if manifest.kind != CUSTOM_MODEL:
-        return []
-    raw = manifest.spec["path"]
-    if raw.startswith("https://"):
-        return []  # fetched at apply time; validate makes no network calls
-    base = manifest.doc.input.path.parent
-    if (base / raw).exists():
-        return []
-    shown = os.path.normpath(os.path.join(os.path.dirname(manifest.doc.file), raw))
-    return [_error(manifest, ("spec", "path"), f"weights not found: '{raw}'",
-                   f"spec.path is relative to the manifest's folder, so it means {shown}, "
-                   "which does not exist. Point it at a weights file or folder, or an https:// "
-                   "URL.")]
 
 
 def _credential_env(manifest: Manifest, env: Mapping[str, str], strict: bool) -> list[Diagnostic]:

@@ -3,11 +3,14 @@
 A folder scan is recursive and skips hidden folders and files (``.aimodels/``, ``.git/``,
 ``.github/``) and dependency or cache folders (``node_modules``, ``__pycache__``). Files are
 visited in sorted order, so diagnostics and the desired state never depend on the file system.
+Only regular files are read: a device (``-f /dev/null``), a FIFO or a socket, named with ``-f``
+or found by a scan, is refused with what it is (reading a FIFO would block for ever).
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,12 +40,19 @@ def discover(paths: Sequence[str]) -> tuple[list[ManifestInput], list[Diagnostic
     diagnostics: list[Diagnostic] = []
     for raw in paths:
         path = Path(raw)
+        special = _special_kind(path)
         if path.is_dir():
             files = list(_scan(path))
             if not files:
                 diagnostics.append(_empty_folder(raw))
             for item in files:
-                found.setdefault(item.path.resolve(), item)
+                kind = _special_kind(item.path)
+                if kind is not None:
+                    diagnostics.append(_not_regular(item.display, kind, scanned=True))
+                else:
+                    found.setdefault(item.path.resolve(), item)
+        elif special is not None:
+            diagnostics.append(_not_regular(raw, special, scanned=False))
         elif path.is_file():
             item = ManifestInput(path, os.path.normpath(raw), explicit=True)
             found[path.resolve()] = item  # named explicitly: the stricter rules win
@@ -61,6 +71,23 @@ def _scan(folder: Path) -> Iterator[ManifestInput]:
             yield ManifestInput(Path(joined), os.path.normpath(joined), explicit=False)
 
 
+#: What a path that exists but is neither a regular file nor a folder is, in words.
+_SPECIAL_KINDS = ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                  (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"))
+
+
+def _special_kind(path: Path) -> str | None:
+    """What ``path`` is when it exists (links followed) but is neither a regular file nor a
+    folder; None for those, and for a path that does not exist."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    return next((word for test, word in _SPECIAL_KINDS if test(mode)), "not a regular file")
+
+
 def _skipped(folder_name: str) -> bool:
     return folder_name.startswith(".") or folder_name in SKIPPED_FOLDERS
 
@@ -69,6 +96,17 @@ def _missing(raw: str) -> Diagnostic:
     return error(
         f"no such file or folder: '{raw}'",
         "-f takes a manifest file, or a folder to scan for *.yaml and *.yml files.",
+        source=SourceLocation(raw),
+    )
+
+
+def _not_regular(raw: str, kind: str, *, scanned: bool) -> Diagnostic:
+    todo = ("Move it out of the folder, or rename it so it does not end in .yaml or .yml." if
+            scanned else "Pass the manifest file, or the folder that holds the manifests, with -f.")
+    return error(
+        f"'{raw}' is not a regular file or folder: it is {kind}",
+        "aimodels reads manifests from regular *.yaml and *.yml files only, never from devices "
+        f"or pipes. {todo}",
         source=SourceLocation(raw),
     )
 

@@ -3,7 +3,9 @@
 The rule for documents that are not aimodels manifests (a GitHub workflow or a Kubernetes
 manifest beside ours): a document is ours when its apiVersion starts with ``aimodels/`` or its
 kind is one of our kinds (in any letter case). Other documents are ignored with a warning when a
-folder scan found them, and are an error in a file named with ``-f``.
+folder scan found them, and are an error in a file named with ``-f``. A document that is not a
+mapping yet mentions ``aimodels/`` (a YAML list of manifests, a manifest indented into a string)
+is an error wherever it is: it was meant as manifests, and skipping it would drop resources.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ class Manifest:
 def classify(doc: YamlDocument) -> tuple[Manifest | None, list[Diagnostic]]:
     """The manifest a document is, with header diagnostics; None for foreign or kindless ones."""
     data = doc.data
+    if not isinstance(data, Mapping) and _mentions_ours(data):
+        return None, [_not_a_mapping(doc)]
     if not _is_ours(data):
         return None, [_foreign(doc)]
     kind, diagnostics = _kind(doc, data.get("kind"))
@@ -63,6 +67,28 @@ def _is_ours(data: Any) -> bool:
     api, kind = data.get("apiVersion"), data.get("kind")
     return (isinstance(api, str) and api.startswith("aimodels/")) or (
         isinstance(kind, str) and find_kind(kind) is not None)
+
+
+def _mentions_ours(data: Any) -> bool:
+    """Whether a value holds a manifest or the text ``aimodels/`` anywhere inside it."""
+    if isinstance(data, str):
+        return "aimodels/" in data
+    if isinstance(data, Mapping):
+        return _is_ours(data) or any(_mentions_ours(v) for v in data.values())
+    if isinstance(data, list):
+        return any(_mentions_ours(item) for item in data)
+    return False
+
+
+def _not_a_mapping(doc: YamlDocument) -> Diagnostic:
+    shape = "a list" if isinstance(doc.data, list) else "not a mapping"
+    how = ("Each manifest is a YAML document of its own: remove the leading '- ' (and the "
+           "indentation it adds) and separate the manifests with a line '---'."
+           if isinstance(doc.data, list) else
+           "A manifest is a mapping of apiVersion, kind, metadata and spec; check the "
+           "indentation and the quotes of this document.")
+    return error(f"a document that mentions {API_VERSION} but is {shape}", how,
+                 source=doc.start)
 
 
 def _foreign(doc: YamlDocument) -> Diagnostic:

@@ -5,7 +5,8 @@ The phases, each collecting diagnostics rather than stopping at the first:
 2. read each file into YAML documents that remember ``file:line:col`` (yamldoc);
 3. classify each document (ours? which kind?) and check it alone: literal secrets, schema,
    semantic rules (header, checks);
-4. check the set: one Stack, duplicate addresses, references, parents (crosscheck);
+4. check the set: one Stack, duplicate addresses, references, parents (crosscheck), and the
+   CustomModel weights on disk against the Stack's folders (weights);
 5. build the DesiredState, then look for dependency cycles (build, graph).
 Every diagnostic is scrubbed of secret values before it leaves this module.
 """
@@ -23,6 +24,7 @@ from aimodels.manifest.discover import ManifestInput, discover
 from aimodels.manifest.graph import cycle_diagnostics
 from aimodels.manifest.header import Manifest, classify
 from aimodels.manifest.secrets import scrub
+from aimodels.manifest.weights import check_weights
 from aimodels.manifest.yamldoc import YamlDocument, read_documents
 from aimodels.model.desired import DesiredState
 
@@ -50,7 +52,7 @@ def load_manifests(paths: Sequence[str], *, env: Mapping[str, str],
     if not manifests and not has_errors(diagnostics):
         diagnostics.append(_nothing_found(paths))
     stack, found = check_set(manifests, complete=complete)
-    diagnostics += found
+    diagnostics += found + check_weights(manifests, stack)
     desired = None
     if not has_errors(diagnostics) and stack is not None:
         desired = build_desired(manifests, stack)

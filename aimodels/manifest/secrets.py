@@ -3,7 +3,8 @@
 A secret never belongs in a manifest (spec §2): a credential names where the secret lives
 (``fromEnv`` or ``keyVaultSecretUri``). We refuse, without showing the value:
 - any literal under a ``credential`` key (``credential: "hf_..."``, ``{value: ...}``,
-  ``{inline: {value: ...}}``), and a token pasted into ``fromEnv`` in place of a variable name;
+  ``{inline: {value: ...}}``), and a ``fromEnv`` value that looks like a credential rather than a
+  variable name (a known token prefix, or a long random-looking string: ``looks_like_credential``);
 - a scalar under a key that names a secret anywhere (``password``, ``apiKey``, ``accountKey``...);
 - a string shaped like a known token anywhere (Hugging Face ``hf_``, OpenAI ``sk-``, GitHub
   ``ghp_``, a SAS ``sig=`` in a URL, a private key block, a JWT...).
@@ -34,6 +35,14 @@ TOKEN_SHAPES = re.compile(
     r"|(?i:accountkey=)[^;\s'\"]+"
     r"|[?&]sig=[^&\s'\"]+"
 )
+
+#: Prefixes of well-known token formats (Hugging Face, GitHub, GitLab, OpenAI, Stripe, Slack, AWS,
+#: Google, a JWT's header, SendGrid): a ``fromEnv`` value that starts with one, followed by
+#: random-looking characters, is a token, not a variable name.
+_TOKEN_PREFIX = re.compile(r"^(?:hf_|gh[pousr]_|github_pat_|glpat-|sk-|[sr]k_(?:live|test)_"
+                           r"|xox[abprs]-|AKIA|ASIA|AIza|eyJ|SG\.)(?P<rest>.*)$")
+#: What separates the words of a variable name (``HF_TOKEN``) or the parts of a token.
+_SEPARATORS = re.compile(r"[_.\-]+")
 
 #: Keys that hold a secret wherever they appear (compared lower-case, without '_' and '-').
 SECRET_KEYS = frozenset({
@@ -146,10 +155,48 @@ def _check_reference(key: str, value: Any, where: FieldPath,
                      credential: FieldPath) -> Iterator[SecretFinding]:
     """``fromEnv``, ``keyVaultSecretUri`` and ``managedIdentityResourceId`` hold names, not
     secrets: unless a token was pasted."""
-    if isinstance(value, str) and TOKEN_SHAPES.search(value):
-        what = "the secret itself in fromEnv, which takes a variable name" if key == "fromEnv" \
-            else f"a secret token in {key}"
-        yield SecretFinding(where, value, what, credential)
+    if not isinstance(value, str):
+        return
+    if key == "fromEnv" and (TOKEN_SHAPES.search(value) or looks_like_credential(value)):
+        yield SecretFinding(where, value, FROM_ENV_CREDENTIAL, credential)
+    elif TOKEN_SHAPES.search(value):
+        yield SecretFinding(where, value, f"a secret token in {key}", credential)
+
+
+#: The refusal of a ``fromEnv`` value that is a secret rather than the name of a variable.
+FROM_ENV_CREDENTIAL = ("this looks like a credential, not an environment variable name; put the "
+                       "secret in the environment and name the variable here")
+
+
+def looks_like_credential(value: str) -> bool:
+    """Whether ``value``, given where a variable *name* belongs, is more likely a secret.
+
+    Names are words (``HF_TOKEN``, ``MyHuggingFaceToken``, ``AZURE_OPENAI_KEY_2``); tokens are
+    random. We say "secret" for: a well-known token prefix followed by at least 8 characters
+    with a digit or both letter cases (``hf_AbCdEfGh...``, ``ghp_...``, ``sk-...``, ``eyJ...``);
+    or any part between separators (``_ - .``) of 20 characters or more that holds 3 digits or
+    more, or switches letter case between most neighbours (random mixed case, hex keys,
+    base64). A short lowercase ``hf_token`` or a camel-case name stays a name.
+    """
+    prefixed = _TOKEN_PREFIX.match(value)
+    rest = prefixed.group("rest") if prefixed else ""
+    if len(rest) >= 8 and (_has_digit(rest) or rest.lower() != rest != rest.upper()):
+        return True
+    return any(len(part) >= 20 and _random_looking(part) for part in _SEPARATORS.split(value))
+
+
+def _has_digit(text: str) -> bool:
+    return any(c.isdigit() for c in text)
+
+
+def _random_looking(text: str) -> bool:
+    """3 digits or more, or a letter case that changes at 45% of neighbouring letters or more
+    (camel case changes at about a third: twice per word)."""
+    if sum(c.isdigit() for c in text) >= 3:
+        return True
+    switches = sum(a.isupper() != b.isupper() for a, b in zip(text, text[1:], strict=False)
+                   if a.isalpha() and b.isalpha())
+    return switches >= 0.45 * len(text)
 
 
 def _token_reason(value: str) -> str:

@@ -10,6 +10,7 @@ diagnostic, before any of it is expanded.
 from __future__ import annotations
 
 import codecs
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -100,6 +101,8 @@ def read_documents(item: ManifestInput) -> tuple[list[YamlDocument], list[Diagno
                 docs.append(YamlDocument(item, len(docs), data, spots, tuple(problems)))
     except _Refused as refused:
         return [], [refused.diagnostic]
+    except yaml.reader.ReaderError:
+        return [], [_forbidden_character(item, text)]
     except yaml.YAMLError as exc:
         return [], [_syntax_error(exc, item, text)]
     except RecursionError:
@@ -249,6 +252,32 @@ def _syntax_error(exc: yaml.YAMLError, item: ManifestInput, text: str) -> Diagno
         problem = "tab character"
         details = ["YAML indents with spaces only: replace tabs with spaces."]
     return error(f"invalid YAML: {problem}", "\n".join(d for d in details if d), source=where)
+
+
+#: What YAML 1.1 allows in a stream (PyYAML's reader): tab, newlines and printable characters.
+_FORBIDDEN = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd"
+                        "\U00010000-\U0010ffff]")
+_CONTROL_NAMES = {0x08: "BACKSPACE", 0x0B: "VERTICAL TAB", 0x0C: "FORM FEED", 0x1B: "ESC",
+                  0x7F: "DELETE"}
+
+
+def _forbidden_character(item: ManifestInput, text: str) -> Diagnostic:
+    """The reader refused a character: say which, and where (PyYAML's C reader gives no
+    position, so we find the first one ourselves)."""
+    found = _FORBIDDEN.search(text)
+    if found is None:  # unreachable while our set matches the reader's; stay precise anyway
+        return error("invalid YAML: a character YAML does not allow",
+                     source=SourceLocation(item.display, 1, 1))
+    offset, char = found.start(), found.group()
+    line_start = text.rfind("\n", 0, offset) + 1
+    where = SourceLocation(item.display, text.count("\n", 0, offset) + 1, offset - line_start + 1)
+    code = ord(char)
+    name = f" ({_CONTROL_NAMES[code]})" if code in _CONTROL_NAMES else ""
+    what = "control character" if code < 0x20 or 0x7F <= code < 0xA0 else "character"
+    return error(f"{what} U+{code:04X}{name} at {where.line}:{where.column} is not allowed in YAML",
+                 "YAML text allows tabs, line breaks and printable characters only. Delete it "
+                 "(many editors do not show it), or write it as an escape inside a "
+                 f'double-quoted string: "\\u{code:04x}".', source=where)
 
 
 _SYNTAX_HINTS = (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,9 +63,19 @@ class StateBackendConfig:
     blob: str | None = None
 
 
+def allowed_folders(base_dir: Path, weights_roots: Sequence[str]) -> tuple[Path, ...]:
+    """The folders local weights may come from: the Stack's folder ``base_dir`` and each
+    ``spec.weightsRoots`` entry (relative to it, or absolute), links resolved."""
+    return (base_dir.resolve(), *((base_dir / root).resolve() for root in weights_roots))
+
+
 @dataclass(frozen=True, slots=True)
 class Stack:
-    """The one Stack document: the target and the defaults every resource inherits."""
+    """The one Stack document: the target and the defaults every resource inherits.
+
+    ``weights_roots`` are the ``spec.weightsRoots`` entries as written: folders outside the
+    Stack's own from which CustomModel weights may be read (``weights_folders``).
+    """
 
     name: str
     target: str  # "local" or "azure"
@@ -78,6 +88,12 @@ class Stack:
     foundry_account: str | None = None
     custom_model_registry: str | None = None
     state: StateBackendConfig = field(default_factory=StateBackendConfig)
+    weights_roots: tuple[str, ...] = ()
+
+    @property
+    def weights_folders(self) -> tuple[Path, ...]:
+        """Where local weights may be read from (``allowed_folders``)."""
+        return allowed_folders(self.base_dir, self.weights_roots)
 
     @property
     def data_dir(self) -> Path:

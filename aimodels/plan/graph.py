@@ -6,7 +6,8 @@ the smallest comes first.
 
 ``apply_graph(changes)`` turns a plan's changes into steps (Terraform's apply graph is built
 from the diff, never from the manifests): CREATE → ``create``, UPDATE → ``update``, DELETE →
-``delete``, a forget → ``forget``, and REPLACE → ``delete`` then ``create`` of the same
+``delete``, a forget → ``forget``, a record (a lifecycle change kept in the state only) →
+``record``, and REPLACE → ``delete`` then ``create`` of the same
 address (delete-then-create: names are unique within a parent, so the old one must go first).
 Creates and updates wait for the creates and updates of what they depend on; deletes wait
 for the deletes of what depends on them (dependents first, the reverse order).
@@ -125,7 +126,8 @@ class Graph(Generic[N]):
 
 @dataclass(frozen=True, slots=True, order=True)
 class Step:
-    """One unit of apply work: an operation (create, update, delete, forget) on an address."""
+    """One unit of apply work: an operation (create, update, delete, forget, record) on an
+    address. ``forget`` and ``record`` only write the state."""
 
     address: ResourceAddress
     operation: str
@@ -142,7 +144,14 @@ def steps_of(change: Change) -> tuple[Step, ...]:
     """The steps one change expands to, in the order they must run."""
     if change.is_forget:
         return (Step(change.address, "forget"),)
+    if change.is_record:
+        return (Step(change.address, "record"),)
     return tuple(Step(change.address, op) for op in _OPERATIONS.get(change.action, ()))
+
+
+#: Operations a create or update never waits for: a delete (the reverse order) and the
+#: state-only steps, which change nothing in Azure.
+_NOT_AWAITED = frozenset({"delete", "forget", "record"})
 
 
 def apply_graph(changes: Iterable[Change]) -> Graph[Step]:
@@ -155,8 +164,7 @@ def apply_graph(changes: Iterable[Change]) -> Graph[Step]:
         for dep in change.depends_on:
             there = ops.get(dep, set())
             for op in here & {"create", "update"}:
-                deps[Step(change.address, op)] |= {Step(dep, o) for o in there - {"delete"}
-                                                   if o != "forget"}
+                deps[Step(change.address, op)] |= {Step(dep, o) for o in there - _NOT_AWAITED}
             if "delete" in here and "delete" in there:
                 deps[Step(dep, "delete")].add(Step(change.address, "delete"))
         if {"delete", "create"} <= here:

@@ -10,7 +10,7 @@ it, one of another ``formatVersion``, and one that does not follow ``schemas/pla
 The digest is an integrity check, not a signature: it catches a damaged file and a hand edit
 that did not recompute it, but anyone who can write the file can recompute it too. That is
 why ``apply`` also re-checks every change against ``lifecycle.preventDestroy`` from the current
-manifests and state (``apply.saved_plan.refuse_protected``) before anything is written.
+manifests and state (``apply.protection.refuse_protected_deletes``) before anything is written.
 """
 
 from __future__ import annotations

@@ -8,12 +8,18 @@ weights, secret digests, the state) arrives as values. This is the only code tha
   knew it);
 - in the manifests and live, known to the state: NOOP, UPDATE or REPLACE from the field diff;
   a deployment whose provisioning failed in Azure is sent again (UPDATE) even when no field
-  differs, since the PUT is what makes the service retry it;
+  differs, since the PUT is what makes the service retry it; a ``lifecycle`` that differs from
+  the one the state recorded adds ``spec.lifecycle.*`` field changes, and alone makes a record
+  (a NOOP with field changes: apply writes the state, Azure is not called), so that
+  ``preventDestroy`` added to an existing resource is guarding it from the next apply on;
 - in the manifests and live, unknown to the state: an error naming ``aimodels import``
   (never adopted silently);
 - in the state only: DELETE if live, else a forget (the state entry is dropped);
-- ``lifecycle.preventDestroy`` (from the manifest, else from the state) turns a DELETE or
-  REPLACE into an error diagnostic; the change stays in the plan so it can be shown.
+- with ``destroy=True`` (``aimodels destroy``): every address of the state is a DELETE (or a
+  forget), because destroy was requested, whatever the manifests say;
+- ``lifecycle.preventDestroy`` (from the manifest, else from the state: ``destroy_protected``)
+  turns a DELETE or REPLACE into an error diagnostic; the change stays in the plan so it can be
+  shown.
 """
 
 from __future__ import annotations
@@ -36,8 +42,10 @@ from aimodels.plan.diff import (
 )
 from aimodels.plan.graph import Graph
 from aimodels.plan.values import (
+    LIFECYCLE_PATH,
     Action,
     Change,
+    FieldChange,
     LiveObject,
     LiveState,
     Plan,
@@ -61,19 +69,23 @@ class _Inputs:
     specs: Mapping[ResourceAddress, dict]
     depends_on: Mapping[ResourceAddress, tuple[ResourceAddress, ...]]
     replace: frozenset[ResourceAddress]
+    destroy: bool = False
 
 
 def make_plan(desired: DesiredState, live: LiveState,
               prior: Mapping[ResourceAddress, PriorResource], *,
               replace: Sequence[ResourceAddress] = (), targets: Sequence[ResourceAddress] = (),
               inputs: ResolvedInputs | None = None, registry: ProviderRegistry | None = None,
-              state_lineage: str = "", state_serial: int = 0) -> Plan:
+              state_lineage: str = "", state_serial: int = 0, destroy: bool = False) -> Plan:
     """Plan every address of ``desired`` and ``prior``, or only ``targets`` and what they need.
 
     ``inputs`` carries the hashed weights and secret digests the CLI resolved; ``state_lineage``
     and ``state_serial`` are recorded so a saved plan can be refused once the state moved.
+    ``destroy`` plans the deletion of everything in ``prior`` (``aimodels destroy``); the
+    manifests then only order the deletes and say which resources are protected.
     """
-    run = _gather(desired, live, prior, registry or default_registry(), inputs, replace)
+    run = _gather(desired, live, prior, registry or default_registry(), inputs, replace,
+                  destroy)
     graph = Graph(run.depends_on)
     diags = _cycle_diagnostics(graph)
     scope = _scope(graph, targets)
@@ -81,7 +93,7 @@ def make_plan(desired: DesiredState, live: LiveState,
     changes = [change for address in sorted(scope)
                if (change := _plan_one(run, address, diags)) is not None]
     diags += _guard_destroy(run, changes)
-    diags += _dangling_references(run, changes)
+    diags += [] if destroy else _dangling_references(run, changes)
     diags += _unmatched(replace, scope, "--replace")
     return Plan.build(changes, diags, desired_digest=desired.digest(),
                       state_lineage=state_lineage, state_serial=state_serial,
@@ -90,12 +102,14 @@ def make_plan(desired: DesiredState, live: LiveState,
 
 def _gather(desired: DesiredState, live: LiveState,
             prior: Mapping[ResourceAddress, PriorResource], registry: ProviderRegistry,
-            inputs: ResolvedInputs | None, replace: Sequence[ResourceAddress]) -> _Inputs:
+            inputs: ResolvedInputs | None, replace: Sequence[ResourceAddress],
+            destroy: bool) -> _Inputs:
     ctx = ProviderContext(desired.stack, inputs or ResolvedInputs(), desired.resources)
     specs = {a: registry.for_address(a).normalize(r, ctx) for a, r in desired.resources.items()}
     known = set(specs) | set(prior)
     depends_on = {a: _references(a, specs, prior, registry, known) for a in sorted(known)}
-    return _Inputs(desired, live, prior, registry, ctx, specs, depends_on, frozenset(replace))
+    return _Inputs(desired, live, prior, registry, ctx, specs, depends_on, frozenset(replace),
+                   destroy)
 
 
 def _references(address: ResourceAddress, specs: Mapping[ResourceAddress, dict],
@@ -139,7 +153,7 @@ def _unmatched(asked: Sequence[ResourceAddress], scope: set[ResourceAddress],
 def _plan_one(run: _Inputs, address: ResourceAddress, diags: list[Diagnostic]) -> Change | None:
     live, prior = run.live.get(address), run.prior.get(address)
     resource = run.desired.resources.get(address)
-    if resource is None:
+    if resource is None or run.destroy:
         return _delete(run, address, prior, live) if prior else None
     if live is None:
         return _create(run, resource, prior)
@@ -169,9 +183,11 @@ def _delete(run: _Inputs, address: ResourceAddress, prior: PriorResource,
         return Change(address, Action.NOOP, (Reason.FORGET_BECAUSE_DELETED_OUTSIDE,),
                       resource_id=prior.resource_id, depends_on=run.depends_on[address],
                       warnings=("already deleted outside aimodels",))
-    before = remembered(provider.from_live(live.body), prior.applied_spec,
-                        provider.policy.from_state)
-    return Change(address, Action.DELETE, (Reason.DELETE_BECAUSE_NOT_IN_MANIFEST,),
+    before = provider.recognize(prior.applied_spec, remembered(
+        provider.from_live(live.body), prior.applied_spec, provider.policy.from_state))
+    reason = Reason.DELETE_BECAUSE_DESTROY_REQUESTED if run.destroy else \
+        Reason.DELETE_BECAUSE_NOT_IN_MANIFEST
+    return Change(address, Action.DELETE, (reason,),
                   before=mask(with_defaults(before, provider.policy.defaults), provider.policy),
                   precondition_etag=live.etag, resource_id=live.resource_id,
                   live_resource_id=live.resource_id, depends_on=run.depends_on[address])
@@ -185,15 +201,32 @@ def _compare(run: _Inputs, resource: DesiredResource, prior: PriorResource,
     action, reasons = _decide(found, prior, address in run.replace)
     if action is not Action.REPLACE and _provisioning_failed(address, live):
         action, reasons = Action.UPDATE, (*reasons, Reason.UPDATE_BECAUSE_PROVISIONING_FAILED)
+    lifecycle = _lifecycle_changes(resource, prior)
+    if lifecycle:
+        reasons = (*reasons, Reason.RECORD_BECAUSE_LIFECYCLE_CHANGED)
     return Change(
         address, action, reasons,
-        field_changes=found.field_changes,
+        field_changes=tuple(sorted(found.field_changes + lifecycle, key=lambda f: f.path)),
         before=mask(found.live, provider.policy), after=mask(found.planned, provider.policy),
         precondition_etag=live.etag,
         resource_id=provider.resource_id(address, found.planned, run.desired.stack),
         live_resource_id=live.resource_id,
         replace_paths=found.replace_paths if action is Action.REPLACE else (),
         depends_on=run.depends_on[address], warnings=found.warnings)
+
+
+def _lifecycle_changes(resource: DesiredResource,
+                       prior: PriorResource) -> tuple[FieldChange, ...]:
+    """The ``lifecycle`` fields that differ from what the state recorded (the order of
+    ``ignoreChanges`` does not matter)."""
+    wanted, out = resource.lifecycle, []
+    if wanted.prevent_destroy != prior.prevent_destroy:
+        out.append(FieldChange(f"{LIFECYCLE_PATH}preventDestroy", prior.prevent_destroy,
+                               wanted.prevent_destroy))
+    if sorted(wanted.ignore_changes) != sorted(prior.ignore_changes):
+        out.append(FieldChange(f"{LIFECYCLE_PATH}ignoreChanges", list(prior.ignore_changes),
+                               list(wanted.ignore_changes)))
+    return tuple(out)
 
 
 def _diff(run: _Inputs, provider: Provider, resource: DesiredResource, prior: PriorResource,
@@ -258,17 +291,23 @@ def _import_error(address: ResourceAddress, live: LiveObject) -> Diagnostic:
         address=str(address))
 
 
+def destroy_protected(resource: DesiredResource | None, recorded: bool) -> bool:
+    """Whether ``lifecycle.preventDestroy`` forbids deleting or replacing a resource: the
+    manifest's flag when the manifests declare it (so removing the flag there is how a delete
+    is allowed), else the flag the state ``recorded`` (so removing the entry does not drop the
+    guard). The planner and the executor's last check before a delete both use this rule."""
+    return resource.lifecycle.prevent_destroy if resource is not None else recorded
+
+
 def _guard_destroy(run: _Inputs, changes: list[Change]) -> list[Diagnostic]:
-    """preventDestroy: the manifest's flag when the entry exists, else the state's."""
+    """preventDestroy on every DELETE and REPLACE (``destroy_protected``)."""
     diags = []
     for change in changes:
         if change.action not in (Action.DELETE, Action.REPLACE):
             continue
         resource = run.desired.resources.get(change.address)
         prior = run.prior.get(change.address)
-        guarded = resource.lifecycle.prevent_destroy if resource else \
-            bool(prior and prior.prevent_destroy)
-        if guarded:
+        if destroy_protected(resource, bool(prior and prior.prevent_destroy)):
             diags.append(_guard_error(change, in_manifest=resource is not None))
     return diags
 

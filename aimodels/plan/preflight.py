@@ -35,6 +35,7 @@ from aimodels.plan.values import Action, Change, LiveState, Plan
 from aimodels.providers.base import arm_parents, catalog_model_name
 from aimodels.transport.client import AzureClient
 from aimodels.transport.errors import unexpected_shapes
+from aimodels.weights.source import local_root, shown_path
 
 #: Actions that write a deployment, and so must pass the availability checks.
 WRITES = (Action.CREATE, Action.UPDATE, Action.REPLACE)
@@ -221,9 +222,11 @@ def _manager(change: Change) -> str:
 # --- CustomModel --------------------------------------------------------------------------
 
 
-def custom_model_notes(change: Change) -> tuple[str, ...]:
-    """What moves for a CustomModel: ``upload 13.5 GB (sha256 3f2a…)``, or ``weights
-    unchanged (sha256 3f2a…)``."""
+def custom_model_notes(change: Change, source: str | None = None) -> tuple[str, ...]:
+    """What moves for a CustomModel, and from where: ``upload 13.5 GB from
+    weights/llama.safetensors (sha256 3f2a…)``, or ``weights unchanged
+    (weights/llama.safetensors, sha256 3f2a…)``. ``source`` is the resolved local path as
+    ``weights_source`` shows it (None: not said)."""
     if change.address.kind != CUSTOM_MODEL or change.action is Action.DELETE:
         return ()
     weights = (change.after or {}).get("weights") or {}
@@ -232,8 +235,17 @@ def custom_model_notes(change: Change) -> tuple[str, ...]:
     digest = f"sha256 {weights['sha256'][:4]}…"
     live = (change.before or {}).get("weights") or {}
     if change.action in (Action.CREATE, Action.REPLACE) or live.get("sha256") != weights["sha256"]:
-        return (f"upload {human_size(int(weights.get('size') or 0))} ({digest})",)
-    return (f"weights unchanged ({digest})",)
+        origin = f" from {source}" if source else ""
+        return (f"upload {human_size(int(weights.get('size') or 0))}{origin} ({digest})",)
+    return (f"weights unchanged ({source + ', ' if source else ''}{digest})",)
+
+
+def weights_source(desired: DesiredState, address: ResourceAddress) -> str | None:
+    """Where a CustomModel's local weights really are (links resolved): relative to the Stack's
+    folder under it, else absolute, so a reviewer of the plan sees which files would go."""
+    resource = desired.resources.get(address)
+    root = local_root(resource) if resource is not None else None
+    return shown_path(root, desired.stack.base_dir) if root is not None else None
 
 
 def human_size(size: int) -> str:
@@ -253,14 +265,15 @@ def with_preflight(plan: Plan, desired: DesiredState, diagnostics: Sequence[Diag
                    costs: Mapping[ResourceAddress, CostOutcome]) -> Plan:
     """The plan with costs, notes and diagnostics added; diagnostics get the manifest location
     of the field they name, so they print as ``file:line:col``."""
-    changes = tuple(_updated(c, costs.get(c.address)) for c in plan.changes)
+    changes = tuple(_updated(c, costs.get(c.address), weights_source(desired, c.address))
+                    for c in plan.changes)
     extra = [*diagnostics, *(d for o in costs.values() for d in o.diagnostics)]
     located = [_located(d, desired) for d in extra]
     return dataclasses.replace(plan, changes=changes).with_diagnostics(located)
 
 
-def _updated(change: Change, outcome: CostOutcome | None) -> Change:
-    notes = custom_model_notes(change) + (outcome.notes if outcome else ())
+def _updated(change: Change, outcome: CostOutcome | None, source: str | None) -> Change:
+    notes = custom_model_notes(change, source) + (outcome.notes if outcome else ())
     cost = outcome.estimate if outcome and outcome.estimate else change.cost
     if not notes and cost is change.cost:
         return change

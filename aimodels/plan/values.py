@@ -73,7 +73,9 @@ class Reason(enum.Enum):
     REPLACE_BECAUSE_CONTENT_CHANGED = "replace_because_content_changed"
     REPLACE_BECAUSE_REQUESTED = "replace_because_requested"
     DELETE_BECAUSE_NOT_IN_MANIFEST = "delete_because_not_in_manifest"
+    DELETE_BECAUSE_DESTROY_REQUESTED = "delete_because_destroy_requested"
     FORGET_BECAUSE_DELETED_OUTSIDE = "forget_because_deleted_outside"
+    RECORD_BECAUSE_LIFECYCLE_CHANGED = "record_because_lifecycle_changed"
 
     @property
     def sentence(self) -> str:
@@ -98,9 +100,17 @@ _SENTENCES = {
     Reason.REPLACE_BECAUSE_REQUESTED: "Replacement was requested with --replace.",
     Reason.DELETE_BECAUSE_NOT_IN_MANIFEST:
         "It is in the state but no longer in the manifests.",
+    Reason.DELETE_BECAUSE_DESTROY_REQUESTED:
+        "Destroy was requested (aimodels destroy), for it or for what it depends on.",
     Reason.FORGET_BECAUSE_DELETED_OUTSIDE:
         "It is gone from Azure and from the manifests; apply only drops it from the state.",
+    Reason.RECORD_BECAUSE_LIFECYCLE_CHANGED:
+        "Its lifecycle settings changed: apply records them in the state, with no call to "
+        "Azure for them.",
 }
+
+#: Where the ``lifecycle`` block's field changes are rooted (as users write it, inside spec).
+LIFECYCLE_PATH = "spec.lifecycle."
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +179,10 @@ class Change:
     ``notes`` are informational lines from pre-flight (``upload 13.5 GB (sha256 3f2a…)``,
     ``weights unchanged (sha256 3f2a…)``, how an autoscaled cost was priced): never warnings.
     A NOOP with neither ``before`` nor ``after`` is a forget (``is_forget``): the resource is
-    gone from Azure and from the manifests, and apply only drops its state entry.
+    gone from Azure and from the manifests, and apply only drops its state entry. A NOOP with
+    field changes is a record (``is_record``): only ``spec.lifecycle.*`` changed, which Azure
+    never sees, and apply only writes it into the state entry. An UPDATE or REPLACE may carry
+    ``spec.lifecycle.*`` changes too; its state entry takes the new lifecycle as it is written.
     """
 
     address: ResourceAddress
@@ -192,6 +205,9 @@ class Change:
             raise ValueError(f"{self.address}: a {self.action.value} needs a reason")
         if self.replace_paths and self.action is not Action.REPLACE:
             raise ValueError(f"{self.address}: replace paths on a {self.action.value}")
+        if self.action is Action.NOOP and any(not f.path.startswith(LIFECYCLE_PATH)
+                                              for f in self.field_changes):
+            raise ValueError(f"{self.address}: a no-op may change spec.lifecycle only")
 
     @property
     def is_forget(self) -> bool:
@@ -200,6 +216,17 @@ class Change:
         Told by shape, not by reason: nothing is live and nothing is planned.
         """
         return self.action is Action.NOOP and self.before is None and self.after is None
+
+    @property
+    def is_record(self) -> bool:
+        """A no-op in Azure whose only effect is writing a changed ``lifecycle`` (preventDestroy,
+        ignoreChanges) into the state entry. Told by shape: a no-op with field changes."""
+        return self.action is Action.NOOP and bool(self.field_changes)
+
+    @property
+    def is_state_only(self) -> bool:
+        """A forget or a record: apply changes the state and sends nothing to Azure."""
+        return self.is_forget or self.is_record
 
     def to_dict(self) -> dict[str, Any]:
         """The change as JSON values, keys sorted. ``notes`` appears only when there are some
@@ -229,7 +256,8 @@ class PlanSummary:
     """How many changes of each action a plan holds.
 
     ``forget`` counts resources only dropped from the state (gone from Azure and from the
-    manifests); ``unchanged`` counts the other no-ops.
+    manifests); ``record`` those whose changed lifecycle is only written into the state;
+    ``unchanged`` counts the other no-ops.
     """
 
     create: int = 0
@@ -238,15 +266,21 @@ class PlanSummary:
     delete: int = 0
     forget: int = 0
     unchanged: int = 0
+    record: int = 0
 
     @property
     def has_changes(self) -> bool:
         """Whether apply has anything to do (``--detailed-exitcode`` exits 2 then)."""
-        return bool(self.create or self.update or self.replace or self.delete or self.forget)
+        return bool(self.create or self.update or self.replace or self.delete or self.forget
+                    or self.record)
 
     def to_dict(self) -> dict[str, int]:
-        return {"create": self.create, "delete": self.delete, "forget": self.forget,
-                "replace": self.replace, "unchanged": self.unchanged, "update": self.update}
+        """The counts; ``record`` appears only when there are some (added in format 1.x)."""
+        out = {"create": self.create, "delete": self.delete, "forget": self.forget,
+               "replace": self.replace, "unchanged": self.unchanged, "update": self.update}
+        if self.record:
+            out["record"] = self.record
+        return dict(sorted(out.items()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,7 +313,7 @@ class Plan:
         ordered = tuple(sorted(changes, key=lambda c: c.address))
         diags = tuple(sorted(diagnostics, key=lambda d: (d.address, d.sort_key())))
         errored = has_errors(diags)
-        applyable = not errored and any(c.action is not Action.NOOP or c.is_forget
+        applyable = not errored and any(c.action is not Action.NOOP or c.is_state_only
                                         for c in ordered)
         return cls(ordered, diags, applyable, errored, **recorded)
 
@@ -298,9 +332,11 @@ class Plan:
         """Counts per action."""
         counts = {a: sum(c.action is a for c in self.changes) for a in Action}
         forget = sum(c.is_forget for c in self.changes)
+        record = sum(c.is_record for c in self.changes)
         return PlanSummary(create=counts[Action.CREATE], update=counts[Action.UPDATE],
                            replace=counts[Action.REPLACE], delete=counts[Action.DELETE],
-                           forget=forget, unchanged=counts[Action.NOOP] - forget)
+                           forget=forget, unchanged=counts[Action.NOOP] - forget - record,
+                           record=record)
 
     def to_dict(self) -> dict[str, Any]:
         """The plan as the versioned JSON document of ``plan --format json``."""
@@ -330,7 +366,8 @@ class PriorResource:
     (normalized, secrets masked): it tells drift from edits, gives the dependencies of resources
     whose manifest entry is gone, and remembers fields the service never returns.
     ``secret_digests`` maps a spec path (``credential``) to the keyed digest of the secret last
-    sent. ``prevent_destroy`` is kept here so deleting the manifest entry does not drop the guard.
+    sent. ``prevent_destroy`` is kept here so deleting the manifest entry does not drop the guard;
+    ``ignore_changes`` with it, so a lifecycle edit is seen (and planned) like any other.
     """
 
     address: ResourceAddress
@@ -339,6 +376,7 @@ class PriorResource:
     etag: str | None = None
     prevent_destroy: bool = False
     secret_digests: Mapping[str, str] = field(default_factory=dict)
+    ignore_changes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

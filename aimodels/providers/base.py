@@ -91,6 +91,13 @@ class Provider(Protocol):
         """Compare a normalized desired spec with a normalized live one (pure)."""
         ...
 
+    def recognize(self, known_spec: Mapping[str, Any],
+                  live_spec: Mapping[str, Any]) -> Mapping[str, Any]:
+        """``live_spec`` in the words of ``known_spec`` (the manifest's, or the spec last
+        applied) where Azure holds an opaque equivalent: a catalog model's hashed AIModel id
+        shown as ``microsoft/Phi-4-mini-instruct``. For display and comparison only."""
+        ...
+
 
 class ProviderBase:
     """Shared behaviour of the kind modules: the generic diff, and no references by default."""
@@ -104,7 +111,12 @@ class ProviderBase:
 
     def diff(self, desired_spec: Mapping[str, Any], live_spec: Mapping[str, Any], *,
              ignore: tuple[str, ...] = (), secrets: SecretDigests | None = None) -> ResourceDiff:
-        return diff_specs(desired_spec, live_spec, self.policy, ignore=ignore, secrets=secrets)
+        live = self.recognize(desired_spec, live_spec)
+        return diff_specs(desired_spec, live, self.policy, ignore=ignore, secrets=secrets)
+
+    def recognize(self, known_spec: Mapping[str, Any],
+                  live_spec: Mapping[str, Any]) -> Mapping[str, Any]:
+        return live_spec
 
 
 def arm_id(stack: Stack, provider: str, *segments: str) -> str:

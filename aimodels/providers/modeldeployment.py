@@ -2,9 +2,10 @@
 
 ARM ``Microsoft.ContainerService/aiManagers/{m}/namespaces/{ns}/modelDeployments/{name}``.
 A catalog model is sent as its AIModel id (name = first 16 hex of sha256(modelId)), a custom
-model as its registry path. Going back, an AIModel id cannot be un-hashed, so ``diff``
-recognizes it: when the live id's name is the hash of the desired model id, the live spec says
-the desired words; otherwise it shows the id Azure holds. PUT is a full replace.
+model as its registry path. Going back, an AIModel id cannot be un-hashed, so ``recognize``
+(used by ``diff``, and by the planner for deletes against the spec last applied) puts it back:
+when the live id's name is the hash of the known model id, the live spec says those words;
+otherwise it shows the id Azure holds. PUT is a full replace.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import Any
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredResource, Stack
 from aimodels.model.kinds import CUSTOM_MODEL, MODEL_DEPLOYMENT, MODEL_SOURCE
-from aimodels.plan.diff import ResourceDiff, SecretDigests
 from aimodels.providers.base import (
     ARM_METADATA,
     FieldPolicy,
@@ -110,10 +110,9 @@ class ModelDeploymentProvider(ProviderBase):
             "overrides": (props.get("overrides") or {}).get("values"),
         })
 
-    def diff(self, desired_spec: Mapping[str, Any], live_spec: Mapping[str, Any], *,
-             ignore: tuple[str, ...] = (), secrets: SecretDigests | None = None) -> ResourceDiff:
-        live = _recognize_model(desired_spec, live_spec)
-        return super().diff(desired_spec, live, ignore=ignore, secrets=secrets)
+    def recognize(self, known_spec: Mapping[str, Any],
+                  live_spec: Mapping[str, Any]) -> Mapping[str, Any]:
+        return _recognize_model(known_spec, live_spec)
 
 
 def _scale_spec(scale: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -28,6 +28,7 @@ from aimodels.render.plan_view import (
     FORCES_REPLACEMENT,
     FieldLine,
     action_word,
+    error_count,
     field_lines,
     masked_plan,
     refusal,
@@ -63,7 +64,9 @@ _SHORT = {
     Reason.REPLACE_BECAUSE_CONTENT_CHANGED: "weights changed",
     Reason.REPLACE_BECAUSE_REQUESTED: "replace requested",
     Reason.DELETE_BECAUSE_NOT_IN_MANIFEST: "not in the manifests",
+    Reason.DELETE_BECAUSE_DESTROY_REQUESTED: "destroy requested",
     Reason.FORGET_BECAUSE_DELETED_OUTSIDE: "gone from Azure",
+    Reason.RECORD_BECAUSE_LIFECYCLE_CHANGED: "lifecycle changed (state only)",
 }
 
 
@@ -173,8 +176,14 @@ def _take(items: tuple[str | None, ...], order: Iterable[int], room: int,
 
 
 def _head(plan: Plan) -> str:
+    """The title: the counts, ``no changes``, or ``plan failed: N errors`` (a failed plan
+    never claims to match: the counts of what it would do follow)."""
     summary = plan.summary()
-    if not summary.has_changes:
+    if plan.errored:
+        lines = [f"## aimodels plan failed: {counted(error_count(plan), 'error')}"]
+        if summary.has_changes:
+            lines += ["", f"Planned: {summary_counts(summary)}."]
+    elif not summary.has_changes:
         lines = ["## aimodels plan: no changes", "", "Your infrastructure matches the manifests."]
     else:
         lines = [f"## aimodels plan: {summary_counts(summary)}"]
@@ -195,7 +204,8 @@ def _why(change: Change) -> str:
     """The reasons in a few words, with the fields behind them (three at most)."""
     short = "; ".join(_SHORT[reason] for reason in change.reasons)
     paths = list(change.replace_paths) or [fc.path for fc in change.field_changes]
-    if change.action not in (Action.UPDATE, Action.REPLACE) or not paths:
+    if (change.action not in (Action.UPDATE, Action.REPLACE) and not change.is_record) \
+            or not paths:
         return short
     more = f", +{len(paths) - 3} more" if len(paths) > 3 else ""
     return f"{short} ({', '.join(paths[:3])}{more})"

@@ -21,6 +21,7 @@ from aimodels.render.plan_cost import cost_line, cost_totals, total_line
 from aimodels.render.plan_view import (
     FORCES_REPLACEMENT,
     FORGET_SYMBOL,
+    RECORD_SYMBOL,
     FieldLine,
     field_lines,
     headline,
@@ -32,7 +33,8 @@ from aimodels.render.plan_view import (
     symbol,
 )
 
-_STYLES = {"+": "green", "~": "yellow", "-": "red", "-/+": "red", FORGET_SYMBOL: "magenta"}
+_STYLES = {"+": "green", "~": "yellow", "-": "red", "-/+": "red", FORGET_SYMBOL: "magenta",
+           RECORD_SYMBOL: "cyan"}
 _SEVERITY_STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow"}
 
 

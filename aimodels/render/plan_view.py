@@ -32,13 +32,17 @@ from aimodels.render.diagnostics import counted
 #: The marker of a forget (a no-op in Azure that only drops the state entry), as in Terraform.
 FORGET_SYMBOL = "."
 
+#: The marker of a record (a lifecycle change written into the state only, no call to Azure).
+RECORD_SYMBOL = "*"
+
 #: The note after a field whose change forces a replacement.
 FORCES_REPLACEMENT = "# forces replacement"
 
 #: What each symbol means, in the order the legend lists them.
 _LEGEND = (("+", "create"), ("~", "update in place"), ("-", "destroy"),
            ("-/+", "destroy and then create replacement"),
-           (FORGET_SYMBOL, "forget (drop from the state only)"))
+           (FORGET_SYMBOL, "forget (drop from the state only)"),
+           (RECORD_SYMBOL, "record a lifecycle change in the state (no call to Azure)"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,17 +97,22 @@ def _covered(path: str, secret: tuple[str, ...]) -> bool:
 
 
 def shown_changes(plan: Plan) -> tuple[Change, ...]:
-    """The changes a person is shown: every action but unchanged no-ops (forgets are shown)."""
-    return tuple(c for c in plan.changes if c.action is not Action.NOOP or c.is_forget)
+    """The changes a person is shown: every action but unchanged no-ops (forgets and records
+    are shown)."""
+    return tuple(c for c in plan.changes if c.action is not Action.NOOP or c.is_state_only)
 
 
 def symbol(change: Change) -> str:
-    """The marker printed before the address (``+``, ``~``, ``-/+``, ``-``, ``.``)."""
+    """The marker printed before the address (``+``, ``~``, ``-/+``, ``-``, ``.``, ``*``)."""
+    if change.is_record:
+        return RECORD_SYMBOL
     return FORGET_SYMBOL if change.is_forget else change.action.symbol
 
 
 def action_word(change: Change) -> str:
-    """The action as one word (``create`` ... ``forget``), for tables."""
+    """The action as one word (``create`` ... ``forget``, ``record``), for tables."""
+    if change.is_record:
+        return "record"
     return "forget" if change.is_forget else change.action.value
 
 
@@ -111,6 +120,8 @@ def verb(change: Change) -> str:
     """What happens to the resource: ``must be replaced``, ``will be forgotten (...)``..."""
     if change.is_forget:
         return "will be forgotten (dropped from the state only)"
+    if change.is_record:
+        return "will have its lifecycle recorded in the state (no call to Azure)"
     return change.action.verb
 
 
@@ -168,25 +179,37 @@ def show(value: Any) -> str:
 
 
 def summary_counts(summary: PlanSummary) -> str:
-    """``1 to create, 0 to update, 1 to replace, 0 to destroy`` (and forgets when there are)."""
+    """``1 to create, 0 to update, 1 to replace, 0 to destroy`` (and forgets and lifecycle
+    records when there are)."""
     parts = [f"{summary.create} to create", f"{summary.update} to update",
              f"{summary.replace} to replace", f"{summary.delete} to destroy"]
     if summary.forget:
         parts.append(f"{summary.forget} to forget")
+    if summary.record:
+        parts.append(f"{summary.record} lifecycle change{'s' if summary.record > 1 else ''} "
+                     "to record")
     return ", ".join(parts)
 
 
 def summary_sentence(plan: Plan) -> str:
-    """Terraform's closing line: ``Plan: ...`` or ``No changes. ...``."""
+    """Terraform's closing line: ``Plan: ...`` or ``No changes. ...``. An errored plan never
+    says the infrastructure matches: its errors may hide changes (an unmanaged resource, a
+    refused delete), so it says the plan failed."""
     summary = plan.summary()
-    if not summary.has_changes:
-        return "No changes. Your infrastructure matches the manifests."
-    return f"Plan: {summary_counts(summary)}."
+    if summary.has_changes:
+        return f"Plan: {summary_counts(summary)}."
+    if plan.errored:
+        return "No changes planned: the plan failed."
+    return "No changes. Your infrastructure matches the manifests."
+
+
+def error_count(plan: Plan) -> int:
+    """How many of the plan's diagnostics are errors."""
+    return sum(d.severity is Severity.ERROR for d in plan.diagnostics)
 
 
 def refusal(plan: Plan) -> str | None:
     """``This plan cannot be applied: N errors.`` for an errored plan, else None."""
     if not plan.errored:
         return None
-    errors = sum(d.severity is Severity.ERROR for d in plan.diagnostics)
-    return f"This plan cannot be applied: {counted(errors, 'error')}."
+    return f"This plan cannot be applied: {counted(error_count(plan), 'error')}."

@@ -29,13 +29,13 @@ from aimodels.apply.events import ApplyResult, EventSink, Interruption, Status
 from aimodels.apply.executor import ApplyOptions, apply_plan
 from aimodels.apply.interrupt import DEFAULT_GRACE
 from aimodels.apply.pending import latest_intents
+from aimodels.apply.protection import refuse_protected_deletes
 from aimodels.apply.recovery import recover_pending
 from aimodels.apply.relocate import manifest_locator
 from aimodels.apply.saved_plan import (
     check_live,
     check_recorded,
     plan_from_document,
-    refuse_protected,
 )
 from aimodels.apply.state_store import StateStore
 from aimodels.errors import Diagnostic
@@ -159,28 +159,30 @@ class ApplySession:
         plan = plan_from_document(read_plan_file(plan_file))
         state = self._state()
         check_recorded(plan, self.desired, state, self.state_path.exists())
-        refuse_protected(plan.changes, self.desired, state)
+        refuse_protected_deletes(plan.changes, self.desired, state)
         asyncio.run(self._with_client(lambda client: check_live(
             plan, client, self.request.parallelism)))
         return PlanOutcome(plan, self.desired, self.warnings)
 
     def destroy_plan(self) -> PlanOutcome:
         """A plan deleting everything the state holds (dependents first), or the targets and
-        everything that depends on them; ``lifecycle.preventDestroy`` in state refuses it."""
+        everything that depends on them; ``lifecycle.preventDestroy`` (the manifest's, else the
+        state's) refuses it. The manifests stay the desired state of the run: they say what is
+        protected, here and in the executor's last check before each delete."""
         empty = DesiredState(self.desired.stack, {}, self.desired.files)
         state, notes = read_stack_state(self.desired)
         prior = prior_resources(state)
 
         async def read(client: AzureClient) -> Plan:
             found = await read_live(empty, prior, client, parallelism=self.request.parallelism)
-            plan = make_plan(empty, found.live, prior, state_lineage=state.lineage,
-                             state_serial=state.serial)
+            plan = make_plan(self.desired, found.live, prior, state_lineage=state.lineage,
+                             state_serial=state.serial, destroy=True)
             return plan.with_diagnostics(found.diagnostics)
 
         plan = asyncio.run(self._with_client(read))
         targets = parse_addresses(self.request.targets, "--target")
-        self.desired = empty
-        return PlanOutcome(narrow_to_dependents(plan, targets), empty, (*self.warnings, *notes))
+        return PlanOutcome(narrow_to_dependents(plan, targets), self.desired,
+                           (*self.warnings, *notes))
 
     def apply(self, plan: Plan, on_event: EventSink | None = None,
               on_stop: Callable[[Interruption], None] | None = None) -> ApplyReport:
@@ -264,7 +266,8 @@ async def deployment_access(client: AzureClient, plan: Plan,
     accounts: dict[str, Any] = {}
     for change in result.changes:
         planned = plan.change_for(change.address)
-        if change.status is not Status.DONE or planned is None or planned.after is None:
+        if change.status is not Status.DONE or planned is None or planned.after is None \
+                or planned.is_record:  # only the state changed: nothing new to reach
             continue
         name = change.address.name
         if change.address.kind == MODEL_DEPLOYMENT:

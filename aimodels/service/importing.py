@@ -321,14 +321,15 @@ def import_entry(desired: DesiredState, resource: DesiredResource,
                  live: LiveObject) -> ResourceState:
     """The state entry of an adopted resource: the live spec (as ``from_live`` and the
     kind's diff read it, defaults filled, secrets masked) as the applied spec, the live ETag,
-    ``preventDestroy`` from the manifest, and no secret digest."""
+    the manifest's ``lifecycle``, and no secret digest."""
     provider = default_registry().for_address(resource.address)
     wanted = provider.normalize(resource, ProviderContext(desired.stack, desired=desired.resources))
     live_spec = _with_local_fields(provider.from_live(live.body), wanted, resource.kind)
     found = provider.diff(wanted, live_spec)  # puts a recognized catalog model in our words
     return ResourceState(address=str(resource.address), resource_id=live.resource_id,
                          desired=mask(found.live, provider.policy) or {}, etag=live.etag,
-                         prevent_destroy=resource.lifecycle.prevent_destroy)
+                         prevent_destroy=resource.lifecycle.prevent_destroy,
+                         ignore_changes=resource.lifecycle.ignore_changes)
 
 
 def _with_local_fields(live_spec: dict[str, Any], wanted: Mapping[str, Any],

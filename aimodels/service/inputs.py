@@ -23,7 +23,7 @@ from aimodels.transport.redact import register_secret
 from aimodels.weights.cache import HashCache
 from aimodels.weights.formats import FORMATS, format_from_name
 from aimodels.weights.hashing import HashedWeights, hash_local, hash_weights
-from aimodels.weights.source import local_root, source_of
+from aimodels.weights.source import WeightsPathError, local_root, source_of
 
 __all__ = ["credential_value", "hash_weights", "resolve_inputs", "resolve_weights",
            "secret_values"]
@@ -58,15 +58,21 @@ def credential_value(resource: DesiredResource, env: Mapping[str, str]) -> str |
 
 def resolve_weights(desired: DesiredState) -> dict[ResourceAddress, Weights]:
     """The content of every local CustomModel, through the Stack's digest cache. A format
-    that contradicts ``spec.format``, or none to be found, is a ManifestError (exit 3)
-    listing every such CustomModel with the line of its ``format:`` (or ``path:``)."""
+    that contradicts ``spec.format``, or none to be found, or weights that may not be read
+    (outside the Stack's folders, not regular files: ``weights_files``) is a ManifestError
+    (exit 3) listing every such CustomModel with the line of its ``format:`` (or ``path:``)."""
     cache = HashCache.for_stack(desired.stack.data_dir)
     found: dict[ResourceAddress, Weights] = {}
     problems: list[Diagnostic] = []
+    roots = desired.stack.weights_folders
     try:
         for resource in desired.of_kind(CUSTOM_MODEL):
             root = local_root(resource)
-            hashed = hash_local(root, cache) if root is not None else None
+            try:
+                hashed = hash_local(root, cache, roots) if root is not None else None
+            except WeightsPathError as refused:  # moved since validate: same rule, same words
+                problems.append(_at(resource, "spec.path", refused.message, refused.hint))
+                continue
             problem = _format_problem(resource, hashed)
             if problem is not None:
                 problems.append(problem)

@@ -117,7 +117,8 @@ def prior_resources(state: State) -> dict[ResourceAddress, PriorResource]:
         address = ResourceAddress.parse(entry.address)
         digests = dict(entry.extra.get("secretDigests", {}))
         prior[address] = PriorResource(address, entry.resource_id, dict(entry.desired),
-                                       entry.etag, entry.prevent_destroy, digests)
+                                       entry.etag, entry.prevent_destroy, digests,
+                                       entry.ignore_changes)
     return prior
 
 

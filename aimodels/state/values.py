@@ -31,6 +31,7 @@ _RESOURCE_SCHEMA: dict[str, Any] = {
         "desired": {"type": "object"},
         "etag": {"type": ["string", "null"]},
         "preventDestroy": {"type": "boolean"},
+        "ignoreChanges": {"type": "array", "items": {"type": "string"}},
         "extra": {
             "type": "object",
             # The keys aimodels reads back are typed, so a hand-edited value fails here
@@ -127,8 +128,10 @@ class ResourceState:
     """What state remembers of one managed resource, by its address ``Kind/name``.
 
     ``desired`` is the spec last applied with secrets replaced by ``secret_digest`` values;
-    ``etag`` is the one Azure returned then; ``extra`` is free room for the apply engine
-    (upload cache, in-flight LRO handles). Not the live resource: never diff against it as such.
+    ``etag`` is the one Azure returned then; ``prevent_destroy`` and ``ignore_changes`` are the
+    ``lifecycle`` block last applied (a lifecycle edit is a planned, state-only change);
+    ``extra`` is free room for the apply engine (upload cache, in-flight LRO handles). Not the
+    live resource: never diff against it as such.
     """
 
     address: str
@@ -137,6 +140,7 @@ class ResourceState:
     etag: str | None = None
     prevent_destroy: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
+    ignore_changes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (camelCase keys, as in the file)."""
@@ -146,6 +150,7 @@ class ResourceState:
             "desired": dict(self.desired),
             "etag": self.etag,
             "preventDestroy": self.prevent_destroy,
+            "ignoreChanges": list(self.ignore_changes),
             "extra": dict(self.extra),
         }
 
@@ -159,6 +164,7 @@ class ResourceState:
             etag=data.get("etag"),
             prevent_destroy=data.get("preventDestroy", False),
             extra=data.get("extra", {}),
+            ignore_changes=tuple(data.get("ignoreChanges", ())),
         )
 
 

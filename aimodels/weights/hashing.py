@@ -51,9 +51,11 @@ def hash_weights(resource: DesiredResource, cache: HashCache | None = None) -> W
     return hash_local(root, cache).weights() if root is not None else None
 
 
-def hash_local(root: Path, cache: HashCache | None = None) -> HashedWeights:
-    """Hash the file or folder ``root`` (through ``cache`` when given)."""
-    files = weights_files(root)
+def hash_local(root: Path, cache: HashCache | None = None,
+               roots: Sequence[Path] | None = None) -> HashedWeights:
+    """Hash the file or folder ``root`` (through ``cache`` when given); every file must lie
+    under ``roots`` (``weights_files``: by default ``root`` itself)."""
+    files = weights_files(root, roots)
     hashes = _hash_all(files, cache)
     entries = tuple((f.relative, h.size, h.sha256) for f, h in zip(files, hashes, strict=True))
     single = root.is_file()

@@ -190,6 +190,74 @@ def test_destroy_deletes_everything_in_state(capsys: pytest.CaptureFixture[str],
     assert out.strip() == "The state holds no resource."
 
 
+def test_destroy_target_says_destroy_requested_and_names_the_catalog_model(
+        capsys: pytest.CaptureFixture[str], emulator: RunningEmulator, stack: Path,
+        outside: httpx.Client) -> None:
+    """It used to say "no longer in the manifests" and show the hashed AIModel id."""
+    assert run(capsys, emulator, stack, "apply", "--yes")[0] == 0
+
+    code, out, err = run(capsys, emulator, stack, "destroy", "--yes",
+                         "--target", "ModelDeployment/phi4-chat")
+
+    assert code == 0, err
+    assert "# Destroy was requested (aimodels destroy)" in out
+    assert "no longer in the manifests" not in out
+    assert '- spec.model.catalog: "microsoft/Phi-4-mini-instruct"' in out
+    assert "aiModels/" not in out
+    assert arm(outside, "GET", deployment_path("phi4-chat")).status_code == 404
+
+
+def test_destroy_honours_prevent_destroy_written_in_the_manifests(
+        capsys: pytest.CaptureFixture[str], emulator: RunningEmulator, stack: Path,
+        outside: httpx.Client) -> None:
+    """The flag is in the manifest but no apply recorded it yet: destroy still refuses."""
+    assert run(capsys, emulator, stack, "apply", "--yes")[0] == 0
+    manifest = stack / "model-deployment.yaml"
+    manifest.write_text(manifest.read_text() + "  lifecycle: {preventDestroy: true}\n")
+
+    code, out, err = run(capsys, emulator, stack, "destroy", "--yes",
+                         "--target", "ModelDeployment/phi4-chat")
+
+    assert code == 1 and "nothing was applied" in err
+    assert "ModelDeployment/phi4-chat has lifecycle.preventDestroy" in out
+    assert arm(outside, "GET", deployment_path("phi4-chat")).status_code == 200
+
+
+def test_prevent_destroy_added_to_an_applied_deployment_is_planned_recorded_and_guards(
+        capsys: pytest.CaptureFixture[str], emulator: RunningEmulator, stack: Path,
+        outside: httpx.Client) -> None:
+    """It used to be "No changes", the state kept false, and removing the entry deleted it."""
+    assert run(capsys, emulator, stack, "apply", "--yes")[0] == 0
+    etag = arm(outside, "GET", deployment_path("phi4-chat")).json()["eTag"]
+    manifest = stack / "model-deployment.yaml"
+    written = manifest.read_text()
+    manifest.write_text(written + "  lifecycle: {preventDestroy: true}\n")
+
+    code, out, _ = run(capsys, emulator, stack, "plan", "--detailed-exitcode")
+    assert code == 2
+    assert "  * ModelDeployment/phi4-chat {\n      ~ spec.lifecycle.preventDestroy: false -> " \
+           "true\n" in out
+    assert out.rstrip().endswith("1 lifecycle change to record.")
+    code, out, _ = run(capsys, emulator, stack, "plan", "--format", "json")
+    (change,) = [c for c in json.loads(out)["changes"] if c["fieldChanges"]]
+    assert (change["action"], change["reasons"]) == ("no-op", ["record_because_lifecycle_changed"])
+
+    code, out, err = run(capsys, emulator, stack, "apply", "--yes")
+    assert code == 0, err
+    assert "ModelDeployment/phi4-chat: lifecycle recorded in the state" in out
+    assert "Apply complete: 1 done." in out and "aimodels chat" not in out  # nothing new to try
+    assert arm(outside, "GET", deployment_path("phi4-chat")).json()["eTag"] == etag
+    assert "preventDestroy:  true" in run(capsys, emulator, stack, "state", "show",
+                                          "ModelDeployment/phi4-chat")[1]
+    assert run(capsys, emulator, stack, "plan", "--detailed-exitcode")[0] == 0
+
+    manifest.unlink()
+    code, out, err = run(capsys, emulator, stack, "apply", "--yes")
+    assert code == 1 and "nothing was applied" in err
+    assert "The manifest entry is gone but the state keeps the guard" in out
+    assert arm(outside, "GET", deployment_path("phi4-chat")).status_code == 200
+
+
 def test_state_commands(capsys: pytest.CaptureFixture[str], emulator: RunningEmulator,
                         stack: Path) -> None:
     assert run(capsys, emulator, stack, "apply", "--yes")[0] == 0

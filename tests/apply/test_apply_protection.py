@@ -1,4 +1,4 @@
-"""``refuse_protected``: no change of a saved plan (whose file anyone able to write it can
+"""``refuse_protected_deletes``: no change of a saved plan (whose file anyone able to write it can
 alter) deletes or replaces a resource that lifecycle.preventDestroy protects now, by the
 planner's rule: the manifest's flag when the manifests declare the address, else the state's."""
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from apply_support import address, resource
 
-from aimodels.apply.saved_plan import is_protected, refuse_protected
+from aimodels.apply.protection import protected_deletes, refuse_protected_deletes
 from aimodels.errors import EXIT_CONFLICT, PreconditionError, SourceLocation
 from aimodels.model.desired import DesiredState, Stack
 from aimodels.plan.values import Action, Change, Reason
@@ -43,11 +43,9 @@ def test_the_manifest_decides_when_it_declares_the_address_else_the_state(
         tmp_path: Path) -> None:
     manifests = desired(tmp_path, kept=True, freed=False, plain=False)
     recorded = state(kept=False, freed=True, gone=True, plain=False, loose=False)
-    assert is_protected(address("ModelSource/kept"), manifests, recorded)
-    assert not is_protected(address("ModelSource/freed"), manifests, recorded)
-    assert is_protected(address("ModelSource/gone"), manifests, recorded)
-    assert not is_protected(address("ModelSource/loose"), manifests, recorded)
-    assert not is_protected(address("ModelSource/unknown"), manifests, recorded)
+    names = ["kept", "freed", "gone", "loose", "unknown"]
+    refused = protected_deletes([change(n, Action.DELETE) for n in names], manifests, recorded)
+    assert [str(c.address) for c in refused] == ["ModelSource/kept", "ModelSource/gone"]
 
 
 @pytest.mark.parametrize("action", [Action.DELETE, Action.REPLACE])
@@ -55,13 +53,13 @@ def test_a_delete_or_replace_of_a_protected_resource_is_refused(
         tmp_path: Path, action: Action) -> None:
     changes = [change("free", Action.DELETE), change("kept", action), change("gone", action)]
     with pytest.raises(PreconditionError) as info:
-        refuse_protected(changes, desired(tmp_path, kept=True), state(gone=True, free=False))
+        refuse_protected_deletes(changes, desired(tmp_path, kept=True),
+                                 state(gone=True, free=False))
     assert info.value.exit_code == EXIT_CONFLICT
-    assert "ModelSource/kept, ModelSource/gone, protected by lifecycle.preventDestroy" in \
-        info.value.message
+    assert "ModelSource/kept, ModelSource/gone have lifecycle.preventDestroy" in info.value.message
 
 
 def test_updates_and_unprotected_deletes_go_through(tmp_path: Path) -> None:
     # Passing means not raising: an update of a protected resource is no destroy.
-    refuse_protected([change("kept", Action.UPDATE), change("free", Action.DELETE)],
+    refuse_protected_deletes([change("kept", Action.UPDATE), change("free", Action.DELETE)],
                      desired(tmp_path, kept=True), state(free=False))

@@ -125,6 +125,15 @@ def test_a_missing_path_is_exit_3(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert f"{tmp_path / 'nope'}: error: no such file or folder" in err
 
 
+def test_a_device_is_exit_3_not_no_such_file(capsys: pytest.CaptureFixture[str]) -> None:
+    """-f /dev/null used to say 'no such file or folder'; it exists, it is just no manifest."""
+    code, _, err = run_cli(["validate", "-f", "/dev/null"], capsys)
+    assert code == 3
+    assert "/dev/null: error: '/dev/null' is not a regular file or folder: it is a character " \
+           "device" in err
+    assert "no such file" not in err
+
+
 @pytest.mark.parametrize("args", [["validate", "--bogus"], ["validate", "--output", "xml"],
                                   ["validate", "-f"], ["schema", "NoSuchKind"],
                                   ["schema", "Stack", "extra"]])

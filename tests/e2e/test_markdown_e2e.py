@@ -115,8 +115,8 @@ def test_a_plan_of_1250_changes_fits_in_a_github_comment(cli: Cli, stack: Path) 
     assert planned.code == 1, planned.err
     markdown = planned.out
     assert len(markdown) < GITHUB_LIMIT
-    assert markdown.startswith("## aimodels plan: 1250 to create, 0 to update, 0 to replace, "
-                               "0 to destroy\n")
+    assert markdown.startswith("## aimodels plan failed: 46 errors\n\nPlanned: 1250 to create, "
+                               "0 to update, 0 to replace, 0 to destroy.\n")
     assert "**This plan cannot be applied: 46 errors.**" in markdown
     assert_well_formed(markdown)
     assert "run `aimodels plan` locally for the full plan." in markdown

@@ -46,8 +46,8 @@ def delete_phi4(document: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(("edit", "redigest", "expected"), [
     pytest.param(delete_phi4, True,
-                 f"The plan would delete or replace {PHI4}, protected by "
-                 "lifecycle.preventDestroy; nothing was changed", id="forged-digest"),
+                 f"refused: {PHI4} has lifecycle.preventDestroy, and this plan would "
+                 "delete it; nothing was changed", id="forged-digest"),
     pytest.param(delete_phi4, False, "was changed after `aimodels plan` wrote it",
                  id="edited"),
     pytest.param(lambda d: d.update(formatVersion="99"), True, "has formatVersion '99'",

@@ -11,7 +11,7 @@ import pytest
 from aimodels.cli.main import main
 from aimodels.errors import Diagnostic, ManifestError, error
 from aimodels.manifest.load import load_manifests
-from aimodels.manifest.secrets import MASK, scrub
+from aimodels.manifest.secrets import MASK, looks_like_credential, scrub
 
 SHAPED = "hf_CANARYabcdefghijklmnopqrstuvwxyz0123456"
 PLAIN = "CANARY-plain-password-42"
@@ -36,6 +36,19 @@ PLACEMENTS = {
     "credential-inline-arm-shape": SOURCE + f"  credential:\n    inline:\n      value: {PLAIN}\n",
     "credential-number": SOURCE + "  credential: 4242424242CANARY\n",
     "token-in-fromEnv": SOURCE + f"  credential: {{fromEnv: {SHAPED}}}\n",
+    # Valid variable names by the schema's pattern, yet credentials: validate used to pass and
+    # echo them in "environment variable ... is not set".
+    "random-name-in-fromEnv": SOURCE + "  credential: {fromEnv: a8F3kLmN0pQ7CANARY2tU5vW9xY1}\n",
+    "short-hf-token-in-fromEnv": SOURCE + "  credential: {fromEnv: hf_CANARY12abc}\n",
+    "jwt-header-in-fromEnv": SOURCE + "  credential: {fromEnv: eyJCANARYhbGciOiJIUzI1NiJ9}\n",
+    "hex-key-in-fromEnv": SOURCE + "  credential: {fromEnv: CANARY0123456789abcdef01234567}\n",
+    "not-a-name-in-fromEnv": SOURCE + '  credential: {fromEnv: "CANARY token!"}\n',
+    "http-keyVaultSecretUri": SOURCE
+    + "  credential: {keyVaultSecretUri: 'http://kv.vault.azure.net/secrets/CANARY'}\n",
+    "foreign-host-keyVaultSecretUri": SOURCE
+    + "  credential: {keyVaultSecretUri: 'https://evil.example/secrets/CANARY'}\n",
+    "query-in-keyVaultSecretUri": SOURCE
+    + "  credential: {keyVaultSecretUri: 'https://kv.vault.azure.net/secrets/a?CANARY=1'}\n",
     "password-in-keyVaultSecretUri": SOURCE + f"  credential: {{keyVaultSecretUri: {PLAIN}}}\n",
     "value-beside-fromEnv": SOURCE + f"  credential: {{fromEnv: HF_TOKEN, value: {PLAIN}}}\n",
     "token-in-description": SOURCE + f"  description: my token is {SHAPED}\n",
@@ -102,6 +115,33 @@ def test_the_value_of_a_from_env_variable_never_shows(tmp_path: Path,
     out, err = capsys.readouterr()
     assert "CANARY" not in out + err
     assert json.loads(out)["valid"] is False
+
+
+@pytest.mark.parametrize("name", [
+    "HF_TOKEN", "hf_token", "GITHUB_TOKEN", "OPENAI_API_KEY", "AZURE_OPENAI_API_KEY_2024",
+    "MY_HUGGINGFACE_TOKEN_FOR_PROD_ORG", "MyHuggingFaceTokenForProduction", "TOKEN_V2_2024_01_15",
+    "HUGGINGFACEHUBTOKENREADONLY", "ghp_TOKEN", "sk_proj"])
+def test_variable_names_are_not_taken_for_credentials(name: str) -> None:
+    assert not looks_like_credential(name)
+
+
+@pytest.mark.parametrize("value", [
+    SHAPED, "hf_Qx7Lm2Pz", "ghp_1234567890abcdef", "sk-abc123def456", "eyJhbGciOiJIUzI1NiJ9",
+    "AKIAIOSFODNN7EXAMPLE", "a8F3kLmN0pQ7rS2tU5vW9xY1zB4cD6eG", "0123456789abcdef0123456789abcdef",
+    "c2VjcmV0LWtleS1ub3QtcmVhbA=="])
+def test_tokens_are_taken_for_credentials(value: str) -> None:
+    assert looks_like_credential(value)
+
+
+def test_a_credential_in_from_env_says_what_to_do(tmp_path: Path) -> None:
+    folder = write_set(tmp_path, PLACEMENTS["random-name-in-fromEnv"])
+    with pytest.raises(ManifestError) as raised:
+        load_manifests([str(folder)], env={}, strict_env=False)
+    (diag,) = raised.value.diagnostics
+    assert diag.summary.startswith("this looks like a credential, not an environment variable "
+                                   "name; put the secret in the environment and name the "
+                                   "variable here")
+    assert (diag.path, diag.source.line if diag.source else 0) == ("spec.credential.fromEnv", 6)
 
 
 def test_scrub_masks_known_values_and_token_shapes() -> None:

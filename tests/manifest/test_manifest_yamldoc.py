@@ -3,6 +3,7 @@ broken input from costing time or memory (size, binary, encoding, alias bombs, n
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -101,6 +102,13 @@ def test_files_over_10_mib_are_refused_before_reading(tmp_path: Path) -> None:
     (b"a: !!python/object:os.system x\n", "invalid YAML: could not determine a constructor "
      "for the tag 'tag:yaml.org,2002:python/object:os.system'", (1, 4)),
     (b"? [1, 2]\n: 3\n", "invalid YAML: found unhashable key", (1, 3)),
+    # libyaml reports a forbidden character with no position (it used to say "1:1 cannot be
+    # parsed"): we find it ourselves, in characters, not bytes.
+    (b"a: 1\nname: \xc3\xa9t\x1be\n", "control character U+001B (ESC) at 2:9 is not allowed in "
+     "YAML", (2, 9)),
+    (b"a: 1\r\nb: x\x0cy\r\n", "control character U+000C (FORM FEED) at 2:5 is not allowed in "
+     "YAML", (2, 5)),
+    (b"a: \xef\xbf\xbe\n", "character U+FFFE at 1:4 is not allowed in YAML", (1, 4)),
 ])
 def test_unreadable_input_gets_one_located_diagnostic(tmp_path: Path, content: bytes,
                                                       summary: str, where: tuple[int, int]) -> None:
@@ -145,3 +153,21 @@ def test_discover_reports_missing_paths_and_empty_folders(tmp_path: Path) -> Non
     assert [p.summary.split(":")[0] for p in problems] == ["no such file or folder",
                                                            "no *.yaml or *.yml files in folder '"
                                                            + str(tmp_path / "empty") + "'"]
+
+
+@pytest.mark.parametrize("make", ["fifo", "device"])
+def test_discover_refuses_what_is_not_a_regular_file(tmp_path: Path, make: str) -> None:
+    """A FIFO would block the read for ever and a device is no manifest: both are named, never
+    read, whether named with -f or found by a scan (old code: 'no such file', or a hang)."""
+    if make == "fifo":
+        named = tmp_path / "pipe.yaml"
+        os.mkfifo(named)
+        scanned = [str(tmp_path)]
+        kind = "a FIFO (named pipe)"
+    else:
+        named, scanned, kind = Path("/dev/null"), [], "a character device"
+    found, problems = discover([str(named), *scanned])
+    assert found == []
+    assert {p.summary for p in problems} == {f"'{named}' is not a regular file or folder: it is "
+                                             f"{kind}"}
+    assert all(p.source == SourceLocation(str(named)) for p in problems)

@@ -2,9 +2,10 @@
 
 A case has ``desired`` (manifest documents, ``lifecycle`` inside ``spec`` as users write it),
 ``live`` (``address`` plus the ``body`` Azure returns; the id and ETag are read from the body),
-``prior`` (state entries; ``appliedSpec`` defaults to what the desired entry plans, i.e. the
-last apply matched the manifests), optional ``inputs`` (weights, secret digests), ``replace``
-and ``targets``. Expectations: ``changes`` (every change of the plan, in address order) and
+``prior`` (state entries; ``appliedSpec``, ``preventDestroy`` and ``ignoreChanges`` default to
+what the desired entry plans, i.e. the last apply matched the manifests), optional ``inputs``
+(weights, secret digests), ``replace``, ``targets`` and ``destroy`` (plan as ``aimodels
+destroy`` does). Expectations: ``changes`` (every change of the plan, in address order) and
 ``errors`` / ``warnings`` (substrings of diagnostic summaries).
 """
 
@@ -92,10 +93,14 @@ def prior_state(entries: list[dict[str, Any]], desired: DesiredState,
         applied = entry.get("appliedSpec")
         if applied is None:
             applied = planned_spec(desired, addr, inputs) if addr in desired.resources else {}
+        resource = desired.resources.get(addr)
+        lifecycle = resource.lifecycle if resource is not None else Lifecycle()
         prior[addr] = PriorResource(
             address=addr, resource_id=entry["resourceId"], applied_spec=applied,
-            etag=entry.get("etag"), prevent_destroy=bool(entry.get("preventDestroy", False)),
-            secret_digests=dict(entry.get("secretDigests") or {}))
+            etag=entry.get("etag"),
+            prevent_destroy=bool(entry.get("preventDestroy", lifecycle.prevent_destroy)),
+            secret_digests=dict(entry.get("secretDigests") or {}),
+            ignore_changes=tuple(entry.get("ignoreChanges", lifecycle.ignore_changes)))
     return prior
 
 

@@ -24,7 +24,8 @@ def _case_id(path: Path) -> str:
 def test_plan_case(path: Path) -> None:
     case = load_case(path)
     plan = make_plan(case["desired"], case["live"], case["prior"], replace=case["replace"],
-                     targets=case["targets"], inputs=case["inputs"])
+                     targets=case["targets"], inputs=case["inputs"],
+                     destroy=bool(case["expected"].get("destroy")))
     expected = case["expected"]
     _check_changes(plan, expected.get("changes") or [])
     _check_diagnostics(plan, Severity.ERROR, expected.get("errors") or [])

@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from json_mutation import mutated
 
-from aimodels.apply.saved_plan import plan_from_document, refuse_protected
+from aimodels.apply.protection import refuse_protected_deletes
+from aimodels.apply.saved_plan import plan_from_document
 from aimodels.errors import AimodelsError, SourceLocation, error, warning
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredState, Stack
@@ -87,7 +88,7 @@ def apply_reads(content: bytes) -> None:
         path.write_bytes(content)
         try:
             plan = plan_from_document(read_plan_file(path))
-            refuse_protected(plan.changes, EMPTY, GUARDED)
+            refuse_protected_deletes(plan.changes, EMPTY, GUARDED)
             render_plan(plan, "text", color=False)
         except AimodelsError:
             pass

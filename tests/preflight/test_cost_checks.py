@@ -197,6 +197,16 @@ def test_custom_model_notes_say_what_moves(action, live_sha, note):
     assert custom_model_notes(change) == (note,)
 
 
+def test_custom_model_notes_say_where_the_weights_are():
+    after = {"version": "1", "weights": {"sha256": SHA, "size": 13_476_839_424}}
+    change = _change("CustomModel/llama", Action.CREATE, after=after)
+    assert custom_model_notes(change, "weights/llama.safetensors") == (
+        "upload 13.5 GB from weights/llama.safetensors (sha256 3f2a…)",)
+    same = _change("CustomModel/llama", Action.NOOP, before=after, after=after)
+    assert custom_model_notes(same, "/mnt/models/llama") == (
+        "weights unchanged (/mnt/models/llama, sha256 3f2a…)",)
+
+
 def test_a_custom_model_delete_or_url_has_no_note():
     deleted = _change("CustomModel/x", Action.DELETE, before={"version": "1"})
     assert custom_model_notes(deleted) == ()

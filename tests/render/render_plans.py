@@ -55,7 +55,7 @@ def upload(name: str = "llama-7b-code") -> Change:
                   after={"path": "./weights/llama-7b.safetensors", "format": "safetensors",
                          "version": "1.0", "tags": {"team": "ml-platform"}},
                   resource_id=f"https://registry.example/custom-models/{name}",
-                  notes=("upload 13.5 GB (sha256 3f2a9c0d…)",))
+                  notes=("upload 13.5 GB from weights/llama-7b.safetensors (sha256 3f2a9c0d…)",))
 
 
 def replace_vm_size(name: str = "phi4-chat") -> Change:
@@ -96,6 +96,27 @@ def forget(name: str = "llama-retired") -> Change:
     return Change(addr(f"CustomModel/{name}"), Action.NOOP,
                   (Reason.FORGET_BECAUSE_DELETED_OUTSIDE,),
                   resource_id=f"https://registry.example/custom-models/{name}")
+
+
+def record_prevent_destroy(name: str = "phi4-chat") -> Change:
+    """preventDestroy added to a deployment that is otherwise as live: a state-only change."""
+    return Change(addr(f"ModelDeployment/{name}"), Action.NOOP,
+                  (Reason.RECORD_BECAUSE_LIFECYCLE_CHANGED,),
+                  field_changes=(FieldChange("spec.lifecycle.preventDestroy", False, True),),
+                  before=deployment_spec(), after=deployment_spec(),
+                  precondition_etag='"etag-phi4-5"',
+                  resource_id=f"{_MANAGER}/namespaces/prod/modelDeployments/{name}")
+
+
+def update_with_lifecycle() -> Change:
+    """Capacity changes while ignoreChanges stops covering it: one update carries both."""
+    return Change(
+        addr("FoundryDeployment/gpt4o"), Action.UPDATE,
+        (Reason.UPDATE_BECAUSE_FIELDS_CHANGED, Reason.RECORD_BECAUSE_LIFECYCLE_CHANGED),
+        field_changes=(FieldChange("spec.lifecycle.ignoreChanges", ["sku.capacity"], []),
+                       FieldChange("spec.sku.capacity", 150, 200)),
+        before=foundry_spec(), after=foundry_spec(200), precondition_etag='"etag-gpt4o-7"',
+        resource_id=f"{_ACCOUNT}/deployments/gpt4o")
 
 
 def unchanged(name: str = "steady") -> Change:
@@ -182,6 +203,21 @@ def preflight_plan() -> Plan:
                       state_serial=2)
 
 
+def errors_only_plan() -> Plan:
+    """Nothing to change, and errors: such a plan failed; it must never say it matches."""
+    diagnostics = [error(f"ModelDeployment/chat-{i} already exists in Azure but aimodels does "
+                         "not manage it", "aimodels never adopts an existing resource silently.",
+                         address=f"ModelDeployment/chat-{i}") for i in (1, 2)]
+    return Plan.build([unchanged()], diagnostics, desired_digest="sha256:errors",
+                      state_lineage="lineage-1", state_serial=6)
+
+
+def lifecycle_plan() -> Plan:
+    return Plan.build([record_prevent_destroy(), update_with_lifecycle(), unchanged()],
+                      desired_digest="sha256:lifecycle", state_lineage="lineage-1",
+                      state_serial=8)
+
+
 def forget_plan() -> Plan:
     return Plan.build([forget(), unchanged()], desired_digest="sha256:forget",
                       state_lineage="lineage-1", state_serial=5)
@@ -226,6 +262,8 @@ CASES: dict[str, tuple[Callable[[], Plan], tuple[str, ...]]] = {
     "costs": (cost_plan, ALL),
     "preflight": (preflight_plan, ALL),
     "forget": (forget_plan, ALL),
+    "errors_only": (errors_only_plan, ALL),
+    "lifecycle": (lifecycle_plan, ALL),
     "special_characters": (special_characters_plan, ALL),
     # 2,000 changes: the markdown comment is the point; text and JSON would be megabytes.
     "large": (large_plan, ("md",)),

@@ -9,6 +9,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from render_plans import (
     addr,
+    errors_only_plan,
     large_plan,
     one_of_each_plan,
     preflight_plan,
@@ -69,6 +70,16 @@ def test_details_hold_the_fields_in_a_diff_fence() -> None:
     assert replaced == ('! spec.scale.replicas: 1 -> 2\n'
                         '! spec.vmSize: "Standard_NC24ads_A100_v4" -> "Standard_NC48ads_A100_v4"'
                         ' # forces replacement\n')
+
+
+def test_the_heading_of_a_failed_plan_says_it_failed() -> None:
+    failed = render_markdown(errors_only_plan())
+    assert failed.startswith("## aimodels plan failed: 2 errors\n\n**This plan cannot be "
+                             "applied: 2 errors.**")
+    assert "no changes" not in failed and "matches" not in failed
+    assert render_markdown(preflight_plan()).startswith(
+        "## aimodels plan failed: 2 errors\n\nPlanned: 0 to create, 1 to update, 1 to replace, "
+        "0 to destroy.\n\n")
 
 
 def test_findings_and_refusal_are_shown() -> None:

@@ -9,6 +9,7 @@ from render_plans import (
     cost_plan,
     create,
     empty_plan,
+    errors_only_plan,
     forget_plan,
     one_of_each_plan,
     preflight_plan,
@@ -54,7 +55,7 @@ def test_creates_show_the_planned_fields_and_deletes_what_goes() -> None:
 def test_pre_flight_notes_follow_the_reasons() -> None:
     text = render_text(one_of_each_plan())
     assert ("  # It is in the manifests and does not exist in Azure yet.\n"
-            "  # upload 13.5 GB (sha256 3f2a9c0d…)\n"
+            "  # upload 13.5 GB from weights/llama-7b.safetensors (sha256 3f2a9c0d…)\n"
             "  + CustomModel/llama-7b-code {\n") in text
 
 
@@ -70,6 +71,13 @@ def test_summary_lines() -> None:
         "Plan: 0 to create, 0 to update, 1 to replace, 0 to destroy.")
     assert render_text(empty_plan()) == "No changes. Your infrastructure matches the manifests."
     assert "1 to forget" in render_text(forget_plan())
+
+
+def test_a_plan_with_only_errors_never_says_it_matches() -> None:
+    text = render_text(errors_only_plan())
+    assert "matches" not in text
+    assert text.endswith("No changes planned: the plan failed.\n"
+                         "This plan cannot be applied: 2 errors.")
 
 
 def test_an_errored_plan_says_it_cannot_be_applied() -> None:
