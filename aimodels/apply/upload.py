@@ -296,8 +296,10 @@ def _initialize_body(job: UploadJob, total: int, file_name: str | None) -> dict[
 
 
 async def _initialize(client: AzureClient, body: Mapping[str, Any]) -> Mapping[str, Any]:
+    # Safe to send twice: a repeated initialize only hands out another grant for a folder
+    # nothing is written to (uploads are found by their blobs), so a 5xx is retried too.
     started = await client.request("POST", "/datastore/upload/initialize", api="registry",
-                                   json=dict(body))
+                                   json=dict(body), idempotent=True)
     grant = started.body if isinstance(started.body, Mapping) else {}
     missing = [k for k in ("upload_id", "container_sas_uri", "blob_prefix") if not grant.get(k)]
     if missing:
