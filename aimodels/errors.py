@@ -11,6 +11,7 @@ process status and prints ``message`` and ``hint``. Anything else that escapes i
     │   └── ConflictError       exit 6   409/412 ETag mismatch, stale plan, state lock held
     ├── PreconditionError       exit 6   a saved plan or a lock refused before any remote call
     └── ApplyIncomplete         exit 7   some changes failed; .result lists done/failed/skipped
+        └── ApplyRefused        exit 6   ... only because they changed since the plan (412)
 
 Exit 2 is reserved for "changes present" (``plan --detailed-exitcode``, ``drift``): no error
 ever exits 2. Exit 0 is success.
@@ -168,6 +169,13 @@ class ApplyIncomplete(AimodelsError):
 
     result: Any = None
     exit_code: ClassVar[int] = EXIT_INCOMPLETE
+
+
+class ApplyRefused(ApplyIncomplete):
+    """Apply stopped short only because resources changed since the plan (their ETag moved,
+    412): exit 6 as for a stale saved plan, since planning again is what to do."""
+
+    exit_code = EXIT_CONFLICT
 
 
 class NotImplementedYet(AimodelsError):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aimodels.apply.transfer import Transfer
-from aimodels.errors import AimodelsError
+from aimodels.errors import AimodelsError, ConflictError
 from aimodels.model.address import ResourceAddress
 from aimodels.plan.values import Action
 
@@ -83,9 +83,10 @@ EventSink = Callable[[ApplyEvent], None]
 
 
 class Status(enum.Enum):
-    """How one change ended. ``NOT_STARTED`` and ``IN_FLIGHT`` only happen when apply is
-    interrupted (Ctrl-C): a change never sent, and one sent whose outcome the journal keeps
-    for the next apply to reconcile."""
+    """How one change ended. ``NOT_STARTED`` only happens when apply is interrupted (Ctrl-C):
+    a change never sent. ``IN_FLIGHT`` is a change sent whose outcome the journal keeps for
+    the next apply to reconcile: interrupted, or its operation still running in Azure at
+    the LRO deadline."""
 
     DONE = "done"
     FAILED = "failed"
@@ -164,18 +165,29 @@ class ApplyResult:
         """True when every change was done."""
         return all(c.status is Status.DONE for c in self.changes)
 
+    @property
+    def refused(self) -> bool:
+        """True when what was not done was held back only by changes refused because their
+        resource changed since the plan (412: its ETag moved), not by failures, interruptions
+        or operations still running: a conflict (exit 6), to be planned again."""
+        return bool(self.failed) and not self.interrupted and not self.in_flight and all(
+            isinstance(c.error, ConflictError) and c.error.status == 412 for c in self.failed)
+
     def get(self, address: ResourceAddress) -> ChangeResult | None:
         return next((c for c in self.changes if c.address == address), None)
 
     def summary(self, verb: str = "Apply") -> str:
-        """``Apply complete: 3 done.``, ``Apply incomplete: 2 done, 1 failed, 1 skipped.`` or
+        """``Apply complete: 3 done.``, ``Apply incomplete: 2 done, 1 failed, 1 skipped.`` (and
+        how many are still running in Azure, if any) or
         ``Apply interrupted: 2 done, 3 not started, 1 in flight (will be reconciled by the next
         apply).`` (``verb`` names the command: ``Destroy complete: ...``)."""
         counts = f"{len(self.done)} done, {len(self.failed)} failed, {len(self.skipped)} skipped"
         if self.complete:
             return f"{verb} complete: {len(self.done)} done."
         if not self.interrupted:
-            return f"{verb} incomplete: {counts}."
+            running = f", {len(self.in_flight)} still running in Azure (the next apply " \
+                "re-attaches to them)" if self.in_flight else ""
+            return f"{verb} incomplete: {counts}{running}."
         broken = "".join(f", {len(group)} {name}" for name, group in (
             ("failed", self.failed), ("skipped", self.skipped)) if group)
         return (f"{verb} interrupted: {len(self.done)} done{broken}, {len(self.not_started)} "

@@ -15,8 +15,11 @@ starved by work that could run any time.
 
 A failed step marks everything downstream ``skipped`` naming the failed address, and its error
 is reported once, at the step that failed (Terraform's ``dag/walk.go``); independent branches
-carry on. Each completed step is written to the state at once (``StateStore``), after a journal
-intent. The executor never prints: it emits ``ApplyEvent`` values to ``on_event``.
+carry on. A step whose operation is still running at the LRO deadline is neither done nor
+failed: it ends ``in flight``, its journal intent left open for the next apply to re-attach
+to, and what depends on it is skipped. Each completed step is written to the state at once
+(``StateStore``), after a journal intent. The executor never prints: it emits
+``ApplyEvent`` values to ``on_event``.
 
 A ``stop`` event (set on Ctrl-C) stops the run early: nothing new starts, the writes in flight
 get ``ApplyOptions.grace`` seconds to be answered (so their LRO handles reach the journal), and
@@ -68,7 +71,7 @@ from aimodels.providers.base import ProviderContext
 from aimodels.providers.registry import ProviderRegistry, default_registry
 from aimodels.state.values import ResourceState
 from aimodels.transport.client import AzureClient
-from aimodels.transport.lro import LroHandle
+from aimodels.transport.lro import LroHandle, OperationTimedOut
 
 DEFAULT_PARALLELISM = 10
 
@@ -195,7 +198,9 @@ class _Run:
         return min(roots) if roots else None
 
     def _skip(self, step: Step, root: ResourceAddress) -> None:
-        why = f"upstream {root} failed"
+        running = any(end.status is Status.IN_FLIGHT and end.root == root
+                      for end in self.ends.values())
+        why = f"upstream {root} {'is still running in Azure' if running else 'failed'}"
         self.ends[step] = _StepEnd(Status.SKIPPED, why, root=root)
         if root != step.address:  # the create half of a failed replace: reported as failed
             self._emit(step, Phase.SKIPPED, None, why)
@@ -252,6 +257,12 @@ class _Run:
             await flight.intent_id()  # the handle, if it came, is in the journal
             return _StepEnd(Status.IN_FLIGHT, _LET_GO[cancelled.parked],
                             self.client.clock() - started)
+        except OperationTimedOut as exc:
+            # Azure has not said how it ended: the intent (with the LRO handle) stays open,
+            # so the next apply re-attaches to the operation before it plans.
+            await flight.intent_id()
+            return _StepEnd(Status.IN_FLIGHT, f"{exc.message}; {_STILL_RUNNING}",
+                            self.client.clock() - started, exc, root=step.address)
         except AimodelsError as exc:
             if isinstance(exc, OperationFailed) and step.operation != "delete":
                 await self.store.put(self._entry(change, exc.outcome, failure=exc))
@@ -365,6 +376,9 @@ class _Run:
 _PHASES = {Status.DONE: Phase.DONE, Status.FAILED: Phase.FAILED, Status.SKIPPED: Phase.SKIPPED,
            Status.IN_FLIGHT: Phase.POLLING, Status.NOT_STARTED: Phase.SKIPPED}
 
+#: What a step says when its operation outlasted the LRO deadline.
+_STILL_RUNNING = "it may still be running in Azure: the next apply re-attaches to it"
+
 #: What an interrupted step says, by what its flight was doing when it was let go.
 _LET_GO = {
     Parked.JOURNALED: "interrupted: it runs on in Azure; the next apply re-attaches to it",
@@ -374,7 +388,7 @@ _LET_GO = {
 
 
 def _writers(client: AzureClient, options: ApplyOptions) -> dict[str, Writer]:
-    arm = ArmWriter(client)
+    arm = ArmWriter(client, options.conflict_retry, options.rng)
     return {MODEL_SOURCE: arm, MODEL_DEPLOYMENT: arm, CUSTOM_MODEL: RegistryWriter(client),
             FOUNDRY_DEPLOYMENT: CognitiveWriter(client, options.conflict_retry, options.rng)}
 

@@ -3,6 +3,8 @@
 - ``ArmWriter`` (ModelSource, ModelDeployment on Microsoft.ContainerService): PUT and DELETE
   with preconditions the API honours: ``If-None-Match: *`` on create, ``If-Match: <plan ETag>``
   on update and delete, so a resource changed since the plan answers 412 and is not touched.
+  A 409 while another operation runs on the resource (``Updating``, from a write made outside
+  aimodels) is waited out, then the write is sent again with the same If-Match.
 - ``CognitiveWriter`` (FoundryDeployment): the API declares no If-Match, so we GET just before
   writing and compare the ETag with the plan's. This is weaker: a write landing between our
   GET and our PUT goes unnoticed. Azure allows one write at a time per account, so the
@@ -13,16 +15,17 @@
   then register; delete by version (``keep_weights`` with ``deletePolicy: KeepWeights``).
 
 Long-running operations are followed with ``transport.lro``; a failed one raises RemoteError
-carrying the provisioning error code and message.
+carrying the provisioning error code and message, and one still running at the LRO deadline
+raises ``OperationTimedOut`` (the change is left in flight, not failed).
 """
 
 from __future__ import annotations
 
 import os
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from aimodels.apply.transfer import Transfer
 from aimodels.apply.upload_record import UploadRecords
@@ -32,7 +35,7 @@ from aimodels.plan.values import Change
 from aimodels.providers.base import Provider, ProviderContext
 from aimodels.transport.client import AzureClient
 from aimodels.transport.errors import NotFoundError
-from aimodels.transport.lro import LroHandle, complete_lro
+from aimodels.transport.lro import LroHandle, OperationTimedOut, complete_lro, running_state
 from aimodels.transport.response import Response
 from aimodels.weights.formats import format_from_name
 from aimodels.weights.source import local_root, source_of
@@ -44,6 +47,8 @@ if TYPE_CHECKING:
 #: Retried with backoff instead of failing: Cognitive Services' "Another operation is being
 #: performed on the parent resource".
 RETRIED_CONFLICTS = frozenset({"RequestConflict"})
+
+T = TypeVar("T")
 
 STALE_HINT = "Run `aimodels plan` to see the live resource, then apply the new plan."
 
@@ -143,10 +148,17 @@ class Writer(Protocol):
 
 
 class ArmWriter:
-    """Writes of an ARM API that honours If-Match / If-None-Match (Microsoft.ContainerService)."""
+    """Writes of an ARM API that honours If-Match / If-None-Match (Microsoft.ContainerService).
 
-    def __init__(self, client: AzureClient) -> None:
+    A write refused with 409 while an operation runs on the resource (one started outside
+    aimodels: ``Updating``...) is sent again once it has ended, waiting as for the account-level
+    409 of Cognitive Services; the If-Match of the plan goes with it, so a resource that
+    operation changed answers 412 and is not overwritten."""
+
+    def __init__(self, client: AzureClient, retry: ConflictRetry,
+                 rng: random.Random | None = None) -> None:
         self.client = client
+        self._busy = _BusyWait(client, retry, rng or random.Random())
 
     def exclusive_key(self, request: StepRequest) -> str | None:
         return None
@@ -162,8 +174,12 @@ class ArmWriter:
 
     async def delete(self, request: StepRequest) -> Outcome:
         url = request.live_url
+
+        async def send() -> Any:
+            return await self.client.request("DELETE", url, headers=_if_match(request.change))
+
         try:
-            first = await self.client.request("DELETE", url, headers=_if_match(request.change))
+            first = await self._busy.sending(request, send, self._operation_on(url))
         except ConflictError as exc:
             if exc.status == 412 and await _gone(self.client, url):
                 return Outcome()  # deleted since the plan: what we wanted
@@ -172,8 +188,26 @@ class ArmWriter:
         return Outcome()
 
     async def _put(self, request: StepRequest, url: str, headers: dict[str, str]) -> Outcome:
-        first = await self.client.request("PUT", url, json=request.body(), headers=headers)
+        async def send() -> Any:
+            return await self.client.request("PUT", url, json=request.body(), headers=headers)
+
+        first = await self._busy.sending(request, send, self._operation_on(url))
         return await _finish_put(self.client, request, first)
+
+    def _operation_on(self, url: str) -> Callable[[ConflictError], Awaitable[str | None]]:
+        """What a 409 on ``url`` waits for: an operation running on the resource, as its
+        provisioningState says (a 409 on an idle resource is a real conflict: raised)."""
+        async def running(exc: ConflictError) -> str | None:
+            if exc.status != 409:
+                return None
+            try:
+                state = running_state(await self.client.get_json_or_none(url))
+            except RemoteError:
+                return None  # cannot tell: the 409 stands
+            return None if state is None else \
+                f"another operation is running on it (provisioningState {state})"
+
+        return running
 
 
 class CognitiveWriter:
@@ -182,8 +216,7 @@ class CognitiveWriter:
     def __init__(self, client: AzureClient, retry: ConflictRetry,
                  rng: random.Random | None = None) -> None:
         self.client = client
-        self.retry = retry
-        self._rng = rng or random.Random()
+        self._busy = _BusyWait(client, retry, rng or random.Random())
 
     def exclusive_key(self, request: StepRequest) -> str | None:
         """The account: its id, lower-cased (ARM ids compare case-insensitively)."""
@@ -209,7 +242,7 @@ class CognitiveWriter:
             _refuse_if_changed(found, expected, exists=True)
             return await self.client.request("DELETE", url)
 
-        first = await self._retrying(request, url, send)
+        first = await self._busy.sending(request, send, _account_busy)
         if first is not None:
             await complete_lro(self.client, first, on_handle=request.on_handle)
         return Outcome()
@@ -222,24 +255,41 @@ class CognitiveWriter:
             _refuse_if_changed(found, expected, exists=not creating)
             return await self.client.request("PUT", url, json=request.body())
 
-        first = await self._retrying(request, url, send)
+        first = await self._busy.sending(request, send, _account_busy)
         return await _finish_put(self.client, request, first)
 
-    async def _retrying(self, request: StepRequest, url: str,
-                        send: Callable[[], Any]) -> Any:
-        """``send()`` again while the account answers RequestConflict, within the budget.
-        Each attempt re-checks the ETag: time has passed since the last GET."""
+
+async def _account_busy(exc: ConflictError) -> str | None:
+    """What a Cognitive Services 409 waits for: another write on the account."""
+    return "another operation runs on the account" if exc.code in RETRIED_CONFLICTS else None
+
+
+class _BusyWait:
+    """Sending a write again while Azure refuses it because another operation runs (on the
+    resource, or on its Cognitive Services account): full-jitter backoff per
+    ``ConflictRetry``, a WAITING note before each wait, up to ``retry.budget`` seconds."""
+
+    def __init__(self, client: AzureClient, retry: ConflictRetry, rng: random.Random) -> None:
+        self.client, self.retry, self.rng = client, retry, rng
+
+    async def sending(self, request: StepRequest, send: Callable[[], Awaitable[T]],
+                      busy: Callable[[ConflictError], Awaitable[str | None]]) -> T:
+        """``send()``, and again while ``busy`` names what the ConflictError it raised waits
+        for (None: a conflict to raise). Each attempt is a whole new ``send``, so the ETag
+        check runs again after the wait: the other operation may have changed the resource."""
         waited, attempt = 0.0, 0
         while True:
             attempt += 1
             try:
                 return await send()
             except ConflictError as exc:
-                if exc.code not in RETRIED_CONFLICTS or waited >= self.retry.budget:
+                if waited >= self.retry.budget:
                     raise
-                delay = self.retry.delay(attempt, self._rng)
-                request.waiting(f"another operation runs on the account; retrying in "
-                                f"{delay:.1f} s")
+                why = await busy(exc)
+                if why is None:
+                    raise
+                delay = self.retry.delay(attempt, self.rng)
+                request.waiting(f"{why}; retrying in {delay:.1f} s")
                 await self.client.sleep(delay)
                 waited += delay
 
@@ -309,9 +359,19 @@ class RegistryWriter:
         return Outcome()
 
     async def _register(self, request: StepRequest, upload_id: str) -> Outcome:
+        """Register the upload. A register is safe to send again after a 5xx or a lost
+        answer: the registry refuses a second one of the same version (409), so one that
+        had landed is found by reading the version back (it carries our upload id)."""
         body = {**request.body(), "upload_id": upload_id}
-        response = await self.client.request("POST", "/custom-models", api="registry",
-                                             json=body)
+        try:
+            response = await self.client.request("POST", "/custom-models", api="registry",
+                                                 json=body, idempotent=True)
+        except ConflictError as exc:
+            landed = await self._show(request, body.get("version")) if exc.status == 409 \
+                else None
+            if landed is None or landed.get("upload_id") != upload_id:
+                raise
+            return Outcome(landed)
         return Outcome(response.body if isinstance(response.body, Mapping) else None)
 
     async def _show(self, request: StepRequest, version: Any) -> Mapping[str, Any] | None:
@@ -360,9 +420,13 @@ def _upload_job(request: StepRequest) -> UploadJob:
 
 
 async def _finish_put(client: AzureClient, request: StepRequest, first: Response) -> Outcome:
-    """Follow the operation an accepted PUT started; its failure is an ``OperationFailed``."""
+    """Follow the operation an accepted PUT started; its failure is an ``OperationFailed``.
+    One still running at the LRO deadline is not a failure: ``OperationTimedOut`` goes up
+    as it is (the executor leaves its journaled handle for the next run)."""
     try:
         final = await complete_lro(client, first, on_handle=request.on_handle)
+    except OperationTimedOut:
+        raise
     except RemoteError as exc:
         raise OperationFailed(exc.message, exc.hint, code=exc.code, status=exc.status,
                               outcome=Outcome.of(first.body)) from exc

@@ -299,8 +299,10 @@ def _initialize_body(job: UploadJob, total: int, file_name: str | None) -> dict[
 
 
 async def _initialize(client: AzureClient, body: Mapping[str, Any]) -> Mapping[str, Any]:
+    # Safe to send twice: a repeated initialize only hands out another grant for a folder
+    # nothing is written to (uploads are found by their blobs), so a 5xx is retried too.
     grant = await client.request_json("POST", "/datastore/upload/initialize", api="registry",
-                                      json=dict(body))
+                                      json=dict(body), idempotent=True)
     for key in ("sas_uri", "container_sas_uri"):
         register_sas(str(grant.get(key) or ""))
     missing = [k for k in ("upload_id", "container_sas_uri", "blob_prefix") if not grant.get(k)]

@@ -16,7 +16,7 @@ import click
 
 from aimodels.apply.events import ApplyResult, Interruption
 from aimodels.cli.output import confirm, progress_note, show_warnings, use_color
-from aimodels.errors import EXIT_OK, AimodelsError, ApplyIncomplete, UsageError
+from aimodels.errors import EXIT_OK, AimodelsError, ApplyIncomplete, ApplyRefused, UsageError
 from aimodels.plan.values import Plan
 from aimodels.service.applying import ApplyReport, ApplyRequest, ApplySession
 from aimodels.service.planning import PlanOutcome
@@ -46,7 +46,8 @@ def run_change(obj: Any, request: ApplyRequest, plan_file: str | None = None,
 
 
 def _report(report: ApplyReport, request: ApplyRequest) -> int:
-    """The report of a run: exit 0 when complete, else ApplyIncomplete (exit 7)."""
+    """The report of a run: exit 0 when complete, else ApplyIncomplete (exit 7), or
+    ApplyRefused (exit 6) when only changes refused as changed since the plan are left."""
     from aimodels.render.apply_progress import render_report
 
     verb = "Destroy" if request.destroying else "Apply"
@@ -57,10 +58,16 @@ def _report(report: ApplyReport, request: ApplyRequest) -> int:
                                       _interrupted_lines(report.result))))
     if details:
         click.echo(details)
-    raise ApplyIncomplete(report.result.summary(verb), result=report.result,
-                          hint=_INTERRUPTED_HINT if report.result.interrupted else (
-        "Fix what failed (the messages above) and run the command again: what was done is "
-        "in the state, so only the rest is planned."))
+    result = report.result
+    if result.refused:
+        raise ApplyRefused(result.summary(verb), result=result, hint=(
+            "What was done is in the state. Run the command again: it plans against the "
+            "resources as they are now (`aimodels plan` shows what changed)."))
+    raise ApplyIncomplete(result.summary(verb), result=result,
+                          hint=_INTERRUPTED_HINT if result.interrupted or not result.failed
+                          else ("Fix what failed (the messages above) and run the command "
+                                "again: what was done is in the state, so only the rest is "
+                                "planned."))
 
 
 _INTERRUPTED_HINT = ("What was done is in the state. Run the command again: it first settles "
@@ -80,7 +87,8 @@ def _recover(session: ApplySession) -> None:
 
 
 def _interrupted_lines(result: ApplyResult) -> str:
-    """After a Ctrl-C: which changes were not started and which are left in flight."""
+    """After a Ctrl-C or an operation that outlasted its deadline: which changes were not
+    started and which are left in flight."""
     groups = (("Not started", result.not_started),
               ("In flight (in the journal; the next apply reconciles them)", result.in_flight))
     return "\n".join(f"{title}: " + ", ".join(str(c.address) for c in changes)

@@ -48,11 +48,11 @@ FAULTY_PREFIXES = ("/subscriptions/", "/datastore/", "/custom-models", "/openai/
 #: the way ARM does ("TooManyRequests").
 INFERENCE_PREFIXES = ("/openai/", "/inference/")
 
-#: The wait a throttled client is asked for. ``Retry-After`` carries it in whole seconds, as ARM
-#: sends it (rounded up: 1); ``Retry-After-Ms`` and ``x-ms-retry-after-ms`` carry it exactly, as
-#: Azure's data-plane services add. Clients that read the milliseconds (aimodels' transport)
-#: wait 100 ms; clients that read ``Retry-After`` first (azure-core) wait a second, as they
-#: would against Azure.
+#: The wait a throttled client (and one answered 503) is asked for. ``Retry-After`` carries it
+#: in whole seconds, as ARM sends it (rounded up: 1); ``Retry-After-Ms`` and
+#: ``x-ms-retry-after-ms`` carry it exactly, as Azure's data-plane services add. Clients that
+#: read the milliseconds (aimodels' transport) wait 100 ms; clients that read ``Retry-After``
+#: first (azure-core) wait a second, as they would against Azure.
 THROTTLE_RETRY_MS = 100
 
 
@@ -112,10 +112,12 @@ class AzureBehaviour:
         if roll < config.throttle_rate:
             return throttled(path)
         if roll < config.throttle_rate + config.fault_rate:
-            status = 500 if self.emu.roll() < 0.5 else 503
-            code = "InternalServerError" if status == 500 else "ServiceUnavailable"
-            return arm_error(status, code,
-                             "A transient failure injected by the emulator (--fault-rate).")
+            message = "A transient failure injected by the emulator (--fault-rate)."
+            if self.emu.roll() < 0.5:
+                return arm_error(500, "InternalServerError", message)
+            # A 503 says when to come back (HTTP defines Retry-After for it as for a 429);
+            # a 500 names no wait.
+            return arm_error(503, "ServiceUnavailable", message, retry_after_headers())
         return None
 
     @staticmethod
@@ -134,11 +136,17 @@ class AzureBehaviour:
                                   'microsoftonline.com/common", error="invalid_token"'})
 
 
+def retry_after_headers() -> dict[str, str]:
+    """The wait a throttled or unavailable answer names (``THROTTLE_RETRY_MS``)."""
+    seconds = -(-THROTTLE_RETRY_MS // 1000)
+    return {"Retry-After": str(seconds), "Retry-After-Ms": str(THROTTLE_RETRY_MS),
+            "x-ms-retry-after-ms": str(THROTTLE_RETRY_MS)}
+
+
 def throttled(path: str) -> Any:
     """The 429 of ``--throttle-rate``: ARM's shape, or Azure OpenAI's on inference paths."""
     seconds = -(-THROTTLE_RETRY_MS // 1000)
-    headers = {"Retry-After": str(seconds), "Retry-After-Ms": str(THROTTLE_RETRY_MS),
-               "x-ms-retry-after-ms": str(THROTTLE_RETRY_MS)}
+    headers = retry_after_headers()
     if path.startswith(INFERENCE_PREFIXES):
         return arm_error(429, "429", "Requests to this deployment have exceeded the rate limit "
                          f"(--throttle-rate). Please retry after {seconds} second.", headers)

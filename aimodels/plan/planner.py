@@ -190,7 +190,8 @@ def _delete(run: _Inputs, address: ResourceAddress, prior: PriorResource,
     return Change(address, Action.DELETE, (reason,),
                   before=mask(with_defaults(before, provider.policy.defaults), provider.policy),
                   precondition_etag=live.etag, resource_id=live.resource_id,
-                  live_resource_id=live.resource_id, depends_on=run.depends_on[address])
+                  live_resource_id=live.resource_id, depends_on=run.depends_on[address],
+                  warnings=_operation_running(live))
 
 
 def _compare(run: _Inputs, resource: DesiredResource, prior: PriorResource,
@@ -204,6 +205,7 @@ def _compare(run: _Inputs, resource: DesiredResource, prior: PriorResource,
     lifecycle = _lifecycle_changes(resource, prior)
     if lifecycle:
         reasons = (*reasons, Reason.RECORD_BECAUSE_LIFECYCLE_CHANGED)
+    running = _operation_running(live) if action is not Action.NOOP else ()
     return Change(
         address, action, reasons,
         field_changes=tuple(sorted(found.field_changes + lifecycle, key=lambda f: f.path)),
@@ -212,7 +214,7 @@ def _compare(run: _Inputs, resource: DesiredResource, prior: PriorResource,
         resource_id=provider.resource_id(address, found.planned, run.desired.stack),
         live_resource_id=live.resource_id,
         replace_paths=found.replace_paths if action is Action.REPLACE else (),
-        depends_on=run.depends_on[address], warnings=found.warnings)
+        depends_on=run.depends_on[address], warnings=(*found.warnings, *running))
 
 
 def _lifecycle_changes(resource: DesiredResource,
@@ -261,6 +263,21 @@ def _provisioning_failed(address: ResourceAddress, live: LiveObject) -> bool:
     properties = live.body.get("properties")
     state = properties.get("provisioningState") if isinstance(properties, Mapping) else None
     return address.kind in _REDEPLOYED_BY_PUT and str(state or "").lower() == "failed"
+
+
+#: provisioningStates after which no operation runs on a resource (none at all means done).
+_SETTLED_STATES = frozenset({"", "succeeded", "failed", "canceled", "cancelled"})
+
+
+def _operation_running(live: LiveObject) -> tuple[str, ...]:
+    """The warning for a change to a resource an operation is still running on (Updating...):
+    apply waits for it to end, then the plan's ETag decides whether the change still goes."""
+    properties = live.body.get("properties")
+    state = properties.get("provisioningState") if isinstance(properties, Mapping) else None
+    if str(state or "").lower() in _SETTLED_STATES:
+        return ()
+    return (f"an operation started outside aimodels is running (provisioningState {state}); "
+            "apply waits for it, then checks the ETag",)
 
 
 def _update_reasons(found: ResourceDiff, prior: PriorResource) -> tuple[Reason, ...]:

@@ -176,7 +176,8 @@ def render_report(report: Any, *, summary: bool = True, verb: str = "Apply") -> 
     if result.failed:
         lines.append("Failed: " + ", ".join(str(c.address) for c in result.failed))
     if result.skipped:
-        lines.append("Skipped (upstream failed): " +
+        upstream = "failed or still running" if result.in_flight else "failed"
+        lines.append(f"Skipped (upstream {upstream}): " +
                      ", ".join(str(c.address) for c in result.skipped))
     for access in report.access:
         where = access.endpoint or "(on the embedded emulator, while an aimodels command runs)"

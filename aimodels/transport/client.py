@@ -43,8 +43,9 @@ from aimodels.transport.errors import (
 from aimodels.transport.redact import install_log_redaction, redact_headers, redact_text
 from aimodels.transport.response import Response
 from aimodels.transport.retry import (
-    backoff_delay,
+    RetryTally,
     is_idempotent,
+    next_delay,
     retry_after_seconds,
     should_retry_status,
 )
@@ -160,6 +161,7 @@ class AzureClient:
         params: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
         add_api_version: bool = True,
+        deadline: float | None = None,
     ) -> Response:
         """Send one request (with retries) and return the response; raises on status >= 400,
         and ``UnexpectedResponseError`` for a redirect or a body that is not a JSON object.
@@ -168,6 +170,10 @@ class AzureClient:
         the endpoint override when one is set). ARM and inference URLs get their api-version
         unless they carry one, or ``add_api_version`` is False (LRO URLs are used as given).
         ``idempotent`` overrides the method's default retry class (see ``retry.py``).
+        ``deadline`` (epoch seconds) replaces the policy's attempt count and time budget:
+        transient failures are retried, as long as the next wait ends before it. It is for the
+        reads that follow a write Azure accepted (``transport.lro``), which only the
+        operation's own deadline should end; not for first attempts at anything.
         """
         method = method.upper()
         url = resolve_url(self.config, api, url_or_path)
@@ -176,7 +182,7 @@ class AzureClient:
         with mapped_transport_errors(method, url):
             http_request = await self._build(method, url, api, json, headers, params)
             response, attempts = await self._send_with_retries(
-                http_request, is_idempotent(method, idempotent)
+                http_request, is_idempotent(method, idempotent), deadline
             )
         result = Response.from_httpx(response)
         if result.status >= 400:
@@ -252,9 +258,9 @@ class AzureClient:
         return self._http.build_request(method, target, json=json, headers=merged)
 
     async def _send_with_retries(
-        self, request: httpx.Request, idempotent: bool
+        self, request: httpx.Request, idempotent: bool, deadline: float | None
     ) -> tuple[httpx.Response, int]:
-        started = self.clock()
+        tally = RetryTally(self.clock())
         attempt = 0
         while True:
             attempt += 1
@@ -265,13 +271,13 @@ class AzureClient:
                 if not (idempotent or isinstance(exc, _UNSENT_ERRORS)):
                     self._emit(request, attempt, sent_at, None, exc, None)
                     raise
-                delay = self._next_delay(attempt, started, None)
+                delay = self._next_delay(tally, None, deadline)
                 self._emit(request, attempt, sent_at, None, exc, delay)
                 if delay is None:
                     raise
             else:
                 retryable = should_retry_status(response.status_code, idempotent)
-                delay = self._next_delay(attempt, started, response) if retryable else None
+                delay = self._next_delay(tally, response, deadline) if retryable else None
                 self._emit(request, attempt, sent_at, response, None, delay)
                 if delay is None:
                     return response, attempt
@@ -284,18 +290,16 @@ class AzureClient:
             return response
 
     def _next_delay(
-        self, attempt: int, started: float, response: httpx.Response | None
+        self, tally: RetryTally, response: httpx.Response | None, deadline: float | None
     ) -> float | None:
-        """The wait before the next attempt, or None when retries are used up."""
-        policy = self.config.retry
-        if attempt >= policy.max_attempts:
-            return None
+        """The wait before the next attempt, or None when retries are used up (``retry.py``)."""
         now = self.clock()
-        asked = retry_after_seconds(response.headers, now) if response is not None else None
-        delay = asked if asked is not None else backoff_delay(policy, attempt, self._rng)
-        if now + delay - started > policy.total_budget:
-            return None
-        return delay
+        if response is None:
+            return next_delay(self.config.retry, tally, None, None, now, self._rng, deadline)
+        asked = retry_after_seconds(response.headers, now)
+        return next_delay(
+            self.config.retry, tally, response.status_code, asked, now, self._rng, deadline
+        )
 
     def _emit(
         self,

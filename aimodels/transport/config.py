@@ -62,18 +62,22 @@ _HOST_NAME = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """When and how long to retry a failed request.
+    """When and how long to retry a failed request (the rules: ``transport/retry.py``).
 
-    Delays grow as ``base_delay * 2**attempt`` capped at ``max_delay``, drawn with full jitter,
+    Delays grow as ``base_delay * 2**n`` capped at ``max_delay``, drawn with full jitter,
     unless the server says how long to wait (Retry-After and friends). We stop after
-    ``max_attempts`` sends or when the next wait would pass ``total_budget`` seconds since the
-    first send, whichever comes first.
+    ``max_attempts`` failed sends, ``max_unanswered`` of them without an answer at all (an
+    endpoint that cannot be reached fails in seconds), or ``max_paced`` 429/503 answers (the
+    service pacing us, the request not processed: they do not count as failures), or when the
+    next wait would pass ``total_budget`` seconds since the first send, whichever comes first.
     """
 
-    max_attempts: int = 5
+    max_attempts: int = 8
     base_delay: float = 0.5
     max_delay: float = 30.0
     total_budget: float = 120.0
+    max_paced: int = 20
+    max_unanswered: int = 4
 
 
 @dataclass(frozen=True, slots=True)

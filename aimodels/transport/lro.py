@@ -14,6 +14,15 @@ Between polls we wait what the server asks (``Retry-After-Ms``, ``x-ms-retry-aft
 ``Retry-After``), else ``LroPolicy.default_poll_interval``, with the client's injected sleeper.
 An ``LroHandle`` is a plain value that can be saved (``to_dict``) so that a later process can
 re-attach to an operation a crashed ``apply`` left running (``wait_for_lro``).
+
+Once Azure has accepted the write, only Azure says how it ended. A poll or the final GET that
+fails in passing (429, 5xx, a connection error or a timeout) is retried, honouring Retry-After
+and else with backoff, for as long as the operation's deadline allows (``LroPolicy.timeout``
+counted from ``started_at``), not for the client's usual few attempts. The operation fails on
+a terminal Failed or Canceled, or on an error answer to a poll (a 404 of the operation, a
+4xx: what azure-core's poller does too). At the deadline we raise ``OperationTimedOut``: not
+a failure, since the operation may still be running, and the saved handle lets a later run
+re-attach to it.
 """
 
 from __future__ import annotations
@@ -27,10 +36,16 @@ from aimodels.transport.client import AzureClient
 from aimodels.transport.config import Api
 from aimodels.transport.errors import NotFoundError, arm_code_and_message, where
 from aimodels.transport.response import Response
-from aimodels.transport.retry import retry_after_seconds
+from aimodels.transport.retry import is_transient, retry_after_seconds
 
 PollKind = Literal["async-operation", "location", "provisioning-state", "done"]
 TERMINAL_STATES = frozenset({"succeeded", "failed", "canceled", "cancelled"})
+
+
+class OperationTimedOut(RemoteError):
+    """An operation did not end within ``LroPolicy.timeout`` of its write, or its status could
+    not be read until then (the polls kept failing): Azure has not said how it ended, so it
+    may still be running. Not a failed change: its handle lets a later run re-attach."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +99,13 @@ def _poll_style(initial: Response) -> tuple[PollKind, str]:
     return "done", initial.url
 
 
+def running_state(body: Any) -> str | None:
+    """The provisioningState of a resource body while an operation runs on it (``Updating``,
+    ``Creating``...); None when it is terminal or absent, or there is no body."""
+    state = _provisioning_state(body)
+    return state if state and state.lower() not in TERMINAL_STATES else None
+
+
 def _provisioning_state(body: Any) -> str | None:
     if not isinstance(body, dict):
         return None
@@ -112,8 +134,9 @@ async def complete_lro(
 async def wait_for_lro(client: AzureClient, handle: LroHandle, *, first_delay: float = 0.0) -> Any:
     """Poll the operation ``handle`` describes until it ends; return the final body.
 
-    Raises RemoteError when the operation fails, is canceled, or outlasts
-    ``LroPolicy.timeout`` counted from ``handle.started_at``.
+    Raises RemoteError when the operation fails or is canceled, or a poll gets an error
+    answer; ``OperationTimedOut`` when it outlasts ``LroPolicy.timeout`` counted from
+    ``handle.started_at`` (or its polls fail until then).
     """
     await _wait(client, handle, first_delay)
     if handle.kind == "async-operation":
@@ -156,7 +179,7 @@ async def _final_body(client: AzureClient, handle: LroHandle, last: Response | N
     if handle.method == "DELETE":
         return None
     if handle.method == "PUT" or last is None:
-        return await client.get_json(handle.resource_url, api=handle.api, add_api_version=False)
+        return (await _get(client, handle, handle.resource_url)).body
     return last.body
 
 
@@ -169,19 +192,30 @@ async def _poll_until(
 ) -> Response:
     """GET ``handle.poll_url`` until ``done`` says so, waiting between polls."""
     while True:
-        response = await _get(client, handle, accept_missing)
+        response = await _get(client, handle, handle.poll_url, accept_missing=accept_missing)
         if done(response):
             return response
         await _wait(client, handle, _delay(client, response))
 
 
-async def _get(client: AzureClient, handle: LroHandle, accept_missing: bool) -> Response:
+async def _get(
+    client: AzureClient, handle: LroHandle, url: str, *, accept_missing: bool = False
+) -> Response:
+    """GET ``url`` for the operation: a passing failure is retried until the deadline, when
+    the operation has timed out; an error answer (a 404 unless ``accept_missing``) is raised."""
+    deadline = handle.started_at + client.config.lro.timeout
     try:
-        return await client.request("GET", handle.poll_url, api=handle.api, add_api_version=False)
+        return await client.request(
+            "GET", url, api=handle.api, add_api_version=False, deadline=deadline
+        )
     except NotFoundError:
         if not accept_missing:
             raise
-        return Response(404, url=handle.poll_url)
+        return Response(404, url=url)
+    except RemoteError as exc:
+        if is_transient(exc.status, exc.code):
+            raise _timed_out(client, handle, exc) from exc
+        raise
 
 
 def _delay(client: AzureClient, response: Response) -> float:
@@ -190,15 +224,23 @@ def _delay(client: AzureClient, response: Response) -> float:
 
 
 async def _wait(client: AzureClient, handle: LroHandle, delay: float) -> None:
-    limit = client.config.lro.timeout
-    if client.clock() + delay - handle.started_at > limit:
-        raise RemoteError(
-            f"{where(handle.method, handle.resource_url)} did not finish within {limit:g} s",
-            hint="It may still finish in Azure: run `aimodels plan` later to see where it stands.",
-            code="OperationTimedOut",
-        )
+    if client.clock() + delay - handle.started_at > client.config.lro.timeout:
+        raise _timed_out(client, handle)
     if delay > 0:
         await client.sleep(delay)
+
+
+def _timed_out(
+    client: AzureClient, handle: LroHandle, cause: RemoteError | None = None
+) -> OperationTimedOut:
+    unread = f" (its status could not be read: {cause.message})" if cause is not None else ""
+    return OperationTimedOut(
+        f"{where(handle.method, handle.resource_url)} did not finish within "
+        f"{client.config.lro.timeout:g} s{unread}",
+        hint="Azure has not said how it ended: it may still be running. The next "
+        "`aimodels apply` re-attaches to it; `aimodels plan` shows where it stands.",
+        code="OperationTimedOut",
+    )
 
 
 def _status(response: Response) -> str:

@@ -114,12 +114,17 @@ def session(emulator: Served) -> httpx.Client:
 
 
 @contextmanager
-def emulator_process(data: Path, lro_seconds: float = 0.5,
-                     latency_ms: int = 0) -> Iterator[EmulatorProcess]:
-    """A standalone emulator keeping its data under ``data``; stopped with SIGTERM."""
+def emulator_process(data: Path, lro_seconds: float = 0.5, latency_ms: int = 0,
+                     faults: tuple[float, float, int] | None = None
+                     ) -> Iterator[EmulatorProcess]:
+    """A standalone emulator keeping its data under ``data``; stopped with SIGTERM.
+    ``faults`` is ``(fault rate, throttle rate, seed)`` of its injected 5xx and 429."""
+    injected = [] if faults is None else [
+        "--fault-rate", str(faults[0]), "--throttle-rate", str(faults[1]),
+        "--seed", str(faults[2])]
     process = subprocess.Popen(
         [sys.executable, "-m", "aimodels", "emulator", "serve", "--data", str(data),
-         "--lro-seconds", str(lro_seconds), "--latency-ms", str(latency_ms)],
+         "--lro-seconds", str(lro_seconds), "--latency-ms", str(latency_ms), *injected],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_env(), cwd=ROOT)
     assert process.stdout is not None
     first = process.stdout.readline()
@@ -240,15 +245,26 @@ def live_names(emulator: Served) -> dict[str, list[str]]:
 
 
 def _names(http: httpx.Client, url: str, params: dict[str, str]) -> list[str]:
-    """The names of every item of a list, page after page."""
+    """The names of every item of a list, page after page (through injected faults)."""
     names: list[str] = []
     next_url: str | None = url
     while next_url:
-        response = http.get(next_url, params=params if next_url == url else None)
+        response = _get_through_faults(http, next_url, params if next_url == url else None)
         assert response.status_code == 200, response.text
         names += [item["name"] for item in response.json()["value"]]
         next_url = response.json().get("nextLink")
     return sorted(names)
+
+
+def _get_through_faults(http: httpx.Client, url: str,
+                        params: dict[str, str] | None) -> httpx.Response:
+    """GET, again after an injected 429 or 5xx (``--fault-rate``, ``--throttle-rate``)."""
+    for _ in range(50):
+        response = http.get(url, params=params)
+        if response.status_code not in (429, 500, 503):
+            return response
+        time.sleep(0.02)
+    return response
 
 
 def state_addresses(stack: Path) -> list[str]:

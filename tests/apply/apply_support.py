@@ -5,7 +5,7 @@ HTTP. Nothing of ours is patched; the emulator is the only Azure."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,6 +77,11 @@ class Harness:
     folder: Path
     env: dict[str, str] = field(default_factory=dict)
     events: list[ApplyEvent] = field(default_factory=list)
+    #: ``LroPolicy.timeout`` of the client, and its sleeper (the transport's injection point).
+    lro_timeout: float = 60.0
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    #: The client's network (None: httpx's own), for tests that lose answers on the way.
+    transport: httpx.AsyncBaseTransport | None = None
 
     @property
     def state_path(self) -> Path:
@@ -101,8 +106,8 @@ class Harness:
 
     def client(self) -> AzureClient:
         config = ClientConfig(target="local", endpoint=self.url,
-                              lro=LroPolicy(default_poll_interval=0.05, timeout=60))
-        return AzureClient.from_config(config)
+                              lro=LroPolicy(default_poll_interval=0.05, timeout=self.lro_timeout))
+        return AzureClient.from_config(config, sleep=self.sleep, transport=self.transport)
 
     def plan(self, desired: DesiredState) -> Plan:
         return asyncio.run(self._plan(desired))

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from apply_crash_support import (
@@ -37,6 +38,8 @@ APPLY_KILLS = (KillPoint(0, 0.05), KillPoint(0, 0.6), KillPoint(2), KillPoint(6,
                KillPoint(9), KillPoint(13), KillPoint(17, 0.1), KillPoint(22),
                KillPoint(27, 0.2), KillPoint(36), KillPoint(45, 0.1))
 DESTROY_KILLS = (KillPoint(2), KillPoint(12, 0.1), KillPoint(30, 0.05))
+Point = TypeVar("Point")
+
 
 def converges_after_killed_apply(folder: Path, point: KillPoint) -> None:
     with emulator_process(folder / "emulator") as emulator:
@@ -85,17 +88,18 @@ def assert_converged(emulator: EmulatorProcess, stack: Path,
     assert not (stack / ".aimodels" / "state.lock").exists()
 
 
-def run_points(tmp_path: Path, points: tuple[KillPoint, ...],
-               check: Callable[[Path, KillPoint], None]) -> dict[str, str]:
-    """Run ``check`` for every kill point, four at a time; the failures by kill point."""
-    def one(index: int, point: KillPoint) -> tuple[str, str | None]:
+def run_points(tmp_path: Path, points: tuple[Point, ...],
+               check: Callable[[Path, Point], None], workers: int = 4) -> dict[str, str]:
+    """Run ``check`` for every kill point (or seed), ``workers`` at a time; the failures by
+    point."""
+    def one(index: int, point: Point) -> tuple[str, str | None]:
         try:
             check(tmp_path / f"point-{index}", point)
         except Exception as exc:  # collected, so every point is reported
             return str(point), f"{type(exc).__name__}: {exc}"
         return str(point), None
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         outcomes = list(pool.map(one, range(len(points)), points))
     return {point: failure for point, failure in outcomes if failure}
 

@@ -84,6 +84,9 @@ def test_faults_are_500_or_503_with_arm_error_bodies() -> None:
     assert {r.status_code for r in answers} == {500, 503}
     codes = {r.status_code: r.json()["error"]["code"] for r in answers}
     assert codes == {500: "InternalServerError", 503: "ServiceUnavailable"}
+    # a 503 names its wait as the 429 does; a 500 names none
+    waits = {r.status_code: r.headers.get("Retry-After-Ms") for r in answers}
+    assert waits == {500: None, 503: "100"}
 
 
 def test_the_seed_fixes_the_sequence_of_injected_statuses() -> None:

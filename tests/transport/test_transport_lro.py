@@ -8,11 +8,11 @@ import json
 
 import httpx
 import pytest
-from transport_support import AIM_DEPLOYMENT, CS_ACCOUNT, Script
+from transport_support import AIM_DEPLOYMENT, CS_ACCOUNT, Script, arm_error
 
 from aimodels.errors import EXIT_REMOTE, RemoteError
-from aimodels.transport.config import LroPolicy
-from aimodels.transport.lro import LroHandle, complete_lro, wait_for_lro
+from aimodels.transport.config import LroPolicy, RetryPolicy
+from aimodels.transport.lro import LroHandle, OperationTimedOut, complete_lro, wait_for_lro
 
 OPS = "/subscriptions/s/providers/Microsoft.ContainerService/locations/eastus"
 OP_URL = f"https://management.azure.com{OPS}/operationStatuses/op1?api-version=2026-08-02-preview"
@@ -174,13 +174,63 @@ def test_already_done_needs_no_poll(make_client, method, response, expected):
     assert len(script.requests) == 1 and handles == []
 
 
+def test_polls_and_the_final_get_ride_through_passing_failures(make_client, fake_time):
+    """After Azure accepted the write, throttling, 5xx and network errors of the polls and of
+    the final GET are retried until the operation's deadline, not for max_attempts."""
+    script = Script(
+        httpx.Response(201, json=CREATING, headers={"Azure-AsyncOperation": OP_URL, **FAST}),
+        arm_error(429, "TooManyRequests", "later", **{"Retry-After": "1"}),
+        *[arm_error(500, "InternalServerError", "oops")] * 3,
+        httpx.ConnectError("reset"),
+        httpx.Response(200, json={"status": "Succeeded"}),
+        *[arm_error(503, "ServiceUnavailable", "busy")] * 3,
+        httpx.ReadTimeout("slow"),
+        httpx.Response(200, json=SUCCEEDED),
+    )
+    assert _run_write(make_client, script, retry=RetryPolicy(max_attempts=2)) == SUCCEEDED
+    assert script.paths[-1] == f"GET {AIM_DEPLOYMENT}" and len(script.requests) == 12
+
+
+def test_polls_failing_until_the_deadline_time_out_without_failing(make_client, fake_time):
+    script = Script(
+        httpx.Response(201, json=CREATING, headers={"Azure-AsyncOperation": OP_URL, **FAST}),
+        *[arm_error(503, "ServiceUnavailable", "down", **{"Retry-After": "10"})] * 10,
+    )
+    with pytest.raises(OperationTimedOut) as info:
+        _run_write(make_client, script, lro=LroPolicy(timeout=45))
+    assert info.value.code == "OperationTimedOut"
+    assert "did not finish within 45 s (its status could not be read: " in info.value.message
+    assert "ServiceUnavailable" in info.value.message
+    assert "may still be running" in info.value.hint
+    assert len(script.requests) == 6  # the PUT, then polls at 0, 10, 20, 30 and 40 s
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(arm_error(404, "OperationNotFound", "unknown"), id="404-operation"),
+        pytest.param(arm_error(400, "BadRequest", "no"), id="400"),
+    ],
+)
+def test_an_error_answer_to_a_poll_fails_at_once(make_client, answer):
+    """As azure-core's poller: a 4xx from the operation URL is Azure's answer, not a hiccup."""
+    script = Script(
+        httpx.Response(201, json=CREATING, headers={"Azure-AsyncOperation": OP_URL, **FAST}),
+        answer,
+    )
+    with pytest.raises(RemoteError) as info:
+        _run_write(make_client, script)
+    assert not isinstance(info.value, OperationTimedOut)
+    assert info.value.status == answer.status_code and len(script.requests) == 2
+
+
 def test_timeout_raises_without_waiting_for_ever(make_client, fake_time):
     script = Script(
         httpx.Response(201, json=CREATING, headers={"Azure-AsyncOperation": OP_URL}),
         *[httpx.Response(200, json={"status": "Running"})] * 3,
     )
     policy = LroPolicy(default_poll_interval=10, timeout=25)
-    with pytest.raises(RemoteError) as info:
+    with pytest.raises(OperationTimedOut) as info:
         _run_write(make_client, script, lro=policy)
     assert info.value.code == "OperationTimedOut"
     assert "within 25 s" in info.value.message

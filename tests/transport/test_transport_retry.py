@@ -30,8 +30,8 @@ def test_429_with_retry_after_then_200(make_client, fake_time):
     assert len(script.requests) == 2
 
 
-def test_503_until_attempts_run_out_raises_remote_error(make_client, fake_time):
-    script = Script(*[arm_error(503, "ServiceUnavailable", "busy")] * 4)
+def test_500_until_attempts_run_out_raises_remote_error(make_client, fake_time):
+    script = Script(*[arm_error(500, "InternalServerError", "oops")] * 4)
 
     async def main():
         async with make_client(script, retry=RetryPolicy(max_attempts=4)) as client:
@@ -40,11 +40,68 @@ def test_503_until_attempts_run_out_raises_remote_error(make_client, fake_time):
     with pytest.raises(RemoteError) as info:
         asyncio.run(main())
     assert info.value.exit_code == EXIT_REMOTE
-    assert (info.value.status, info.value.code) == (503, "ServiceUnavailable")
+    assert (info.value.status, info.value.code) == (500, "InternalServerError")
     assert "after 4 attempts" in info.value.message
     assert "GET /subscriptions/s/resourceGroups/rg" in info.value.message
     assert len(script.requests) == 4
     assert len(fake_time.sleeps) == 3
+
+
+def test_429_and_503_pace_the_client_without_using_up_its_attempts(make_client, fake_time):
+    """A 429 or 503 says the request was not processed: we wait what it asks, and only the
+    other failures count toward max_attempts (here 2: one 500 is allowed, not two)."""
+    pace = {"Retry-After-Ms": "100"}
+    script = Script(
+        arm_error(429, "TooManyRequests", "slow down", **pace),
+        arm_error(503, "ServiceUnavailable", "busy", **pace),
+        arm_error(500, "InternalServerError", "oops"),
+        arm_error(429, "TooManyRequests", "slow down", **pace),
+        arm_error(503, "ServiceUnavailable", "busy", **pace),
+        httpx.Response(200, json={"name": "a"}),
+    )
+
+    async def main():
+        async with make_client(script, retry=RetryPolicy(max_attempts=2)) as client:
+            return await client.get_json(CS_ACCOUNT)
+
+    assert asyncio.run(main()) == {"name": "a"}
+    assert len(script.requests) == 6
+    # the one guessed wait (after the 500) is the first step of the backoff, not the third
+    assert fake_time.sleeps[:2] == [0.1, 0.1] and 0 <= fake_time.sleeps[2] <= 0.5
+
+
+def test_paced_answers_are_bounded_too(make_client, fake_time):
+    script = Script(*[arm_error(429, "TooManyRequests", "later", **{"Retry-After-Ms": "10"})] * 4)
+
+    async def main():
+        async with make_client(script, retry=RetryPolicy(max_paced=3)) as client:
+            await client.get_json(CS_ACCOUNT)
+
+    with pytest.raises(RemoteError) as info:
+        asyncio.run(main())
+    assert (info.value.status, len(script.requests)) == (429, 4)
+    assert "after 4 attempts" in info.value.message
+
+
+def test_a_deadline_replaces_the_attempt_count_and_the_budget(make_client, fake_time):
+    """The polls of an accepted write: retried as long as the next wait ends before the
+    deadline, however many attempts that takes, then the last failure is raised."""
+    policy = RetryPolicy(max_attempts=2, base_delay=1.0, max_delay=4.0, total_budget=5)
+    script = Script(*[httpx.ConnectError("refused")] * 8, httpx.Response(200, json={}))
+
+    async def main(deadline):
+        async with make_client(script, retry=policy) as client:
+            return await client.request("GET", CS_ACCOUNT, deadline=deadline)
+
+    assert asyncio.run(main(fake_time.now + 1000)).status == 200
+    assert len(script.requests) == 9 and sum(fake_time.sleeps) > 5
+
+    script.answers = [httpx.ConnectError("refused")] * 50
+    script.requests.clear()
+    with pytest.raises(RemoteError) as info:
+        asyncio.run(main(fake_time.now + 30))
+    assert info.value.code == "ConnectionError"
+    assert 8 <= len(script.requests) < 50
 
 
 @pytest.mark.parametrize("header", ["Retry-After-Ms", "x-ms-retry-after-ms"])
@@ -174,6 +231,23 @@ def test_get_retries_connection_errors_then_gives_up_with_exit_5(make_client):
     assert len(script.requests) == 3
 
 
+def test_an_unreachable_endpoint_fails_sooner_than_a_failing_service(make_client, fake_time):
+    """Errors with an answer get max_attempts (8 by default); no answer at all, max_unanswered
+    (4): a wrong endpoint fails in seconds, a service having a bad minute is given time."""
+    failing = Script(*[arm_error(500, "InternalServerError", "oops")] * 7,
+                     httpx.Response(200, json={}))
+    unreachable = Script(*[httpx.ConnectError("refused")] * 8)
+
+    async def main(script):
+        async with make_client(script) as client:
+            return await client.get_json(CS_ACCOUNT)
+
+    assert asyncio.run(main(failing)) == {} and len(failing.requests) == 8
+    with pytest.raises(RemoteError) as info:
+        asyncio.run(main(unreachable))
+    assert info.value.code == "ConnectionError" and len(unreachable.requests) == 4
+
+
 def test_retry_reuses_the_request_id_of_the_logical_request(make_client):
     script = Script(httpx.Response(503, headers={"Retry-After": "0"}), httpx.Response(200))
 
@@ -206,3 +280,4 @@ def test_backoff_ceiling_doubles_up_to_max_delay():
     always_top = random.Random()
     always_top.uniform = lambda low, high: high  # type: ignore[method-assign]
     assert [backoff_delay(policy, n, always_top) for n in range(1, 6)] == [0.5, 1, 2, 4, 4]
+    assert backoff_delay(policy, 5000, always_top) == 4  # no float overflow on a long deadline
