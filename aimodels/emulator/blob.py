@@ -25,7 +25,7 @@ from typing import Any
 
 from azure.storage.blob._shared.constants import X_MS_VERSION
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
@@ -122,6 +122,10 @@ class BlobEndpoint:
         except StorageError as err:
             return error_response(err, request_id, self.emu.now(), request.method == "HEAD",
                                   headers)
+        except ClientDisconnect:
+            # The client went away mid-body (a killed upload): nobody reads the answer, and a
+            # traceback in the emulator's terminal would only alarm. The partial file is gone.
+            return Response(status_code=400, headers=headers)
         response.headers.update(headers)
         return response
 
