@@ -1,7 +1,8 @@
 """A 1.5 GiB safetensors CustomModel applied in one run, as a user runs it: ``aimodels apply``
 in one process against ``aimodels emulator serve --data`` in another. Before the blob store kept
 content in files, SQLite refused any blob of 1 GB or more (``string or blob too big``). And one
-512 MiB block (Azure takes up to 4000 MiB) streamed to the same kind of emulator.
+512 MiB block (Azure takes up to 4000 MiB) streamed to the same kind of emulator, with its MD5
+checked, then copied by the emulator (Copy Blob: it reads the source over HTTP as Azure does).
 
 Checked: the apply succeeds first time; the peak resident set (``VmHWM``) of the client stays
 under 512 MiB and the emulator's grows by less than 64 MiB over its idle size (both would hold
@@ -126,7 +127,7 @@ def _tail_of(url: str, path: str) -> bytes:
 
 
 @pytest.mark.big
-def test_a_512_mib_block_streams_to_disk_with_its_md5_checked(tmp_path: Path) -> None:
+def test_a_512_mib_block_streams_to_disk_and_copies_with_flat_memory(tmp_path: Path) -> None:
     chunk = os.urandom(MIB)
     md5 = hashlib.md5()
     for _ in range(BLOCK // MIB):
@@ -146,11 +147,14 @@ def test_a_512_mib_block_streams_to_disk_with_its_md5_checked(tmp_path: Path) ->
                            headers={"Content-Length": str(BLOCK), "Content-MD5": digest})
         committed = httpx.put(f"{sas}&comp=blocklist", content=b"<?xml version='1.0'?>"
                               b"<BlockList><Latest>MDA=</Latest></BlockList>")
-        tail = httpx.get(sas, headers={"x-ms-range": f"bytes={BLOCK - 100}-"})
+        copy_url = sas.replace("/m.gguf?", "/copy.gguf?")
+        copied = httpx.put(copy_url, headers={"x-ms-copy-source": sas}, timeout=120)
+        tail = httpx.get(copy_url, headers={"x-ms-range": f"bytes={BLOCK - 100}-"})
         peak = status_kib(pid, "VmHWM")
 
     assert staged.status_code == 201, staged.text
     assert staged.headers["content-md5"] == digest
     assert committed.status_code == 201, committed.text
+    assert copied.status_code == 202, copied.text  # read back by the emulator, in chunks
     assert tail.status_code == 206 and tail.content == chunk[-100:]
     assert peak - idle < EMULATOR_GROWTH_LIMIT, (idle, peak)
