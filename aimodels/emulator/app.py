@@ -22,6 +22,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from aimodels.emulator import fixtures as fixture_data
+from aimodels.emulator.blob_store import BlobStore
 from aimodels.emulator.config import EmulatorConfig
 from aimodels.emulator.http import arm_error
 from aimodels.emulator.store import Store
@@ -69,6 +70,7 @@ class Emulator:
         self.fixtures = fixture_data.load(config.fixtures_path)  # first: a bad file opens nothing
         db = config.data_dir / "emulator.sqlite3" if config.data_dir else None
         self.store = Store(db)
+        BlobStore(self.store, clock).prepare()
         self.rng = random.Random(config.seed)
         self._rng_lock = threading.Lock()
 

@@ -8,6 +8,10 @@ Served: Put Blob, Put Block (Content-MD5 checked), Put Block List, Get Block Lis
 ranges), Get Blob Properties, Delete Blob, Set Blob Metadata, Copy Blob / Copy Blob From URL /
 Put Blob From URL (see ``blob_copy``), List Blobs and Get Container Properties. Every request is
 authorized by a service SAS (``blob_sas``); there is no Shared Key or Entra ID auth here.
+
+Bodies are streamed to disk as they arrive and downloads are streamed from disk
+(``blob_files``): a block of Azure's largest size (4000 MiB) costs about a megabyte of memory,
+and the request is checked (SAS, container, conditions, block id) before its body is read.
 """
 
 from __future__ import annotations
@@ -20,13 +24,21 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from azure.storage.blob._shared.constants import X_MS_VERSION
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from aimodels.emulator.blob_copy import fetch_source, redacted
+from aimodels.emulator.blob_copy import open_source, redacted
+from aimodels.emulator.blob_files import MIB, Written, receive
 from aimodels.emulator.blob_sas import ACCOUNT_NAME, SasGrant, account_key, query_of, verify_sas
-from aimodels.emulator.blob_store import BlobStore, BlobWrite, parse_metadata
+from aimodels.emulator.blob_store import (
+    MAX_BLOCK_BYTES,
+    MAX_PUT_BLOB_BYTES,
+    BlobStore,
+    BlobWrite,
+    parse_metadata,
+)
 from aimodels.emulator.blob_xml import (
     StorageError,
     error_response,
@@ -39,6 +51,11 @@ from aimodels.emulator.blob_xml import (
 Handler = Callable[[Request, SasGrant], Awaitable[Response]]
 
 _RANGE = re.compile(r"^bytes=(\d+)-(\d*)$")
+#: Azure's limits: a range with its MD5 (x-ms-range-get-content-md5) and Copy Blob From URL.
+MAX_RANGE_MD5_BYTES = 4 * MIB
+MAX_SYNC_COPY_BYTES = 256 * MIB
+#: Copy Blob (asynchronous in Azure) has no limit of its own below a block blob's size.
+MAX_COPY_BYTES = 50_000 * MAX_BLOCK_BYTES
 _SETTING_HEADERS = {"x-ms-blob-content-type": "content_type",
                     "x-ms-blob-content-encoding": "content_encoding",
                     "x-ms-blob-content-language": "content_language",
@@ -105,6 +122,10 @@ class BlobEndpoint:
         except StorageError as err:
             return error_response(err, request_id, self.emu.now(), request.method == "HEAD",
                                   headers)
+        except ClientDisconnect:
+            # The client went away mid-body (a killed upload): nobody reads the answer, and a
+            # traceback in the emulator's terminal would only alarm. The partial file is gone.
+            return Response(status_code=400, headers=headers)
         response.headers.update(headers)
         return response
 
@@ -152,23 +173,27 @@ class BlobEndpoint:
         if blob_type != "BlockBlob":
             raise StorageError(400, "InvalidHeaderValue", f"The emulator stores block blobs "
                                f"only, not x-ms-blob-type {blob_type}.")
-        data = await _checked_body(request)
-        doc = self.blobs.put_blob(container, name, data, _write_of(request))
-        return _written(doc, 201, {"Content-MD5": _md5(data)})
+        content = await self._receive(request, MAX_PUT_BLOB_BYTES, "5000 MiB for Put Blob")
+        doc = await run_in_threadpool(self.blobs.put_blob, container, name, content,
+                                      _write_of(request))
+        return _written(doc, 201, {"Content-MD5": _b64(content.md5)})
 
     async def put_block(self, request: Request, grant: SasGrant) -> Response:
         grant.require("wc")
         container, name = self._target(request)
-        data = await _checked_body(request)
-        self.blobs.stage_block(container, name, request.query_params.get("blockid", ""), data)
-        return Response(status_code=201, headers={"Content-MD5": _md5(data),
+        block_id = request.query_params.get("blockid", "")
+        self.blobs.check_block(container, name, block_id)
+        content = await self._receive(request, MAX_BLOCK_BYTES, "4000 MiB for a block")
+        await run_in_threadpool(self.blobs.stage_block, container, name, block_id, content)
+        return Response(status_code=201, headers={"Content-MD5": _b64(content.md5),
                                                   "x-ms-request-server-encrypted": "true"})
 
     async def put_block_list(self, request: Request, grant: SasGrant) -> Response:
         container, name = self._target(request)
         self._check_write(request, grant, container, name)
         entries = parse_block_list(await _checked_body(request))
-        doc = self.blobs.commit_blocks(container, name, entries, _write_of(request))
+        doc = await run_in_threadpool(self.blobs.commit_blocks, container, name, entries,
+                                      _write_of(request))
         return _written(doc, 201)
 
     async def set_metadata(self, request: Request, grant: SasGrant) -> Response:
@@ -182,25 +207,27 @@ class BlobEndpoint:
         grant.require("d")
         container, name = self._target(request)
         _check_conditions(request, self.blobs.committed(container, name))
-        self.blobs.delete(container, name)
+        await run_in_threadpool(self.blobs.delete, container, name)
         return Response(status_code=202, headers={"x-ms-delete-type-permanent": "true"})
 
     async def _copy(self, request: Request, container: str, name: str) -> Response:
         """Copy Blob, Copy Blob From URL (``x-ms-requires-sync``) or Put Blob From URL."""
         source_url = request.headers["x-ms-copy-source"]
-        source = await fetch_source(source_url,
-                                    request.headers.get("x-ms-copy-source-authorization"))
         put_from_url = "x-ms-blob-type" in request.headers
+        limit, what = _copy_limit(request, put_from_url)
+        async with open_source(source_url,
+                               request.headers.get("x-ms-copy-source-authorization")) as source:
+            content = await receive(self.blobs.files, source.chunks, limit, what)
         metadata = parse_metadata(dict(request.headers))
         settings = _write_of(request).settings if put_from_url else {}
         write = BlobWrite({**source.settings, **settings}, metadata or source.metadata)
-        self.blobs.put_blob(container, name, source.data, write)
+        await run_in_threadpool(self.blobs.put_blob, container, name, content, write)
         copy = {"id": str(uuid.uuid4()), "status": "success", "source": redacted(source_url),
-                "progress": f"{len(source.data)}/{len(source.data)}",
+                "progress": f"{content.size}/{content.size}",
                 "completion_time": http_date(self.emu.now())}
         doc = self.blobs.record_copy(container, name, copy)
         if put_from_url:
-            return _written(doc, 201, {"Content-MD5": _md5(source.data)})
+            return _written(doc, 201, {"Content-MD5": _b64(content.md5)})
         return _written(doc, 202, {"x-ms-copy-id": copy["id"], "x-ms-copy-status": "success"})
 
     # -- reads ------------------------------------------------------------------------------
@@ -213,7 +240,8 @@ class BlobEndpoint:
             raise StorageError(404, "BlobNotFound", "The specified blob does not exist.")
         which = request.query_params.get("blocklisttype", "committed").lower()
         committed = doc["blocks"] if which in ("all", "committed") else None
-        uncommitted = doc["uncommitted"] if which in ("all", "uncommitted") else None
+        uncommitted = self.blobs.uncommitted(container, name) \
+            if which in ("all", "uncommitted") else None
         headers = {"x-ms-blob-content-length": str(doc["size"])}
         if doc["committed"]:
             headers.update({"ETag": doc["etag"], "Last-Modified": http_date(doc["modified"])})
@@ -237,15 +265,22 @@ class BlobEndpoint:
             return Response(status_code=304, headers=_properties_headers(doc, full_md5=False))
         wanted = request.headers.get("x-ms-range") or request.headers.get("range")
         if not wanted:
-            data = self.blobs.content(container, name)
-            return Response(data, 200, headers=_properties_headers(doc, full_md5=True))
+            headers = _properties_headers(doc, full_md5=True)
+            headers["Content-Length"] = str(doc["size"])
+            return StreamingResponse(self.blobs.read(doc, 0, doc["size"] - 1), 200,
+                                     headers=headers)
         start, end = _parse_range(wanted, doc["size"])
         headers = _properties_headers(doc, full_md5=False)
         headers["Content-Range"] = f"bytes {start}-{end}/{doc['size']}"
-        part = self.blobs.content_range(container, name, start, end)
         if request.headers.get("x-ms-range-get-content-md5", "").lower() == "true":
+            if end - start + 1 > MAX_RANGE_MD5_BYTES:
+                raise StorageError(400, "OutOfRangeInput", "The range must be 4 MiB or less "
+                                   "when x-ms-range-get-content-md5 is true.")
+            part = b"".join(self.blobs.read(doc, start, end))
             headers["Content-MD5"] = _md5(part)
-        return Response(part, 206, headers=headers)
+            return Response(part, 206, headers=headers)
+        headers["Content-Length"] = str(end - start + 1)
+        return StreamingResponse(self.blobs.read(doc, start, end), 206, headers=headers)
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -261,15 +296,43 @@ class BlobEndpoint:
         grant.require("w" if existing else "cw")
         _check_conditions(request, existing)
 
+    async def _receive(self, request: Request, limit: int, what: str) -> Written:
+        """The request body, streamed to a content file as it arrives; 413 before reading a
+        body whose Content-Length is past ``limit``, 400 Md5Mismatch (and the file deleted)
+        when a Content-MD5 was sent and the body does not match it."""
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise StorageError(413, "RequestBodyTooLarge", "The request body is too large and "
+                               f"exceeds the maximum permissible limit ({what}).")
+        content = await receive(self.blobs.files, request.stream(), limit, what)
+        sent = request.headers.get("content-md5")
+        if sent and sent != _b64(content.md5):
+            self.blobs.files.remove([content.token])
+            raise _md5_mismatch()
+        return content
+
 
 async def _checked_body(request: Request) -> bytes:
-    """The request body, after its Content-MD5 (when sent) is checked: 400 Md5Mismatch."""
+    """A small request body (a block list), after its Content-MD5 (when sent) is checked."""
     data = await request.body()
     sent = request.headers.get("content-md5")
     if sent and sent != _md5(data):
-        raise StorageError(400, "Md5Mismatch", "The MD5 value specified in the request did not "
-                           "match with the MD5 value calculated by the server.")
+        raise _md5_mismatch()
     return data
+
+
+def _md5_mismatch() -> StorageError:
+    return StorageError(400, "Md5Mismatch", "The MD5 value specified in the request did not "
+                        "match with the MD5 value calculated by the server.")
+
+
+def _copy_limit(request: Request, put_from_url: bool) -> tuple[int, str]:
+    """The largest source a copy takes, and how the 413 names it."""
+    if put_from_url:
+        return MAX_PUT_BLOB_BYTES, "5000 MiB for Put Blob From URL"
+    if request.headers.get("x-ms-requires-sync", "").lower() == "true":
+        return MAX_SYNC_COPY_BYTES, "256 MiB for Copy Blob From URL"
+    return MAX_COPY_BYTES, "the size of a block blob"
 
 
 def _write_of(request: Request) -> BlobWrite:
@@ -330,7 +393,11 @@ def _written(doc: dict[str, Any], status: int, extra: dict[str, str] | None = No
 
 
 def _md5(data: bytes) -> str:
-    return base64.b64encode(hashlib.md5(data).digest()).decode()
+    return _b64(hashlib.md5(data).digest())
+
+
+def _b64(digest: bytes) -> str:
+    return base64.b64encode(digest).decode()
 
 
 def _int_param(query: dict[str, str], name: str, default: int, low: int, high: int) -> int:

@@ -5,12 +5,15 @@ or the request must pass ``x-ms-copy-source-authorization``. The emulator does t
 ``https://`` sources anywhere (e.g. a Hugging Face file), ``http://`` sources only on loopback
 (our own blob endpoint, an Azurite, a test server), so an emulator cannot be used to reach into a
 network over plain http. The copy finishes before the response, so its status is always
-``success``.
+``success``. The source is streamed into a content file as it arrives (``blob_files.receive``),
+so a copy of any size holds about a megabyte in memory.
 """
 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -28,9 +31,10 @@ _SETTING_HEADERS = {"content-type": "content_type", "content-encoding": "content
 
 @dataclass(frozen=True, slots=True)
 class CopySource:
-    """What a copy read: the bytes, the source's content settings and ``x-ms-meta-*`` metadata."""
+    """A copy source being read: its content as chunks, its content settings and
+    ``x-ms-meta-*`` metadata."""
 
-    data: bytes
+    chunks: AsyncIterator[bytes]
     settings: dict[str, str]
     metadata: dict[str, str]
 
@@ -47,23 +51,28 @@ def check_source_url(url: str) -> None:
                        f"only; it will not fetch {redacted(url)}.")
 
 
-async def fetch_source(url: str, authorization: str | None) -> CopySource:
-    """GET the copy source; a failure is reported as Azure does (CannotVerifyCopySource)."""
+@asynccontextmanager
+async def open_source(url: str, authorization: str | None) -> AsyncIterator[CopySource]:
+    """GET the copy source, to be read while the context is open; a failure to reach or read
+    it is reported as Azure does (CannotVerifyCopySource)."""
     check_source_url(url)
-    headers = {"Authorization": authorization} if authorization else {}
+    # The bytes as the source stores them: no decoding, and nothing compressed on the way.
+    headers = {"Accept-Encoding": "identity"}
+    if authorization:
+        headers["Authorization"] = authorization
     try:
-        async with httpx.AsyncClient(follow_redirects=True, timeout=FETCH_TIMEOUT_S) as client:
-            response = await client.get(url, headers=headers)
+        async with httpx.AsyncClient(follow_redirects=True, timeout=FETCH_TIMEOUT_S) as client, \
+                client.stream("GET", url, headers=headers) as response:
+            if response.status_code >= 300:
+                raise _source_failed(url, response)
+            settings = {name: response.headers[h] for h, name in _SETTING_HEADERS.items()
+                        if h in response.headers}
+            metadata = {h[len("x-ms-meta-"):]: v for h, v in response.headers.items()
+                        if h.lower().startswith("x-ms-meta-")}
+            yield CopySource(response.aiter_raw(), settings, metadata)
     except httpx.HTTPError as exc:
         raise StorageError(400, "CannotVerifyCopySource",
                            f"Could not read the copy source {redacted(url)}: {exc}.") from exc
-    if response.status_code >= 300:
-        raise _source_failed(url, response)
-    settings = {name: response.headers[h] for h, name in _SETTING_HEADERS.items()
-                if h in response.headers}
-    metadata = {h[len("x-ms-meta-"):]: v for h, v in response.headers.items()
-                if h.lower().startswith("x-ms-meta-")}
-    return CopySource(response.content, settings, metadata)
 
 
 def redacted(url: str) -> str:

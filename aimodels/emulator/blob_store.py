@@ -1,33 +1,53 @@
-"""Block blobs kept in the emulator's Store: containers, blobs, staged and committed blocks.
+"""Block blobs kept by the emulator: containers, blobs, staged and committed blocks.
 
-A blob is a document in ``blob.blobs`` keyed ``{container}/{name}`` (blob names are
-case-sensitive in Azure, so unlike ARM keys they are not lower-cased). Its committed content is
-one entry of ``blob.content``, assembled when a block list is committed; staged blocks wait in
-``blob.blocks`` under ``{container}/{name}\\x1f{block id}`` until a commit uses or discards them.
-The document records the committed blocks (id, size) in order, so a later Put Block List can
-re-commit a subset by slicing the content. A blob with only staged blocks has a document with
-``committed: false``: invisible to Get Blob and List Blobs, visible to Get Block List.
+Metadata is in the Store's SQLite documents, content in files (``blob_files``), one immutable
+file per staged block or Put Blob body:
+
+- a blob is a document in ``blob.blobs`` keyed ``{container}/{name}`` (blob names are
+  case-sensitive in Azure, so unlike ARM keys they are not lower-cased). ``blocks`` lists its
+  committed blocks (id, size) as Get Block List shows them, ``parts`` the files its content is
+  made of (token, size), in order: one per committed block, or one for a Put Blob body.
+- a staged block is a document in ``blob.staged`` keyed ``{container}/{name}\x1f{block id}``
+  naming its file. A blob with only staged blocks has a document with ``committed: false``:
+  invisible to Get Blob and List Blobs, visible to Get Block List.
+
+Put Block List therefore moves no bytes: the listed blocks' files become the blob's parts, the
+files nothing lists any more are deleted (after the transaction, so a failed commit loses
+nothing). Uncommitted blocks go on commit, on Put Blob, on delete, and, as in Azure, a week after
+a blob's last Put Block without a commit (``collect_garbage``).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from aimodels.emulator.blob_files import MIB, ContentFiles, Written, modified_before
 from aimodels.emulator.blob_xml import StorageError
 from aimodels.emulator.store import Store
 
-_BLOBS, _CONTENT = "blob.blobs", "blob.content"
-_BLOCKS, _CONTAINERS = "blob.blocks", "blob.containers"
+_BLOBS, _STAGED, _CONTAINERS = "blob.blobs", "blob.staged", "blob.containers"
 _SEP = "\x1f"  # never in a blob name (control characters are refused), so prefixes stay exact
 _CONTAINER_NAME = re.compile(r"^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 _METADATA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+#: Azure's largest block and largest Put Blob body (service version 2019-12-12 and later).
+MAX_BLOCK_BYTES = 4000 * MIB
+MAX_PUT_BLOB_BYTES = 5000 * MIB
+#: Azure discards a blob's uncommitted blocks a week after its last Put Block without a commit.
+UNCOMMITTED_SECONDS = 7 * 24 * 3600
+#: How often (emulator time) staging looks for blocks past that week.
+SWEEP_EVERY_SECONDS = 3600.0
+#: At start, content files that no document names are deleted once this old (file time): a
+#: crash can leave one behind, and a write in progress (maybe by another process sharing the
+#: data directory) is younger.
+ORPHAN_SECONDS = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +68,16 @@ class BlobListing:
 
 
 class BlobStore:
-    """Container and blob operations over a Store, raising StorageError as Azure answers."""
+    """Container and blob operations over a Store, raising StorageError as Azure answers.
+
+    A write takes a content file already received (``Written``) and owns it from then on: if
+    the write is refused, the file is deleted."""
 
     def __init__(self, store: Store, clock: Callable[[], float]) -> None:
         self.store = store
+        self.files: ContentFiles = store.files
         self.clock = clock
+        self._next_sweep: float | None = None
 
     # -- containers -------------------------------------------------------------------------
 
@@ -88,14 +113,15 @@ class BlobStore:
             raise StorageError(404, "BlobNotFound", "The specified blob does not exist.")
         return doc
 
-    def content(self, container: str, name: str) -> bytes:
-        return self.store.get_bytes(_CONTENT, _key(container, name)) or b""
+    def uncommitted(self, container: str, name: str) -> list[list[Any]]:
+        """The blob's staged blocks as (id, size), in the order they were staged."""
+        rows = self._staged(_key(container, name))
+        return [[row["id"], row["size"]] for row in sorted(rows, key=lambda r: r["staged"])]
 
-    def content_range(self, container: str, name: str, start: int, end: int) -> bytes:
-        """Bytes ``start``..``end`` (inclusive) of the committed content, read without loading
-        the rest: the SDK downloads large blobs in 4 MiB ranges."""
-        key = _key(container, name)
-        return self.store.read_bytes(_CONTENT, key, start, end - start + 1) or b""
+    def read(self, doc: dict[str, Any], start: int, end: int) -> Iterator[bytes]:
+        """Bytes ``start``..``end`` (inclusive) of a committed blob, in chunks, from its files:
+        a ranged read costs the range, whatever the size of the blob."""
+        return self.files.open_range(doc["parts"], start, end)
 
     def listing(self, container: str, prefix: str, marker: str, limit: int,
                 delimiter: str = "") -> BlobListing:
@@ -119,40 +145,60 @@ class BlobStore:
 
     # -- writes -----------------------------------------------------------------------------
 
-    def put_blob(self, container: str, name: str, data: bytes, write: BlobWrite) -> dict[str, Any]:
-        """Put Blob: replace the blob with ``data``; staged blocks are discarded."""
+    def put_blob(self, container: str, name: str, content: Written,
+                 write: BlobWrite) -> dict[str, Any]:
+        """Put Blob: the blob becomes ``content``; its staged blocks are discarded."""
         settings = dict(write.settings)
-        settings.setdefault("content_md5", base64.b64encode(hashlib.md5(data).digest()).decode())
-        with self.store.transaction():
-            doc = self._fresh(container, name)
-            doc.update(size=len(data), blocks=[], uncommitted=[], committed=True,
+        settings.setdefault("content_md5", base64.b64encode(content.md5).decode())
+        with self._owning(content), self.store.transaction():
+            old = self.find(container, name)
+            doc = self._fresh(container, name, old)
+            doc.update(size=content.size, blocks=[], parts=[[content.token, content.size]],
                        settings=settings, metadata=write.metadata)
-            self._save(doc, data)
+            dropped = self._replace(doc, old)
+        self.files.remove(dropped)
         return doc
 
-    def stage_block(self, container: str, name: str, block_id: str, data: bytes) -> None:
-        """Put Block: keep ``data`` as an uncommitted block of the blob."""
+    def check_block(self, container: str, name: str, block_id: str) -> None:
+        """400 if Put Block would refuse ``block_id`` for this blob: asked before the body is
+        received, so a bad request does not cost its upload."""
+        _check_blob_name(name)
         _check_block_id(block_id)
-        with self.store.transaction():
-            doc = self.find(container, name) or self._fresh(container, name, committed=False)
-            _check_same_length(block_id, doc)
-            doc["uncommitted"] = [b for b in doc["uncommitted"] if b[0] != block_id]
-            doc["uncommitted"].append([block_id, len(data)])
-            self.store.put_bytes(_BLOCKS, _key(container, name) + _SEP + block_id, data)
-            self.store.put(_BLOBS, _key(container, name), doc)
+        key = _key(container, name)
+        doc = self.store.get(_BLOBS, key)
+        known = [b[0] for b in (doc or {}).get("blocks", [])[:1]]
+        known += [row["id"] for row in self.store.list(_STAGED, key + _SEP, limit=1)]
+        if any(len(other) != len(block_id) for other in known):
+            raise StorageError(400, "InvalidBlobOrBlock",
+                               "The specified blob or block content is invalid.")
+
+    def stage_block(self, container: str, name: str, block_id: str, content: Written) -> None:
+        """Put Block: keep ``content`` as an uncommitted block of the blob (replacing a block
+        staged before under the same id)."""
+        key = _key(container, name)
+        with self._owning(content), self.store.transaction():
+            self.check_block(container, name, block_id)
+            if self.find(container, name) is None:
+                self.store.put(_BLOBS, key, self._fresh(container, name, None, committed=False))
+            old = self.store.get(_STAGED, key + _SEP + block_id)
+            self.store.put(_STAGED, key + _SEP + block_id, {
+                "blob": key, "id": block_id, "size": content.size, "token": content.token,
+                "staged": self.clock()})
+        if old is not None and old["token"] != content.token:
+            self.files.remove([old["token"]])
+        self._sweep_now_and_then()
 
     def commit_blocks(self, container: str, name: str, entries: Sequence[tuple[str, str]],
                       write: BlobWrite) -> dict[str, Any]:
         """Put Block List: the blob becomes ``entries`` in order; other staged blocks go."""
         with self.store.transaction():
-            doc = self.find(container, name) or self._fresh(container, name, committed=False)
-            old_content = self.content(container, name) if doc["committed"] else b""
-            parts, blocks = self._resolve(doc, entries, old_content)
-            data = b"".join(parts)
-            doc.update(size=len(data), blocks=blocks, uncommitted=[], committed=True,
-                       settings=dict(write.settings), metadata=write.metadata,
-                       modified=self.clock(), etag=new_blob_etag())
-            self._save(doc, data)
+            old = self.find(container, name)
+            blocks, parts = self._resolve(_key(container, name), old, entries)
+            doc = self._fresh(container, name, old)
+            doc.update(size=sum(size for _, size in parts), blocks=blocks, parts=parts,
+                       settings=dict(write.settings), metadata=write.metadata)
+            dropped = self._replace(doc, old)
+        self.files.remove(dropped)
         return doc
 
     def set_metadata(self, container: str, name: str, metadata: dict[str, str]) -> dict[str, Any]:
@@ -171,62 +217,174 @@ class BlobStore:
         return doc
 
     def delete(self, container: str, name: str) -> None:
-        """Delete Blob (and its staged blocks); 404 BlobNotFound if there is no committed blob."""
+        """Delete Blob (its files and staged blocks); 404 BlobNotFound if it is not committed."""
         with self.store.transaction():
-            self.committed(container, name)
-            self._drop(container, name)
+            dropped = self._drop(self.committed(container, name))
+        self.files.remove(dropped)
 
     def delete_prefix(self, container: str, prefix: str) -> int:
         """Delete every blob (committed or staged) whose name starts with ``prefix``."""
         with self.store.transaction():
             docs = self.store.list(_BLOBS, _key(container, prefix))
-            for doc in docs:
-                self._drop(container, doc["name"])
+            dropped = [token for doc in docs for token in self._drop(doc)]
+        self.files.remove(dropped)
         return len(docs)
+
+    # -- housekeeping -----------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """What an emulator does once when it opens its store: move content an older emulator
+        kept in SQLite to files, drop staged blocks past their week, delete orphaned files."""
+        self._migrate_legacy()
+        self.collect_garbage(orphans=True)
+
+    def collect_garbage(self, orphans: bool = False) -> int:
+        """Drop the staged blocks of blobs whose last Put Block is more than a week old (and
+        such a blob's document if it has no committed content); with ``orphans``, also delete
+        content files no document names that are older than ORPHAN_SECONDS. Returns how many
+        files were deleted."""
+        cutoff = self.clock() - UNCOMMITTED_SECONDS
+        with self.store.transaction():
+            latest: dict[str, float] = {}
+            rows = self.store.list(_STAGED)
+            for row in rows:
+                latest[row["blob"]] = max(latest.get(row["blob"], row["staged"]), row["staged"])
+            expired = {blob for blob, staged in latest.items() if staged < cutoff}
+            dropped = [row["token"] for row in rows if row["blob"] in expired]
+            for row in rows:
+                if row["blob"] in expired:
+                    self.store.delete(_STAGED, row["blob"] + _SEP + row["id"])
+            for blob in expired:
+                doc = self.store.get(_BLOBS, blob)
+                if doc is not None and not doc["committed"]:
+                    self.store.delete(_BLOBS, blob)
+        stale = list(modified_before(self.files, ORPHAN_SECONDS)) if orphans else []
+        if stale:
+            named = self._named_tokens()
+            dropped += [token for token in stale if token not in named]
+        self.files.remove(dropped)
+        return len(set(dropped))
+
+    def _sweep_now_and_then(self) -> None:
+        now = self.clock()
+        if self._next_sweep is None:
+            self._next_sweep = now + SWEEP_EVERY_SECONDS  # the store was swept when it opened
+        elif now >= self._next_sweep:
+            self._next_sweep = now + SWEEP_EVERY_SECONDS
+            self.collect_garbage()
+
+    def _named_tokens(self) -> set[str]:
+        with self.store.transaction():
+            named = {row["token"] for row in self.store.list(_STAGED)}
+            for doc in self.store.list(_BLOBS):
+                named.update(token for token, _ in doc.get("parts", []))
+        return named
+
+    def _migrate_legacy(self) -> None:
+        """Content an older emulator kept in SQLite rows (``blob.content`` per blob,
+        ``blob.blocks`` per staged block) becomes files; documents gain ``parts`` and lose
+        their ``uncommitted`` list, which staged-block documents replace."""
+        for collection, key, rowid, length in self.store.legacy_bytes():
+            with self.store.transaction():
+                if collection == "blob.content":
+                    self._migrate_content(key, rowid, length)
+                elif collection == "blob.blocks":
+                    self._migrate_block(key, rowid, length)
+                self.store.drop_legacy(rowid)
+        with self.store.transaction():
+            for doc in self.store.list(_BLOBS):
+                if "parts" not in doc or "uncommitted" in doc:
+                    doc.pop("uncommitted", None)
+                    doc.setdefault("parts", [])
+                    self.store.put(_BLOBS, _key(doc["container"], doc["name"]), doc)
+
+    def _migrate_content(self, key: str, rowid: int, length: int) -> None:
+        doc = self.store.get(_BLOBS, key)
+        if doc is None:
+            return
+        sizes = [size for _, size in doc["blocks"]] or [length]
+        parts, offset = [], 0
+        for size in sizes:
+            written = self._copy_legacy(rowid, offset, size)
+            parts.append([written.token, written.size])
+            offset += size
+        doc["parts"] = parts
+        self.store.put(_BLOBS, key, doc)
+
+    def _migrate_block(self, key: str, rowid: int, length: int) -> None:
+        blob, _, block_id = key.partition(_SEP)
+        doc = self.store.get(_BLOBS, blob)
+        if doc is None:
+            return
+        written = self._copy_legacy(rowid, 0, length)
+        self.store.put(_STAGED, key, {"blob": blob, "id": block_id, "size": written.size,
+                                      "token": written.token, "staged": doc["modified"]})
+
+    def _copy_legacy(self, rowid: int, start: int, size: int) -> Written:
+        writer = self.files.create()
+        for offset in range(start, start + size, MIB):
+            writer.write([self.store.legacy_read(rowid, offset, min(MIB, start + size - offset))])
+        return writer.finish()
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _fresh(self, container: str, name: str, committed: bool = True) -> dict[str, Any]:
+    @contextmanager
+    def _owning(self, content: Written) -> Iterator[None]:
+        """Delete ``content``'s file if the write that was to keep it fails."""
+        try:
+            yield
+        except BaseException:
+            self.files.remove([content.token])
+            raise
+
+    def _fresh(self, container: str, name: str, old: dict[str, Any] | None,
+               committed: bool = True) -> dict[str, Any]:
         _check_blob_name(name)
         now = self.clock()
-        old = self.find(container, name)
         return {"container": container, "name": name, "created": old["created"] if old else now,
                 "modified": now, "etag": new_blob_etag(), "size": 0, "committed": committed,
-                "blocks": [], "uncommitted": [], "settings": {}, "metadata": {}}
+                "blocks": [], "parts": [], "settings": {}, "metadata": {}}
 
-    def _save(self, doc: dict[str, Any], data: bytes) -> None:
+    def _staged(self, key: str) -> list[dict[str, Any]]:
+        return self.store.list(_STAGED, key + _SEP)
+
+    def _replace(self, doc: dict[str, Any], old: dict[str, Any] | None) -> list[str]:
+        """Save ``doc`` over ``old`` and discard the blob's staged blocks; returns the tokens
+        of the files nothing uses any more."""
         key = _key(doc["container"], doc["name"])
-        self.store.delete_bytes(_BLOCKS, key + _SEP)
-        self.store.put_bytes(_CONTENT, key, data)
+        dropped = self._drop(old) if old is not None else []
         self.store.put(_BLOBS, key, doc)
+        kept = {token for token, _ in doc["parts"]}
+        return [token for token in dropped if token not in kept]
 
-    def _drop(self, container: str, name: str) -> None:
-        key = _key(container, name)
-        self.store.delete_bytes(_BLOCKS, key + _SEP)
-        self.store.delete_bytes(_CONTENT, key)
+    def _drop(self, doc: dict[str, Any]) -> list[str]:
+        """Delete a blob's document and staged blocks; returns the tokens of their files."""
+        key = _key(doc["container"], doc["name"])
+        staged = self._staged(key)
+        for row in staged:
+            self.store.delete(_STAGED, key + _SEP + row["id"])
         self.store.delete(_BLOBS, key)
+        return [token for token, _ in doc["parts"]] + [row["token"] for row in staged]
 
-    def _resolve(self, doc: dict[str, Any], entries: Sequence[tuple[str, str]],
-                 old_content: bytes) -> tuple[list[bytes], list[list[Any]]]:
-        """The bytes and (id, size) of each listed block, from staged or committed blocks."""
-        staged = {block_id for block_id, _ in doc["uncommitted"]}
-        offsets, offset = {}, 0
-        for block_id, size in doc["blocks"]:
-            offsets[block_id] = (offset, size)
-            offset += size
-        parts, blocks = [], []
-        key = _key(doc["container"], doc["name"]) + _SEP
+    def _resolve(self, key: str, old: dict[str, Any] | None,
+                 entries: Sequence[tuple[str, str]]) -> tuple[list[list[Any]], list[list[Any]]]:
+        """The (id, size) and (token, size) of each listed block, staged or committed."""
+        staged = {row["id"]: (row["token"], row["size"]) for row in self._staged(key)}
+        committed: dict[str, tuple[str, int]] = {}
+        if old is not None and old["committed"]:
+            for (block_id, _), (token, size) in zip(old["blocks"], old["parts"], strict=False):
+                committed[block_id] = (token, size)
+        blocks, parts = [], []
         for kind, block_id in entries:
             if kind != "Committed" and block_id in staged:
-                data = self.store.get_bytes(_BLOCKS, key + block_id) or b""
-            elif kind != "Uncommitted" and block_id in offsets:
-                start, size = offsets[block_id]
-                data = old_content[start:start + size]
+                token, size = staged[block_id]
+            elif kind != "Uncommitted" and block_id in committed:
+                token, size = committed[block_id]
             else:
                 raise StorageError(400, "InvalidBlockList", "The specified block list is invalid.")
-            parts.append(data)
-            blocks.append([block_id, len(data)])
-        return parts, blocks
+            blocks.append([block_id, size])
+            parts.append([token, size])
+        return blocks, parts
 
 
 def new_blob_etag() -> str:
@@ -275,9 +433,3 @@ def _check_block_id(block_id: str) -> None:
                            "Value for one of the query parameters specified in the request URI "
                            "is invalid.", headers={"x-ms-invalid-query-parameter": "blockid"})
 
-
-def _check_same_length(block_id: str, doc: dict[str, Any]) -> None:
-    known = [b[0] for b in doc["blocks"] + doc["uncommitted"]]
-    if any(len(other) != len(block_id) for other in known):
-        raise StorageError(400, "InvalidBlobOrBlock",
-                           "The specified blob or block content is invalid.")

@@ -1,7 +1,10 @@
-"""The emulator's storage: JSON documents and byte blobs in SQLite (in memory or in a file).
+"""The emulator's storage: JSON documents in SQLite (in memory or in a file) and blob content in
+files beside it (``blob_files``).
 
 State is keyed by (collection, key). Everything time-dependent (LRO progress) is derived from
-timestamps stored here, so an operation started by one process finishes in a later one.
+timestamps stored here, so an operation started by one process finishes in a later one. With a
+database file ``DIR/emulator.sqlite3``, content files live under ``DIR/blobs/``; an in-memory
+store keeps them in a temporary directory removed on ``close``.
 """
 
 from __future__ import annotations
@@ -14,12 +17,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from aimodels.emulator.blob_files import ContentFiles
 from aimodels.errors import AimodelsError
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
   collection TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL,
   PRIMARY KEY (collection, key));
+-- Blob content an older emulator kept here (SQLite caps a value at 1 GB); moved to files.
 CREATE TABLE IF NOT EXISTS data (
   collection TEXT NOT NULL, key TEXT NOT NULL, bytes BLOB NOT NULL,
   PRIMARY KEY (collection, key));
@@ -55,6 +60,7 @@ class Store:
     def __init__(self, path: Path | None = None) -> None:
         try:
             self._conn = _open(path)
+            self.files = ContentFiles(path.parent / "blobs" if path else None)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the emulator's database {path}: {exc}",
                              hint="Use a directory you can write to; move a file that is not "
@@ -94,57 +100,37 @@ class Store:
             )
         return cur.rowcount > 0
 
-    def list(self, collection: str, prefix: str = "") -> list[dict[str, Any]]:
-        """Documents of a collection whose key starts with ``prefix``, in key order."""
+    def list(self, collection: str, prefix: str = "",
+             limit: int = -1) -> list[dict[str, Any]]:
+        """Documents of a collection whose key starts with ``prefix``, in key order (at most
+        ``limit`` of them; -1: all)."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT body FROM docs WHERE collection=? AND key >= ? AND key < ? ORDER BY key",
-                (collection, prefix, prefix + "\uffff"),
+                "SELECT body FROM docs WHERE collection=? AND key >= ? AND key < ? ORDER BY key "
+                "LIMIT ?", (collection, prefix, prefix + "\uffff", limit),
             ).fetchall()
         return [json.loads(r[0]) for r in rows]
 
-    def put_bytes(self, collection: str, key: str, data: bytes) -> None:
+    def legacy_bytes(self) -> list[tuple[str, str, int, int]]:
+        """(collection, key, rowid, length) of the byte entries an older emulator kept in
+        SQLite (blob content now lives in ``files``); ``blob_store`` moves them out once."""
         with self._lock:
-            self._conn.execute(
-                "INSERT OR REPLACE INTO data(collection, key, bytes) VALUES (?, ?, ?)",
-                (collection, key, data),
-            )
+            rows = self._conn.execute(
+                "SELECT collection, key, rowid, length(bytes) FROM data").fetchall()
+        return [(str(c), str(k), int(r), int(n)) for c, k, r, n in rows]
 
-    def get_bytes(self, collection: str, key: str) -> bytes | None:
+    def legacy_read(self, rowid: int, start: int, length: int) -> bytes:
+        """``length`` bytes of a legacy entry from ``start``, through SQLite's incremental blob
+        I/O (an entry can be close to 1 GB)."""
+        with self._lock, self._conn.blobopen("data", "bytes", rowid, readonly=True) as blob:
+            blob.seek(start)
+            return blob.read(length)
+
+    def drop_legacy(self, rowid: int) -> None:
         with self._lock:
-            row = self._conn.execute(
-                "SELECT bytes FROM data WHERE collection=? AND key=?", (collection, key)
-            ).fetchone()
-        return bytes(row[0]) if row else None
-
-    def read_bytes(self, collection: str, key: str, start: int, length: int) -> bytes | None:
-        """``length`` bytes of an entry from offset ``start`` (fewer at its end), or None.
-
-        Reads through SQLite's incremental blob I/O, so a ranged download of a large blob
-        costs the range, not the whole blob.
-        """
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT rowid, length(bytes) FROM data WHERE collection=? AND key=?",
-                (collection, key),
-            ).fetchone()
-            if row is None:
-                return None
-            rowid, size = row
-            start = min(max(start, 0), size)
-            with self._conn.blobopen("data", "bytes", rowid, readonly=True) as blob:
-                blob.seek(start)
-                return blob.read(max(0, min(length, size - start)))
-
-    def delete_bytes(self, collection: str, prefix: str) -> int:
-        """Delete every byte entry whose key starts with ``prefix``; returns how many."""
-        with self._lock:
-            cur = self._conn.execute(
-                "DELETE FROM data WHERE collection=? AND key >= ? AND key < ?",
-                (collection, prefix, prefix + "\uffff"),
-            )
-        return cur.rowcount
+            self._conn.execute("DELETE FROM data WHERE rowid=?", (rowid,))
 
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+        self.files.close()

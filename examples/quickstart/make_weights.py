@@ -2,6 +2,10 @@
 
     python examples/quickstart/make_weights.py            # rewrites weights/tiny-llama.safetensors
     python make_weights.py --out other.safetensors --seed 7
+    python make_weights.py --out big.safetensors --size 5GiB   # a real-sized file, in no time
+
+``--size`` writes a file of exactly that size instead: one uint8 tensor of zeros, left as a hole
+in the file (sparse), so it takes no time and almost no disk to write, and reads as zeros.
 
 The format (https://github.com/huggingface/safetensors): an unsigned 64-bit little-endian header
 length N, then N bytes of JSON header ({tensor name: {dtype, shape, data_offsets}} plus optional
@@ -60,12 +64,46 @@ def safetensors_bytes(seed: int) -> bytes:
     return struct.pack("<Q", len(text)) + text + bytes(data)
 
 
+def sized_safetensors(path: Path, size: int) -> None:
+    """A valid safetensors file of exactly ``size`` bytes: the header, then one uint8 tensor of
+    zeros that is a hole in the file (nothing written)."""
+    count = size
+    while True:
+        header = {"__metadata__": METADATA,
+                  "weights": {"dtype": "U8", "shape": [count], "data_offsets": [0, count]}}
+        text = json.dumps(header, separators=(",", ":")).encode()
+        text += b" " * (-len(text) % 8)
+        if 8 + len(text) + count == size:
+            break
+        count = size - 8 - len(text)
+        if count < 0:
+            raise SystemExit(f"--size {size} is smaller than the safetensors header")
+    with path.open("wb") as out:
+        out.write(struct.pack("<Q", len(text)) + text)
+        out.truncate(size)
+
+
+def parse_size(text: str) -> int:
+    """Bytes from ``1536MiB``, ``5GiB`` or a plain number."""
+    units = {"kib": 1024, "mib": 1024**2, "gib": 1024**3}
+    lowered = text.strip().lower()
+    for unit, factor in units.items():
+        if lowered.endswith(unit):
+            return int(float(lowered[:-len(unit)]) * factor)
+    return int(lowered)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--seed", type=int, default=20241120)
+    parser.add_argument("--size", type=parse_size, help="e.g. 5GiB: a sparse file of that size")
     args = parser.parse_args()
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    if args.size is not None:
+        sized_safetensors(args.out, args.size)
+        print(f"wrote {args.out} ({args.size} bytes, sparse)")
+        return
     blob = safetensors_bytes(args.seed)
     args.out.write_bytes(blob)
     print(f"wrote {args.out} ({len(blob)} bytes)")

@@ -16,16 +16,12 @@ import httpx
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import BlobBlock, BlobClient, BlockState, ContainerClient
+from blob_support import KIB, SMALL, blob_client, blob_url, container_url
 
 from aimodels.emulator.app import Emulator
-from aimodels.emulator.blob_sas import ACCOUNT_NAME, account_key, mint_container_sas
 from aimodels.emulator.blob_store import BlobStore
 from aimodels.emulator.config import EmulatorConfig
 from aimodels.emulator.server import RunningEmulator, start_in_thread
-
-KIB = 1024
-SMALL = {"max_single_put_size": 64 * KIB, "max_block_size": 64 * KIB,
-         "max_single_get_size": 64 * KIB, "max_chunk_get_size": 64 * KIB}
 
 
 @pytest.fixture(scope="module")
@@ -36,25 +32,6 @@ def emulator() -> Iterator[RunningEmulator]:
         BlobStore(emu.store, emu.now).ensure_container(container)
     with start_in_thread(emulator=emu) as running:
         yield running
-
-
-def container_url(running: RunningEmulator, permission: str = "racwdl",
-                  container: str = "uploads") -> str:
-    """A container SAS URL minted the way the registry mints them."""
-    now = running.emulator.now()
-    token = mint_container_sas(ACCOUNT_NAME, account_key(running.emulator.store), container,
-                               permission, now - 60, now + 3600)
-    return f"{running.url}/{ACCOUNT_NAME}/{container}?{token}"
-
-
-def blob_client(running: RunningEmulator, name: str, permission: str = "racwdl") -> BlobClient:
-    container = ContainerClient.from_container_url(container_url(running, permission), **SMALL)
-    return container.get_blob_client(name)
-
-
-def blob_url(running: RunningEmulator, name: str, permission: str = "racwdl") -> str:
-    base, _, token = container_url(running, permission).partition("?")
-    return f"{base}/{name}?{token}"
 
 
 def md5(data: bytes) -> bytes:

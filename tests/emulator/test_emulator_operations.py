@@ -15,7 +15,6 @@ from aimodels.emulator.app import Emulator
 from aimodels.emulator.config import EmulatorConfig
 from aimodels.emulator.embedded import start_embedded
 from aimodels.emulator.server import RunningEmulator, start_in_thread
-from aimodels.emulator.store import Store
 from aimodels.errors import SourceLocation
 from aimodels.model.desired import Stack
 
@@ -101,16 +100,6 @@ def test_unknown_operation_ids_are_404(api: httpx.Client) -> None:
         assert response.status_code == 404, url
         assert response.json()["error"]["code"] == "OperationNotFound"
     assert api.get(f"{OPS}/operationStatuses/{op_id.upper()}", params=Q).status_code == 200
-
-
-def test_ranged_reads_return_only_the_range(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.sqlite3")
-    store.put_bytes("c", "k", bytes(range(256)) * 4)
-    assert store.read_bytes("c", "k", 10, 5) == bytes(range(10, 15))
-    assert store.read_bytes("c", "k", 1020, 100) == bytes(range(252, 256))
-    assert store.read_bytes("c", "k", 5000, 10) == b""
-    assert store.read_bytes("c", "missing", 0, 10) is None
-    store.close()
 
 
 # -- the embedded emulator of target: local ----------------------------------------------------
