@@ -36,9 +36,9 @@ class Phase(enum.Enum):
 
 #: How a running operation is described (``creating``), and a finished one (``created``).
 _PROGRESSIVE = {"create": "creating", "update": "updating", "delete": "deleting",
-                "forget": "forgetting"}
+                "forget": "forgetting", "retire": "deleting old versions"}
 _PAST = {"create": "created", "update": "updated", "delete": "deleted",
-         "forget": "dropped from the state"}
+         "forget": "dropped from the state", "retire": "old versions deleted"}
 
 
 @dataclass(frozen=True, slots=True)

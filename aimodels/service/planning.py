@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from aimodels.apply.entries import registered_versions
 from aimodels.apply.pending import with_interrupted
 from aimodels.errors import Diagnostic, UsageError
 from aimodels.live.reader import read_live
@@ -91,7 +92,8 @@ def prior_resources(state: State) -> dict[ResourceAddress, PriorResource]:
         address = ResourceAddress.parse(entry.address)
         digests = dict(entry.extra.get("secretDigests", {}))
         prior[address] = PriorResource(address, entry.resource_id, dict(entry.desired),
-                                       entry.etag, entry.prevent_destroy, digests)
+                                       entry.etag, entry.prevent_destroy, digests,
+                                       registered_versions(entry))
     return prior
 
 

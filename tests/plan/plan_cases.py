@@ -3,8 +3,9 @@
 A case has ``desired`` (manifest documents, ``lifecycle`` inside ``spec`` as users write it),
 ``live`` (``address`` plus the ``body`` Azure returns; the id and ETag are read from the body),
 ``prior`` (state entries; ``appliedSpec`` defaults to what the desired entry plans, i.e. the
-last apply matched the manifests), optional ``inputs`` (weights, secret digests), ``replace``
-and ``targets``. Expectations: ``changes`` (every change of the plan, in address order) and
+last apply matched the manifests; ``registeredVersions`` for a CustomModel), optional
+``inputs`` (weights, secret digests), ``replace`` and ``targets``. Expectations: ``changes``
+(every change of the plan, in address order; ``retires`` and ``notes`` substrings too) and
 ``errors`` / ``warnings`` (substrings of diagnostic summaries).
 """
 
@@ -95,7 +96,8 @@ def prior_state(entries: list[dict[str, Any]], desired: DesiredState,
         prior[addr] = PriorResource(
             address=addr, resource_id=entry["resourceId"], applied_spec=applied,
             etag=entry.get("etag"), prevent_destroy=bool(entry.get("preventDestroy", False)),
-            secret_digests=dict(entry.get("secretDigests") or {}))
+            secret_digests=dict(entry.get("secretDigests") or {}),
+            registered_versions=tuple(entry.get("registeredVersions") or ()))
     return prior
 
 
