@@ -173,9 +173,11 @@ def test_overwrite_swaps_a_version_for_a_new_upload_and_deletes_the_old_blobs(
 
 def test_overwrite_with_keep_weights_keeps_the_old_blobs(api: httpx.Client) -> None:
     first = register(api, "tiny", "1.0", b"old weights").json()
-    register(api, "tiny", "1.0", b"new weights", overwrite=True, keep_weights=True)
+    swapped = register(api, "tiny", "1.0", b"new weights", overwrite=True, keep_weights=True)
+    assert swapped.status_code == 200, swapped.text
     names = [b.name for b in _blobs(api.get("/datastore/list-sas").json())]
     assert any(n.startswith(first["blob_prefix"]) for n in names)
+    assert any(n.startswith(swapped.json()["blob_prefix"]) for n in names)
 
 
 def _blobs(listing: dict[str, str]) -> list[Any]:
