@@ -1,5 +1,9 @@
 """The state entry a create or update leaves: what apply writes after a change, what a journal
-intent carries ahead of it, and what recovery writes for a change an interrupted run made."""
+intent carries ahead of it, and what recovery writes for a change an interrupted run made.
+
+A CustomModel's entry also lists every version aimodels registered and has not deleted yet
+(``extra.registeredVersions``): the planner retires the ones no deployment uses any more, and
+``destroy`` deletes them all."""
 
 from __future__ import annotations
 
@@ -8,8 +12,12 @@ from dataclasses import replace
 from typing import Any
 
 from aimodels.model.desired import DesiredResource
+from aimodels.model.kinds import CUSTOM_MODEL
 from aimodels.plan.values import Change
 from aimodels.state.values import ResourceState
+
+#: The ``extra`` key of a CustomModel's entry listing the versions aimodels registered.
+REGISTERED_VERSIONS = "registeredVersions"
 
 
 def state_entry(change: Change, etag: str | None, *, resource: DesiredResource | None,
@@ -22,6 +30,9 @@ def state_entry(change: Change, etag: str | None, *, resource: DesiredResource |
              if k not in ("secretDigests", "provisioningFailed")}
     if digests:
         extra["secretDigests"] = dict(digests)
+    if change.address.kind == CUSTOM_MODEL and (change.after or {}).get("version") is not None:
+        extra[REGISTERED_VERSIONS] = sorted({*registered_versions(prior),
+                                             str(change.after["version"])})
     return ResourceState(
         address=str(change.address), resource_id=change.resource_id,
         desired=dict(change.after or {}), etag=etag,
@@ -41,3 +52,20 @@ def with_failure(entry: ResourceState, code: str, message: str) -> ResourceState
     with the failure under ``extra.provisioningFailed`` for people and ``state show``."""
     failed: dict[str, Any] = {"code": code, "message": message}
     return replace(entry, extra={**entry.extra, "provisioningFailed": failed})
+
+
+def registered_versions(entry: ResourceState | None) -> tuple[str, ...]:
+    """The versions a CustomModel's entry says aimodels registered: ``extra.registeredVersions``
+    and the version last applied (entries written before the list existed have only that)."""
+    if entry is None:
+        return ()
+    found = {str(v) for v in entry.extra.get(REGISTERED_VERSIONS, ())}
+    if entry.desired.get("version") is not None:
+        found.add(str(entry.desired["version"]))
+    return tuple(sorted(found))
+
+
+def without_versions(entry: ResourceState, retired: tuple[str, ...]) -> ResourceState:
+    """The entry once ``retired`` versions were deleted from the registry."""
+    kept = [v for v in registered_versions(entry) if v not in set(retired)]
+    return replace(entry, extra={**entry.extra, REGISTERED_VERSIONS: kept})

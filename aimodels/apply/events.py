@@ -36,9 +36,11 @@ class Phase(enum.Enum):
 
 #: How a running operation is described (``creating``), and a finished one (``created``).
 _PROGRESSIVE = {"create": "creating", "update": "updating", "delete": "deleting",
-                "forget": "forgetting", "record": "recording the lifecycle"}
+                "forget": "forgetting", "record": "recording the lifecycle",
+                "retire": "deleting old versions"}
 _PAST = {"create": "created", "update": "updated", "delete": "deleted",
-         "forget": "dropped from the state", "record": "lifecycle recorded in the state"}
+         "forget": "dropped from the state", "record": "lifecycle recorded in the state",
+         "retire": "old versions deleted"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,7 @@ import random
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 
-from aimodels.apply.entries import state_entry, with_failure, with_lifecycle
+from aimodels.apply.entries import state_entry, with_failure, with_lifecycle, without_versions
 from aimodels.apply.events import (
     ApplyEvent,
     ApplyResult,
@@ -237,7 +237,8 @@ class _Run:
                     started: float) -> _StepEnd:
         """The write itself, between a journal intent and its closing line."""
         where = writer.locate(request)
-        entry = None if step.operation == "delete" else self._entry(change, Outcome())
+        entry = None if step.operation in ("delete", "retire") else \
+            self._entry(change, Outcome())
         details = intent_details(where.url, where.api, entry, where.params)
         intent = await self.store.intent(str(step.address), step.operation, details)
         flight = self.flights.take_off(step, intent, details)
@@ -291,9 +292,15 @@ class _Run:
 
     async def _record(self, step: Step, change: Change, outcome: Outcome) -> None:
         """The state after a step: the entry written for a create or update, dropped after a
-        delete (the create half of a replace writes it again)."""
+        delete (the create half of a replace writes it again), its retired versions dropped
+        after a retire."""
         if step.operation == "delete":
             await self.store.remove(str(step.address))
+            return
+        if step.operation == "retire":
+            entry = self.store.state.get(str(step.address))
+            if entry is not None:
+                await self.store.put(without_versions(entry, change.retires))
             return
         await self.store.put(self._entry(change, outcome))
 

@@ -12,7 +12,9 @@
   ``RequestConflict`` (another client's operation) with backoff.
 - ``RegistryWriter`` (CustomModel): put the weights in the data store (``apply.upload``:
   copied when identical content is registered, resumed after an interruption, sent once),
-  then register; delete by version (``keep_weights`` with ``deletePolicy: KeepWeights``).
+  then register (a REPLACE registers with ``overwrite``: the registry swaps the version for
+  the new upload in one call); delete by version (``keep_weights`` with ``deletePolicy:
+  KeepWeights``), and ``retire`` the old versions the plan lists once their deployments moved.
 
 Long-running operations are followed with ``transport.lro``; a failed one raises RemoteError
 carrying the provisioning error code and message, and one still running at the LRO deadline
@@ -31,7 +33,7 @@ from aimodels.apply.transfer import Transfer
 from aimodels.apply.upload_record import UploadRecords
 from aimodels.errors import AimodelsError, ConflictError, RemoteError
 from aimodels.model.desired import DesiredResource
-from aimodels.plan.values import Change
+from aimodels.plan.values import Action, Change
 from aimodels.providers.base import Provider, ProviderContext
 from aimodels.transport.client import AzureClient
 from aimodels.transport.errors import NotFoundError
@@ -134,7 +136,8 @@ class Location:
 
 class Writer(Protocol):
     """Sends one kind's writes. ``exclusive_key`` names what must not see two writes at once
-    (None: no such limit); ``locate`` says where the step's resource is read back."""
+    (None: no such limit); ``locate`` says where the step's resource is read back. A kind
+    whose changes can retire old versions (CustomModel) also has ``retire``."""
 
     def exclusive_key(self, request: StepRequest) -> str | None: ...
 
@@ -312,7 +315,7 @@ class RegistryWriter:
     def exclusive_key(self, request: StepRequest) -> str | None:
         """Uploads of one content run one at a time, so the second finds the first
         registered and lets the data store copy it instead of sending it again."""
-        if request.operation == "delete":
+        if request.operation in ("delete", "retire"):
             return None
         digest = ((request.change.after or {}).get("weights") or {}).get("sha256")
         return f"weights:{digest}" if digest else None
@@ -337,9 +340,10 @@ class RegistryWriter:
         return outcome
 
     async def update(self, request: StepRequest) -> Outcome:
-        """A new version uploads and registers alongside the old one (versions are kept for
-        whatever still uses them); changed tags or description re-register the same upload;
-        ``deletePolicy`` alone is ours only and needs no call."""
+        """A new version uploads and registers alongside the old one (the plan's ``retire``
+        step deletes the old one once no deployment uses it); changed tags or description
+        re-register the same upload; ``deletePolicy`` or ``previousVersions`` alone are ours
+        only and need no call."""
         before, after = request.change.before or {}, request.change.after or {}
         if str(before.get("version")) != str(after.get("version")) or \
                 before.get("weights") != after.get("weights"):
@@ -352,10 +356,18 @@ class RegistryWriter:
         return await self._register(request, str(live.get("upload_id", "")))
 
     async def delete(self, request: StepRequest) -> Outcome:
-        spec = request.change.after or request.change.before or {}
-        keep = spec.get("deletePolicy") == "KeepWeights"
+        """The version last applied, then the older ones aimodels registered (``retires``)."""
         await self._delete_version(request, (request.change.before or {}).get("version"),
-                                   keep_weights=keep)
+                                   keep_weights=_keeps_weights(request.change))
+        return await self.retire(request)
+
+    async def retire(self, request: StepRequest) -> Outcome:
+        """Delete the old versions the plan retires (their deployments have moved off them),
+        honouring ``deletePolicy`` for their blobs."""
+        for version in request.change.retires:
+            request.report(f"deleting version {version}")
+            await self._delete_version(request, version,
+                                       keep_weights=_keeps_weights(request.change))
         return Outcome()
 
     async def _register(self, request: StepRequest, upload_id: str) -> Outcome:
@@ -363,6 +375,11 @@ class RegistryWriter:
         answer: the registry refuses a second one of the same version (409), so one that
         had landed is found by reading the version back (it carries our upload id)."""
         body = {**request.body(), "upload_id": upload_id}
+        if request.change.action is Action.REPLACE:
+            # New weights under the same version: swapped in one call, never missing; the old
+            # upload's blobs go unless deletePolicy keeps them. Resending it is harmless: the
+            # registry keeps a version that already names this upload as it is.
+            body.update(overwrite=True, keep_weights=_keeps_weights(request.change))
         try:
             response = await self.client.request("POST", "/custom-models", api="registry",
                                                  json=body, idempotent=True)
@@ -389,6 +406,12 @@ class RegistryWriter:
                                       api="registry", params=params or None)
         except NotFoundError:
             return  # already gone: what we wanted
+
+
+def _keeps_weights(change: Change) -> bool:
+    """``deletePolicy: KeepWeights``: a version leaves the registry, its blobs stay."""
+    spec = change.after or change.before or {}
+    return spec.get("deletePolicy") == "KeepWeights"
 
 
 def _arm_location(request: StepRequest) -> Location:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from aimodels.apply.entries import registered_versions
 from aimodels.errors import Diagnostic, warning
 from aimodels.model.address import ResourceAddress
 from aimodels.plan.values import LiveState, PriorResource
@@ -65,4 +66,4 @@ def _adopted(intent: JournalEntry, prior: Mapping[ResourceAddress, PriorResource
     entry = ResourceState.from_dict(raw)
     return PriorResource(address, entry.resource_id, dict(entry.desired), found.etag,
                          entry.prevent_destroy, dict(entry.extra.get("secretDigests", {})),
-                         entry.ignore_changes)
+                         entry.ignore_changes, registered_versions(entry))

@@ -64,7 +64,7 @@ def _change(data: Mapping[str, Any]) -> Change:
         warnings=tuple(data.get("warnings", ())),
         cost=CostEstimate(cost["currency"], cost.get("hourlyBefore"), cost.get("hourlyAfter"))
         if cost else None,
-        notes=tuple(data.get("notes", ())))
+        notes=tuple(data.get("notes", ())), retires=tuple(data.get("retires", ())))
 
 
 def _diagnostic(data: Mapping[str, Any]) -> Diagnostic:

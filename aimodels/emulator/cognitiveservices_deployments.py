@@ -116,7 +116,7 @@ def _document(target: Target, entry: dict[str, Any], desired: Desired, capacity:
         "systemData": {**created, "lastModifiedBy": "aimodels-emulator",
                        "lastModifiedByType": "Application", "lastModifiedAt": stamp},
         "properties": {
-            "model": {k: entry[k] for k in ("format", "name", "version")},
+            "model": {k: entry[k] for k in ("format", "name", "version", "source") if k in entry},
             "versionUpgradeOption": desired.upgrade_option, "raiPolicyName": desired.rai_policy,
             "capabilities": dict(entry.get("capabilities") or {}),
             "rateLimits": [
@@ -130,6 +130,9 @@ def _document(target: Target, entry: dict[str, Any], desired: Desired, capacity:
     }
     if desired.tags is not None:
         doc["tags"] = desired.tags
+    if "_customModel" in entry:
+        # The registration pulled: every write of a Foundry deployment provisions it again.
+        doc["_customModel"] = entry["_customModel"]
     return doc
 
 
@@ -172,7 +175,7 @@ def _patched(existing: dict[str, Any], body: dict[str, Any]) -> Desired:
     sku = {**existing["sku"], **(body.get("sku") if isinstance(body.get("sku"), dict) else {})}
     desired = Desired(str(sku.get("name")), sku.get("capacity"), model["format"], model["name"],
                       model["version"], props["raiPolicyName"], props["versionUpgradeOption"],
-                      existing.get("tags"))
+                      existing.get("tags"), model.get("source"))
     if isinstance(body.get("tags"), dict):
         desired = replace(desired, tags=body["tags"])
     return desired

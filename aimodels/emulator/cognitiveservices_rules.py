@@ -3,6 +3,8 @@ the model version must be offered in the account's region (``DeploymentModelNotS
 SKU too (``InvalidResourceProperties``), the capacity within the SKU's range (``InvalidCapacity``),
 and the quota pool must have room (``InsufficientQuota``) and not need a feature the subscription
 lacks (``SpecialFeatureOrQuotaIdRequired``). One write at a time per account (``RequestConflict``).
+A model whose ``source`` is a registry path is a registered custom model instead of a catalog
+one (``custom_models``: ``CustomModelNotFound``, ``CustomModelNotReady``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from aimodels.emulator import lro
+from aimodels.emulator import custom_models, lro
 from aimodels.emulator.cognitiveservices_catalog import pool, skus_in, usage_name, visible_models
 from aimodels.emulator.cognitiveservices_common import DEPLOYMENTS
 from aimodels.emulator.http import arm_error
@@ -25,7 +27,8 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 @dataclass(frozen=True, slots=True)
 class Desired:
-    """A deployment as a PUT body asks for it (version None: the region's default version)."""
+    """A deployment as a PUT body asks for it (version None: the region's default version;
+    ``model_source`` is ``properties.model.source``, a registry path for a custom model)."""
 
     sku_name: str
     capacity: Any
@@ -35,6 +38,7 @@ class Desired:
     rai_policy: str
     upgrade_option: str
     tags: dict[str, str] | None
+    model_source: str | None = None
 
 
 def parse_put(body: dict[str, Any]) -> tuple[Desired | None, Response | None]:
@@ -53,7 +57,8 @@ def parse_put(body: dict[str, Any]) -> tuple[Desired | None, Response | None]:
     return Desired(str(sku["name"]), sku.get("capacity"), str(model["format"]), str(model["name"]),
                    str(model["version"]) if model.get("version") else None,
                    str(props.get("raiPolicyName") or DEFAULT_RAI_POLICY), upgrade,
-                   body.get("tags") if isinstance(body.get("tags"), dict) else None), None
+                   body.get("tags") if isinstance(body.get("tags"), dict) else None,
+                   str(model["source"]) if model.get("source") else None), None
 
 
 Found = tuple[dict[str, Any] | None, Response | None]
@@ -68,7 +73,10 @@ def check_name(name: str) -> Response | None:
 
 
 def resolve_model(emu: Any, location: str, desired: Desired) -> Found:
-    """The catalog entry the deployment would run in ``location``, or the 400 Azure gives."""
+    """The catalog entry (or registered custom model) the deployment would run in ``location``,
+    or the 400 Azure gives."""
+    if custom_models.is_registry_path(desired.model_source):
+        return _custom_entry(emu, location, desired)
     fmt, name, version = desired.model_format, desired.model_name, desired.model_version
     same = [m for m in visible_models(emu) if m["format"].lower() == fmt.lower()
             and m["name"].lower() == name.lower() and skus_in(m, location)]
@@ -86,6 +94,28 @@ def resolve_model(emu: Any, location: str, desired: Desired) -> Found:
                                f"'{entry['name']}'. This is usually because there are better "
                                "models available for the similar functionality.")
     return entry, None
+
+
+def _custom_entry(emu: Any, location: str, desired: Desired) -> Found:
+    """A registered custom model as a model entry: ``source`` names it, ``name`` agrees,
+    ``version`` picks the registration (the newest when left out) and ``format`` is its own."""
+    try:
+        name, pinned = custom_models.parse_registry_path(str(desired.model_source))
+        version = desired.model_version or pinned
+        if pinned and version and pinned.lower() != version.lower():
+            return None, _invalid(f"The model version '{version}' and the version in the "
+                                  f"source '{desired.model_source}' differ.")
+        if name.lower() != desired.model_name.lower():
+            return None, _invalid(f"The model name '{desired.model_name}' and the custom model "
+                                  f"'{name}' of the source '{desired.model_source}' differ.")
+        doc = custom_models.registered_model(emu, name, version)
+    except custom_models.CustomModelError as exc:
+        return None, arm_error(400, exc.code, exc.message)
+    if str(doc["format"]).lower() != desired.model_format.lower():
+        return None, _invalid(f"The model format '{desired.model_format}' is not the format of "
+                              f"custom model '{doc['name']}' version '{doc['version']}': it is "
+                              f"registered as '{doc['format']}'.")
+    return custom_models.foundry_entry(doc, location), None
 
 
 def check_sku(entry: dict[str, Any], location: str, sku_name: str,

@@ -1,6 +1,7 @@
 """What a ModelDeployment write asks for, checked the way the service checks it: the body schema,
-defaults of a full-replace PUT, immutable fields, the scaling profile, the catalog model and
-model source it names, the VM size and GPU quota; and the runtime ``status`` it leads to.
+defaults of a full-replace PUT, immutable fields, the scaling profile, the catalog model (or the
+registered custom model, ``custom_models``) and model source it names, the VM size and GPU
+quota; and the runtime ``status`` it leads to.
 
 Everything here raises ``ArmFailure`` (400 with the service's codes) and writes nothing; the
 routes in ``containerservice_deployments`` decide when to call it and what to store.
@@ -18,6 +19,7 @@ from jsonschema import Draft202012Validator
 
 from aimodels.emulator import containerservice_arm as arm
 from aimodels.emulator import containerservice_sizing as sizing
+from aimodels.emulator import custom_models
 from aimodels.emulator.containerservice_sources import find_source, has_credential
 
 PERFORMANCE_MODES = ("Balanced", "Latency", "Throughput")
@@ -56,10 +58,11 @@ PATCH_SCHEMA = Draft202012Validator({"type": "object", "properties": {"propertie
 
 @dataclass(frozen=True, slots=True)
 class Spec:
-    """A checked deployment: the catalog model, VM size and placement its properties resolve to.
+    """A checked deployment: the model, VM size and placement its properties resolve to.
 
     ``desired_replicas`` is what the controller aims for now; ``quota_replicas`` is the most it
-    may reach (autoscale max), which is what GPU quota is charged for.
+    may reach (autoscale max), which is what GPU quota is charged for. ``custom`` is the
+    registration of a custom model it deploys (``custom_models.deployed``), else None.
     """
 
     properties: dict[str, Any]
@@ -69,6 +72,7 @@ class Spec:
     desired_replicas: int
     quota_replicas: int
     source: dict[str, Any] | None
+    custom: dict[str, Any] | None = None
 
     @property
     def gpus(self) -> int:
@@ -127,13 +131,28 @@ def catalog_model(emu: Any, resource_id: str) -> sizing.CatalogModel:
         raise arm.bad_request("InvalidModelResourceId",
                               f"'{resource_id}' is not an AIModel resource id: expected "
                               "/subscriptions/{sub}/providers/Microsoft.ContainerService/"
-                              "locations/{location}/aiModels/{name}.")
+                              "locations/{location}/aiModels/{name}, or a custom model's "
+                              "custom-models/{name}/versions/{version}.")
     model = sizing.find_model(emu.fixtures, unquote(match.group(1)))
     if model is None:
         raise arm.bad_request("ModelNotFound",
                               f"The AI model '{match.group(1)}' is not in the catalog; list "
                               "the catalog (aiModels) for the models that can be deployed.")
     return model
+
+
+def deployed_model(emu: Any, resource_id: str) -> tuple[sizing.CatalogModel,
+                                                       dict[str, Any] | None]:
+    """The model ``modelResourceId`` names, and the custom registration when it is one; 400
+    with the catalog's or the registry's code (``custom_models``) otherwise."""
+    if not custom_models.is_registry_path(resource_id):
+        return catalog_model(emu, resource_id), None
+    try:
+        name, version = custom_models.parse_registry_path(resource_id)
+        doc = custom_models.registered_model(emu, name, version)
+    except custom_models.CustomModelError as exc:
+        raise arm.bad_request(exc.code, exc.message) from None
+    return custom_models.as_catalog_model(doc), custom_models.deployed(doc)
 
 
 def model_source(emu: Any, resource_id: str | None) -> dict[str, Any] | None:
@@ -198,7 +217,7 @@ def check_quota(emu: Any, parent: arm.Parent, spec: Spec, exclude_id: str) -> No
 def resolve(emu: Any, parent: arm.Parent, props: dict[str, Any], exclude_id: str = "") -> Spec:
     """Check ``props`` (defaults applied) against the catalog, sources, sizes and quota."""
     desired, most = replicas_of(props["scale"])
-    model = catalog_model(emu, props["modelResourceId"])
+    model, custom = deployed_model(emu, props["modelResourceId"])
     source = model_source(emu, props.get("modelSourceResourceId"))
     if model.is_restricted and source is None:
         raise arm.bad_request("ModelSourceRequired",
@@ -208,7 +227,7 @@ def resolve(emu: Any, parent: arm.Parent, props: dict[str, Any], exclude_id: str
     vm = vm_size(emu, props["vmSize"], parent.location)
     check_overrides(model, vm, props)
     spec = Spec(properties=props, model=model, vm=vm, placement=sizing.fit(model, vm),
-                desired_replicas=desired, quota_replicas=most, source=source)
+                desired_replicas=desired, quota_replicas=most, source=source, custom=custom)
     check_quota(emu, parent, spec, exclude_id)
     return spec
 

@@ -80,7 +80,7 @@ def _serving_before(emu: Any, existing: dict[str, Any] | None) -> int:
 def _build(emu: Any, request: Request, found: arm.Parent, name: str, spec: specs.Spec,
            existing: dict[str, Any] | None) -> dict[str, Any]:
     endpoint = namespace_endpoint(request, found.manager_name, found.namespace_name)
-    return {
+    doc = {
         "id": f"{arm.namespace_id(found)}/modelDeployments/{name}",
         "name": existing["name"] if existing else name,
         "type": DEPLOYMENT_TYPE, "eTag": new_etag(),
@@ -89,6 +89,10 @@ def _build(emu: Any, request: Request, found: arm.Parent, name: str, spec: specs
         "_quota": {"location": found.location, "family": spec.vm.family, "gpus": spec.gpus},
         "_serving": _serving_before(emu, existing),
     }
+    if spec.custom is not None:
+        # The registration pulled (which upload): kept by PATCH, renewed by a create.
+        doc["_customModel"] = (existing or {}).get("_customModel") or spec.custom
+    return doc
 
 
 def _not_busy(emu: Any, doc: dict[str, Any]) -> None:

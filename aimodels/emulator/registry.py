@@ -2,7 +2,8 @@
 
     POST   /datastore/upload/initialize   a SAS URI for one upload's folder in the uploads container
     GET    /datastore/list-sas            a read+list SAS for the whole uploads container
-    POST   /custom-models                 register an upload as {name, version}
+    POST   /custom-models                 register an upload as {name, version}; ``overwrite``
+                                          swaps an existing version for the new upload
     GET    /custom-models                 list (?name=, paging with $top and nextLink)
     GET    /custom-models/{name}          the latest version, or ?version=
     DELETE /custom-models/{name}          all versions, or ?version=; ?keep_weights=true keeps blobs
@@ -80,6 +81,8 @@ REGISTER_SCHEMA: dict[str, Any] = {
         "tags": {"type": "object", "additionalProperties": {"type": "string"}},
         "sha256": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
         "size_bytes": {"type": "integer", "minimum": 0},
+        "overwrite": {"type": "boolean"},
+        "keep_weights": {"type": "boolean"},
     },
 }
 
@@ -110,6 +113,20 @@ def _guarded(handler: Callable[[Request], Awaitable[Response]]) -> Callable[...,
                              f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
 
     return run
+
+
+def registered_versions(emu: Any, name: str, version: str | None = None) -> list[dict[str, Any]]:
+    """The registrations of custom model ``name`` (any case): every version, or only
+    ``version``. What the deployment families read to deploy a custom model."""
+    if version is not None:
+        doc = emu.store.get(_MODELS, _model_key(name, version))
+        return [doc] if doc else []
+    return list(emu.store.list(_MODELS, f"{name.lower()}/"))
+
+
+def newest(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The most recently registered of ``docs`` (what ``GET /custom-models/{name}`` shows)."""
+    return max(docs, key=lambda d: (d["_created"], d["version"]))
 
 
 def sas_lifetime(file_size: int) -> int:
@@ -171,11 +188,19 @@ class Registry:
             return problem
         model = _model_doc(body, upload, blobs, total, self.emu.now())
         with self.emu.store.transaction():
-            conflict = self._conflict(body, upload)
+            replaced = self.emu.store.get(_MODELS, _doc_key(model))
+            conflict = self._conflict(body, upload, replaced)
             if conflict is not None:
                 return conflict
-            self.emu.store.put(_MODELS, _model_key(body["name"], body["version"]), model)
-        return json_response(_public(model), 201)
+            self.emu.store.put(_MODELS, _doc_key(model), model)
+        if replaced is None:
+            return json_response(_public(model), 201)
+        # Seed 000's --overwrite: the version now names the new upload. The old upload's blobs
+        # go after the swap (a failure leaves them orphaned, never the version missing).
+        if not body.get("keep_weights") and replaced["upload_id"] != upload["upload_id"]:
+            await run_in_threadpool(self.account.delete_blobs, replaced["container"],
+                                    replaced["blob_prefix"])
+        return json_response(_public(model), 200)
 
     async def list_models(self, request: Request) -> Response:
         query = request.query_params
@@ -201,8 +226,7 @@ class Registry:
         docs = self._versions(name, version)
         if not docs:
             return _not_found(name, version)
-        latest = max(docs, key=lambda d: (d["_created"], d["version"]))
-        return json_response(_public(latest))
+        return json_response(_public(newest(docs)))
 
     async def delete(self, request: Request) -> Response:
         name = request.path_params["name"]
@@ -224,18 +248,19 @@ class Registry:
     # -- helpers ----------------------------------------------------------------------------
 
     def _versions(self, name: str, version: str | None) -> list[dict[str, Any]]:
-        if version is not None:
-            doc = self.emu.store.get(_MODELS, _model_key(name, version))
-            return [doc] if doc else []
-        return self.emu.store.list(_MODELS, f"{name.lower()}/")
+        return registered_versions(self.emu, name, version)
 
-    def _conflict(self, body: dict[str, Any], upload: dict[str, Any]) -> Response | None:
-        if self.emu.store.get(_MODELS, _model_key(body["name"], body["version"])) is not None:
+    def _conflict(self, body: dict[str, Any], upload: dict[str, Any],
+                  replaced: dict[str, Any] | None) -> Response | None:
+        if replaced is not None and not body.get("overwrite"):
             return arm_error(409, "ModelAlreadyExists",
                              f"Model '{body['name']}' version '{body['version']}' already exists. "
-                             "Delete it first or register another version.")
+                             "Delete it first, register another version, or send "
+                             "\"overwrite\": true to replace it.")
         for other in self.emu.store.list(_MODELS):
-            if other["upload_id"] == upload["upload_id"]:
+            # Re-registering the same upload as the version it already is (overwrite) is fine.
+            if other["upload_id"] == upload["upload_id"] and \
+                    _doc_key(other) != _model_key(body["name"], body["version"]):
                 return arm_error(409, "UploadAlreadyRegistered",
                                  f"Upload '{upload['upload_id']}' is already registered as model "
                                  f"'{other['name']}' version '{other['version']}'.")

@@ -104,26 +104,52 @@ def _duplicate(again: Manifest, first: Manifest) -> Diagnostic:
                  address=again.address)
 
 
+#: What a deployment of a model registered outside the manifests must say, per kind: the
+#: version (no "latest": a new registration never redeploys silently) and, on Foundry, the
+#: format the body carries.
+_EXTERNAL_FIELDS = {MODEL_DEPLOYMENT: ("version",), FOUNDRY_DEPLOYMENT: ("version", "format")}
+
+
 def _custom_model_refs(manifests: Sequence[Manifest], complete: bool) -> list[Diagnostic]:
+    """``model.custom`` names a CustomModel of the set, or a registered model with its version
+    (and format on Foundry); a registered model named like one of the set is a warning."""
     if not complete:
         return []
     customs = sorted(m.name for m in manifests if m.kind == CUSTOM_MODEL and m.name)
     out = []
     for m in manifests:
         ref = field(m, "model", "custom") if m.valid and m.kind in PARENT_DEFAULTS else None
-        if isinstance(ref, str) and ref not in customs:
-            out.append(_unknown_custom(m, ref, customs))
+        if not isinstance(ref, str) or ref in customs:
+            continue
+        needed = _EXTERNAL_FIELDS[m.kind]
+        if all(field(m, "model", name) is not None for name in needed):
+            if (guess := did_you_mean(ref, customs)) is not None:
+                out.append(_close_custom(m, ref, guess))
+        else:
+            out.append(_unknown_custom(m, ref, customs, needed))
     return out
 
 
-def _unknown_custom(m: Manifest, ref: str, customs: list[str]) -> Diagnostic:
+def _unknown_custom(m: Manifest, ref: str, customs: list[str],
+                    needed: tuple[str, ...]) -> Diagnostic:
     guess = did_you_mean(ref, customs)
     summary = f"unknown CustomModel '{ref}'" + (f"; did you mean '{guess}'?" if guess else "")
     have = f"The CustomModels here are: {', '.join(customs)}." if customs else \
         "There is no CustomModel in these manifests."
+    fields = " and ".join(f"model.{name}" for name in needed)
     return error(summary, f"model.custom names a CustomModel declared in the same manifest "
-                 f"set. {have}", source=m.doc.at(("spec", "model", "custom")),
+                 f"set. {have} To deploy a model registered outside these manifests, give "
+                 f"{fields} too.", source=m.doc.at(("spec", "model", "custom")),
                  path="spec.model.custom", address=m.address)
+
+
+def _close_custom(m: Manifest, ref: str, guess: str) -> Diagnostic:
+    return warning(f"model.custom '{ref}' is not a CustomModel of these manifests; did you "
+                   f"mean '{guess}'?", f"It is deployed as a model already registered in the "
+                   f"registry, which the plan does not check. If you meant CustomModel/{guess}, "
+                   "name it and drop model.version.",
+                   source=m.doc.at(("spec", "model", "custom")), path="spec.model.custom",
+                   address=m.address)
 
 
 def _model_source_refs(manifests: Sequence[Manifest], stack: Manifest | None) -> list[Diagnostic]:

@@ -221,31 +221,46 @@ def _not_allowed(err: ValidationError, ctx: _Context) -> list[Diagnostic]:
 
 
 def _one_of(err: ValidationError, ctx: _Context) -> list[Diagnostic]:
-    """Tell the forms of a oneOf apart by the keys present, then explain within that form."""
+    """Tell the forms of a oneOf apart by the keys present (a key only one form has decides;
+    keys several forms share, like a model's ``version``, decide nothing), then explain
+    within that form."""
     if not isinstance(err.instance, Mapping):
         return []  # the sibling `type` error says it better
     path = tuple(err.absolute_path)
     branches = [resolve(ctx.kind, b) for b in err.validator_value]
     fields = [list(b.get("properties", {})) for b in branches]
-    hits = [i for i, names in enumerate(fields) if set(names) & set(map(str, err.instance))]
+    present = set(map(str, err.instance))
+    hits = [i for i, names in enumerate(_own_keys(fields)) if names & present]
     if len(hits) > 1:
         return [_mixed_forms(ctx, path, branches, hits, err.instance)]
     if len(hits) == 1:
         inner = [e for e in err.context if e.relative_schema_path[0] == hits[0]]
         return [d for e in inner for d in explain(e, ctx)]
     allowed = [name for names in fields for name in names]
-    if err.instance:
-        return [_unknown_field(ctx, path, str(k), allowed) for k in err.instance]
     forms = " or ".join(_form(b) for b in branches)
+    if present - set(allowed):
+        return [_unknown_field(ctx, path, k, allowed) for k in map(str, err.instance)
+                if k not in allowed]
+    if present:
+        return [ctx.diag(path, f"is incomplete: set {forms}", _description(err), key=True)]
     return [ctx.diag(path, f"is empty: set {forms}", _description(err), key=True)]
+
+
+def _own_keys(fields: list[list[str]]) -> list[set[str]]:
+    """For each form, the keys no other form has."""
+    return [set(names).difference(*(other for j, other in enumerate(fields) if j != i))
+            for i, names in enumerate(fields)]
 
 
 def _mixed_forms(ctx: _Context, path: FieldPath, branches: list[Mapping[str, Any]],
                  hits: list[int], instance: Mapping[Any, Any]) -> Diagnostic:
     forms = " or ".join(_form(branches[i]) for i in hits)
+    own = _own_keys([list(b.get("properties", {})) for b in branches])
     found = [f"{k} ({branches[i].get('title', 'form ' + str(i + 1))})"
-             for i in hits for k in branches[i].get("properties", {}) if k in instance]
-    second = next(k for k in branches[hits[1]].get("properties", {}) if k in instance)
+             for i in hits for k in branches[i].get("properties", {})
+             if k in instance and k in own[i]]
+    second = next(k for k in branches[hits[1]].get("properties", {})
+                  if k in instance and k in own[hits[1]])
     return ctx.diag((*path, second), f"takes {forms}, not both",
                     f"Found {' and '.join(found)}: keep one form.", key=True)
 

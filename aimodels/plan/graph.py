@@ -9,8 +9,17 @@ from the diff, never from the manifests): CREATE → ``create``, UPDATE → ``up
 ``delete``, a forget → ``forget``, a record (a lifecycle change kept in the state only) →
 ``record``, and REPLACE → ``delete`` then ``create`` of the same
 address (delete-then-create: names are unique within a parent, so the old one must go first).
+A CustomModel is the exception: the registry swaps a version for new weights in one call
+(``overwrite``), so its REPLACE is a single ``create``. A change that ``retires`` old versions
+of a CustomModel gets a ``retire`` step after it (an UPDATE that only retires is that step
+alone).
+
 Creates and updates wait for the creates and updates of what they depend on; deletes wait
-for the deletes of what depends on them (dependents first, the reverse order).
+for the deletes of what depends on them (dependents first, the reverse order). The delete half
+of a replacement also waits for the creates and updates of what it depends on when those are
+not being deleted themselves: a deployment whose model is registered anew is not taken down
+before the new model is there, and stays up if that fails. A ``retire`` waits for every step
+of the changes that depend on its CustomModel: they have moved off the old versions by then.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from aimodels.model.address import ResourceAddress
+from aimodels.model.kinds import CUSTOM_MODEL
 from aimodels.plan.values import Action, Change
 
 N = TypeVar("N", bound=Hashable)
@@ -140,18 +150,24 @@ _OPERATIONS = {Action.CREATE: ("create",), Action.UPDATE: ("update",),
                Action.REPLACE: ("delete", "create"), Action.DELETE: ("delete",)}
 
 
+#: Kinds whose replacement is one call: the registry swaps a version for new weights
+#: (``overwrite``), so there is no delete step.
+_REPLACED_IN_ONE_CALL = frozenset({CUSTOM_MODEL})
+
+
 def steps_of(change: Change) -> tuple[Step, ...]:
     """The steps one change expands to, in the order they must run."""
     if change.is_forget:
         return (Step(change.address, "forget"),)
     if change.is_record:
         return (Step(change.address, "record"),)
-    return tuple(Step(change.address, op) for op in _OPERATIONS.get(change.action, ()))
-
-
-#: Operations a create or update never waits for: a delete (the reverse order) and the
-#: state-only steps, which change nothing in Azure.
-_NOT_AWAITED = frozenset({"delete", "forget", "record"})
+    ops = _OPERATIONS.get(change.action, ())
+    if change.action is Action.REPLACE and change.address.kind in _REPLACED_IN_ONE_CALL:
+        ops = ("create",)
+    if change.retires and change.action is not Action.DELETE:
+        only_retires = change.action is Action.UPDATE and not change.field_changes
+        ops = ("retire",) if only_retires else (*ops, "retire")
+    return tuple(Step(change.address, op) for op in ops)
 
 
 def apply_graph(changes: Iterable[Change]) -> Graph[Step]:
@@ -163,10 +179,18 @@ def apply_graph(changes: Iterable[Change]) -> Graph[Step]:
         here = ops[change.address]
         for dep in change.depends_on:
             there = ops.get(dep, set())
+            ready = {Step(dep, o) for o in there & {"create", "update"}}
             for op in here & {"create", "update"}:
-                deps[Step(change.address, op)] |= {Step(dep, o) for o in there - _NOT_AWAITED}
+                deps[Step(change.address, op)] |= ready
             if "delete" in here and "delete" in there:
                 deps[Step(dep, "delete")].add(Step(change.address, "delete"))
+            elif "delete" in here and "create" in here:
+                deps[Step(change.address, "delete")] |= ready
+            if "retire" in there:
+                deps[Step(dep, "retire")] |= {Step(change.address, o) for o in here}
         if {"delete", "create"} <= here:
             deps[Step(change.address, "create")].add(Step(change.address, "delete"))
+        if "retire" in here:
+            deps[Step(change.address, "retire")] |= {Step(change.address, o)
+                                                     for o in here - {"retire"}}
     return Graph(deps)

@@ -19,7 +19,8 @@ weights, secret digests, the state) arrives as values. This is the only code tha
   forget), because destroy was requested, whatever the manifests say;
 - ``lifecycle.preventDestroy`` (from the manifest, else from the state: ``destroy_protected``)
   turns a DELETE or REPLACE into an error diagnostic; the change stays in the plan so it can be
-  shown.
+  shown;
+- a CustomModel's old versions and the deployments that run it: ``plan.model_versions``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from aimodels.errors import Diagnostic, error, warning
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredResource, DesiredState
-from aimodels.model.kinds import FOUNDRY_DEPLOYMENT, MODEL_DEPLOYMENT
+from aimodels.model.kinds import CUSTOM_MODEL, FOUNDRY_DEPLOYMENT, MODEL_DEPLOYMENT
 from aimodels.plan.diff import (
     ResourceDiff,
     SecretDigests,
@@ -41,6 +42,7 @@ from aimodels.plan.diff import (
     with_defaults,
 )
 from aimodels.plan.graph import Graph
+from aimodels.plan.model_versions import settle_custom_models
 from aimodels.plan.values import (
     LIFECYCLE_PATH,
     Action,
@@ -54,6 +56,7 @@ from aimodels.plan.values import (
     ResolvedInputs,
 )
 from aimodels.providers.base import Provider, ProviderContext
+from aimodels.providers.custommodel import DEPLOYED_DIGEST
 from aimodels.providers.registry import ProviderRegistry, default_registry
 
 
@@ -92,6 +95,8 @@ def make_plan(desired: DesiredState, live: LiveState,
     diags += _unmatched(targets, set(graph.nodes), "--target")
     changes = [change for address in sorted(scope)
                if (change := _plan_one(run, address, diags)) is not None]
+    changes, found = settle_custom_models(changes, run.prior)
+    diags += found
     diags += _guard_destroy(run, changes)
     diags += [] if destroy else _dangling_references(run, changes)
     diags += _unmatched(replace, scope, "--replace")
@@ -282,17 +287,23 @@ def _operation_running(live: LiveObject) -> tuple[str, ...]:
 
 def _update_reasons(found: ResourceDiff, prior: PriorResource) -> tuple[Reason, ...]:
     """Edited in the manifests, changed outside aimodels (the manifest still says what was
-    last applied), or both. Without a recorded applied spec we cannot tell: an edit."""
+    last applied), or both. Without a recorded applied spec we cannot tell: an edit. A reason
+    the provider gives (new weights of a custom model) explains the deployed digest's change;
+    the other fields are sorted as usual."""
+    explained = {f"spec.{DEPLOYED_DIGEST}"} if found.reasons else set()
+    fields = [c for c in found.field_changes if c.path not in explained]
+    if not fields:
+        return found.reasons
     if not prior.applied_spec:
-        return (Reason.UPDATE_BECAUSE_FIELDS_CHANGED,)
+        return (*found.reasons, Reason.UPDATE_BECAUSE_FIELDS_CHANGED)
     reasons = set()
-    for change in found.field_changes:
+    for change in fields:
         path = change.path.removeprefix("spec.")
         drifted = not change.sensitive and change.after == _or_none(
             get_path(prior.applied_spec, path))
         reasons.add(Reason.UPDATE_BECAUSE_CHANGED_OUTSIDE if drifted
                     else Reason.UPDATE_BECAUSE_FIELDS_CHANGED)
-    return tuple(sorted(reasons, key=lambda r: r.value, reverse=True))
+    return (*found.reasons, *sorted(reasons, key=lambda r: r.value, reverse=True))
 
 
 def _or_none(value: object) -> object:
@@ -344,8 +355,10 @@ def _guard_error(change: Change, *, in_manifest: bool) -> Diagnostic:
 
 
 def _dangling_references(run: _Inputs, changes: list[Change]) -> list[Diagnostic]:
-    """Warn when a resource of the manifests still references one this plan destroys."""
-    doomed = {c.address for c in changes if c.action is Action.DELETE}
+    """Warn when a resource of the manifests still references one this plan destroys (a
+    CustomModel in use is refused instead: ``plan.model_versions``)."""
+    doomed = {c.address for c in changes
+              if c.action is Action.DELETE and c.address.kind != CUSTOM_MODEL}
     return [warning(f"{c.address} still references {ref}, which this plan destroys",
                     "Azure may refuse the delete while the reference stands, or the deployment "
                     "may stop working.", address=str(c.address))

@@ -69,8 +69,11 @@ class Reason(enum.Enum):
     UPDATE_BECAUSE_FIELDS_CHANGED = "update_because_fields_changed"
     UPDATE_BECAUSE_CHANGED_OUTSIDE = "update_because_changed_outside"
     UPDATE_BECAUSE_PROVISIONING_FAILED = "update_because_provisioning_failed"
+    UPDATE_BECAUSE_MODEL_REPLACED = "update_because_model_replaced"
+    UPDATE_BECAUSE_VERSIONS_UNUSED = "update_because_versions_unused"
     REPLACE_BECAUSE_IMMUTABLE_FIELD = "replace_because_immutable_field"
     REPLACE_BECAUSE_CONTENT_CHANGED = "replace_because_content_changed"
+    REPLACE_BECAUSE_MODEL_REPLACED = "replace_because_model_replaced"
     REPLACE_BECAUSE_REQUESTED = "replace_because_requested"
     DELETE_BECAUSE_NOT_IN_MANIFEST = "delete_because_not_in_manifest"
     DELETE_BECAUSE_DESTROY_REQUESTED = "delete_because_destroy_requested"
@@ -93,10 +96,20 @@ _SENTENCES = {
         "Fields were changed outside aimodels since the last apply; they will be set back.",
     Reason.UPDATE_BECAUSE_PROVISIONING_FAILED:
         "Its provisioning failed in Azure (provisioningState Failed); it will be sent again.",
+    Reason.UPDATE_BECAUSE_MODEL_REPLACED:
+        "Its custom model gets new weights under the same version; it is deployed again once "
+        "they are registered.",
+    Reason.UPDATE_BECAUSE_VERSIONS_UNUSED:
+        "Versions aimodels registered earlier are no longer used by any deployment; they will "
+        "be deleted.",
     Reason.REPLACE_BECAUSE_IMMUTABLE_FIELD:
         "A field that cannot change in place changed (marked # forces replacement).",
     Reason.REPLACE_BECAUSE_CONTENT_CHANGED:
         "The weights changed under the same version: upload again and register again.",
+    Reason.REPLACE_BECAUSE_MODEL_REPLACED:
+        "Its custom model gets new weights under the same version, and the service keeps a "
+        "deployment on the weights it pulled: it is deleted and created again once they are "
+        "registered.",
     Reason.REPLACE_BECAUSE_REQUESTED: "Replacement was requested with --replace.",
     Reason.DELETE_BECAUSE_NOT_IN_MANIFEST:
         "It is in the state but no longer in the manifests.",
@@ -176,8 +189,12 @@ class Change:
     namespace, account) changed and the REPLACE moves the resource. ``replace_paths`` are the
     fields that force a replacement. ``depends_on`` are the addresses this one needs first.
     ``cost`` is the hourly price before and after, where pre-flight could price the resource.
-    ``notes`` are informational lines from pre-flight (``upload 13.5 GB (sha256 3f2a…)``,
-    ``weights unchanged (sha256 3f2a…)``, how an autoscaled cost was priced): never warnings.
+    ``notes`` are informational lines from the planner and pre-flight (``upload 13.5 GB
+    (sha256 3f2a…)``, ``weights unchanged (sha256 3f2a…)``, what happens to a custom model's
+    old versions and deployments, how an autoscaled cost was priced): never warnings.
+    ``retires`` are versions of a CustomModel that aimodels registered earlier and this change
+    deletes: after every change that depends on it ran (a ``retire`` step), or, for a DELETE,
+    with the version it deletes.
     A NOOP with neither ``before`` nor ``after`` is a forget (``is_forget``): the resource is
     gone from Azure and from the manifests, and apply only drops its state entry. A NOOP with
     field changes is a record (``is_record``): only ``spec.lifecycle.*`` changed, which Azure
@@ -199,6 +216,7 @@ class Change:
     warnings: tuple[str, ...] = ()
     cost: CostEstimate | None = None
     notes: tuple[str, ...] = ()
+    retires: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.action is not Action.NOOP and not self.reasons:
@@ -229,8 +247,8 @@ class Change:
         return self.is_forget or self.is_record
 
     def to_dict(self) -> dict[str, Any]:
-        """The change as JSON values, keys sorted. ``notes`` appears only when there are some
-        (added in format 1.x; readers must not require it)."""
+        """The change as JSON values, keys sorted. ``notes`` and ``retires`` appear only when
+        there are some (added in format 1.x; readers must not require them)."""
         out = {
             "action": self.action.value,
             "address": str(self.address),
@@ -248,6 +266,8 @@ class Change:
         }
         if self.notes:
             out["notes"] = list(self.notes)
+        if self.retires:
+            out["retires"] = list(self.retires)
         return dict(sorted(out.items()))
 
 
@@ -368,6 +388,8 @@ class PriorResource:
     ``secret_digests`` maps a spec path (``credential``) to the keyed digest of the secret last
     sent. ``prevent_destroy`` is kept here so deleting the manifest entry does not drop the guard;
     ``ignore_changes`` with it, so a lifecycle edit is seen (and planned) like any other.
+    ``registered_versions`` (CustomModel only, state ``extra.registeredVersions``) are the
+    versions aimodels registered and has not deleted, besides the applied one.
     """
 
     address: ResourceAddress
@@ -377,6 +399,7 @@ class PriorResource:
     prevent_destroy: bool = False
     secret_digests: Mapping[str, str] = field(default_factory=dict)
     ignore_changes: tuple[str, ...] = ()
+    registered_versions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

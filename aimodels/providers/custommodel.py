@@ -6,11 +6,17 @@ comparable spec carries the content as ``weights: {sha256, size}`` (hashed local
 see ``ResolvedInputs.weights``) instead of the manifest's ``path``. Changed content under the
 same version replaces the model (upload and register again); a new version with new content is
 an update. When the registry does not echo the digest, the live side takes it from the state.
+``deletePolicy`` and ``previousVersions`` are ours only (never sent).
+
+Deployments name a custom model by its registry path with the version,
+``custom-models/{name}/versions/{version}`` (docs/emulator.md, "Deploying custom models");
+``deployed_model`` is the comparable ``model`` block both deployment kinds plan with.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,8 +36,16 @@ from aimodels.providers.base import (
 #: The registry has no api-version of its own yet (seed 000 marks its paths as assumed).
 API_VERSION = "seed-000"
 
-#: What the CLI sends as the reference to a custom model where an id is expected.
+#: The registry path of a custom model, its id in the state (``/custom-models/{name}``).
 PATH_PREFIX = "/custom-models/"
+#: How a deployment names a custom model: ``custom-models/{name}[/versions/{version}]`` (seed
+#: 001's ``registry_path``); the leading ``/`` of ``PATH_PREFIX`` is optional when reading back.
+REGISTRY_PATH = "custom-models/"
+#: Where a deployment's comparable spec keeps the digest of the weights it was deployed with:
+#: the service never returns it, so the live side takes it from the state.
+DEPLOYED_DIGEST = "model.sha256"
+
+_REFERENCE = re.compile(r"^/?custom-models/([^/?#]+)(?:/versions/([^/?#]+))?/?$", re.IGNORECASE)
 
 
 class CustomModelProvider(ProviderBase):
@@ -42,9 +56,10 @@ class CustomModelProvider(ProviderBase):
     policy = FieldPolicy(
         server_computed=("name", "status", "created_at", "upload_id", "container", "blob_prefix",
                          "path", "file_count"),
-        defaults={"deletePolicy": "Delete", "tags": {}, "description": ""},
+        defaults={"deletePolicy": "Delete", "previousVersions": "Delete", "tags": {},
+                  "description": ""},
         computed_if_unset=("weights", "format"),
-        from_state=("weights", "deletePolicy"),
+        from_state=("weights", "deletePolicy", "previousVersions"),
     )
 
     def resource_id(self, address: ResourceAddress, spec: Mapping[str, Any],
@@ -62,6 +77,7 @@ class CustomModelProvider(ProviderBase):
             "tags": dict(spec.get("tags") or {}),
             "weights": {"sha256": weights.sha256, "size": weights.size} if weights else None,
             "deletePolicy": spec.get("deletePolicy"),
+            "previousVersions": spec.get("previousVersions"),
         })
 
     def to_body(self, address: ResourceAddress, spec: Mapping[str, Any],
@@ -96,8 +112,69 @@ class CustomModelProvider(ProviderBase):
 
 
 def custom_model_ref(name: str) -> str:
-    """The registry path of a custom model, used as its id and as the reference to it."""
+    """The registry path of a custom model, used as its id (state, import)."""
     return f"{PATH_PREFIX}{name}"
+
+
+def registry_path(name: str, version: str | None = None) -> str:
+    """What a deployment sends to name a custom model: ``custom-models/{name}`` and, given a
+    version, ``/versions/{version}``."""
+    return f"{REGISTRY_PATH}{name}" + (f"/versions/{version}" if version else "")
+
+
+def parse_registry_path(reference: str | None) -> tuple[str, str | None] | None:
+    """``(name, version)`` of a registry path (version None when it names none), or None when
+    ``reference`` is not one (a catalog AIModel id, an ARM id)."""
+    match = _REFERENCE.match(reference or "")
+    return (match.group(1), match.group(2)) if match else None
+
+
+def deployed_model(model: Mapping[str, Any], ctx: ProviderContext, *,
+                   with_format: bool) -> dict[str, Any]:
+    """The comparable ``model`` of a deployment of ``{custom: NAME, version?, format?}``.
+
+    ``version`` defaults to what CustomModel/NAME of the manifests declares (an explicit one
+    pins another registered version). ``sha256`` is the digest of that CustomModel's weights
+    when the deployment runs the version the manifests declare, so changed weights under the
+    same version change the deployment too. ``format`` (Foundry sends it) defaults to the
+    CustomModel's, declared or detected.
+    """
+    name = str(model["custom"])
+    declared = _declared(name, ctx)
+    version = _text(model.get("version")) or (declared or {}).get("version")
+    current = declared is not None and version == declared.get("version")
+    digest = ((declared or {}).get("weights") or {}).get("sha256") if current else None
+    fmt = (model.get("format") or (declared or {}).get("format")) if with_format else None
+    return without_none({"custom": name, "version": version, "format": fmt, "sha256": digest})
+
+
+def assume_same_digest(desired: Mapping[str, Any], live: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``live`` with the desired ``model.sha256`` when neither Azure nor the state knows which
+    weights the deployment runs (imported, or applied before digests were recorded): unknown is
+    taken as unchanged, never as a reason to redeploy."""
+    wanted = (desired.get("model") or {}).get("sha256")
+    held = live.get("model")
+    if not wanted or not isinstance(held, Mapping) or "sha256" in held or \
+            held.get("custom") != (desired.get("model") or {}).get("custom"):
+        return live
+    return {**live, "model": {**held, "sha256": wanted}}
+
+
+def explain_new_weights(found: ResourceDiff, reason: Reason) -> ResourceDiff:
+    """A deployment's diff with ``reason`` when it is new weights under the same model and
+    version (its CustomModel is replaced): the digest is the only change of ``model`` and
+    nothing else forces a replacement."""
+    digest = f"spec.{DEPLOYED_DIGEST}"
+    model = {c.path for c in found.field_changes if c.path.startswith("spec.model")}
+    if model != {digest} or any(p != digest for p in found.replace_paths):
+        return found
+    return dataclasses.replace(found, reasons=(reason,))
+
+
+def _declared(name: str, ctx: ProviderContext) -> dict[str, Any] | None:
+    """CustomModel/NAME of the manifests, normalized, or None when it is not declared."""
+    resource = ctx.desired.get(ResourceAddress(CUSTOM_MODEL, name))
+    return CustomModelProvider().normalize(resource, ctx) if resource else None
 
 
 def _content_replacement(found: ResourceDiff, warnings: tuple[str, ...]) -> ResourceDiff:

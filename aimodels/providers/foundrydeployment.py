@@ -3,8 +3,12 @@
 ARM ``Microsoft.CognitiveServices/accounts/{a}/deployments/{name}``, api-version 2025-09-01:
 ``sku{name,capacity}`` and ``properties{model{format,name,version}, raiPolicyName,
 versionUpgradeOption}``. The ETag is spelled ``etag`` here and the API declares no If-Match.
-A custom model travels as ``model{format: "Custom", name, version, source: /custom-models/name}``
-and reads back as ``{custom: name, version}``, the version being its CustomModel's.
+A custom model travels as seed 000's ``--model-name --model-version --model-format
+--model-source`` do: ``model{format: <weights format>, name, version, source:
+custom-models/name}``, and reads back as ``{custom: name, version, format}``. Its comparable
+spec also carries the digest of the weights deployed (``model.sha256``, from the state): new
+weights under the same version update the deployment in place (a PUT provisions it again),
+with ``update_because_model_replaced``.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from typing import Any
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredResource, Stack
 from aimodels.model.kinds import CUSTOM_MODEL, FOUNDRY_DEPLOYMENT
+from aimodels.plan.diff import ResourceDiff, SecretDigests
+from aimodels.plan.values import Reason
 from aimodels.providers.base import (
     ARM_METADATA,
     FieldPolicy,
@@ -25,11 +31,17 @@ from aimodels.providers.base import (
     drop_server_computed,
     without_none,
 )
-from aimodels.providers.custommodel import PATH_PREFIX, custom_model_ref
+from aimodels.providers.custommodel import (
+    DEPLOYED_DIGEST,
+    assume_same_digest,
+    deployed_model,
+    explain_new_weights,
+    parse_registry_path,
+    registry_path,
+)
 
 RP = "Microsoft.CognitiveServices"
 API_VERSION = "2025-09-01"
-CUSTOM_FORMAT = "Custom"
 
 #: Fields whose change needs a new deployment, per api-version. The model's format and name
 #: cannot change in place; ``model.version`` can (Azure OpenAI upgrades a deployment's version
@@ -54,7 +66,8 @@ class FoundryDeploymentProvider(ProviderBase):
         defaults={"raiPolicyName": "Microsoft.DefaultV2",
                   "versionUpgradeOption": "OnceNewDefaultVersionAvailable"},
         # Left out, the service picks the model's default version and the SKU's capacity.
-        computed_if_unset=("model.version", "sku.capacity"),
+        computed_if_unset=("model.version", "sku.capacity", DEPLOYED_DIGEST),
+        from_state=(DEPLOYED_DIGEST,),
     )
 
     def resource_id(self, address: ResourceAddress, spec: Mapping[str, Any],
@@ -100,33 +113,38 @@ class FoundryDeploymentProvider(ProviderBase):
             "versionUpgradeOption": props.get("versionUpgradeOption"),
         })
 
+    def diff(self, desired_spec: Mapping[str, Any], live_spec: Mapping[str, Any], *,
+             ignore: tuple[str, ...] = (), secrets: SecretDigests | None = None) -> ResourceDiff:
+        live = assume_same_digest(desired_spec, live_spec)
+        found = super().diff(desired_spec, live, ignore=ignore, secrets=secrets)
+        return explain_new_weights(found, Reason.UPDATE_BECAUSE_MODEL_REPLACED)
+
 
 def _model_spec(model: Mapping[str, Any], ctx: ProviderContext) -> dict[str, Any] | None:
-    """The comparable model: a custom one carries the version its CustomModel declares."""
+    """The comparable model: a custom one with its version, format and the digest of its
+    weights (``deployed_model``)."""
     if model.get("custom"):
-        source = ctx.desired.get(ResourceAddress(CUSTOM_MODEL, model["custom"]))
-        version = source.spec.get("version") if source else None
-        return without_none({"custom": model["custom"], "version": _text(version)})
+        return deployed_model(model, ctx, with_format=True)
     fields = without_none({k: model.get(k) for k in ("format", "name")})
     return without_none({**fields, "version": _text(model.get("version"))}) or None
 
 
 def _model_body(model: Mapping[str, Any]) -> dict[str, Any]:
-    """The wire model; a custom one names the registry entry as its source."""
+    """The wire model; a custom one names its registry path as the source."""
     if not model.get("custom"):
         return without_none({k: model.get(k) for k in ("format", "name", "version")})
-    return without_none({"format": CUSTOM_FORMAT, "name": model["custom"],
+    return without_none({"format": model.get("format"), "name": model["custom"],
                          "version": model.get("version"),
-                         "source": custom_model_ref(model["custom"])})
+                         "source": registry_path(model["custom"])})
 
 
 def _model_from_live(model: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if not model:
         return None
-    source = model.get("source") or ""
-    if source.startswith(PATH_PREFIX):
-        return without_none({"custom": source[len(PATH_PREFIX):],
-                             "version": model.get("version")})
+    custom = parse_registry_path(model.get("source"))
+    if custom is not None:
+        return without_none({"custom": custom[0], "version": model.get("version"),
+                             "format": model.get("format")})
     return without_none({k: model.get(k) for k in ("format", "name", "version")})
 
 

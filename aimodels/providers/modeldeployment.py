@@ -2,10 +2,16 @@
 
 ARM ``Microsoft.ContainerService/aiManagers/{m}/namespaces/{ns}/modelDeployments/{name}``.
 A catalog model is sent as its AIModel id (name = first 16 hex of sha256(modelId)), a custom
-model as its registry path. Going back, an AIModel id cannot be un-hashed, so ``recognize``
-(used by ``diff``, and by the planner for deletes against the spec last applied) puts it back:
-when the live id's name is the hash of the known model id, the live spec says those words;
-otherwise it shows the id Azure holds. PUT is a full replace.
+model as its registry path with the version, ``custom-models/{name}/versions/{version}``
+(seed 003's ``ModelReferenceResourceId`` admits a string). Going back, an AIModel id cannot be
+un-hashed, so ``recognize`` (used by ``diff``, and by the planner for deletes against the spec
+last applied) puts it back: when the live id's name is the hash of the known model id, the live
+spec says those words; otherwise it shows the id Azure holds. PUT is a full replace.
+
+A custom model's comparable ``model`` also carries the digest of the weights deployed
+(``model.sha256``, from the state): the id is immutable and a PUT of the same id changes
+nothing (seed 003), so new weights under the same version replace the deployment, with
+``replace_because_model_replaced``.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from typing import Any
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredResource, Stack
 from aimodels.model.kinds import CUSTOM_MODEL, MODEL_DEPLOYMENT, MODEL_SOURCE
+from aimodels.plan.diff import ResourceDiff, SecretDigests, diff_specs
+from aimodels.plan.values import Reason
 from aimodels.providers.base import (
     ARM_METADATA,
     FieldPolicy,
@@ -28,7 +36,14 @@ from aimodels.providers.base import (
     drop_server_computed,
     without_none,
 )
-from aimodels.providers.custommodel import PATH_PREFIX, custom_model_ref
+from aimodels.providers.custommodel import (
+    DEPLOYED_DIGEST,
+    assume_same_digest,
+    deployed_model,
+    explain_new_weights,
+    parse_registry_path,
+    registry_path,
+)
 
 RP = "Microsoft.ContainerService"
 API_VERSION = "2026-08-02-preview"
@@ -54,7 +69,8 @@ class ModelDeploymentProvider(ProviderBase):
         defaults={"performanceMode": "Balanced", "scale": {"replicas": 1}, "overrides": {},
                   "scale.autoscale.minReplicas": 1},
         # Without maxReplicas the service derives one from the GPU quota (seed 003).
-        computed_if_unset=("scale.autoscale.maxReplicas",),
+        computed_if_unset=("scale.autoscale.maxReplicas", DEPLOYED_DIGEST),
+        from_state=(DEPLOYED_DIGEST,),
     )
 
     def resource_id(self, address: ResourceAddress, spec: Mapping[str, Any],
@@ -67,7 +83,7 @@ class ModelDeploymentProvider(ProviderBase):
         return without_none({
             "aiManager": spec.get("aiManager") or ctx.stack.ai_manager,
             "namespace": spec.get("namespace"),
-            "model": dict(spec.get("model") or {}),
+            "model": _model_spec(spec.get("model") or {}, ctx),
             "modelSource": spec.get("modelSource"),
             "vmSize": spec.get("vmSize"),
             "performanceMode": spec.get("performanceMode"),
@@ -114,6 +130,20 @@ class ModelDeploymentProvider(ProviderBase):
                   live_spec: Mapping[str, Any]) -> Mapping[str, Any]:
         return _recognize_model(known_spec, live_spec)
 
+    def diff(self, desired_spec: Mapping[str, Any], live_spec: Mapping[str, Any], *,
+             ignore: tuple[str, ...] = (), secrets: SecretDigests | None = None) -> ResourceDiff:
+        live = assume_same_digest(desired_spec, self.recognize(desired_spec, live_spec))
+        found = diff_specs(desired_spec, live, self.policy, ignore=ignore, secrets=secrets)
+        return explain_new_weights(found, Reason.REPLACE_BECAUSE_MODEL_REPLACED)
+
+
+def _model_spec(model: Mapping[str, Any], ctx: ProviderContext) -> dict[str, Any]:
+    """The comparable model: a catalog id as written, a custom model with its version and
+    the digest of its weights (``deployed_model``)."""
+    if model.get("custom"):
+        return deployed_model(model, ctx, with_format=False)
+    return dict(model)
+
 
 def _scale_spec(scale: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if not scale:
@@ -147,7 +177,7 @@ def _overrides(overrides: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 def _model_id(model: Mapping[str, Any], stack: Stack) -> str | None:
     if model.get("custom"):
-        return custom_model_ref(model["custom"])
+        return registry_path(model["custom"], model.get("version"))
     if model.get("catalog"):
         return catalog_model_id(stack, model["catalog"])
     return None
@@ -161,11 +191,12 @@ def _source_id(spec: Mapping[str, Any], stack: Stack) -> str | None:
 
 
 def _model_from_id(model_id: str | None) -> dict[str, Any] | None:
-    """``{custom: name}`` for a registry path, else ``{catalog: <the AIModel id>}``."""
+    """``{custom: name, version}`` for a registry path, else ``{catalog: <the AIModel id>}``."""
     if not model_id:
         return None
-    if model_id.startswith(PATH_PREFIX):
-        return {"custom": model_id[len(PATH_PREFIX):]}
+    custom = parse_registry_path(model_id)
+    if custom is not None:
+        return without_none({"custom": custom[0], "version": custom[1]})
     return {"catalog": model_id}
 
 

@@ -82,8 +82,10 @@ def _custom_model(model: CustomModel) -> list[RenderableType]:
     parts: list[RenderableType] = [Text(f"Custom model: {model.name}{managed}", style="bold"),
                                    Text("")]
     for index, version in enumerate(model.versions):
-        latest = " (latest)" if index == 0 else ""
-        parts += section(f"Version {version.get('version')}{latest}", _version_fields(version))
+        marks = ["latest"] if index == 0 else []
+        marks += ["registered by aimodels"] if version.get("managed") else []
+        shown = f" ({', '.join(marks)})" if marks else ""
+        parts += section(f"Version {version.get('version')}{shown}", _version_fields(version))
     return parts + commands("Next steps:", [
         f"aimodels deployments list --model {model.name}",
         f"# a ModelDeployment manifest: spec.model.custom: {model.name}",

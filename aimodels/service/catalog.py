@@ -97,7 +97,8 @@ class CatalogModel:
 
 @dataclass(frozen=True, slots=True)
 class CustomModel:
-    """``models show`` of a custom model: every registered version, newest first."""
+    """``models show`` of a custom model: every registered version, newest first, each
+    ``managed`` when aimodels registered it (and deletes it on destroy)."""
 
     name: str
     versions: tuple[Mapping[str, Any], ...]
@@ -169,7 +170,10 @@ async def find_model(client: AzureClient, scope: ReadScope, name: str
         mine.sort(key=lambda v: (str(v.get("created_at", "")), str(v.get("version"))),
                   reverse=True)
         canonical = str(mine[0]["name"])
-        return CustomModel(canonical, tuple(_public_version(v) for v in mine),
+        ours = scope.managed_versions.get(f"{CUSTOM_MODELS}/{canonical}".lower(), ())
+        return CustomModel(canonical, tuple({**_public_version(v),
+                                             "managed": str(v.get("version")) in ours}
+                                            for v in mine),
                            scope.managed_address(f"{CUSTOM_MODELS}/{canonical}"))
     raise AimodelsError(f"no model named {name} in the catalog of {scope.stack.location} or "
                         "the custom-model registry; see `aimodels models list`")

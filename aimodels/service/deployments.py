@@ -16,8 +16,9 @@ from typing import Any
 from aimodels.errors import AimodelsError, Diagnostic, UsageError, warning
 from aimodels.model.kinds import FOUNDRY_DEPLOYMENT, MODEL_DEPLOYMENT
 from aimodels.providers.base import arm_parents
+from aimodels.providers.custommodel import parse_registry_path
 from aimodels.service.catalog import catalog_names
-from aimodels.service.reading import CUSTOM_MODELS, ReadScope, ReadTarget, run_read
+from aimodels.service.reading import ReadScope, ReadTarget, run_read
 from aimodels.transport.client import AzureClient
 from aimodels.transport.errors import NotFoundError
 
@@ -189,10 +190,12 @@ def foundry_row(item: Mapping[str, Any], account: Mapping[str, Any],
 
 
 def model_label(model_resource_id: str, catalog: Mapping[str, str]) -> str:
-    """What a modelResourceId means to a person: the catalog modelId, a custom model's name,
-    or the id's last segment when the catalog does not know it."""
-    if model_resource_id.startswith(CUSTOM_MODELS + "/"):
-        return model_resource_id[len(CUSTOM_MODELS) + 1:]
+    """What a modelResourceId means to a person: the catalog modelId, a custom model's name
+    (from its registry path, ``custom-models/{name}/versions/{version}``), or the id's last
+    segment when the catalog does not know it."""
+    custom = parse_registry_path(model_resource_id)
+    if custom is not None:
+        return custom[0]
     last = model_resource_id.rsplit("/", 1)[-1]
     return catalog.get(last.lower(), last)
 

@@ -241,6 +241,7 @@ def _model_source(spec: dict[str, Any], body: Mapping[str, Any], scope: ReadScop
 def _model_deployment(spec: dict[str, Any], body: Mapping[str, Any], scope: ReadScope,
                       catalog: Mapping[str, str], notes: Notes) -> None:
     _drop_default(spec, "aiManager", scope.stack.ai_manager)
+    _custom_reference(spec, notes)
     model_id = (spec.get("model") or {}).get("catalog", "")
     if model_id.startswith("/"):
         known = catalog.get(model_id.rsplit("/", 1)[-1].lower())
@@ -254,11 +255,18 @@ def _model_deployment(spec: dict[str, Any], body: Mapping[str, Any], scope: Read
 def _foundry_deployment(spec: dict[str, Any], body: Mapping[str, Any], scope: ReadScope,
                         catalog: Mapping[str, str], notes: Notes) -> None:
     _drop_default(spec, "account", scope.stack.foundry_account)
+    _custom_reference(spec, notes)
+
+
+def _custom_reference(spec: dict[str, Any], notes: Notes) -> None:
+    """A deployment of a custom model names it only: version (and format) come from the
+    exported CustomModel (its newest version)."""
     model = spec.get("model") or {}
     if model.get("custom"):
         spec["model"] = {"custom": model["custom"]}
         notes["model"] = (f"the version ({model.get('version')}) comes from CustomModel/"
-                          f"{model['custom']}, which must be declared too.",)
+                          f"{model['custom']}, which must be declared too; to keep running "
+                          "another version, add model.version.",)
 
 
 def _custom_model(spec: dict[str, Any], body: Mapping[str, Any], scope: ReadScope,

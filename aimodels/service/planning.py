@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from aimodels.apply.entries import registered_versions
 from aimodels.apply.pending import with_interrupted
 from aimodels.errors import Diagnostic, UsageError, warning
 from aimodels.live.reader import read_live
@@ -118,7 +119,7 @@ def prior_resources(state: State) -> dict[ResourceAddress, PriorResource]:
         digests = dict(entry.extra.get("secretDigests", {}))
         prior[address] = PriorResource(address, entry.resource_id, dict(entry.desired),
                                        entry.etag, entry.prevent_destroy, digests,
-                                       entry.ignore_changes)
+                                       entry.ignore_changes, registered_versions(entry))
     return prior
 
 

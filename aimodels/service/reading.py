@@ -13,9 +13,11 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from aimodels.apply.entries import registered_versions
 from aimodels.errors import AimodelsError, Diagnostic
 from aimodels.manifest import load_manifests
 from aimodels.model.desired import DesiredState, Stack
+from aimodels.model.kinds import CUSTOM_MODEL
 from aimodels.providers.base import arm_parents
 from aimodels.service.connection import connect, parents_named
 from aimodels.service.planning import state_path
@@ -47,6 +49,8 @@ class ReadScope:
     ``ai_managers`` and ``accounts`` are those the Stack, the manifests and the state name, in
     the Stack's subscription and resource group. ``managed`` maps a lower-cased resource id to
     the state address that manages it. Not a desired state: read commands show what is live.
+    ``managed_versions`` maps a custom model's lower-cased id (``/custom-models/{name}``) to
+    the versions aimodels registered for it and has not deleted (state).
     """
 
     desired: DesiredState
@@ -54,6 +58,7 @@ class ReadScope:
     accounts: tuple[str, ...]
     managed: Mapping[str, str]
     warnings: tuple[Diagnostic, ...] = ()
+    managed_versions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def stack(self) -> Stack:
@@ -99,6 +104,8 @@ def load_scope(target: ReadTarget) -> ReadScope:
         accounts=_names(desired.stack.foundry_account, accounts, from_state["accounts"]),
         managed=managed,
         warnings=tuple(loaded.warnings),
+        managed_versions={r.resource_id.lower(): registered_versions(r)
+                          for r in state.resources if r.address.startswith(f"{CUSTOM_MODEL}/")},
     )
 
 

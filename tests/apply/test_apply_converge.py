@@ -149,8 +149,10 @@ def test_custom_model_new_version_and_metadata_updates(harness: Harness, tmp_pat
     assert [c.action for c in harness.plan(bumped).changes] == [Action.UPDATE]
     harness.converge(bumped)
 
+    # Version 1.0 is no longer used by any deployment: the bump retires it (not orphaned).
     versions = outside.get("/custom-models", params={"name": "tiny"}).json()["value"]
-    assert sorted(v["version"] for v in versions) == ["1.0", "1.1"]
+    assert sorted(v["version"] for v in versions) == ["1.1"]
+    assert harness.state().get("CustomModel/tiny").extra["registeredVersions"] == ["1.1"]
     assert not harness.plan(bumped).summary().has_changes
 
 

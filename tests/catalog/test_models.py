@@ -14,6 +14,8 @@ from read_harness import PHI_MINI, Azure, Entry, run, write_managed, write_stack
 from aimodels.emulator.app import create_app
 from aimodels.service.catalog import read_models
 from aimodels.service.reading import ReadTarget, load_scope
+from aimodels.state.local import write_state
+from aimodels.state.values import ResourceState, State
 from aimodels.transport.client import AzureClient
 from aimodels.transport.config import ClientConfig
 from aimodels.transport.credentials import StaticTokenSource
@@ -106,6 +108,23 @@ def test_show_a_custom_model_lists_every_version_with_sha256(registry: Azure,
     text = run(registry, folder, "models", "show", "coder").stdout
     assert "Version 1.1 (latest)" in text and "Version 1.0\n" in text
     assert f"sha256:   {second[:12]}…" in text
+
+
+def test_show_marks_the_versions_aimodels_registered(registry: Azure, tmp_path: Path) -> None:
+    registry.custom_model("coder", "1.0", b"by hand")
+    registry.custom_model("coder", "2.0", b"ours")
+    registry.custom_model("coder", "3.0", b"ours too")
+    folder = write_stack(tmp_path, registry)
+    state = State.new().with_resource(ResourceState(
+        "CustomModel/coder", "/custom-models/coder", {"version": "3.0"},
+        extra={"registeredVersions": ["2.0", "3.0"]}))
+    write_state(folder / ".aimodels" / "state.json", state)
+    shown = json.loads(run(registry, folder, "models", "show", "coder", "-o", "json").stdout)
+    assert [(v["version"], v["managed"]) for v in shown["versions"]] == \
+        [("3.0", True), ("2.0", True), ("1.0", False)]
+    text = run(registry, folder, "models", "show", "coder").stdout
+    assert "Version 3.0 (latest, registered by aimodels)" in text
+    assert "Version 2.0 (registered by aimodels)" in text and "Version 1.0\n" in text
 
 
 def test_show_an_unknown_model_exits_1_and_points_at_the_list(registry: Azure,

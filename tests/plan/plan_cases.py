@@ -3,9 +3,10 @@
 A case has ``desired`` (manifest documents, ``lifecycle`` inside ``spec`` as users write it),
 ``live`` (``address`` plus the ``body`` Azure returns; the id and ETag are read from the body),
 ``prior`` (state entries; ``appliedSpec``, ``preventDestroy`` and ``ignoreChanges`` default to
-what the desired entry plans, i.e. the last apply matched the manifests), optional ``inputs``
-(weights, secret digests), ``replace``, ``targets`` and ``destroy`` (plan as ``aimodels
-destroy`` does). Expectations: ``changes`` (every change of the plan, in address order) and
+what the desired entry plans, i.e. the last apply matched the manifests; ``registeredVersions``
+for a CustomModel), optional ``inputs`` (weights, secret digests), ``replace``, ``targets`` and
+``destroy`` (plan as ``aimodels destroy`` does). Expectations: ``changes`` (every change of the
+plan, in address order; ``retires`` and ``notes`` substrings too) and
 ``errors`` / ``warnings`` (substrings of diagnostic summaries).
 """
 
@@ -100,7 +101,8 @@ def prior_state(entries: list[dict[str, Any]], desired: DesiredState,
             etag=entry.get("etag"),
             prevent_destroy=bool(entry.get("preventDestroy", lifecycle.prevent_destroy)),
             secret_digests=dict(entry.get("secretDigests") or {}),
-            ignore_changes=tuple(entry.get("ignoreChanges", lifecycle.ignore_changes)))
+            ignore_changes=tuple(entry.get("ignoreChanges", lifecycle.ignore_changes)),
+            registered_versions=tuple(entry.get("registeredVersions") or ()))
     return prior
 
 

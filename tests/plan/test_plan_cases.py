@@ -65,6 +65,9 @@ def _check_change(change: Change, want: dict[str, Any]) -> None:
             assert _subset(want[key], change.to_dict()[key]), (key, change.to_dict()[key])
     for text in want.get("warnings", []):
         assert any(text in w for w in change.warnings), change.warnings
+    assert list(change.retires) == want.get("retires", []), change.address
+    for text in want.get("notes", []):
+        assert any(text in n for n in change.notes), change.notes
 
 
 def _check_diagnostics(plan: Plan, severity: Severity, expected: list[str]) -> None:

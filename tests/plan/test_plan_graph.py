@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from aimodels.model.address import ResourceAddress
 from aimodels.plan.graph import CycleError, Graph, Step, apply_graph
-from aimodels.plan.values import Action, Change, Reason
+from aimodels.plan.values import Action, Change, FieldChange, Reason
 
 MS = ResourceAddress("ModelSource", "hf")
 CM = ResourceAddress("CustomModel", "llama")
@@ -78,3 +80,41 @@ def test_noops_have_no_steps_and_forgets_have_one() -> None:
     forget = Change(CM, Action.NOOP, (Reason.FORGET_BECAUSE_DELETED_OUTSIDE,))
     graph = apply_graph([Change(MS, Action.NOOP, before={}, after={}), forget])
     assert graph.nodes == [Step(CM, "forget")]
+
+
+def test_a_custom_model_replace_is_one_create_and_its_deployments_wait_for_it() -> None:
+    changes = [_change(CM, Action.REPLACE), _change(MD, Action.REPLACE, CM),
+               _change(FD, Action.UPDATE, CM)]
+    graph = apply_graph(changes)
+    assert Step(CM, "delete") not in graph.nodes
+    order = graph.topological_order()
+    # The old deployment goes only once the new weights are registered (and stays if that
+    # fails): upload + register, then redeploy.
+    assert order.index(Step(CM, "create")) < order.index(Step(MD, "delete"))
+    assert order.index(Step(CM, "create")) < order.index(Step(FD, "update"))
+    assert graph.descendants([Step(CM, "create")]) >= {Step(MD, "delete"), Step(MD, "create")}
+
+
+def test_retire_runs_after_every_step_of_the_dependents() -> None:
+    bump = dataclasses.replace(_change(CM, Action.UPDATE), retires=("1.0",),
+                               field_changes=(FieldChange("spec.version", "1.0", "2.0"),))
+    changes = [bump, _change(MD, Action.REPLACE, CM), _change(FD, Action.DELETE, CM)]
+    graph = apply_graph(changes)
+    retire = Step(CM, "retire")
+    assert graph.dependencies(retire) == {Step(CM, "update"), Step(MD, "delete"),
+                                          Step(MD, "create"), Step(FD, "delete")}
+    assert graph.topological_order()[-1] == retire
+
+
+def test_an_update_that_only_retires_is_the_retire_step_alone() -> None:
+    only = Change(CM, Action.UPDATE, (Reason.UPDATE_BECAUSE_VERSIONS_UNUSED,), before={},
+                  after={}, retires=("0.9",))
+    deleted = dataclasses.replace(_change(CM, Action.DELETE), retires=("0.9",))
+    assert apply_graph([only]).nodes == [Step(CM, "retire")]
+    assert apply_graph([deleted]).nodes == [Step(CM, "delete")]
+
+
+def test_a_replace_whose_dependency_is_replaced_too_has_no_cycle() -> None:
+    changes = [_change(MS, Action.REPLACE), _change(MD, Action.REPLACE, MS)]
+    order = apply_graph(changes).topological_order()
+    assert order.index(Step(MD, "delete")) < order.index(Step(MS, "delete"))

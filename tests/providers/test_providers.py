@@ -123,17 +123,50 @@ def test_foundry_body_matches_what_the_sdk_sends() -> None:
                    "Microsoft.CognitiveServices/accounts/alpha-foundry/deployments/gpt4o")
 
 
-def test_foundry_custom_model_carries_the_custom_model_version() -> None:
+def test_foundry_custom_model_carries_the_custom_model_version_and_format() -> None:
     custom = _resource("CustomModel", "llama", {"path": "./w", "version": 2})
     deployment = _resource("FoundryDeployment", "code", {"model": {"custom": "llama"},
                                                          "sku": {"name": "Standard"}})
-    ctx = ProviderContext(STACK, desired={custom.address: custom,
-                                          deployment.address: deployment})
+    inputs = ResolvedInputs(weights={custom.address: Weights("ab" * 32, 10, "safetensors")})
+    ctx = ProviderContext(STACK, inputs, desired={custom.address: custom,
+                                                  deployment.address: deployment})
+    spec = REGISTRY.for_address(deployment.address).normalize(deployment, ctx)
+    assert spec["model"] == {"custom": "llama", "version": "2", "format": "safetensors",
+                             "sha256": "ab" * 32}
     body, _ = _body(deployment, ctx)
-    assert body["properties"]["model"] == {"format": "Custom", "name": "llama", "version": "2",
-                                           "source": "/custom-models/llama"}
+    # Seed 000: --model-name --model-version --model-format safetensors --model-source.
+    assert body["properties"]["model"] == {"format": "safetensors", "name": "llama",
+                                           "version": "2", "source": "custom-models/llama"}
     back = REGISTRY.for_kind("FoundryDeployment").from_live(body)
-    assert back["model"] == {"custom": "llama", "version": "2"}
+    assert back["model"] == {"custom": "llama", "version": "2", "format": "safetensors"}
+
+
+def test_model_deployment_of_a_custom_model_names_its_registry_path_and_version() -> None:
+    custom = _resource("CustomModel", "llama", {"path": "./w", "version": "1.0"})
+    deployment = _resource("ModelDeployment", "code", {
+        "namespace": "prod", "model": {"custom": "llama"}, "vmSize": "V"})
+    inputs = ResolvedInputs(weights={custom.address: Weights("ab" * 32, 10, "safetensors")})
+    ctx = ProviderContext(STACK, inputs, desired={custom.address: custom,
+                                                  deployment.address: deployment})
+    body, _ = _body(deployment, ctx)
+    assert body["properties"]["modelResourceId"] == "custom-models/llama/versions/1.0"
+    back = REGISTRY.for_kind("ModelDeployment").from_live(body)
+    assert back["model"] == {"custom": "llama", "version": "1.0"}
+
+
+def test_an_explicit_version_pins_a_registered_version_without_a_digest() -> None:
+    custom = _resource("CustomModel", "llama", {"path": "./w", "version": "2.0"})
+    pinned = _resource("ModelDeployment", "old", {
+        "namespace": "prod", "model": {"custom": "llama", "version": "1.0"}, "vmSize": "V"})
+    external = _resource("FoundryDeployment", "ext", {
+        "model": {"custom": "theirs", "version": "3", "format": "gguf"},
+        "sku": {"name": "Standard"}})
+    inputs = ResolvedInputs(weights={custom.address: Weights("ab" * 32, 10, "safetensors")})
+    ctx = ProviderContext(STACK, inputs, desired={custom.address: custom})
+    assert REGISTRY.for_address(pinned.address).normalize(pinned, ctx)["model"] == {
+        "custom": "llama", "version": "1.0"}
+    assert REGISTRY.for_address(external.address).normalize(external, ctx)["model"] == {
+        "custom": "theirs", "version": "3", "format": "gguf"}
 
 
 def test_custom_model_register_body_carries_the_digest() -> None:
