@@ -266,21 +266,34 @@ def access(obj: Any, paths: tuple[str, ...], namespace: str, ai_manager: str | N
 @click.argument("deployment")
 @click.argument("prompt")
 @click.option("--max-tokens", type=click.IntRange(1, 100000), default=256, show_default=True)
+@click.option("--auth", type=click.Choice(["auto", "key", "entra"]), default="auto",
+              show_default=True,
+              help="FoundryDeployment credential: an account key (listKeys), a Microsoft Entra "
+              "ID token, or auto (the key, else Entra ID when keys are disabled or withheld).")
+@click.option("--api-version", metavar="V",
+              help="Azure OpenAI api-version for a FoundryDeployment (default "
+              "2024-10-21).")
 @output_format
 @click.pass_obj
 def chat(obj: Any, paths: tuple[str, ...], deployment: str, prompt: str, max_tokens: int,
-         output: str) -> None:
-    """Send PROMPT to DEPLOYMENT as an OpenAI-compatible chat completion (a smoke test).
+         auth: str, api_version: str | None, output: str) -> None:
+    """Send PROMPT to DEPLOYMENT (base or custom) as an OpenAI-compatible chat completion, a
+    smoke test (seed 002).
 
-    The answer goes to stdout, a usage line (tokens, latency) to stderr. DEPLOYMENT may be
-    PARENT/NAME when several share the name. Exit 1 no such deployment, 4 the key was refused,
-    5 the deployment answered with an error (404 when it is not serving yet), 64 ambiguous.
+    The answer goes to stdout, a usage line (tokens, latency, credential) to stderr. DEPLOYMENT
+    may be PARENT/NAME when several share the name. A ModelDeployment takes its namespace key;
+    a FoundryDeployment a key or an Entra ID token (--auth). 429 and 5xx are retried (honouring
+    Retry-After) before failing. Exit 1 no such deployment, 4 the key or token was refused
+    (401/403), 5 not found at the endpoint (404), throttled (429) or a service error, 64 bad
+    flags or an ambiguous name.
     """
     from aimodels.render.details import chat_usage
     from aimodels.render.tables import to_json
+    from aimodels.service.chat import ChatOptions
     from aimodels.service.chat import chat as send_chat
 
-    answer, warnings = send_chat(_read_target(obj, paths), deployment, prompt, max_tokens)
+    options = ChatOptions(max_tokens, auth, api_version)  # type: ignore[arg-type]
+    answer, warnings = send_chat(_read_target(obj, paths), deployment, prompt, options)
     _read_warnings(warnings)
     if output == "json":
         click.echo(to_json(answer.to_dict()))

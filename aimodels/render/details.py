@@ -140,7 +140,9 @@ def _foundry(row: DeploymentRow) -> Fields:
     return [
         ("Model", f"{model_text(row)} ({d.get('modelFormat')})"), ("Account", row.account),
         ("State", row.state or NONE), ("Endpoint", row.endpoint or NONE),
-        ("Auth", f"api-key header (listKeys), api-version {INFERENCE_API_VERSION}"),
+        ("Auth", "Entra ID token, or api-key header (listKeys)"
+         + ("; keys disabled" if d.get("localAuthDisabled") else "")),
+        ("api-version", f"{INFERENCE_API_VERSION} (aimodels chat --api-version)"),
         ("SKU", row.sku), ("Capacity", scale_text(row)),
         ("RAI policy", d.get("raiPolicyName")), ("Upgrades", d.get("versionUpgradeOption")),
         ("Rate limits", limits), ("Created", when_text(row.created_at)),
@@ -183,4 +185,4 @@ def chat_usage(answer: ChatAnswer) -> str:
     return (f"{answer.kind}/{answer.deployment} ({answer.model}): "
             f"{answer.prompt_tokens} prompt + {answer.completion_tokens} completion = "
             f"{answer.total_tokens} tokens, {answer.latency_seconds * 1000:.0f} ms, "
-            f"finish_reason {answer.finish_reason or NONE}")
+            f"finish_reason {answer.finish_reason or NONE}, auth: {answer.auth or NONE}")

@@ -184,7 +184,9 @@ def foundry_row(item: Mapping[str, Any], account: Mapping[str, Any],
                  "raiPolicyName": props.get("raiPolicyName"),
                  "versionUpgradeOption": props.get("versionUpgradeOption"),
                  "rateLimits": props.get("rateLimits") or [],
-                 "accountEndpoint": base or None, "etag": item.get("etag")},
+                 "accountEndpoint": base or None, "etag": item.get("etag"),
+                 "localAuthDisabled": bool((account.get("properties") or {})
+                                           .get("disableLocalAuth"))},
     )
 
 

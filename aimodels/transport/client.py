@@ -162,7 +162,9 @@ class AzureClient:
             )
         result = Response.from_httpx(response)
         if result.status >= 400:
-            raise error_for_response(result.status, result.body, result.text, method, url, attempts)
+            raise error_for_response(result.status, result.body, result.text, method, url,
+                                     attempts, api=api,
+                                     retry_after=retry_after_seconds(result.headers, self.clock()))
         return result
 
     async def get_json(self, url_or_path: str, *, api: Api = "arm", **kwargs: Any) -> Any:
