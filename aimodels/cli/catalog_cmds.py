@@ -56,7 +56,7 @@ def models_list(obj: Any, paths: tuple[str, ...], model_type: str, query: str | 
     if output == "json":
         click.echo(to_json([row.to_dict() for row in listing.rows]))
     else:
-        click.echo(render_models(listing.rows, **_read_style(obj)))
+        click.echo(render_models(listing.rows, only=_only(model_type), **_read_style(obj)))
 
 
 @models.command(name="show")
@@ -88,25 +88,31 @@ def deployments() -> None:
 @deployments.command(name="list")
 @manifest_paths
 @click.option("--model", "-m", metavar="M", help="Only deployments of model M (name or modelId).")
+@click.option("--type", "model_type", type=click.Choice(["base", "custom", "all"]), default="all",
+              show_default=True, help="Deployments of catalog (base) models, of custom models, "
+              "or both.")
 @click.option("--status", "-s", metavar="S",
               help="Only deployments in provisioning state S (Succeeded, Creating, Failed...).")
 @output_format
 @click.pass_obj
-def deployments_list(obj: Any, paths: tuple[str, ...], model: str | None, status: str | None,
-                     output: str) -> None:
+def deployments_list(obj: Any, paths: tuple[str, ...], model: str | None, model_type: str,
+                     status: str | None, output: str) -> None:
     """List ModelDeployments (every namespace of the AI managers the Stack, manifests and state
-    name) and FoundryDeployments (their accounts) in one table; `*` marks those this state
-    manages. Exit 0 (also when nothing matches), 3, 4 or 5 on errors.
+    name) and FoundryDeployments (their accounts) in one table, with the TYPE of their model
+    (Base or Custom); `*` marks those this state manages. Exit 0 (also when nothing matches),
+    3, 4 or 5 on errors, 64 for a bad --type.
     """
     from aimodels.render.tables import render_deployments, to_json
     from aimodels.service.deployments import list_deployments
 
-    listing = list_deployments(_read_target(obj, paths), model, status)
+    listing = list_deployments(_read_target(obj, paths), model, status,
+                               model_type)  # type: ignore[arg-type]
     _read_warnings(listing.warnings)
     if output == "json":
         click.echo(to_json([row.to_dict() for row in listing.rows]))
     else:
-        click.echo(render_deployments(listing.rows, **_read_style(obj)))
+        click.echo(render_deployments(listing.rows, only=_only(model_type),
+                                      **_read_style(obj)))
 
 
 @deployments.command(name="show")
@@ -300,6 +306,11 @@ def chat(obj: Any, paths: tuple[str, ...], deployment: str, prompt: str, max_tok
         return
     click.echo(answer.content)
     click.echo(chat_usage(answer), err=True)
+
+
+def _only(model_type: str) -> str | None:
+    """The type a list was filtered to (for its summary line), None for all."""
+    return None if model_type == "all" else model_type
 
 
 def _read_target(obj: Any, paths: tuple[str, ...]) -> Any:

@@ -82,22 +82,38 @@ def cells(*values: object) -> list[Text]:
     return [Text(NONE if v is None or v == "" else str(v)) for v in values]
 
 
-def render_models(rows: Sequence[ModelRow], *, color: bool = False,
-                  width: int | None = None) -> str:
-    """``models list``: one table, a TYPE column, a summary line."""
+def render_models(rows: Sequence[ModelRow], *, color: bool = False, width: int | None = None,
+                  only: str | None = None) -> str:
+    """``models list``: one table, a TYPE column, a summary line (``only``: the type the list
+    was filtered to, if any)."""
     if not rows:
         return "No models found."
     grid = table("NAME", "TYPE", "VERSION", "FORMAT", "SIZE", "CONTEXT", "LICENSE", "STATUS",
                  "CREATED", "M")
     for row in rows:
-        grid.add_row(*cells(row.name, row.type, row.version, row.format,
+        grid.add_row(*cells(row.name, type_text(row.type), row.version, row.format,
                             size_text(row.size_bytes), tokens_text(row.context_length),
                             row.license, row.status, when_text(row.created_at)),
                      _managed_cell(row.managed_by))
-    base = sum(r.type == "base" for r in rows)
-    summary = (f"{counted(len(rows), 'model')} ({base} base, {len(rows) - base} custom"
-               f"{_managed_note(sum(bool(r.managed_by) for r in rows))})")
+    summary = found_line(len(rows), "model", [r.type for r in rows],
+                         sum(bool(r.managed_by) for r in rows), only)
     return to_text([grid, Text(""), Text(summary)], color=color, width=width)
+
+
+def type_text(model_type: str) -> str:
+    """``Base`` or ``Custom``, as the seeds' tables print the type."""
+    return model_type.capitalize()
+
+
+def found_line(count: int, noun: str, types: Sequence[str], managed: int,
+               only: str | None = None) -> str:
+    """Seed 001's summary line: ``6 models found (4 base, 2 custom)``, or, filtered to one
+    type (``only``), ``2 custom models found``. Managed rows are counted after it."""
+    note = _managed_note(managed)
+    if only:
+        return f"{counted(count, f'{only} {noun}')} found" + (f" ({note[2:]})" if note else "")
+    base = sum(t == "base" for t in types)
+    return f"{counted(count, noun)} found ({base} base, {count - base} custom{note})"
 
 
 def scale_text(row: DeploymentRow) -> str:
@@ -118,21 +134,21 @@ def model_text(row: DeploymentRow) -> str:
 
 
 def render_deployments(rows: Sequence[DeploymentRow], *, color: bool = False,
-                       width: int | None = None) -> str:
-    """``deployments list``: both kinds in one table, managed ones marked."""
+                       width: int | None = None, only: str | None = None) -> str:
+    """``deployments list``: both kinds in one table, a TYPE column (base or custom model),
+    managed ones marked, seed 001's summary line (``only``: the type filtered to, if any)."""
     if not rows:
         return "No deployments found."
-    grid = table("M", "NAME", "KIND", "MODEL", "SKU/VM SIZE", "CAPACITY/REPLICAS", "STATE",
-                 "WHERE", "ENDPOINT")
+    grid = table("M", "NAME", "KIND", "MODEL", "TYPE", "SKU/VM SIZE", "CAPACITY/REPLICAS",
+                 "STATE", "WHERE", "ENDPOINT")
     for row in rows:
         state = Text(row.state or NONE, style=_state_style(row.state))
         grid.add_row(_managed_cell(row.managed_by), *cells(row.name, row.kind),
-                     *cells(model_text(row), row.sku, scale_text(row)), state,
+                     *cells(model_text(row), type_text(row.model_type), row.sku,
+                            scale_text(row)), state,
                      *cells(row.parent, row.endpoint))
-    kinds = sum(r.kind == MODEL_DEPLOYMENT for r in rows)
-    summary = (f"{counted(len(rows), 'deployment')} ({kinds} ModelDeployment, "
-               f"{len(rows) - kinds} FoundryDeployment"
-               f"{_managed_note(sum(bool(r.managed_by) for r in rows))})")
+    summary = found_line(len(rows), "deployment", [r.model_type for r in rows],
+                         sum(bool(r.managed_by) for r in rows), only)
     return to_text([grid, Text(""), Text(summary)], color=color, width=width)
 
 
