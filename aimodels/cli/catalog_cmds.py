@@ -42,11 +42,11 @@ def models() -> None:
 @click.pass_obj
 def models_list(obj: Any, paths: tuple[str, ...], model_type: str, query: str | None,
                 output: str) -> None:
-    """List catalog (base) and custom models in one table, with a TYPE column.
+    """List base and custom models in one table, with TYPE and CATALOG columns.
 
-    Base models come from the AIModel catalog of the Stack's region, custom models from the
-    registry (one row per version). Exit 0 (also when nothing matches), 3 invalid manifests,
-    4 authentication, 5 Azure error.
+    Base models come from the AI manager's AIModel catalog and the Foundry (Azure OpenAI)
+    catalog of the Stack's region, custom models from the registry (one row per version).
+    Exit 0 (also when nothing matches), 3 invalid manifests, 4 authentication, 5 Azure error.
     """
     from aimodels.render.tables import render_models, to_json
     from aimodels.service.catalog import list_models
@@ -62,17 +62,25 @@ def models_list(obj: Any, paths: tuple[str, ...], model_type: str, query: str | 
 @models.command(name="show")
 @manifest_paths
 @click.argument("name")
+@click.option("--type", "model_type", type=click.Choice(["auto", "base", "custom"]),
+              default="auto", show_default=True,
+              help="Where to look: auto-detect (custom registry first, then the catalogs), "
+              "or only the base catalogs or the custom registry.")
 @output_format
 @click.pass_obj
-def models_show(obj: Any, paths: tuple[str, ...], name: str, output: str) -> None:
-    """Show one model: a catalog model by modelId (microsoft/Phi-4-mini-instruct), or a custom
-    model with all its versions (sha256 in JSON). Exit 1 when there is no such model.
+def models_show(obj: Any, paths: tuple[str, ...], name: str, model_type: str,
+                output: str) -> None:
+    """Show one model: a custom model with all its versions (sha256 in JSON), an AI manager
+    catalog model by modelId (microsoft/Phi-4-mini-instruct), or a Foundry catalog model by
+    name (gpt-4o) with its versions. A name found in several places is shown from the first,
+    with a warning naming the others. Exit 1 when there is no such model.
     """
     from aimodels.render.details import render_model
     from aimodels.render.tables import to_json
     from aimodels.service.catalog import show_model
 
-    model, warnings = show_model(_read_target(obj, paths), name)
+    model, warnings = show_model(_read_target(obj, paths), name,
+                                 model_type)  # type: ignore[arg-type]
     _read_warnings(warnings)
     if output == "json":
         click.echo(to_json(model.to_dict()))

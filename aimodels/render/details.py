@@ -26,6 +26,7 @@ from aimodels.render.tables import (
 )
 from aimodels.service.access import KEY_VARIABLE, AccessInfo
 from aimodels.service.catalog import CatalogModel, CustomModel
+from aimodels.service.catalog_foundry import FoundryModel, context_length
 from aimodels.service.chat import ChatAnswer
 from aimodels.service.deployments import DeploymentRow
 from aimodels.transport.config import INFERENCE_API_VERSION
@@ -50,14 +51,48 @@ def commands(title: str, lines: Iterable[str]) -> list[RenderableType]:
     return [Text(title, style="bold"), *(Text(f"  {line}") for line in lines), Text("")]
 
 
-def render_model(model: CatalogModel | CustomModel, *, color: bool = False,
+def render_model(model: CatalogModel | FoundryModel | CustomModel, *, color: bool = False,
                  width: int | None = None) -> str:
-    """``models show``: a catalog model's spec, or every version of a custom model."""
+    """``models show``: a catalog model's spec (AI manager or Foundry catalog), or every
+    version of a custom model."""
     if isinstance(model, CatalogModel):
         parts = _catalog_model(model)
+    elif isinstance(model, FoundryModel):
+        parts = _foundry_model(model)
     else:
         parts = _custom_model(model)
     return to_text(parts, color=color, width=width)
+
+
+def _foundry_model(model: FoundryModel) -> list[RenderableType]:
+    parts = section(f"Base model: {model.name}", [
+        ("Catalog", f"Foundry, {model.location} (a FoundryDeployment deploys it)"),
+        ("Format", model.format), ("Default version", model.default_version),
+    ])
+    for version in model.versions:
+        default = " (default)" if version.get("isDefaultVersion") else ""
+        parts += section(f"Version {version.get('version')}{default}", _foundry_fields(version))
+    spec = f"{{format: {model.format}, name: {model.name}, version: \"{model.default_version}\"}}"
+    return parts + commands("Next steps:", [
+        f"aimodels availability {model.format}/{model.name}   # regions, SKUs and quota",
+        f"aimodels deployments list --model {model.name}",
+        f"# a FoundryDeployment manifest: spec.model: {spec}",
+    ])
+
+
+def _foundry_fields(version: Mapping[str, Any]) -> Fields:
+    caps = version.get("capabilities") or {}
+    features = ", ".join(k for k, v in sorted(caps.items()) if v == "true")
+    skus = ", ".join(str(s.get("name")) for s in version.get("skus") or ())
+    retire = (version.get("deprecation") or {}).get("inference")
+    replacement = version.get("replacementConfig") or {}
+    successor = " ".join(str(replacement[k]) for k in ("targetModelName", "targetModelVersion")
+                         if replacement.get(k))
+    return [("Lifecycle", version.get("lifecycleStatus")),
+            ("Context length", tokens_text(context_length(version))
+             if context_length(version) else None),
+            ("Capabilities", features), ("SKUs", skus),
+            ("Retires", when_text(retire) if retire else None), ("Replaced by", successor)]
 
 
 def _catalog_model(model: CatalogModel) -> list[RenderableType]:
@@ -65,6 +100,7 @@ def _catalog_model(model: CatalogModel) -> list[RenderableType]:
     restricted = ("yes: gated, deploy it with a ModelSource whose credential has access"
                   if model.restricted else "no")
     parts = section(f"Base model: {model.model_id}", [
+        ("Catalog", "AI manager (a ModelDeployment deploys it)"),
         ("Description", model.description), ("License", model.license),
         ("Restricted", restricted), ("Context length", tokens_text(model.context_length)),
         ("Parameters", params), ("Weights", size_text(model.size_bytes)),

@@ -27,6 +27,8 @@ from aimodels.service.uploads import Upload
 
 #: Columns when the output is not a terminal (a pipe, a file, a test).
 DEFAULT_WIDTH = 1000
+#: The CATALOG column: where a model is listed, and so which kind deploys it.
+CATALOG_TEXT = {"aiManager": "AI manager", "foundry": "Foundry", "registry": "registry"}
 #: Marks a live resource this state manages (the ``M`` column).
 MANAGED_MARK = "*"
 NONE = "-"
@@ -55,10 +57,12 @@ def size_text(size: int | None) -> str:
 
 
 def tokens_text(count: int | None) -> str:
-    """A context length: ``128K`` for whole multiples of 1024, else the number."""
+    """A context length: ``128K`` for whole multiples of 1024 (131072), else the number
+    (``128,000``: a round decimal count, as Foundry models give it, is not shown as 125K)."""
     if count is None:
         return NONE
-    return f"{count // 1024}K" if count and count % 1024 == 0 else f"{count:,}"
+    binary = count and count % 1024 == 0 and count % 1000 != 0
+    return f"{count // 1024}K" if binary else f"{count:,}"
 
 
 def when_text(iso: str | None) -> str:
@@ -88,10 +92,11 @@ def render_models(rows: Sequence[ModelRow], *, color: bool = False, width: int |
     was filtered to, if any)."""
     if not rows:
         return "No models found."
-    grid = table("NAME", "TYPE", "VERSION", "FORMAT", "SIZE", "CONTEXT", "LICENSE", "STATUS",
-                 "CREATED", "M")
+    grid = table("NAME", "TYPE", "CATALOG", "VERSION", "FORMAT", "SIZE", "CONTEXT", "LICENSE",
+                 "STATUS", "CREATED", "M")
     for row in rows:
-        grid.add_row(*cells(row.name, type_text(row.type), row.version, row.format,
+        grid.add_row(*cells(row.name, type_text(row.type), CATALOG_TEXT.get(row.catalog),
+                            row.version, row.format,
                             size_text(row.size_bytes), tokens_text(row.context_length),
                             row.license, row.status, when_text(row.created_at)),
                      _managed_cell(row.managed_by))

@@ -40,6 +40,7 @@ def test_units() -> None:
     assert (size_text(None), size_text(13_500_000_000), size_text(5)) == \
         ("-", "13.5 GB", "5 bytes")
     assert (tokens_text(131072), tokens_text(4000), tokens_text(None)) == ("128K", "4,000", "-")
+    assert (tokens_text(128000), tokens_text(8192)) == ("128,000", "8K")
     assert (when_text("2026-02-03T10:30:45Z"), when_text(None)) == ("2026-02-03 10:30", "-")
 
 
