@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from aimodels.apply.events import ApplyResult, Interruption
-from aimodels.cli.output import progress_note, show_warnings, use_color
+from aimodels.cli.output import confirm, progress_note, show_warnings, use_color
 from aimodels.errors import EXIT_OK, AimodelsError, ApplyIncomplete, UsageError
 from aimodels.plan.values import Plan
 from aimodels.service.applying import ApplyReport, ApplyRequest, ApplySession
@@ -111,18 +111,10 @@ def _show(obj: Any, outcome: PlanOutcome) -> bool:
 
 def _confirm(yes: bool, destroying: bool) -> None:
     """Ask before changing anything, unless ``--yes``; refuse to guess without a terminal."""
-    if yes:
-        return
     verb = "destroy" if destroying else "apply"
-    if not sys.stdin.isatty():
-        raise UsageError(f"`{verb}` asks for confirmation, and stdin is not a terminal",
-                         hint="Pass --yes to go ahead without asking (as in CI).")
     question = "Do you really want to destroy these resources?" if destroying else \
         "Do you want to perform these actions?"
-    answer = click.prompt(f"\n{question} Only 'yes' will be accepted", default="",
-                          show_default=False)
-    if answer.strip() != "yes":
-        raise AimodelsError(f"{verb.capitalize()} cancelled; nothing was changed")
+    confirm(verb, question, yes, f"{verb.capitalize()} cancelled; nothing was changed")
 
 
 def _execute(obj: Any, session: ApplySession, plan: Plan) -> ApplyReport:

@@ -147,7 +147,7 @@ def deployments_show(obj: Any, paths: tuple[str, ...], name: str, output: str) -
 
 @click.group()
 def uploads() -> None:
-    """Weights in the data store."""
+    """Weights in the data store: list, show, prune the orphaned ones."""
 
 
 @uploads.command(name="list")
@@ -167,6 +167,76 @@ def uploads_list(obj: Any, paths: tuple[str, ...], output: str) -> None:
         click.echo(to_json([upload.to_dict() for upload in listing.uploads]))
     else:
         click.echo(render_uploads(listing.uploads, **_read_style(obj)))
+
+
+@uploads.command(name="show")
+@manifest_paths
+@click.argument("upload")
+@output_format
+@click.pass_obj
+def uploads_show(obj: Any, paths: tuple[str, ...], upload: str, output: str) -> None:
+    """Show one upload: UPLOAD is its upload id, its folder (model/upload-id) or a blob in it.
+    Its files with sizes and sha256, and the models registered from it (or that it is
+    orphaned). Exit 1 when the data store has no such upload.
+    """
+    from aimodels.render.details import render_upload
+    from aimodels.render.tables import to_json
+    from aimodels.service.uploads import show_upload
+
+    found, warnings = show_upload(_read_target(obj, paths), upload)
+    _read_warnings(warnings)
+    if output == "json":
+        click.echo(to_json(found.to_dict()))
+    else:
+        click.echo(render_upload(found, **_read_style(obj)))
+
+
+@uploads.command(name="prune")
+@manifest_paths
+@click.option("--min-age", "min_age", metavar="AGE", default="1h", show_default=True,
+              help="Only orphans whose last blob is at least this old (30m, 2h, 1d; 0: any "
+              "age): a fresh one may be an apply registering it.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_obj
+def uploads_prune(obj: Any, paths: tuple[str, ...], min_age: str, yes: bool) -> int:
+    """Delete orphaned uploads: weights in the data store that no registered model uses.
+
+    Shows what it will delete and asks (or --yes; without a terminal, --yes is required). Just
+    before deleting it reads the store again: an upload registered since, or a blob written
+    since, is kept. A registered model's blobs are never deleted. Exit 0 (also when there is
+    nothing to prune), 1 when cancelled, 4 or 5 on registry or storage errors, 64 without
+    --yes and no terminal, or a bad --min-age.
+    """
+    from aimodels.cli.output import confirm
+    from aimodels.render.tables import render_prune_report, render_prune_selection
+    from aimodels.service.uploads_prune import prune_uploads, select_prune
+
+    target = _read_target(obj, paths)
+    selection = select_prune(target, _seconds(min_age))
+    _read_warnings(selection.warnings)
+    click.echo(render_prune_selection(selection, **_read_style(obj)))
+    if not selection.doomed:
+        return EXIT_OK
+    confirm("uploads prune", "Delete these uploads?", yes,
+            "Prune cancelled; nothing was deleted")
+    click.echo(render_prune_report(prune_uploads(target, selection), **_read_style(obj)))
+    return EXIT_OK
+
+
+_AGE_UNITS = {"": 1, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+
+
+def _seconds(age: str) -> float:
+    """``--min-age``: ``0``, ``90s``, ``30m``, ``2h``, ``1d`` in seconds; else exit 64."""
+    import re
+
+    from aimodels.errors import UsageError
+
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*", age.lower())
+    if found is None or found.group(2) not in _AGE_UNITS:
+        raise UsageError(f"--min-age {age!r} is not an age",
+                         hint="Write it as 0, 90s, 30m, 2h or 1d.")
+    return float(found.group(1)) * _AGE_UNITS[found.group(2)]
 
 
 @click.command()

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from aimodels.cli.options import manifest_paths, parallelism, plan_format, targets
-from aimodels.cli.output import progress_note, show_warnings, use_color
+from aimodels.cli.output import confirm, progress_note, show_warnings, use_color
 from aimodels.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, NotImplementedYet
 
 
@@ -143,9 +143,6 @@ def import_(obj: Any, paths: tuple[str, ...], address: str, resource_id: str, ye
     invalid manifests, 4 authentication, 5 not found or Azure error, 6 already managed or
     state locked, 64 usage (ADDRESS not declared, RESOURCE_ID of another kind or place).
     """
-    import sys
-
-    from aimodels.errors import AimodelsError, UsageError
     from aimodels.render.importing import render_import_preview, render_imported
     from aimodels.service.importing import ImportRequest, ImportSession
 
@@ -155,12 +152,8 @@ def import_(obj: Any, paths: tuple[str, ...], address: str, resource_id: str, ye
         with progress_note(f"Reading {resource_id}", obj):
             preview = session.preview()
         click.echo(render_import_preview(preview, color=use_color(obj)))
-        if not yes and not sys.stdin.isatty():
-            raise UsageError("`import` asks for confirmation, and stdin is not a terminal",
-                             hint="Pass --yes to go ahead without asking (as in CI).")
-        if not yes and click.prompt("\nImport it into the state? Only 'yes' will be accepted",
-                                    default="", show_default=False).strip() != "yes":
-            raise AimodelsError("Import cancelled; the state was not changed")
+        confirm("import", "Import it into the state?", yes,
+                "Import cancelled; the state was not changed")
         state_file = session.record(preview)
     click.echo(render_imported(preview, str(state_file)))
     return EXIT_OK

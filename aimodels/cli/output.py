@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from aimodels.errors import Diagnostic
+from aimodels.errors import AimodelsError, Diagnostic, UsageError
 
 
 def use_color(obj: Any, stream: Any = None) -> bool:
@@ -41,3 +41,18 @@ def show_warnings(warnings: Iterable[Diagnostic]) -> None:
 
     for warning in warnings:
         click.echo(format_diagnostic(warning), err=True)
+
+
+def confirm(command: str, question: str, yes: bool, cancelled: str) -> None:
+    """Ask ``question`` before a command changes anything, unless ``--yes``; only ``yes``
+    goes ahead. Without a terminal we refuse to guess (exit 64), as Terraform's apply does
+    without -auto-approve; ``cancelled`` is the error for any other answer."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(f"`{command}` asks for confirmation, and stdin is not a terminal",
+                         hint="Pass --yes to go ahead without asking (as in CI).")
+    answer = click.prompt(f"\n{question} Only 'yes' will be accepted", default="",
+                          show_default=False)
+    if answer.strip() != "yes":
+        raise AimodelsError(cancelled)

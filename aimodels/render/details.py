@@ -29,6 +29,7 @@ from aimodels.service.catalog import CatalogModel, CustomModel
 from aimodels.service.catalog_foundry import FoundryModel, context_length
 from aimodels.service.chat import ChatAnswer
 from aimodels.service.deployments import DeploymentRow
+from aimodels.service.uploads import Upload
 from aimodels.transport.config import INFERENCE_API_VERSION
 
 Fields = Sequence[tuple[str, object]]
@@ -184,6 +185,26 @@ def _foundry(row: DeploymentRow) -> Fields:
         ("Rate limits", limits), ("Created", when_text(row.created_at)),
         ("Resource id", row.resource_id),
     ]
+
+
+def render_upload(upload: Upload, *, color: bool = False, width: int | None = None) -> str:
+    """``uploads show``: the upload folder, whether a model uses it, and each blob."""
+    registered = ", ".join(upload.registered_as) if upload.registered_as else \
+        "no (orphaned): `aimodels uploads prune` deletes it"
+    parts = section(f"Upload: {upload.path}", [
+        ("Upload id", upload.upload_id), ("Folder", upload.prefix),
+        ("Files", len(upload.blobs)), ("Size", size_text(upload.size_bytes)),
+        ("Uploaded", when_text(upload.uploaded_at)), ("Registered as", registered),
+    ])
+    grid = Table(box=None, pad_edge=False, padding=(0, 2), header_style="bold")
+    for header in ("  BLOB", "SIZE", "WRITTEN", "SHA256"):
+        grid.add_column(header, overflow="fold")
+    for blob in upload.blobs:
+        sha = blob.metadata.get("sha256") or NONE
+        grid.add_row(Text(f"  {blob.name[len(upload.prefix):] or blob.name}"),
+                     Text(size_text(blob.size)), Text(when_text(blob.last_modified)),
+                     Text(sha))
+    return to_text([*parts, Text("Blobs:", style="bold"), grid], color=color, width=width)
 
 
 def render_access(info: AccessInfo, *, show_keys: bool, color: bool = False,

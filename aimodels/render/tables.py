@@ -24,6 +24,7 @@ from aimodels.model.kinds import MODEL_DEPLOYMENT
 from aimodels.service.catalog import ModelRow
 from aimodels.service.deployments import DeploymentRow
 from aimodels.service.uploads import Upload
+from aimodels.service.uploads_prune import PruneReport, PruneSelection
 
 #: Columns when the output is not a terminal (a pipe, a file, a test).
 DEFAULT_WIDTH = 1000
@@ -176,8 +177,50 @@ def render_uploads(uploads: Sequence[Upload], *, color: bool = False,
         f"{size_text(sum(u.size_bytes for u in orphans))})")]
     if orphans:
         lines.append(Text("Orphaned uploads hold weights no custom model uses: kept by a delete "
-                          "with deletePolicy KeepWeights, or never registered."))
+                          "with deletePolicy KeepWeights, or never registered. `aimodels uploads "
+                          "prune` deletes them."))
     return to_text(lines, color=color, width=width)
+
+
+def _upload_rows(uploads: Sequence[Upload], last: str,
+                 column: Sequence[str] | None = None) -> Table:
+    grid = table("PATH", "FILES", "SIZE", "UPLOADED", last)
+    for index, upload in enumerate(uploads):
+        grid.add_row(*cells(upload.path, len(upload.blobs), size_text(upload.size_bytes),
+                            when_text(upload.uploaded_at),
+                            column[index] if column is not None else None))
+    return grid
+
+
+def render_prune_selection(selection: PruneSelection, *, color: bool = False,
+                           width: int | None = None) -> str:
+    """What ``uploads prune`` will delete, and the orphans it spares with why."""
+    parts: list[RenderableType] = []
+    if selection.doomed:
+        parts += [Text(f"{counted(len(selection.doomed), 'orphaned upload')} will be deleted "
+                       f"({size_text(selection.size_bytes)}):", style="bold"),
+                  _upload_rows(selection.doomed, "")]
+    else:
+        parts.append(Text("Nothing to prune: no orphaned upload is old enough to delete."))
+    if selection.spared:
+        parts += [Text(""), Text(f"Spared ({len(selection.spared)}):", style="bold"),
+                  _upload_rows([s.upload for s in selection.spared], "WHY",
+                               [s.reason for s in selection.spared])]
+        if any("--min-age" in s.reason for s in selection.spared):
+            parts.append(Text("--min-age 0 includes them."))
+    return to_text(parts, color=color, width=width)
+
+
+def render_prune_report(report: PruneReport, *, color: bool = False,
+                        width: int | None = None) -> str:
+    """What ``uploads prune`` deleted, and what it kept at the last moment."""
+    parts: list[RenderableType] = [Text(
+        f"Deleted {counted(len(report.deleted), 'upload')} ({size_text(report.size_bytes)}).")]
+    if report.kept:
+        parts += [Text(f"Kept {len(report.kept)}, changed since the listing:"),
+                  _upload_rows([k.upload for k in report.kept], "WHY",
+                               [k.reason for k in report.kept])]
+    return to_text(parts, color=color, width=width)
 
 
 def _managed_cell(address: str | None) -> Text:

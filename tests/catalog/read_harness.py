@@ -129,13 +129,15 @@ class Azure:
         return dict(answer.json())
 
     def upload(self, model: str, files: dict[str, bytes]) -> dict[str, Any]:
-        """Initialize an upload and put ``files`` into its folder (azure-storage-blob)."""
+        """Initialize an upload and put ``files`` into its folder (azure-storage-blob), each
+        with its sha256 as metadata, as apply's uploader commits them."""
         grant = self.http.post("/datastore/upload/initialize", json={
             "model_name": model, "file_size": sum(map(len, files.values())),
             "format": "safetensors"}).json()
         with ContainerClient.from_container_url(grant["container_sas_uri"]) as container:
             for name, data in files.items():
-                container.upload_blob(grant["blob_prefix"] + name, data)
+                container.upload_blob(grant["blob_prefix"] + name, data,
+                                      metadata={"sha256": hashlib.sha256(data).hexdigest()})
         return dict(grant)
 
     def register(self, grant: dict[str, Any], name: str, version: str = "1.0",
