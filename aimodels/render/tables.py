@@ -182,13 +182,13 @@ def render_uploads(uploads: Sequence[Upload], *, color: bool = False,
     return to_text(lines, color=color, width=width)
 
 
-def _upload_rows(uploads: Sequence[Upload], last: str,
-                 column: Sequence[str] | None = None) -> Table:
-    grid = table("PATH", "FILES", "SIZE", "UPLOADED", last)
+def _upload_rows(uploads: Sequence[Upload], why: Sequence[str] | None = None) -> Table:
+    """Uploads as rows, with a WHY column when ``why`` gives one line per upload."""
+    grid = table("PATH", "FILES", "SIZE", "UPLOADED", *(["WHY"] if why is not None else []))
     for index, upload in enumerate(uploads):
+        extra = [why[index]] if why is not None else []
         grid.add_row(*cells(upload.path, len(upload.blobs), size_text(upload.size_bytes),
-                            when_text(upload.uploaded_at),
-                            column[index] if column is not None else None))
+                            when_text(upload.uploaded_at), *extra))
     return grid
 
 
@@ -199,12 +199,12 @@ def render_prune_selection(selection: PruneSelection, *, color: bool = False,
     if selection.doomed:
         parts += [Text(f"{counted(len(selection.doomed), 'orphaned upload')} will be deleted "
                        f"({size_text(selection.size_bytes)}):", style="bold"),
-                  _upload_rows(selection.doomed, "")]
+                  _upload_rows(selection.doomed)]
     else:
         parts.append(Text("Nothing to prune: no orphaned upload is old enough to delete."))
     if selection.spared:
         parts += [Text(""), Text(f"Spared ({len(selection.spared)}):", style="bold"),
-                  _upload_rows([s.upload for s in selection.spared], "WHY",
+                  _upload_rows([s.upload for s in selection.spared],
                                [s.reason for s in selection.spared])]
         if any("--min-age" in s.reason for s in selection.spared):
             parts.append(Text("--min-age 0 includes them."))
@@ -218,8 +218,7 @@ def render_prune_report(report: PruneReport, *, color: bool = False,
         f"Deleted {counted(len(report.deleted), 'upload')} ({size_text(report.size_bytes)}).")]
     if report.kept:
         parts += [Text(f"Kept {len(report.kept)}, changed since the listing:"),
-                  _upload_rows([k.upload for k in report.kept], "WHY",
-                               [k.reason for k in report.kept])]
+                  _upload_rows([k.upload for k in report.kept], [k.reason for k in report.kept])]
     return to_text(parts, color=color, width=width)
 
 
