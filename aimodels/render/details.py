@@ -156,7 +156,8 @@ def _model_deployment(row: DeploymentRow) -> Fields:
     error = d.get("provisioningError") or {}
     engine = " ".join(str(d[k]) for k in ("engine", "engineVersion") if d.get(k))
     return [
-        ("Model", row.model), ("AI manager", row.ai_manager), ("Namespace", row.namespace),
+        ("Model", row.model), ("Model type", row.model_type.capitalize()),
+        ("AI manager", row.ai_manager), ("Namespace", row.namespace),
         ("State", row.state or NONE), ("Endpoint", row.endpoint or "(not serving yet)"),
         ("VM size", row.sku), ("Replicas", f"{scale_text(row)} ready/desired"),
         ("Performance mode", d.get("performanceMode")), ("Engine", engine),
@@ -175,7 +176,8 @@ def _foundry(row: DeploymentRow) -> Fields:
     limits = ", ".join(f"{r.get('count')} {r.get('key')} / {r.get('renewalPeriod')} s"
                        for r in d.get("rateLimits") or [])
     return [
-        ("Model", f"{model_text(row)} ({d.get('modelFormat')})"), ("Account", row.account),
+        ("Model", f"{model_text(row)} ({d.get('modelFormat')})"),
+        ("Model type", row.model_type.capitalize()), ("Account", row.account),
         ("State", row.state or NONE), ("Endpoint", row.endpoint or NONE),
         ("Auth", "Entra ID token, or api-key header (listKeys)"
          + ("; keys disabled" if d.get("localAuthDisabled") else "")),

@@ -71,6 +71,8 @@ def test_type_column_summary_and_filter_for_custom_deployments(azure: Azure,
     assert types["test-mistral"][2:5] == ["my-mistral", "2", "Custom"]
     assert types["my-gpt4-dev"][4] == "Base" and types["my-gpt4-prod"][3] == "Base"
     assert lines[-1] == "4 deployments found (2 base, 2 custom)"
+    shown = run(azure, folder, "deployments", "show", "test-mistral").stdout
+    assert "Model:        my-mistral 2 (Custom)" in shown and "Model type:   Custom" in shown
     custom = run(azure, folder, "deployments", "list", "--type", "custom")
     assert custom.stdout.splitlines()[-1] == "2 custom deployments found"
     assert "my-gpt4" not in custom.stdout
