@@ -42,11 +42,11 @@ def models() -> None:
 @click.pass_obj
 def models_list(obj: Any, paths: tuple[str, ...], model_type: str, query: str | None,
                 output: str) -> None:
-    """List catalog (base) and custom models in one table, with a TYPE column.
+    """List base and custom models in one table, with TYPE and CATALOG columns.
 
-    Base models come from the AIModel catalog of the Stack's region, custom models from the
-    registry (one row per version). Exit 0 (also when nothing matches), 3 invalid manifests,
-    4 authentication, 5 Azure error.
+    Base models come from the AI manager's AIModel catalog and the Foundry (Azure OpenAI)
+    catalog of the Stack's region, custom models from the registry (one row per version).
+    Exit 0 (also when nothing matches), 3 invalid manifests, 4 authentication, 5 Azure error.
     """
     from aimodels.render.tables import render_models, to_json
     from aimodels.service.catalog import list_models
@@ -56,23 +56,31 @@ def models_list(obj: Any, paths: tuple[str, ...], model_type: str, query: str | 
     if output == "json":
         click.echo(to_json([row.to_dict() for row in listing.rows]))
     else:
-        click.echo(render_models(listing.rows, **_read_style(obj)))
+        click.echo(render_models(listing.rows, only=_only(model_type), **_read_style(obj)))
 
 
 @models.command(name="show")
 @manifest_paths
 @click.argument("name")
+@click.option("--type", "model_type", type=click.Choice(["auto", "base", "custom"]),
+              default="auto", show_default=True,
+              help="Where to look: auto-detect (custom registry first, then the catalogs), "
+              "or only the base catalogs or the custom registry.")
 @output_format
 @click.pass_obj
-def models_show(obj: Any, paths: tuple[str, ...], name: str, output: str) -> None:
-    """Show one model: a catalog model by modelId (microsoft/Phi-4-mini-instruct), or a custom
-    model with all its versions (sha256 in JSON). Exit 1 when there is no such model.
+def models_show(obj: Any, paths: tuple[str, ...], name: str, model_type: str,
+                output: str) -> None:
+    """Show one model: a custom model with all its versions (sha256 in JSON), an AI manager
+    catalog model by modelId (microsoft/Phi-4-mini-instruct), or a Foundry catalog model by
+    name (gpt-4o) with its versions. A name found in several places is shown from the first,
+    with a warning naming the others. Exit 1 when there is no such model.
     """
     from aimodels.render.details import render_model
     from aimodels.render.tables import to_json
     from aimodels.service.catalog import show_model
 
-    model, warnings = show_model(_read_target(obj, paths), name)
+    model, warnings = show_model(_read_target(obj, paths), name,
+                                 model_type)  # type: ignore[arg-type]
     _read_warnings(warnings)
     if output == "json":
         click.echo(to_json(model.to_dict()))
@@ -88,25 +96,31 @@ def deployments() -> None:
 @deployments.command(name="list")
 @manifest_paths
 @click.option("--model", "-m", metavar="M", help="Only deployments of model M (name or modelId).")
+@click.option("--type", "model_type", type=click.Choice(["base", "custom", "all"]), default="all",
+              show_default=True, help="Deployments of catalog (base) models, of custom models, "
+              "or both.")
 @click.option("--status", "-s", metavar="S",
               help="Only deployments in provisioning state S (Succeeded, Creating, Failed...).")
 @output_format
 @click.pass_obj
-def deployments_list(obj: Any, paths: tuple[str, ...], model: str | None, status: str | None,
-                     output: str) -> None:
+def deployments_list(obj: Any, paths: tuple[str, ...], model: str | None, model_type: str,
+                     status: str | None, output: str) -> None:
     """List ModelDeployments (every namespace of the AI managers the Stack, manifests and state
-    name) and FoundryDeployments (their accounts) in one table; `*` marks those this state
-    manages. Exit 0 (also when nothing matches), 3, 4 or 5 on errors.
+    name) and FoundryDeployments (their accounts) in one table, with the TYPE of their model
+    (Base or Custom); `*` marks those this state manages. Exit 0 (also when nothing matches),
+    3, 4 or 5 on errors, 64 for a bad --type.
     """
     from aimodels.render.tables import render_deployments, to_json
     from aimodels.service.deployments import list_deployments
 
-    listing = list_deployments(_read_target(obj, paths), model, status)
+    listing = list_deployments(_read_target(obj, paths), model, status,
+                               model_type)  # type: ignore[arg-type]
     _read_warnings(listing.warnings)
     if output == "json":
         click.echo(to_json([row.to_dict() for row in listing.rows]))
     else:
-        click.echo(render_deployments(listing.rows, **_read_style(obj)))
+        click.echo(render_deployments(listing.rows, only=_only(model_type),
+                                      **_read_style(obj)))
 
 
 @deployments.command(name="show")
@@ -133,7 +147,7 @@ def deployments_show(obj: Any, paths: tuple[str, ...], name: str, output: str) -
 
 @click.group()
 def uploads() -> None:
-    """Weights in the data store."""
+    """Weights in the data store: list, show, prune the orphaned ones."""
 
 
 @uploads.command(name="list")
@@ -153,6 +167,76 @@ def uploads_list(obj: Any, paths: tuple[str, ...], output: str) -> None:
         click.echo(to_json([upload.to_dict() for upload in listing.uploads]))
     else:
         click.echo(render_uploads(listing.uploads, **_read_style(obj)))
+
+
+@uploads.command(name="show")
+@manifest_paths
+@click.argument("upload")
+@output_format
+@click.pass_obj
+def uploads_show(obj: Any, paths: tuple[str, ...], upload: str, output: str) -> None:
+    """Show one upload: UPLOAD is its upload id, its folder (model/upload-id) or a blob in it.
+    Its files with sizes and sha256, and the models registered from it (or that it is
+    orphaned). Exit 1 when the data store has no such upload.
+    """
+    from aimodels.render.details import render_upload
+    from aimodels.render.tables import to_json
+    from aimodels.service.uploads import show_upload
+
+    found, warnings = show_upload(_read_target(obj, paths), upload)
+    _read_warnings(warnings)
+    if output == "json":
+        click.echo(to_json(found.to_dict()))
+    else:
+        click.echo(render_upload(found, **_read_style(obj)))
+
+
+@uploads.command(name="prune")
+@manifest_paths
+@click.option("--min-age", "min_age", metavar="AGE", default="1h", show_default=True,
+              help="Only orphans whose last blob is at least this old (30m, 2h, 1d; 0: any "
+              "age): a fresh one may be an apply registering it.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_obj
+def uploads_prune(obj: Any, paths: tuple[str, ...], min_age: str, yes: bool) -> int:
+    """Delete orphaned uploads: weights in the data store that no registered model uses.
+
+    Shows what it will delete and asks (or --yes; without a terminal, --yes is required). Just
+    before deleting it reads the store again: an upload registered since, or a blob written
+    since, is kept. A registered model's blobs are never deleted. Exit 0 (also when there is
+    nothing to prune), 1 when cancelled, 4 or 5 on registry or storage errors, 64 without
+    --yes and no terminal, or a bad --min-age.
+    """
+    from aimodels.cli.output import confirm
+    from aimodels.render.tables import render_prune_report, render_prune_selection
+    from aimodels.service.uploads_prune import prune_uploads, select_prune
+
+    target = _read_target(obj, paths)
+    selection = select_prune(target, _seconds(min_age))
+    _read_warnings(selection.warnings)
+    click.echo(render_prune_selection(selection, **_read_style(obj)))
+    if not selection.doomed:
+        return EXIT_OK
+    confirm(yes, "uploads prune", "Delete these uploads?",
+            "Prune cancelled; nothing was deleted")
+    click.echo(render_prune_report(prune_uploads(target, selection), **_read_style(obj)))
+    return EXIT_OK
+
+
+_AGE_UNITS = {"": 1, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+
+
+def _seconds(age: str) -> float:
+    """``--min-age``: ``0``, ``90s``, ``30m``, ``2h``, ``1d`` in seconds; else exit 64."""
+    import re
+
+    from aimodels.errors import UsageError
+
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*", age.lower())
+    if found is None or found.group(2) not in _AGE_UNITS:
+        raise UsageError(f"--min-age {age!r} is not an age",
+                         hint="Write it as 0, 90s, 30m, 2h or 1d.")
+    return float(found.group(1)) * _AGE_UNITS[found.group(2)]
 
 
 @click.command()
@@ -264,27 +348,45 @@ def access(obj: Any, paths: tuple[str, ...], namespace: str, ai_manager: str | N
 @click.argument("deployment")
 @click.argument("prompt")
 @click.option("--max-tokens", type=click.IntRange(1, 100000), default=256, show_default=True)
+@click.option("--auth", type=click.Choice(["auto", "key", "entra"]), default="auto",
+              show_default=True,
+              help="FoundryDeployment credential: an account key (listKeys), a Microsoft Entra "
+              "ID token, or auto (the key, else Entra ID when keys are disabled or withheld).")
+@click.option("--api-version", metavar="V",
+              help="Azure OpenAI api-version for a FoundryDeployment (default "
+              "2024-10-21).")
 @output_format
 @click.pass_obj
 def chat(obj: Any, paths: tuple[str, ...], deployment: str, prompt: str, max_tokens: int,
-         output: str) -> None:
-    """Send PROMPT to DEPLOYMENT as an OpenAI-compatible chat completion (a smoke test).
+         auth: str, api_version: str | None, output: str) -> None:
+    """Send PROMPT to DEPLOYMENT (base or custom) as an OpenAI-compatible chat completion, a
+    smoke test (seed 002).
 
-    The answer goes to stdout, a usage line (tokens, latency) to stderr. DEPLOYMENT may be
-    PARENT/NAME when several share the name. Exit 1 no such deployment, 4 the key was refused,
-    5 the deployment answered with an error (404 when it is not serving yet), 64 ambiguous.
+    The answer goes to stdout, a usage line (tokens, latency, credential) to stderr. DEPLOYMENT
+    may be PARENT/NAME when several share the name. A ModelDeployment takes its namespace key;
+    a FoundryDeployment a key or an Entra ID token (--auth). 429 and 5xx are retried (honouring
+    Retry-After) before failing. Exit 1 no such deployment, 4 the key or token was refused
+    (401/403), 5 not found at the endpoint (404), throttled (429) or a service error, 64 bad
+    flags or an ambiguous name.
     """
     from aimodels.render.details import chat_usage
     from aimodels.render.tables import to_json
+    from aimodels.service.chat import ChatOptions
     from aimodels.service.chat import chat as send_chat
 
-    answer, warnings = send_chat(_read_target(obj, paths), deployment, prompt, max_tokens)
+    options = ChatOptions(max_tokens, auth, api_version)  # type: ignore[arg-type]
+    answer, warnings = send_chat(_read_target(obj, paths), deployment, prompt, options)
     _read_warnings(warnings)
     if output == "json":
         click.echo(to_json(answer.to_dict()))
         return
     click.echo(answer.content)
     click.echo(chat_usage(answer), err=True)
+
+
+def _only(model_type: str) -> str | None:
+    """The type a list was filtered to (for its summary line), None for all."""
+    return None if model_type == "all" else model_type
 
 
 def _read_target(obj: Any, paths: tuple[str, ...]) -> Any:

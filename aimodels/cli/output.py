@@ -49,8 +49,9 @@ def show_warnings(warnings: Iterable[Diagnostic]) -> None:
 
 
 def confirm(yes: bool, command: str, question: str, cancelled: str) -> None:
-    """Ask ``question`` unless ``--yes``; only ``yes`` goes on, anything else raises
-    AimodelsError(``cancelled``). Without a terminal we refuse to guess (exit 64)."""
+    """Ask ``question`` before a command changes anything, unless ``--yes``; only ``yes``
+    goes ahead. Without a terminal we refuse to guess (exit 64), as Terraform's apply does
+    without -auto-approve; ``cancelled`` is the error for any other answer."""
     if yes:
         return
     if not sys.stdin.isatty():

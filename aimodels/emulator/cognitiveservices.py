@@ -31,7 +31,7 @@ from aimodels.emulator.cognitiveservices_common import (
     seed_fixture_accounts,
     versioned,
 )
-from aimodels.emulator.http import json_response
+from aimodels.emulator.http import arm_error, json_response
 
 __all__ = ["routes", "seed_account"]
 
@@ -63,6 +63,10 @@ def _account_routes(emu: Any) -> list[Route]:
     async def list_keys(request: Request) -> Response:
         p = request.path_params
         doc, error = find_account(emu, p["sub"], p["rg"], p["account"])
+        if error is None and doc["properties"].get("disableLocalAuth"):
+            # What Azure answers (seen through azapi): keys do not exist for such an account.
+            return arm_error(400, "BadRequest", "Failed to list key. disableLocalAuth is set to "
+                             "true")
         return error or json_response(account_keys(emu, doc))
 
     return [

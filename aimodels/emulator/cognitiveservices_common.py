@@ -115,11 +115,12 @@ def account_keys(emu: Any, account: dict[str, Any]) -> dict[str, str]:
 
 
 def seed_account(emu: Any, subscription: str, resource_group: str, account: str,
-                 location: str) -> dict[str, Any]:
+                 location: str, *, disable_local_auth: bool = False) -> dict[str, Any]:
     """Create the AIServices account ``account`` if it does not exist (idempotent); return it.
 
     This is how the embedded ``target: local`` provides the account a user's Stack names, and how
-    the fixture accounts are seeded when the emulator starts.
+    the fixture accounts are seeded when the emulator starts. ``disable_local_auth`` makes an
+    account that takes Entra ID tokens only (``properties.disableLocalAuth``).
     """
     key = key_of(subscription, resource_group, account)
     with emu.store.transaction() as store:
@@ -132,6 +133,8 @@ def seed_account(emu: Any, subscription: str, resource_group: str, account: str,
                                                    "name": resource_group,
                                                    "location": region(location)})
         doc = _new_account(subscription, resource_group, account, location, emu.now())
+        if disable_local_auth:
+            doc["properties"]["disableLocalAuth"] = True
         store.put(ACCOUNTS, key, doc)
     return doc
 
@@ -166,4 +169,5 @@ def public_account(request: Request, doc: dict[str, Any]) -> dict[str, Any]:
 def seed_fixture_accounts(emu: Any) -> None:
     """Seed every account listed in the fixtures (no-op for those already stored)."""
     for acc in section(emu).get("accounts", []):
-        seed_account(emu, acc["subscription"], acc["resourceGroup"], acc["name"], acc["location"])
+        seed_account(emu, acc["subscription"], acc["resourceGroup"], acc["name"], acc["location"],
+                     disable_local_auth=bool(acc.get("disableLocalAuth")))

@@ -20,7 +20,7 @@ from jsonschema import Draft202012Validator
 from aimodels.emulator import containerservice_arm as arm
 from aimodels.emulator import containerservice_sizing as sizing
 from aimodels.emulator import custom_models
-from aimodels.emulator.containerservice_sources import find_source, has_credential
+from aimodels.emulator.containerservice_sources import find_source, has_credential, lacks_access
 
 PERFORMANCE_MODES = ("Balanced", "Latency", "Throughput")
 IMMUTABLE_FIELDS = ("modelResourceId", "modelSourceResourceId", "vmSize")
@@ -243,6 +243,13 @@ def reconcile_error(spec: Spec) -> dict[str, str] | None:
                            f"gated and the model source '{spec.source['name']}' has no "
                            "credential. Add a credential with access and PUT the deployment "
                            "again."}
+    if spec.model.is_restricted and spec.source is not None and lacks_access(spec.source):
+        return {"code": "ModelAccessDenied",
+                "message": f"Pulling the weights of '{spec.model.model_id}' failed: the "
+                           f"credential of model source '{spec.source['name']}' was refused "
+                           "(403): its account has not been granted this gated model. Accept "
+                           "the model's license with that account, or use a credential that "
+                           "has access, and PUT the deployment again."}
     return None
 
 

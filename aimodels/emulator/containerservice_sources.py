@@ -2,7 +2,10 @@
 under an AI manager, with ETags (If-Match / If-None-Match) and an immutable ``sourceType``.
 
 The inline credential is write-only, as its TypeSpec visibility says: we keep only a SHA-256
-digest of it (enough to know one was given) and never echo it in a response or an error.
+digest of it (enough to know one was given) and never echo it in a response or an error. An
+inline value starting with ``hf_noaccess`` stands for a token whose account was not granted a
+gated model (Hugging Face answers 403 for it): a deployment of a gated model through such a
+source fails while pulling the weights, which no pre-flight can foresee.
 """
 
 from __future__ import annotations
@@ -68,9 +71,18 @@ def find_source(emu: Any, resource_id: str) -> dict[str, Any] | None:
     return doc
 
 
+#: Inline credential values that stand for a token without access to gated models.
+NO_ACCESS_PREFIX = "hf_noaccess"
+
+
 def has_credential(source: dict[str, Any]) -> bool:
     """True when the source can authenticate (a secret, an identity or a Key Vault reference)."""
     return bool((source.get("properties") or {}).get("credential"))
+
+
+def lacks_access(source: dict[str, Any]) -> bool:
+    """True when the source's inline token is one without access (``NO_ACCESS_PREFIX``)."""
+    return bool(source.get("_credentialNoAccess"))
 
 
 def _check_rules(props: dict[str, Any]) -> None:
@@ -110,29 +122,30 @@ def _check_immutable(existing: dict[str, Any] | None, props: dict[str, Any]) -> 
                                   f"{props.get(field)!r}); delete and recreate the source.")
 
 
-def _stored(props: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
-    """(properties as stored and returned, digest of the inline secret if any)."""
+def _stored(props: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(properties as stored and returned, what we keep of the inline secret if any: its
+    digest, and whether it is a token without access)."""
     kept: dict[str, Any] = {k: copy.deepcopy(props[k]) for k in
             ("sourceType", "description", "credential", "microsoftFoundry") if k in props}
     inline = (kept.get("credential") or {}).get("inline")
     if inline is None:
-        return kept, None
-    digest = hashlib.sha256(inline["value"].encode()).hexdigest()
+        return kept, {}
+    secret = {"_credentialSha256": hashlib.sha256(inline["value"].encode()).hexdigest(),
+              "_credentialNoAccess": inline["value"].startswith(NO_ACCESS_PREFIX)}
     kept["credential"] = {"inline": {}}
-    return kept, digest
+    return kept, secret
 
 
 def _write(emu: Any, found: arm.Parent, name: str, props: dict[str, Any],
-           existing: dict[str, Any] | None, digest: str | None) -> dict[str, Any]:
+           existing: dict[str, Any] | None, secret: dict[str, Any]) -> dict[str, Any]:
     doc = {
         "id": f"{arm.manager_id(found)}/modelSources/{name}",
         "name": existing["name"] if existing else name,
         "type": SOURCE_TYPE, "eTag": new_etag(),
         "systemData": arm.system_data(emu.now(), existing and existing["systemData"]),
         "properties": props,
+        **secret,
     }
-    if digest:
-        doc["_credentialSha256"] = digest
     emu.store.put(arm.MODEL_SOURCES, source_key(found.sub, found.rg, found.manager_name, name), doc)
     return doc
 
@@ -166,8 +179,8 @@ async def put_source(emu: Any, request: Request) -> Response:
         arm.check_preconditions(request, existing["eTag"] if existing else None)
         _check_immutable(existing, body["properties"])
         _check_rules(body["properties"])
-        props, digest = _stored(body["properties"])
-        doc = _write(emu, found, name, props, existing, digest)
+        props, secret = _stored(body["properties"])
+        doc = _write(emu, found, name, props, existing, secret)
     return _answer(emu, doc, 200 if existing else 201)
 
 
@@ -184,10 +197,10 @@ async def patch_source(emu: Any, request: Request) -> Response:
         changes = body.get("properties") or {}
         _check_immutable(existing, changes)
         _check_rules({**existing["properties"], **changes})
-        props, digest = _stored(changes)
+        props, secret = _stored(changes)
         if "credential" not in changes:
-            digest = existing.get("_credentialSha256")
-        doc = _write(emu, found, name, {**existing["properties"], **props}, existing, digest)
+            secret = {k: v for k, v in existing.items() if k.startswith("_credential")}
+        doc = _write(emu, found, name, {**existing["properties"], **props}, existing, secret)
     return _answer(emu, doc, 200)
 
 

@@ -10,13 +10,19 @@ The routes answer the Azure OpenAI data plane for Foundry deployments:
 ``api-key`` picks the account it belongs to) and
 ``POST /accounts/{account}/openai/deployments/{name}/chat/completions`` (the account's
 ``properties.endpoint`` plus the usual path, so two accounts with the same deployment name stay
-apart). Auth is ``api-key: <key1|key2 of listKeys>`` or any ``Authorization: Bearer`` token.
+apart). Auth is ``api-key: <key1|key2 of listKeys>`` or an ``Authorization: Bearer`` token (a
+Microsoft Entra ID token for Azure; the emulator takes any, as it does on ARM), as Azure OpenAI
+accepts both; an account with ``properties.disableLocalAuth`` refuses keys with 403
+``AuthenticationTypeDisabled``. The ``api-version`` query parameter is required, and one that is
+not a date from 2022-12-01 (the first GA inference version) on answers 404 "Resource not found",
+as Azure OpenAI answers an unknown version.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 from starlette.requests import Request
@@ -106,6 +112,11 @@ _NO_KEY = ("Access denied due to missing subscription key or bearer token. Make 
 _NOT_DEPLOYED = ("The API deployment for this resource does not exist. If you created the "
                  "deployment within the last 5 minutes, please wait a moment and try again.")
 
+_KEYS_DISABLED = "Key based authentication is disabled for this resource."
+#: Azure OpenAI api-versions are dates, previews suffixed; 2022-12-01 was the first GA one.
+_API_VERSION = re.compile(r"^(\d{4}-\d{2}-\d{2})(-preview)?$")
+_FIRST_API_VERSION = "2022-12-01"
+
 Accounts = list[dict[str, Any]]
 
 
@@ -128,7 +139,11 @@ def _authorized(emu: Any, request: Request, accounts: Accounts) -> tuple[Account
     key = request.headers.get("api-key")
     if key:
         owned = [a for a in accounts if key in account_keys(emu, a).values()]
-        return (owned, None) if owned else ([], _error(401, "401", _BAD_KEY))
+        if not owned:
+            return [], _error(401, "401", _BAD_KEY)
+        enabled = [a for a in owned if not a["properties"].get("disableLocalAuth")]
+        return (enabled, None) if enabled else \
+            ([], _error(403, "AuthenticationTypeDisabled", _KEYS_DISABLED))
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return accounts, None
@@ -183,11 +198,16 @@ async def _parse(request: Request) -> tuple[list[dict[str, Any]], int | None, Re
     return messages, limit, None
 
 
+def _known_api_version(version: str) -> bool:
+    found = _API_VERSION.match(version)
+    return found is not None and found.group(1) >= _FIRST_API_VERSION
+
+
 def routes(emu: Any) -> list[Route]:
     """Chat completions on Foundry deployments."""
 
     async def chat(request: Request) -> Response:
-        if not request.query_params.get("api-version"):
+        if not _known_api_version(request.query_params.get("api-version", "")):
             return _error(404, "404", "Resource not found")
         candidates = _accounts(emu, request.path_params.get("account"))
         allowed, error = _authorized(emu, request, candidates)

@@ -1,7 +1,8 @@
 """Emulator routes: the custom-model registry at the root paths of seed 000 (FDP API).
 
     POST   /datastore/upload/initialize   a SAS URI for one upload's folder in the uploads container
-    GET    /datastore/list-sas            a read+list SAS for the whole uploads container
+    GET    /datastore/list-sas            a read+list SAS for the whole uploads container;
+                                          ?permissions=rdl also lets it delete (uploads prune)
     POST   /custom-models                 register an upload as {name, version}; ``overwrite``
                                           swaps an existing version for the new upload
     GET    /custom-models                 list (?name=, paging with $top and nextLink)
@@ -39,6 +40,9 @@ UPLOADS_CONTAINER = "uploads"
 #: Upload SAS permissions: read, create, write, list (no delete: cleanup is the registry's job).
 UPLOAD_PERMISSIONS = "rcwl"
 LIST_PERMISSIONS = "rl"
+#: What a list SAS may be asked to allow (``?permissions=``), in Azure's canonical order:
+#: read, delete, list. Delete is for cleaning up orphaned uploads (``aimodels uploads prune``).
+LIST_SAS_ALLOWED = "rdl"
 LIST_SAS_SECONDS = 3600
 #: Seed 000's rule: 1.5 x (size / speed), at least 30 minutes, at most 24 hours. The speed is a
 #: slow 20 MiB/s so that the seed's table (10-50 GB: 1 h, 200+ GB: 4 h) is always covered.
@@ -162,9 +166,15 @@ class Registry:
         return json_response({**upload, **self._sas_uris(request, prefix, upload, token)})
 
     async def list_sas(self, request: Request) -> Response:
+        asked = request.query_params.get("permissions", LIST_PERMISSIONS)
+        if not asked or set(asked) - set(LIST_SAS_ALLOWED):
+            return arm_error(400, "InvalidQueryParameter",
+                             f"permissions must be letters of '{LIST_SAS_ALLOWED}' (read, "
+                             f"delete, list), not '{asked}'.")
+        permissions = "".join(p for p in LIST_SAS_ALLOWED if p in asked)
         now = int(self.emu.now())
         await run_in_threadpool(self.account.ensure_container, UPLOADS_CONTAINER)
-        token = await run_in_threadpool(self.account.sas, UPLOADS_CONTAINER, LIST_PERMISSIONS,
+        token = await run_in_threadpool(self.account.sas, UPLOADS_CONTAINER, permissions,
                                         now - CLOCK_SKEW_SECONDS, now + LIST_SAS_SECONDS)
         container_url = self._container_url(request)
         return json_response({"sas_uri": f"{container_url}?{token}",

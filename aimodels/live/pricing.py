@@ -1,10 +1,11 @@
-"""Reading prices and feasibility for ModelDeployments: calculateCost (seed 003 §6).
+"""Reading prices and feasibility for ModelDeployments: calculateCost (seed 003 §6), and the
+AIModels and ModelSources that say whether a gated model can be pulled.
 
 ``PriceReader`` finds the region of each AI manager (one GET each) and POSTs calculateCost on
 the catalog's AIModel once per (model, region, replicas), in parallel and bounded; a model the
 catalog does not know is answered as None rather than an error, so pre-flight reports it next
 to every other finding. calculateCost only reads (Azure Retail Prices and quota), so the POST
-is retried like a GET.
+is retried like a GET. ``ai_model`` and ``model_source`` GET one resource each, once per run.
 """
 
 from __future__ import annotations
@@ -53,6 +54,17 @@ class PriceReader:
                                 lambda: self.client.get_json_or_none(path))
         location = (body or {}).get("location")
         return str(location).replace(" ", "").lower() if location else None
+
+    async def ai_model(self, location: str, model: str) -> Mapping[str, Any] | None:
+        """The catalog's AIModel ``model`` (resource name) in ``location``, None if unknown."""
+        path = ai_model_path(self.subscription, location, model)
+        return await self._once(("model", path.lower()),
+                                lambda: self.client.get_json_or_none(path))
+
+    async def model_source(self, resource_id: str) -> Mapping[str, Any] | None:
+        """The ModelSource ``resource_id`` names, None if it does not exist."""
+        return await self._once(("source", resource_id.lower()),
+                                lambda: self.client.get_json_or_none(resource_id))
 
     async def calculate(self, key: QuoteKey) -> Mapping[str, Any] | None:
         """The calculateCost response body for ``key``; None when the catalog has no such

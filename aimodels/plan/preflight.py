@@ -1,10 +1,11 @@
 """Pre-flight: what a plan would meet in Azure, found before anything moves.
 
 ``run_preflight`` is the entry point ``plan`` calls after ``make_plan``. It reads through
-``aimodels.live`` (the Foundry catalog, capacities and quota; calculateCost) and hands the
-answers to pure checks: ``preflight_foundry`` (the six reasons of seed 004, quota summed per
-pool), ``preflight_cost`` (ModelDeployment feasibility and hourly price). What it finds goes
-back into the plan: diagnostics (errors make the plan errored, so it cannot be applied),
+``aimodels.live`` (the Foundry catalog, capacities and quota; calculateCost; AIModels and
+ModelSources) and hands the answers to pure checks: ``preflight_foundry`` (the six reasons of
+seed 004, quota summed per pool), ``preflight_cost`` (ModelDeployment feasibility and hourly
+price), ``preflight_gated`` (a gated model needs a ModelSource with a credential). What it
+finds goes back into the plan: diagnostics (errors make the plan errored, so it cannot be applied),
 ``Change.cost``, and ``Change.notes`` (``upload 13.5 GB``, ``weights unchanged``). The
 translation from changes to check requests, and the merge back, are pure and live here.
 """
@@ -22,7 +23,7 @@ from aimodels.live.availability import FoundryReader, ModelNeed
 from aimodels.live.pricing import PriceReader
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredState, Stack
-from aimodels.model.kinds import CUSTOM_MODEL, FOUNDRY_DEPLOYMENT, MODEL_DEPLOYMENT
+from aimodels.model.kinds import CUSTOM_MODEL, FOUNDRY_DEPLOYMENT, MODEL_DEPLOYMENT, MODEL_SOURCE
 from aimodels.plan.preflight_cost import (
     HOURS_PER_MONTH,
     CostOutcome,
@@ -31,8 +32,9 @@ from aimodels.plan.preflight_cost import (
     evaluate_cost,
 )
 from aimodels.plan.preflight_foundry import FoundryRequest, check_foundry
+from aimodels.plan.preflight_gated import GatedRequest, SourceState, check_gated
 from aimodels.plan.values import Action, Change, LiveState, Plan
-from aimodels.providers.base import arm_parents, catalog_model_name
+from aimodels.providers.base import arm_id, arm_parents, catalog_model_name
 from aimodels.transport.client import AzureClient
 from aimodels.transport.errors import unexpected_shapes
 from aimodels.weights.source import local_root, shown_path
@@ -52,11 +54,13 @@ async def run_preflight(plan: Plan, desired: DesiredState, live: LiveState,
     stack = desired.stack
     catalog = FoundryReader(client, stack.subscription_id)
     prices = PriceReader(client, stack.subscription_id)
-    foundry, costs = await asyncio.gather(
+    foundry, costs, gated = await asyncio.gather(
         _guarded("availability", _foundry_diagnostics(plan, stack, catalog)),
-        _guarded("cost", _cost_outcomes(plan, stack, prices)))
+        _guarded("cost", _cost_outcomes(plan, stack, prices)),
+        _guarded("model access", _gated_diagnostics(plan, desired, prices)))
     outcomes, cost_diags = costs.value or ({}, [])
-    diagnostics = [*foundry.skipped, *costs.skipped, *(foundry.value or []), *cost_diags]
+    diagnostics = [*foundry.skipped, *costs.skipped, *gated.skipped, *(foundry.value or []),
+                   *cost_diags, *(gated.value or [])]
     return with_preflight(plan, desired, diagnostics, outcomes)
 
 
@@ -217,6 +221,59 @@ def _model_name(model: Mapping[str, Any]) -> tuple[str | None, str]:
 def _manager(change: Change) -> str:
     spec = change.after or change.before or {}
     return str(spec.get("aiManager") or "")
+
+
+async def _gated_diagnostics(plan: Plan, desired: DesiredState,
+                             reader: PriceReader) -> list[Diagnostic]:
+    """Gated catalog models without a ModelSource that has a credential (preflight_gated).
+    A deployment whose AI manager is missing is left to the cost check, which says so."""
+    changes = [c for c in plan.changes if c.address.kind == MODEL_DEPLOYMENT
+               and c.action in WRITES and c.after]
+    managers = sorted({_manager(c) for c in changes} - {""})
+    found = await asyncio.gather(*(reader.manager_location(desired.stack.resource_group, m)
+                                   for m in managers))
+    regions = {m: loc for m, loc in zip(managers, found, strict=True) if loc}
+    requests = await asyncio.gather(*(gated_request(c, desired, regions[_manager(c)], reader)
+                                      for c in changes if _manager(c) in regions))
+    return check_gated(list(requests))
+
+
+async def gated_request(change: Change, desired: DesiredState, location: str,
+                        reader: PriceReader) -> GatedRequest:
+    """What the gated check needs of one ModelDeployment write: the AIModel's restriction and
+    license, and the state of the ModelSource it names."""
+    after = change.after or {}
+    name, label = _model_name(after.get("model") or {})
+    ai_model = await reader.ai_model(location, name) if name else None
+    spec = ((ai_model or {}).get("properties") or {}).get("spec") or {}
+    source = after.get("modelSource")
+    state, declared = await _source_state(str(source) if source else None, _manager(change),
+                                          desired, reader)
+    return GatedRequest(
+        address=str(change.address), model=label,
+        restricted=bool(spec.get("isRestricted")) if ai_model else None,
+        license=spec.get("license"), source=str(source) if source else None,
+        source_state=state, ai_manager=_manager(change), declared=declared)
+
+
+async def _source_state(source: str | None, manager: str, desired: DesiredState,
+                        reader: PriceReader) -> tuple[SourceState, bool]:
+    """(state, declared in the manifests) of the ModelSource a deployment names."""
+    if not source:
+        return SourceState.NONE, False
+    if not source.startswith("/"):
+        mine = desired.resources.get(ResourceAddress(MODEL_SOURCE, source))
+        if mine is not None:
+            has = bool(mine.spec.get("credential"))
+            return (SourceState.CREDENTIAL if has else SourceState.NO_CREDENTIAL), True
+    resource_id = source if source.startswith("/") else arm_id(
+        desired.stack, "Microsoft.ContainerService", "aiManagers", manager, "modelSources",
+        source)
+    live = await reader.model_source(resource_id)
+    if live is None:
+        return SourceState.MISSING, False
+    has = bool((live.get("properties") or {}).get("credential"))
+    return (SourceState.CREDENTIAL if has else SourceState.NO_CREDENTIAL), False
 
 
 # --- CustomModel --------------------------------------------------------------------------

@@ -26,8 +26,10 @@ from aimodels.render.tables import (
 )
 from aimodels.service.access import KEY_VARIABLE, AccessInfo
 from aimodels.service.catalog import CatalogModel, CustomModel
+from aimodels.service.catalog_foundry import FoundryModel, context_length
 from aimodels.service.chat import ChatAnswer
 from aimodels.service.deployments import DeploymentRow
+from aimodels.service.uploads import Upload
 from aimodels.transport.config import INFERENCE_API_VERSION
 
 Fields = Sequence[tuple[str, object]]
@@ -50,14 +52,48 @@ def commands(title: str, lines: Iterable[str]) -> list[RenderableType]:
     return [Text(title, style="bold"), *(Text(f"  {line}") for line in lines), Text("")]
 
 
-def render_model(model: CatalogModel | CustomModel, *, color: bool = False,
+def render_model(model: CatalogModel | FoundryModel | CustomModel, *, color: bool = False,
                  width: int | None = None) -> str:
-    """``models show``: a catalog model's spec, or every version of a custom model."""
+    """``models show``: a catalog model's spec (AI manager or Foundry catalog), or every
+    version of a custom model."""
     if isinstance(model, CatalogModel):
         parts = _catalog_model(model)
+    elif isinstance(model, FoundryModel):
+        parts = _foundry_model(model)
     else:
         parts = _custom_model(model)
     return to_text(parts, color=color, width=width)
+
+
+def _foundry_model(model: FoundryModel) -> list[RenderableType]:
+    parts = section(f"Base model: {model.name}", [
+        ("Catalog", f"Foundry, {model.location} (a FoundryDeployment deploys it)"),
+        ("Format", model.format), ("Default version", model.default_version),
+    ])
+    for version in model.versions:
+        default = " (default)" if version.get("isDefaultVersion") else ""
+        parts += section(f"Version {version.get('version')}{default}", _foundry_fields(version))
+    spec = f"{{format: {model.format}, name: {model.name}, version: \"{model.default_version}\"}}"
+    return parts + commands("Next steps:", [
+        f"aimodels availability {model.format}/{model.name}   # regions, SKUs and quota",
+        f"aimodels deployments list --model {model.name}",
+        f"# a FoundryDeployment manifest: spec.model: {spec}",
+    ])
+
+
+def _foundry_fields(version: Mapping[str, Any]) -> Fields:
+    caps = version.get("capabilities") or {}
+    features = ", ".join(k for k, v in sorted(caps.items()) if v == "true")
+    skus = ", ".join(str(s.get("name")) for s in version.get("skus") or ())
+    retire = (version.get("deprecation") or {}).get("inference")
+    replacement = version.get("replacementConfig") or {}
+    successor = " ".join(str(replacement[k]) for k in ("targetModelName", "targetModelVersion")
+                         if replacement.get(k))
+    return [("Lifecycle", version.get("lifecycleStatus")),
+            ("Context length", tokens_text(context_length(version))
+             if context_length(version) else None),
+            ("Capabilities", features), ("SKUs", skus),
+            ("Retires", when_text(retire) if retire else None), ("Replaced by", successor)]
 
 
 def _catalog_model(model: CatalogModel) -> list[RenderableType]:
@@ -65,6 +101,7 @@ def _catalog_model(model: CatalogModel) -> list[RenderableType]:
     restricted = ("yes: gated, deploy it with a ModelSource whose credential has access"
                   if model.restricted else "no")
     parts = section(f"Base model: {model.model_id}", [
+        ("Catalog", "AI manager (a ModelDeployment deploys it)"),
         ("Description", model.description), ("License", model.license),
         ("Restricted", restricted), ("Context length", tokens_text(model.context_length)),
         ("Parameters", params), ("Weights", size_text(model.size_bytes)),
@@ -121,7 +158,8 @@ def _model_deployment(row: DeploymentRow) -> Fields:
     error = d.get("provisioningError") or {}
     engine = " ".join(str(d[k]) for k in ("engine", "engineVersion") if d.get(k))
     return [
-        ("Model", row.model), ("AI manager", row.ai_manager), ("Namespace", row.namespace),
+        ("Model", row.model), ("Model type", row.model_type.capitalize()),
+        ("AI manager", row.ai_manager), ("Namespace", row.namespace),
         ("State", row.state or NONE), ("Endpoint", row.endpoint or "(not serving yet)"),
         ("VM size", row.sku), ("Replicas", f"{scale_text(row)} ready/desired"),
         ("Performance mode", d.get("performanceMode")), ("Engine", engine),
@@ -140,14 +178,37 @@ def _foundry(row: DeploymentRow) -> Fields:
     limits = ", ".join(f"{r.get('count')} {r.get('key')} / {r.get('renewalPeriod')} s"
                        for r in d.get("rateLimits") or [])
     return [
-        ("Model", f"{model_text(row)} ({d.get('modelFormat')})"), ("Account", row.account),
+        ("Model", f"{model_text(row)} ({d.get('modelFormat')})"),
+        ("Model type", row.model_type.capitalize()), ("Account", row.account),
         ("State", row.state or NONE), ("Endpoint", row.endpoint or NONE),
-        ("Auth", f"api-key header (listKeys), api-version {INFERENCE_API_VERSION}"),
+        ("Auth", "Entra ID token, or api-key header (listKeys)"
+         + ("; keys disabled" if d.get("localAuthDisabled") else "")),
+        ("api-version", f"{INFERENCE_API_VERSION} (aimodels chat --api-version)"),
         ("SKU", row.sku), ("Capacity", scale_text(row)),
         ("RAI policy", d.get("raiPolicyName")), ("Upgrades", d.get("versionUpgradeOption")),
         ("Rate limits", limits), ("Created", when_text(row.created_at)),
         ("Resource id", row.resource_id),
     ]
+
+
+def render_upload(upload: Upload, *, color: bool = False, width: int | None = None) -> str:
+    """``uploads show``: the upload folder, whether a model uses it, and each blob."""
+    registered = ", ".join(upload.registered_as) if upload.registered_as else \
+        "no (orphaned): `aimodels uploads prune` deletes it"
+    parts = section(f"Upload: {upload.path}", [
+        ("Upload id", upload.upload_id), ("Folder", upload.prefix),
+        ("Files", len(upload.blobs)), ("Size", size_text(upload.size_bytes)),
+        ("Uploaded", when_text(upload.uploaded_at)), ("Registered as", registered),
+    ])
+    grid = Table(box=None, pad_edge=False, padding=(0, 2), header_style="bold")
+    for header in ("  BLOB", "SIZE", "WRITTEN", "SHA256"):
+        grid.add_column(header, overflow="fold")
+    for blob in upload.blobs:
+        sha = blob.metadata.get("sha256") or NONE
+        grid.add_row(Text(f"  {blob.name[len(upload.prefix):] or blob.name}"),
+                     Text(size_text(blob.size)), Text(when_text(blob.last_modified)),
+                     Text(sha))
+    return to_text([*parts, Text("Blobs:", style="bold"), grid], color=color, width=width)
 
 
 def render_access(info: AccessInfo, *, show_keys: bool, color: bool = False,
@@ -185,4 +246,4 @@ def chat_usage(answer: ChatAnswer) -> str:
     return (f"{answer.kind}/{answer.deployment} ({answer.model}): "
             f"{answer.prompt_tokens} prompt + {answer.completion_tokens} completion = "
             f"{answer.total_tokens} tokens, {answer.latency_seconds * 1000:.0f} ms, "
-            f"finish_reason {answer.finish_reason or NONE}")
+            f"finish_reason {answer.finish_reason or NONE}, auth: {answer.auth or NONE}")

@@ -24,9 +24,12 @@ from aimodels.model.kinds import MODEL_DEPLOYMENT
 from aimodels.service.catalog import ModelRow
 from aimodels.service.deployments import DeploymentRow
 from aimodels.service.uploads import Upload
+from aimodels.service.uploads_prune import PruneReport, PruneSelection
 
 #: Columns when the output is not a terminal (a pipe, a file, a test).
 DEFAULT_WIDTH = 1000
+#: The CATALOG column: where a model is listed, and so which kind deploys it.
+CATALOG_TEXT = {"aiManager": "AI manager", "foundry": "Foundry", "registry": "registry"}
 #: Marks a live resource this state manages (the ``M`` column).
 MANAGED_MARK = "*"
 NONE = "-"
@@ -55,10 +58,12 @@ def size_text(size: int | None) -> str:
 
 
 def tokens_text(count: int | None) -> str:
-    """A context length: ``128K`` for whole multiples of 1024, else the number."""
+    """A context length: ``128K`` for whole multiples of 1024 (131072), else the number
+    (``128,000``: a round decimal count, as Foundry models give it, is not shown as 125K)."""
     if count is None:
         return NONE
-    return f"{count // 1024}K" if count and count % 1024 == 0 else f"{count:,}"
+    binary = count and count % 1024 == 0 and count % 1000 != 0
+    return f"{count // 1024}K" if binary else f"{count:,}"
 
 
 def when_text(iso: str | None) -> str:
@@ -82,22 +87,39 @@ def cells(*values: object) -> list[Text]:
     return [Text(NONE if v is None or v == "" else str(v)) for v in values]
 
 
-def render_models(rows: Sequence[ModelRow], *, color: bool = False,
-                  width: int | None = None) -> str:
-    """``models list``: one table, a TYPE column, a summary line."""
+def render_models(rows: Sequence[ModelRow], *, color: bool = False, width: int | None = None,
+                  only: str | None = None) -> str:
+    """``models list``: one table, a TYPE column, a summary line (``only``: the type the list
+    was filtered to, if any)."""
     if not rows:
         return "No models found."
-    grid = table("NAME", "TYPE", "VERSION", "FORMAT", "SIZE", "CONTEXT", "LICENSE", "STATUS",
-                 "CREATED", "M")
+    grid = table("NAME", "TYPE", "CATALOG", "VERSION", "FORMAT", "SIZE", "CONTEXT", "LICENSE",
+                 "STATUS", "CREATED", "M")
     for row in rows:
-        grid.add_row(*cells(row.name, row.type, row.version, row.format,
+        grid.add_row(*cells(row.name, type_text(row.type), CATALOG_TEXT.get(row.catalog),
+                            row.version, row.format,
                             size_text(row.size_bytes), tokens_text(row.context_length),
                             row.license, row.status, when_text(row.created_at)),
                      _managed_cell(row.managed_by))
-    base = sum(r.type == "base" for r in rows)
-    summary = (f"{counted(len(rows), 'model')} ({base} base, {len(rows) - base} custom"
-               f"{_managed_note(sum(bool(r.managed_by) for r in rows))})")
+    summary = found_line(len(rows), "model", [r.type for r in rows],
+                         sum(bool(r.managed_by) for r in rows), only)
     return to_text([grid, Text(""), Text(summary)], color=color, width=width)
+
+
+def type_text(model_type: str) -> str:
+    """``Base`` or ``Custom``, as the seeds' tables print the type."""
+    return model_type.capitalize()
+
+
+def found_line(count: int, noun: str, types: Sequence[str], managed: int,
+               only: str | None = None) -> str:
+    """Seed 001's summary line: ``6 models found (4 base, 2 custom)``, or, filtered to one
+    type (``only``), ``2 custom models found``. Managed rows are counted after it."""
+    note = _managed_note(managed)
+    if only:
+        return f"{counted(count, f'{only} {noun}')} found" + (f" ({note[2:]})" if note else "")
+    base = sum(t == "base" for t in types)
+    return f"{counted(count, noun)} found ({base} base, {count - base} custom{note})"
 
 
 def scale_text(row: DeploymentRow) -> str:
@@ -118,21 +140,21 @@ def model_text(row: DeploymentRow) -> str:
 
 
 def render_deployments(rows: Sequence[DeploymentRow], *, color: bool = False,
-                       width: int | None = None) -> str:
-    """``deployments list``: both kinds in one table, managed ones marked."""
+                       width: int | None = None, only: str | None = None) -> str:
+    """``deployments list``: both kinds in one table, a TYPE column (base or custom model),
+    managed ones marked, seed 001's summary line (``only``: the type filtered to, if any)."""
     if not rows:
         return "No deployments found."
-    grid = table("M", "NAME", "KIND", "MODEL", "SKU/VM SIZE", "CAPACITY/REPLICAS", "STATE",
-                 "WHERE", "ENDPOINT")
+    grid = table("M", "NAME", "KIND", "MODEL", "TYPE", "SKU/VM SIZE", "CAPACITY/REPLICAS",
+                 "STATE", "WHERE", "ENDPOINT")
     for row in rows:
         state = Text(row.state or NONE, style=_state_style(row.state))
         grid.add_row(_managed_cell(row.managed_by), *cells(row.name, row.kind),
-                     *cells(model_text(row), row.sku, scale_text(row)), state,
+                     *cells(model_text(row), type_text(row.model_type), row.sku,
+                            scale_text(row)), state,
                      *cells(row.parent, row.endpoint))
-    kinds = sum(r.kind == MODEL_DEPLOYMENT for r in rows)
-    summary = (f"{counted(len(rows), 'deployment')} ({kinds} ModelDeployment, "
-               f"{len(rows) - kinds} FoundryDeployment"
-               f"{_managed_note(sum(bool(r.managed_by) for r in rows))})")
+    summary = found_line(len(rows), "deployment", [r.model_type for r in rows],
+                         sum(bool(r.managed_by) for r in rows), only)
     return to_text([grid, Text(""), Text(summary)], color=color, width=width)
 
 
@@ -155,8 +177,49 @@ def render_uploads(uploads: Sequence[Upload], *, color: bool = False,
         f"{size_text(sum(u.size_bytes for u in orphans))})")]
     if orphans:
         lines.append(Text("Orphaned uploads hold weights no custom model uses: kept by a delete "
-                          "with deletePolicy KeepWeights, or never registered."))
+                          "with deletePolicy KeepWeights, or never registered. `aimodels uploads "
+                          "prune` deletes them."))
     return to_text(lines, color=color, width=width)
+
+
+def _upload_rows(uploads: Sequence[Upload], why: Sequence[str] | None = None) -> Table:
+    """Uploads as rows, with a WHY column when ``why`` gives one line per upload."""
+    grid = table("PATH", "FILES", "SIZE", "UPLOADED", *(["WHY"] if why is not None else []))
+    for index, upload in enumerate(uploads):
+        extra = [why[index]] if why is not None else []
+        grid.add_row(*cells(upload.path, len(upload.blobs), size_text(upload.size_bytes),
+                            when_text(upload.uploaded_at), *extra))
+    return grid
+
+
+def render_prune_selection(selection: PruneSelection, *, color: bool = False,
+                           width: int | None = None) -> str:
+    """What ``uploads prune`` will delete, and the orphans it spares with why."""
+    parts: list[RenderableType] = []
+    if selection.doomed:
+        parts += [Text(f"{counted(len(selection.doomed), 'orphaned upload')} will be deleted "
+                       f"({size_text(selection.size_bytes)}):", style="bold"),
+                  _upload_rows(selection.doomed)]
+    else:
+        parts.append(Text("Nothing to prune: no orphaned upload is old enough to delete."))
+    if selection.spared:
+        parts += [Text(""), Text(f"Spared ({len(selection.spared)}):", style="bold"),
+                  _upload_rows([s.upload for s in selection.spared],
+                               [s.reason for s in selection.spared])]
+        if any("--min-age" in s.reason for s in selection.spared):
+            parts.append(Text("--min-age 0 includes them."))
+    return to_text(parts, color=color, width=width)
+
+
+def render_prune_report(report: PruneReport, *, color: bool = False,
+                        width: int | None = None) -> str:
+    """What ``uploads prune`` deleted, and what it kept at the last moment."""
+    parts: list[RenderableType] = [Text(
+        f"Deleted {counted(len(report.deleted), 'upload')} ({size_text(report.size_bytes)}).")]
+    if report.kept:
+        parts += [Text(f"Kept {len(report.kept)}, changed since the listing:"),
+                  _upload_rows([k.upload for k in report.kept], [k.reason for k in report.kept])]
+    return to_text(parts, color=color, width=width)
 
 
 def _managed_cell(address: str | None) -> Text:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from aimodels.errors import AimodelsError, Diagnostic, UsageError, warning
 from aimodels.model.kinds import FOUNDRY_DEPLOYMENT, MODEL_DEPLOYMENT
@@ -23,6 +23,22 @@ from aimodels.transport.client import AzureClient
 from aimodels.transport.errors import NotFoundError
 
 LIST_HINT = "see `aimodels deployments list`"
+ModelType = Literal["base", "custom"]
+
+
+def model_type_of(reference: Any) -> ModelType:
+    """Whether a deployment's model reference names a custom model (seeds 000/001) or a base
+    (catalog) one. The one place that classifies the wire form of a reference: a
+    ModelDeployment's ``modelResourceId`` that is a registry path
+    (``custom-models/{name}[/versions/{version}]``), or a FoundryDeployment's
+    ``properties.model`` whose ``source`` is one (or whose format is ``Custom``)."""
+    if isinstance(reference, str):
+        return "custom" if parse_registry_path(reference) is not None else "base"
+    if isinstance(reference, Mapping):
+        custom = str(reference.get("format") or "").lower() == "custom" or \
+            parse_registry_path(str(reference.get("source") or "")) is not None
+        return "custom" if custom else "base"
+    return "base"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +48,7 @@ class DeploymentRow:
     ``sku`` is the VM size of a ModelDeployment or the SKU name of a FoundryDeployment;
     ``replicas``/``ready_replicas`` are set for the first, ``capacity`` for the second.
     ``details`` holds the kind-specific rest for ``show`` (engine, rate limits, errors...).
+    ``model_type`` says whether the model is a catalog (base) or a custom one.
     """
 
     name: str
@@ -41,6 +58,7 @@ class DeploymentRow:
     state: str
     endpoint: str
     resource_id: str
+    model_type: ModelType = "base"
     ai_manager: str | None = None
     namespace: str | None = None
     account: str | None = None
@@ -68,7 +86,7 @@ class DeploymentRow:
     def to_dict(self) -> dict[str, Any]:
         """The row as JSON (camelCase), every key present; kind-specific ones may be null."""
         return {
-            "name": self.name, "kind": self.kind, "model": self.model,
+            "name": self.name, "kind": self.kind, "type": self.model_type, "model": self.model,
             "modelVersion": self.model_version, "sku": self.sku, "state": self.state,
             "endpoint": self.endpoint or None, "aiManager": self.ai_manager,
             "namespace": self.namespace, "account": self.account,
@@ -90,11 +108,13 @@ class DeploymentListing:
 
 
 def list_deployments(target: ReadTarget, model: str | None = None,
-                     status: str | None = None) -> DeploymentListing:
-    """Deployments of both kinds, filtered by model (name or modelId, case-insensitive) and
-    provisioning state (case-insensitive, e.g. ``succeeded``, ``failed``)."""
+                     status: str | None = None,
+                     model_type: Literal["base", "custom", "all"] = "all") -> DeploymentListing:
+    """Deployments of both kinds, filtered by model (name or modelId, case-insensitive),
+    provisioning state (case-insensitive, e.g. ``succeeded``, ``failed``) and model type."""
     scope, listing = run_read(target, read_deployments)
-    rows = tuple(r for r in listing.rows if _has_model(r, model) and _has_state(r, status))
+    rows = tuple(r for r in listing.rows if _has_model(r, model) and _has_state(r, status)
+                 and model_type in ("all", r.model_type))
     return DeploymentListing(rows, scope.warnings + listing.warnings)
 
 
@@ -151,6 +171,7 @@ def model_deployment_row(item: Mapping[str, Any], catalog: Mapping[str, str],
     return DeploymentRow(
         name=str(item.get("name")), kind=MODEL_DEPLOYMENT,
         model=model_label(str(props.get("modelResourceId") or ""), catalog),
+        model_type=model_type_of(str(props.get("modelResourceId") or "")),
         sku=str(props.get("vmSize") or ""), state=str(props.get("provisioningState") or ""),
         endpoint=str(status.get("endpoint") or ""), resource_id=str(item.get("id", "")),
         ai_manager=parents.get("aimanagers"), namespace=parents.get("namespaces"),
@@ -174,6 +195,7 @@ def foundry_row(item: Mapping[str, Any], account: Mapping[str, Any],
     base = str((account.get("properties") or {}).get("endpoint") or "")
     return DeploymentRow(
         name=name, kind=FOUNDRY_DEPLOYMENT, model=str(model.get("name") or ""),
+        model_type=model_type_of(model),
         model_version=model.get("version"), sku=str(sku.get("name") or ""),
         state=str(props.get("provisioningState") or ""),
         endpoint=f"{base.rstrip('/')}/openai/deployments/{name}" if base else "",
@@ -185,7 +207,9 @@ def foundry_row(item: Mapping[str, Any], account: Mapping[str, Any],
                  "raiPolicyName": props.get("raiPolicyName"),
                  "versionUpgradeOption": props.get("versionUpgradeOption"),
                  "rateLimits": props.get("rateLimits") or [],
-                 "accountEndpoint": base or None, "etag": item.get("etag")},
+                 "accountEndpoint": base or None, "etag": item.get("etag"),
+                 "localAuthDisabled": bool((account.get("properties") or {})
+                                           .get("disableLocalAuth"))},
     )
 
 

@@ -1,24 +1,27 @@
-"""``uploads list``: the weights in the registry's data store, one entry per upload, registered
-(a custom model's ``blob_prefix`` covers it) or orphaned (seed 001).
+"""``uploads list`` and ``uploads show``: the weights in the registry's data store, one entry
+per upload, registered (a custom model's ``blob_prefix`` covers it) or orphaned (seed 001).
 
 The registry hands out a read+list SAS for the whole ``uploads`` container
 (``GET /datastore/list-sas``); azure-storage-blob lists the blobs through it. Each upload has a
 folder ``{model}/{upload_id}/`` in that container, which is how blobs group into uploads.
+Storage failures become our errors in one place, ``storage_errors`` (``uploads prune`` deletes
+through it too).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from azure.core.exceptions import AzureError, ClientAuthenticationError, HttpResponseError
 from azure.storage.blob import ContainerClient
 
-from aimodels.errors import AuthError, Diagnostic, RemoteError
+from aimodels.errors import AimodelsError, AuthError, Diagnostic, RemoteError
 from aimodels.service.reading import (
     CUSTOM_MODELS,
     ReadScope,
@@ -33,12 +36,16 @@ from aimodels.transport.redact import redact_text, register_sas
 
 @dataclass(frozen=True, slots=True)
 class StoredBlob:
-    """One blob of the data store: name inside the container, size, last write, metadata."""
+    """One blob of the data store: name inside the container, size, last write, metadata;
+    ``etag`` (a delete is conditioned on it) and ``copy_status`` (``pending`` while the
+    service copies into it) are for ``uploads prune``."""
 
     name: str
     size: int
     last_modified: str
     metadata: Mapping[str, str]
+    etag: str = field(default="", compare=False)
+    copy_status: str | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "sizeBytes": self.size, "lastModified": self.last_modified,
@@ -71,8 +78,15 @@ class Upload:
     def orphaned(self) -> bool:
         return not self.registered_as
 
+    @property
+    def upload_id(self) -> str | None:
+        """The registry's upload id: the second segment of a ``{model}/{upload_id}/`` folder."""
+        parts = self.prefix.split("/")
+        return parts[1] if len(parts) == 3 and not parts[2] else None
+
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "prefix": self.prefix, "files": len(self.blobs),
+        return {"path": self.path, "prefix": self.prefix, "uploadId": self.upload_id,
+                "files": len(self.blobs),
                 "sizeBytes": self.size_bytes, "uploadedAt": self.uploaded_at,
                 "registered": not self.orphaned, "registeredAs": list(self.registered_as),
                 "blobs": [b.to_dict() for b in self.blobs]}
@@ -92,52 +106,110 @@ def list_uploads(target: ReadTarget) -> UploadListing:
     return UploadListing(uploads, scope.warnings)
 
 
+def show_upload(target: ReadTarget, ref: str) -> tuple[Upload, tuple[Diagnostic, ...]]:
+    """The one upload ``ref`` names (see ``find_upload``), with the loader's warnings."""
+    scope, uploads = run_read(target, read_uploads)
+    return find_upload(uploads, ref), scope.warnings
+
+
 async def read_uploads(scope: ReadScope, client: AzureClient) -> tuple[Upload, ...]:
     """Ask for the list SAS and the custom models together, then list the blobs."""
+    store = await read_store(client)
+    return store.uploads
+
+
+@dataclass(frozen=True, slots=True)
+class DataStore:
+    """One reading of the data store: its uploads (grouped, matched to models), the SAS URL
+    they were listed with (never printed), and the models it read."""
+
+    uploads: tuple[Upload, ...]
+    container_url: str = field(repr=False)
+    models: tuple[Mapping[str, Any], ...] = ()
+
+
+async def read_store(client: AzureClient, permissions: str | None = None) -> DataStore:
+    """List the data store; ``permissions`` asks the registry for a SAS that can do more than
+    read and list (``rdl``: delete too, for ``uploads prune``)."""
     require_registry(client)
+    params = {"permissions": permissions} if permissions else None
     grant, models = await asyncio.gather(
-        client.get_json("/datastore/list-sas", api="registry"),
+        client.get_json("/datastore/list-sas", api="registry", params=params),
         client.list_all(CUSTOM_MODELS, api="registry"),
     )
     register_sas(str(grant.get("sas_uri") or ""))
     url = rewrite_url(client.config, str(grant["sas_uri"]))  # a missing one: unexpected shape
     blobs = await asyncio.to_thread(list_blobs, url)
     container = str(grant.get("container") or "uploads")
-    return group_uploads(blobs, models, container)
+    return DataStore(group_uploads(blobs, models, container), url, tuple(models))
 
 
 def list_blobs(container_sas_url: str) -> list[StoredBlob]:
     """Every blob of the container, with metadata (azure-storage-blob, blocking)."""
+    with storage_errors("Listing the data store"), \
+            ContainerClient.from_container_url(container_sas_url) as container:
+        return [StoredBlob(b.name, int(b.size or 0), _iso(b.last_modified),
+                           dict(b.metadata or {}), str(b.etag or ""),
+                           getattr(b.copy, "status", None) if b.copy else None)
+                for b in container.list_blobs(include=["metadata", "copy"])]
+
+
+@contextmanager
+def storage_errors(doing: str) -> Iterator[None]:
+    """azure-storage-blob failures as our errors: a refused SAS is AuthError (exit 4), any
+    other storage error RemoteError (exit 5); the code and status, never the SAS."""
     try:
-        with ContainerClient.from_container_url(container_sas_url) as container:
-            return [StoredBlob(b.name, int(b.size or 0), _iso(b.last_modified),
-                               dict(b.metadata or {}))
-                    for b in container.list_blobs(include=["metadata"])]
+        yield
     except ClientAuthenticationError as exc:
-        raise AuthError(f"The data store refused the registry's list SAS: {_reason(exc)}",
+        raise AuthError(f"The data store refused the registry's SAS: {_reason(exc)}",
                         hint="The SAS may have expired or the clock be off; run the "
                         "command again.") from exc
     except AzureError as exc:
-        raise RemoteError(f"Listing the data store failed: {_reason(exc)}",
+        raise RemoteError(f"{doing} failed: {_reason(exc)}",
                           code=getattr(exc, "error_code", None) or "StorageError",
                           status=getattr(exc, "status_code", 0) or 0) from exc
 
 
+def find_upload(uploads: Sequence[Upload], ref: str) -> Upload:
+    """The upload ``ref`` names: its upload id, its folder (``llama/0a1b…/``, with or without
+    the container and the trailing slash), or the name of a blob in it. Exit 1 when none."""
+    wanted = ref.strip().strip("/").lower()
+    for upload in uploads:
+        folder = upload.prefix.strip("/").lower()
+        names = {folder, f"{upload.path.strip('/').lower()}", (upload.upload_id or "").lower()}
+        blobs = {b.name.lower() for b in upload.blobs}
+        if wanted in names or wanted in blobs or wanted.split("/", 1)[-1] in blobs:
+            return upload
+    raise AimodelsError(f"no upload {ref} in the data store; see `aimodels uploads list`",
+                        hint="Name it by its upload id, its folder (model/upload-id) or a "
+                        "blob in it.")
+
+
 def group_uploads(blobs: Sequence[StoredBlob], models: Sequence[Mapping[str, Any]],
                   container: str) -> tuple[Upload, ...]:
-    """Blobs grouped by upload folder and matched to the models registered from them."""
+    """Blobs grouped by upload folder and matched to the models registered from them.
+
+    A model covers an upload when its ``blob_prefix`` is the upload's folder, or contains it,
+    or lies inside it: whichever way the folders nest, weights a model reads are never shown
+    as orphaned (``uploads prune`` relies on it)."""
     groups: dict[str, list[StoredBlob]] = defaultdict(list)
     for blob in blobs:
         groups[upload_prefix(blob.name)].append(blob)
-    owners: dict[str, list[str]] = defaultdict(list)
-    for model in models:
-        prefix = str(model.get("blob_prefix") or "")
-        owners[prefix].append(f"{model.get('name')}:{model.get('version')}")
     uploads = [Upload(path=f"{container}/{prefix}", prefix=prefix,
                       blobs=tuple(sorted(group, key=lambda b: b.name)),
-                      registered_as=tuple(sorted(owners.get(prefix, []))))
+                      registered_as=tuple(sorted(registered_in(prefix, models))))
                for prefix, group in groups.items()]
     return tuple(sorted(uploads, key=lambda u: u.path))
+
+
+def registered_in(prefix: str, models: Sequence[Mapping[str, Any]]) -> list[str]:
+    """``name:version`` of every model whose ``blob_prefix`` overlaps the folder ``prefix``."""
+    found = []
+    for model in models:
+        owned = str(model.get("blob_prefix") or "")
+        if owned and (prefix.startswith(owned) or owned.startswith(prefix)):
+            found.append(f"{model.get('name')}:{model.get('version')}")
+    return found
 
 
 def upload_prefix(blob_name: str) -> str:

@@ -186,7 +186,9 @@ class AzureClient:
             )
         result = Response.from_httpx(response)
         if result.status >= 400:
-            raise error_for_response(result.status, result.body, result.text, method, url, attempts)
+            raise error_for_response(result.status, result.body, result.text, method, url,
+                                     attempts, api=api,
+                                     retry_after=retry_after_seconds(result.headers, self.clock()))
         unexpected = unexpected_answer(result)
         if unexpected is not None:
             raise unexpected

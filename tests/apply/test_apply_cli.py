@@ -81,11 +81,17 @@ def test_a_second_apply_fails_fast_naming_the_lock_holder(
 
 
 def test_a_failed_change_exits_7_and_the_rest_is_done(
-        capsys: pytest.CaptureFixture[str], emulator: RunningEmulator, stack: Path) -> None:
+        capsys: pytest.CaptureFixture[str], emulator: RunningEmulator, stack: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # A gated model through a source whose token has no access (the emulator's hf_noaccess
+    # tokens): pre-flight passes (the source has a credential), the weights pull fails.
     manifest = stack / "model-deployment.yaml"
     manifest.write_text(manifest.read_text().replace(
         "microsoft/Phi-4-mini-instruct", "meta-llama/Llama-3.1-8B-Instruct").replace(
         "  vmSize:", "  modelSource: hf-public\n  vmSize:"))
+    source = stack / "model-source.yaml"
+    source.write_text(source.read_text() + "  credential: {fromEnv: HF_TOKEN}\n")
+    monkeypatch.setenv("HF_TOKEN", "hf_noaccess_token")
 
     code, out, err = run(capsys, emulator, stack, "apply", "--yes")
 

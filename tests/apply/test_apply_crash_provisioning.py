@@ -1,7 +1,8 @@
 """A deployment whose provisioning failed in Azure is planned as a fresh PUT (an UPDATE with
 ``update_because_provisioning_failed``), even with an unchanged manifest; once the cause is
 fixed, apply converges. The failure is the emulator's ModelAccessDenied: a gated catalog model
-pulled through a model source without a credential (docs/emulator.md)."""
+pulled through a model source whose token has no access to it (an ``hf_noaccess`` token,
+docs/emulator.md), which pre-flight cannot see (a source without any credential it does)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ kind: ModelSource
 metadata: {name: hf-gated}
 spec:
   sourceType: HuggingFace
+  credential: {fromEnv: HF_TOKEN}
 """
 
 DEPLOYMENT = """\
@@ -48,7 +50,8 @@ spec:
 
 
 @pytest.fixture
-def stack(tmp_path: Path) -> Path:
+def stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("HF_TOKEN", "hf_noaccess_the_account_never_accepted_the_license")
     folder = tmp_path / "gated"
     folder.mkdir()
     (folder / "stack.yaml").write_text(STACK)
@@ -87,7 +90,6 @@ def test_failed_provisioning_is_planned_again_and_converges_once_fixed(
     code, out, _ = run(capsys, emulator, stack, "plan")
     assert "provisioning failed in Azure" in out and "1 to update" in out
 
-    (stack / "source.yaml").write_text(SOURCE + "  credential: {fromEnv: HF_TOKEN}\n")
     monkeypatch.setenv("HF_TOKEN", "hf_token_for_the_gated_org")
     code, out, err = run(capsys, emulator, stack, "apply", "--yes")
     assert code == 0, out + err

@@ -96,6 +96,26 @@ class Azure:
         self._settle(path, COG_VERSION)
         return path
 
+    def as_custom(self, path: str, model: str, version: str = "1.0") -> None:
+        """Make the deployment at ``path`` serve custom model ``model``, as the emulator holds
+        such a deployment: a Foundry ``{format: Custom, name, version, source}`` model, or a
+        ModelDeployment's registry path. Set in the store: the emulator's PUT does not take
+        custom models yet (another change settles that wire contract)."""
+        parts = path.split("/")
+        names = [parts[2], parts[4], *parts[8::2]]
+        key = "/".join(n.lower() for n in names)
+        foundry = "Microsoft.CognitiveServices" in path
+        collection = "cog.deployments" if foundry else "cs.modelDeployments"
+        store = self.running.emulator.store
+        doc = store.get(collection, key)
+        assert doc is not None, key
+        if foundry:
+            doc["properties"]["model"] = {"format": "Custom", "name": model, "version": version,
+                                          "source": f"/custom-models/{model}"}
+        else:
+            doc["properties"]["modelResourceId"] = f"/custom-models/{model}"
+        store.put(collection, key, doc)
+
     def access_keys(self, namespace: str = "prod", manager: str = MANAGER) -> dict[str, Any]:
         path = self.cs(f"aiManagers/{manager}/namespaces/{namespace}/listAccessInfo")
         answer = self.http.post(path, params={"api-version": CS_VERSION})
@@ -109,13 +129,15 @@ class Azure:
         return dict(answer.json())
 
     def upload(self, model: str, files: dict[str, bytes]) -> dict[str, Any]:
-        """Initialize an upload and put ``files`` into its folder (azure-storage-blob)."""
+        """Initialize an upload and put ``files`` into its folder (azure-storage-blob), each
+        with its sha256 as metadata, as apply's uploader commits them."""
         grant = self.http.post("/datastore/upload/initialize", json={
             "model_name": model, "file_size": sum(map(len, files.values())),
             "format": "safetensors"}).json()
         with ContainerClient.from_container_url(grant["container_sas_uri"]) as container:
             for name, data in files.items():
-                container.upload_blob(grant["blob_prefix"] + name, data)
+                container.upload_blob(grant["blob_prefix"] + name, data,
+                                      metadata={"sha256": hashlib.sha256(data).hexdigest()})
         return dict(grant)
 
     def register(self, grant: dict[str, Any], name: str, version: str = "1.0",
@@ -173,10 +195,15 @@ def write_managed(folder: Path, *entries: tuple[str, str]) -> Path:
     return path
 
 
+#: A second Foundry account of every test's subscription: it takes Entra ID tokens only.
+KEYLESS = "keyless"
+
+
 def new_azure(running: RunningEmulator) -> Iterator[Azure]:
     sub = str(uuid.uuid4())
     seed_parents(running.emulator, sub, RG, "eastus", MANAGER)
     seed_account(running.emulator, sub, RG, ACCOUNT, "eastus")
+    seed_account(running.emulator, sub, RG, KEYLESS, "eastus", disable_local_auth=True)
     with httpx.Client(base_url=running.url, headers={"Authorization": "Bearer test"},
                       timeout=10) as http:
         yield Azure(running, sub, http)

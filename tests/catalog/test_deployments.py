@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from read_harness import LLAMA_8B, MANAGER, PHI_MINI, RG, Azure, run, write_managed, write_stack
 
 from aimodels.emulator.cognitiveservices_common import seed_account
 from aimodels.emulator.containerservice_parents import seed_parents
+from aimodels.service.deployments import model_type_of
 
 MODEL_DEPLOYMENT_DOC = """
 apiVersion: aimodels/v1
@@ -40,17 +42,63 @@ def test_list_shows_both_kinds_from_every_namespace(azure: Azure, tmp_path: Path
     result = run(azure, write_stack(tmp_path, azure), "deployments", "list")
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["M", "NAME", "KIND", "MODEL", "SKU/VM", "SIZE",
+    assert lines[0].split() == ["M", "NAME", "KIND", "MODEL", "TYPE", "SKU/VM", "SIZE",
                                 "CAPACITY/REPLICAS", "STATE", "WHERE", "ENDPOINT"]
     rows = {line.split()[0]: line.split() for line in lines[2:-2]}
-    assert rows["gpt-chat"][:7] == ["gpt-chat", "FoundryDeployment", "gpt-4o", "2024-11-20",
-                                    "GlobalStandard", "20", "Succeeded"]
-    assert rows["gpt-chat"][7] == "acct"
-    assert rows["gpt-chat"][8].endswith("/openai/deployments/gpt-chat")
-    assert rows["phi-dev"][:7] == ["phi-dev", "ModelDeployment", PHI_MINI,
+    assert rows["gpt-chat"][:8] == ["gpt-chat", "FoundryDeployment", "gpt-4o", "2024-11-20",
+                                    "Base", "GlobalStandard", "20", "Succeeded"]
+    assert rows["gpt-chat"][8] == "acct"
+    assert rows["gpt-chat"][9].endswith("/openai/deployments/gpt-chat")
+    assert rows["phi-dev"][:8] == ["phi-dev", "ModelDeployment", PHI_MINI, "Base",
                                    "Standard_NC24ads_A100_v4", "1/1", "Succeeded", "aim/dev"]
-    assert rows["phi-prod"][7] == f"{azure.url}/inference/aim/prod/v1"
-    assert lines[-1] == "3 deployments (2 ModelDeployment, 1 FoundryDeployment)"
+    assert rows["phi-prod"][8] == f"{azure.url}/inference/aim/prod/v1"
+    assert lines[-1] == "3 deployments found (3 base, 0 custom)"
+
+
+def test_type_column_summary_and_filter_for_custom_deployments(azure: Azure,
+                                                               tmp_path: Path) -> None:
+    # Seed 001's table: two base and two custom deployments, one of each kind custom.
+    azure.model_deployment("my-gpt4-prod")
+    azure.foundry_deployment("my-gpt4-dev")
+    azure.as_custom(azure.model_deployment("my-llama-prod"), "my-llama-7b")
+    azure.as_custom(azure.foundry_deployment("test-mistral"), "my-mistral", "2")
+    folder = write_stack(tmp_path, azure)
+    result = run(azure, folder, "deployments", "list")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    types = {line.split()[0]: line.split() for line in lines[2:-2]}
+    assert types["my-llama-prod"][2:4] == ["my-llama-7b", "Custom"]
+    assert types["test-mistral"][2:5] == ["my-mistral", "2", "Custom"]
+    assert types["my-gpt4-dev"][4] == "Base" and types["my-gpt4-prod"][3] == "Base"
+    assert lines[-1] == "4 deployments found (2 base, 2 custom)"
+    shown = run(azure, folder, "deployments", "show", "test-mistral").stdout
+    assert "Model:        my-mistral 2 (Custom)" in shown and "Model type:   Custom" in shown
+    custom = run(azure, folder, "deployments", "list", "--type", "custom")
+    assert custom.stdout.splitlines()[-1] == "2 custom deployments found"
+    assert "my-gpt4" not in custom.stdout
+    base = json.loads(run(azure, folder, "deployments", "list", "--type", "base", "-o",
+                          "json").stdout)
+    assert sorted((r["name"], r["type"]) for r in base) == [("my-gpt4-dev", "base"),
+                                                            ("my-gpt4-prod", "base")]
+    assert run(azure, folder, "deployments", "list", "--type", "weird").exit_code == 64
+
+
+@pytest.mark.parametrize(("reference", "expected"), [
+    pytest.param("/custom-models/llama", "custom", id="registry-path"),
+    pytest.param("/custom-models/llama/versions/2", "custom", id="registry-path-versioned"),
+    pytest.param("/subscriptions/s/providers/Microsoft.ContainerService/locations/eastus/"
+                 "aiModels/0123456789abcdef", "base", id="aimodel-id"),
+    pytest.param({"format": "Custom", "name": "llama", "version": "1"}, "custom",
+                 id="foundry-custom-format"),
+    pytest.param({"format": "custom", "name": "llama"}, "custom", id="format-any-case"),
+    pytest.param({"format": "OpenAI", "name": "gpt-4o", "source": "/custom-models/x"},
+                 "custom", id="registry-source"),
+    pytest.param({"format": "OpenAI", "name": "gpt-4o", "version": "2024-11-20"}, "base",
+                 id="foundry-openai"),
+    pytest.param(None, "base", id="nothing"),
+])
+def test_model_type_of_a_reference(reference: object, expected: str) -> None:
+    assert model_type_of(reference) == expected
 
 
 def test_managed_deployments_are_marked_in_table_and_json(azure: Azure, tmp_path: Path) -> None:

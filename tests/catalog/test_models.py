@@ -27,15 +27,97 @@ def test_list_shows_base_and_custom_models_in_one_table(registry: Azure, tmp_pat
     result = run(registry, write_stack(tmp_path, registry), "models", "list")
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["NAME", "TYPE", "VERSION", "FORMAT", "SIZE", "CONTEXT",
-                                "LICENSE", "STATUS", "CREATED", "M"]
+    assert lines[0].split() == ["NAME", "TYPE", "CATALOG", "VERSION", "FORMAT", "SIZE",
+                                "CONTEXT", "LICENSE", "STATUS", "CREATED", "M"]
     phi = next(line for line in lines if line.startswith(PHI_MINI + " "))
-    assert phi.split()[:2] == [PHI_MINI, "base"] and "128K" in phi and "mit" in phi
+    assert phi.split()[:4] == [PHI_MINI, "Base", "AI", "manager"]
+    assert "128K" in phi and "mit" in phi
+    gpt = next(line.split() for line in lines if line.startswith("gpt-4o "))
+    assert gpt == ["gpt-4o", "Base", "Foundry", "2024-11-20", "OpenAI", "-", "128,000", "-",
+                   "GenerallyAvailable", "-"]
     custom = [line.split() for line in lines if line.startswith("llama-code ")]
-    assert [row[:4] for row in custom] == [["llama-code", "custom", "1.0", "safetensors"],
-                                           ["llama-code", "custom", "2.0", "safetensors"]]
-    assert custom[0][4:6] == ["2.5", "kB"]
-    assert lines[-1] == "27 models (25 base, 2 custom)"
+    assert [row[:5] for row in custom] == [["llama-code", "Custom", "registry", "1.0",
+                                            "safetensors"],
+                                           ["llama-code", "Custom", "registry", "2.0",
+                                            "safetensors"]]
+    assert custom[0][5:7] == ["2.5", "kB"]
+    rows = len(lines) - 4  # header, rule, blank line, summary
+    assert lines[-1] == f"{rows} models found ({rows - 2} base, 2 custom)"
+    only = run(registry, write_stack(tmp_path, registry), "models", "list", "--type", "custom")
+    assert only.stdout.splitlines()[-1] == "2 custom models found"
+
+
+def test_the_foundry_catalog_lists_beside_the_ai_manager_catalog(azure: Azure,
+                                                                 tmp_path: Path) -> None:
+    rows = json.loads(run(azure, write_stack(tmp_path, azure), "models", "list", "--type",
+                          "base", "-o", "json").stdout)
+    by_name = {(row["catalog"], row["name"]): row for row in rows}
+    gpt = by_name[("foundry", "gpt-4o")]
+    assert (gpt["type"], gpt["format"], gpt["version"], gpt["versions"], gpt["status"]) == \
+        ("base", "OpenAI", "2024-11-20", ["2024-11-20", "2024-08-06"], "GenerallyAvailable")
+    assert gpt["maxContextLength"] == 128000
+    assert ("foundry", "o4-mini") in by_name and ("aiManager", PHI_MINI) in by_name
+    # the catalog of the Stack's region: o3-mini is offered in eastus2, not in eastus
+    assert ("foundry", "o3-mini") not in by_name
+    # both catalogs hold a Phi-4: each is listed, once
+    assert [(row["catalog"], row["name"]) for row in rows
+            if row["name"].lower().endswith("phi-4")] == \
+        [("aiManager", "microsoft/Phi-4"), ("foundry", "Phi-4")]
+    # limited-access models this subscription may not use are not in its catalog
+    assert ("foundry", "gpt-5") not in by_name
+
+
+def test_query_matches_a_foundry_model_format(azure: Azure, tmp_path: Path) -> None:
+    rows = json.loads(run(azure, write_stack(tmp_path, azure), "models", "list", "-q",
+                          "mistral ai", "-o", "json").stdout)
+    assert [(row["name"], row["catalog"]) for row in rows] == [("Mistral-Large-2411",
+                                                               "foundry")]
+
+
+def test_show_a_foundry_model_with_its_versions(azure: Azure, tmp_path: Path) -> None:
+    folder = write_stack(tmp_path, azure)
+    result = run(azure, folder, "models", "show", "o4-mini")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("Base model: o4-mini\n")
+    assert "Catalog:          Foundry, eastus (a FoundryDeployment deploys it)" in result.stdout
+    assert "Version 2025-04-16 (default)" in result.stdout
+    assert "spec.model: {format: OpenAI, name: o4-mini, version: \"2025-04-16\"}" in \
+        result.stdout
+    shown = json.loads(run(azure, folder, "models", "show", "GPT-4O", "-o", "json").stdout)
+    assert (shown["type"], shown["catalog"], shown["name"], shown["defaultVersion"]) == \
+        ("base", "foundry", "gpt-4o", "2024-11-20")
+    assert [v["version"] for v in shown["versions"]] == ["2024-11-20", "2024-08-06"]
+    assert shown["versions"][1]["replacementConfig"]["targetModelName"] == "gpt-4.1"
+    assert {s["name"] for s in shown["versions"][0]["skus"]} >= {"Standard", "GlobalStandard"}
+
+
+def test_a_name_in_both_catalogs_shows_one_and_names_the_other(azure: Azure,
+                                                               tmp_path: Path) -> None:
+    folder = write_stack(tmp_path, azure)
+    bare = run(azure, folder, "models", "show", "Phi-4", "-o", "json")
+    assert json.loads(bare.stdout)["catalog"] == "foundry"
+    assert "Phi-4 also names AI manager catalog model microsoft/Phi-4; show it with " \
+           "`aimodels models show microsoft/Phi-4`" in bare.stderr
+    full = run(azure, folder, "models", "show", "microsoft/Phi-4", "-o", "json")
+    assert json.loads(full.stdout)["catalog"] == "aiManager"
+    assert "also names Foundry catalog model Microsoft/Phi-4; show it with `aimodels models " \
+           "show Phi-4 --type base`" in full.stderr
+
+
+def test_show_detects_custom_first_and_type_overrides(registry: Azure, tmp_path: Path) -> None:
+    registry.custom_model("gpt-4o", "1.0")
+    folder = write_stack(tmp_path, registry)
+    auto = run(registry, folder, "models", "show", "gpt-4o", "-o", "json")
+    assert (json.loads(auto.stdout)["type"], json.loads(auto.stdout)["catalog"]) == \
+        ("custom", "registry")
+    assert "gpt-4o also names Foundry catalog model OpenAI/gpt-4o; show it with " \
+           "`aimodels models show gpt-4o --type base`" in auto.stderr
+    base = run(registry, folder, "models", "show", "gpt-4o", "--type", "base", "-o", "json")
+    assert json.loads(base.stdout)["catalog"] == "foundry" and base.stderr == ""
+    custom = run(registry, folder, "models", "show", "o4-mini", "--type", "custom")
+    assert custom.exit_code == 1
+    assert "no model named o4-mini in the custom-model registry" in custom.stderr
+    assert run(registry, folder, "models", "show", "x", "--type", "weird").exit_code == 64
 
 
 def test_type_and_query_filter_the_rows(registry: Azure, tmp_path: Path) -> None:
@@ -64,9 +146,9 @@ def test_json_rows_have_every_key_and_mark_managed_custom_models(registry: Azure
     folder = write_stack(tmp_path, registry)
     write_managed(folder, ("CustomModel/ours", "/custom-models/ours"))
     rows = json.loads(run(registry, folder, "models", "list", "-o", "json").stdout)
-    keys = {"name", "type", "status", "version", "format", "sizeBytes", "maxContextLength",
-            "license", "restricted", "createdAt", "description", "resourceId", "managed",
-            "address"}
+    keys = {"name", "type", "catalog", "status", "version", "versions", "format", "sizeBytes",
+            "maxContextLength", "license", "restricted", "createdAt", "description",
+            "resourceId", "managed", "address"}
     assert all(set(row) == keys for row in rows)
     by_name = {row["name"]: row for row in rows}
     assert by_name["ours"]["address"] == "CustomModel/ours" and by_name["ours"]["managed"]

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
-from e2e_support import Cli
+from e2e_support import Cli, deployment_path
 
 FOUNDRY = """\
 apiVersion: aimodels/v1
@@ -87,3 +88,62 @@ def test_apply_refuses_a_plan_with_pre_flight_errors_and_changes_nothing(
     assert "(no available quota)" in refused.out
     assert "Apply complete" not in refused.out
     assert not (stack / ".aimodels" / "state.json").exists()
+
+
+GATED = """\
+apiVersion: aimodels/v1
+kind: ModelDeployment
+metadata:
+  name: llama
+spec:
+  namespace: default
+  model:
+    catalog: meta-llama/Llama-3.1-8B-Instruct
+{source}  vmSize: Standard_NC24ads_A100_v4
+  scale: {{replicas: 1}}
+"""
+PRIVATE_SOURCE = """\
+apiVersion: aimodels/v1
+kind: ModelSource
+metadata:
+  name: hf-private
+spec:
+  sourceType: HuggingFace
+  credential: {fromEnv: HF_TOKEN}
+"""
+
+
+def test_a_gated_model_without_a_model_source_fails_the_plan_naming_the_fix(
+        cli: Cli, stack: Path, outside: httpx.Client) -> None:
+    (stack / "llama.yaml").write_text(GATED.format(source=""))
+    planned = cli("plan")
+    assert planned.code == 1, planned.text
+    assert "meta-llama/Llama-3.1-8B-Instruct is gated (license llama3.1): it needs a " \
+           "ModelSource with a credential" in planned.out
+    assert "llama.yaml:8:" in planned.out  # spec.model.catalog
+    assert "Without one, apply fails with ModelSourceRequired" in planned.out
+    assert "credential: {fromEnv: HF_TOKEN}" in planned.out
+    refused = cli("apply", "--yes")
+    assert refused.code == 1 and "Apply complete" not in refused.out
+    live = outside.get(deployment_path("llama"), params={"api-version": "2026-08-02-preview"})
+    assert live.status_code == 404  # nothing was sent to Azure
+
+
+def test_a_gated_model_pulled_through_a_source_without_a_credential_fails_the_plan(
+        cli: Cli, stack: Path) -> None:
+    (stack / "llama.yaml").write_text(GATED.format(source="  modelSource: hf-public\n"))
+    planned = cli("plan")
+    assert planned.code == 1, planned.text
+    assert "meta-llama/Llama-3.1-8B-Instruct is gated (license llama3.1), and ModelSource " \
+           "hf-public has no credential" in planned.out
+    assert "(ModelAccessDenied). Add spec.credential to ModelSource hf-public" in planned.out
+
+
+def test_a_gated_model_with_a_credentialed_source_plans_cleanly(
+        cli: Cli, stack: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_TOKEN", "hf_secret_for_the_test")
+    (stack / "llama.yaml").write_text(GATED.format(source="  modelSource: hf-private\n")
+                                      + "---\n" + PRIVATE_SOURCE)
+    planned = cli("plan", "--detailed-exitcode")
+    assert planned.code == 2, planned.text
+    assert "gated" not in planned.text

@@ -292,6 +292,30 @@ def test_a_restricted_model_without_a_credential_fails_while_reconciling(cs):
     assert "endpoint" not in props["status"]
 
 
+@pytest.mark.parametrize(("token", "state"), [
+    pytest.param("hf_noaccess_not_granted", "Failed", id="token-without-access"),
+    pytest.param("hf_granted", "Succeeded", id="token-with-access"),
+])
+def test_a_restricted_model_through_a_token_without_access_fails_while_reconciling(
+        cs, token, state):
+    credential = {"inline": {"type": "Inline", "value": token}}
+    cs.client.put(cs.source("org"), json={"properties": {"sourceType": "HuggingFace",
+                                                         "credential": credential}})
+    # a PATCH that leaves the credential alone keeps what we know of it
+    cs.client.patch(cs.source("org"), json={"properties": {"description": "the org"}})
+    response = cs.client.put(
+        cs.deployment("llama"),
+        json=cs.deployment_body(model=LLAMA_8B, modelSourceResourceId=cs.source("org")),
+    )
+    cs.clock.advance(LRO_SECONDS)
+    props = cs.client.get(cs.deployment("llama")).json()["properties"]
+    assert response.status_code == 201 and props["provisioningState"] == state
+    if state == "Failed":
+        error = props["status"]["provisioningError"]
+        assert error["code"] == "ModelAccessDenied" and "was refused (403)" in error["message"]
+        assert token not in str(props)
+
+
 def test_a_restricted_model_with_a_credential_succeeds(cs):
     cs.client.put(
         cs.source("hf"),
