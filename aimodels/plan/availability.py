@@ -16,7 +16,9 @@ from typing import Any
 
 from aimodels.errors import Severity
 from aimodels.plan.preflight_catalog import (
+    CapacityBounds,
     FoundryCatalog,
+    deployable_skus,
     format_anywhere,
     sku_of,
     usage_name_of,
@@ -135,9 +137,9 @@ class AvailabilityReport:
         sku = sku_of(self.entry, self.sku) if self.entry and self.sku else None
         if sku is None:
             return None
-        bounds = sku.get("capacity") or {}
-        return {"defaultSelection": bounds.get("default"), "minimum": bounds.get("minimum"),
-                "maximum": bounds.get("maximum"), "step": bounds.get("step", 1)}
+        bounds = CapacityBounds.of(sku)
+        return {"defaultSelection": bounds.default, "minimum": bounds.minimum,
+                "maximum": bounds.maximum, "step": bounds.step}
 
     def _version_has_quota(self, model: Mapping[str, Any]) -> bool:
         return any(o.has_quota for o in self.home_offers()
@@ -171,7 +173,7 @@ def _offers(catalog: FoundryCatalog, query: AvailabilityQuery, fmt: str | None,
     home = query.location.lower()
     rows = {(o.location, o.sku): RegionOffer(o.location, o.sku, True, o.available)
             for o in (catalog.offers(fmt, query.model_name, version) if fmt and version else ())}
-    for sku in (entry or {}).get("skus") or ():
+    for sku in deployable_skus(entry or {}):
         name = str(sku["name"])
         usage = catalog.usage(home, usage_name_of(entry or {}, name))
         listed = rows.get((home, name))
