@@ -33,6 +33,7 @@ from aimodels.emulator.cognitiveservices_common import (
 from aimodels.emulator.cognitiveservices_rules import (
     Desired,
     check_account_idle,
+    check_deprecating,
     check_name,
     check_quota,
     check_sku,
@@ -88,6 +89,7 @@ def _write(emu: Any, target: Target, desired: Desired, existing: dict[str, Any] 
            now: float) -> tuple[dict[str, Any] | None, Response | None]:
     """Validate a create/replace/update against catalog, quota and account lock; the new doc."""
     entry, error = resolve_model(emu, target.location, desired)
+    error = error or check_deprecating(emu, _sub_of(target), entry, existing, now)
     if error:
         return None, error
     if existing and existing["properties"]["model"]["name"].lower() != entry["name"].lower():

@@ -1,5 +1,6 @@
 """What the emulator checks before accepting a deployment write, with the codes Azure answers:
-the model version must be offered in the account's region (``DeploymentModelNotSupported``), the
+the model version must be offered in the account's region (``DeploymentModelNotSupported``,
+also for a new deployment of a ``Deprecating`` version nobody in the subscription runs), the
 SKU too (``InvalidResourceProperties``), the capacity within the SKU's range (``InvalidCapacity``),
 and the quota pool must have room (``InsufficientQuota``) and not need a feature the subscription
 lacks (``SpecialFeatureOrQuotaIdRequired``). One write at a time per account (``RequestConflict``).
@@ -86,6 +87,29 @@ def resolve_model(emu: Any, location: str, desired: Desired) -> Found:
                                f"'{entry['name']}'. This is usually because there are better "
                                "models available for the similar functionality.")
     return entry, None
+
+
+def check_deprecating(emu: Any, sub: str, entry: dict[str, Any],
+                      existing: dict[str, Any] | None, now: float) -> Response | None:
+    """400 for a new deployment of a ``Deprecating`` version in a subscription running none:
+    Azure keeps such versions for the customers that already deploy them. (The code is the
+    one Azure gives deprecated models; the wording is ours.)"""
+    if entry.get("lifecycleStatus") != "Deprecating" or existing:
+        return None  # a deployment that exists may move to it in place, as it may keep it
+    ref = tuple(str(entry[k]).lower() for k in ("format", "name", "version"))
+    running = any(_model_ref(d) == ref and not lro.is_gone(d, now)
+                  for d in emu.store.list(DEPLOYMENTS, sub.lower() + "/"))
+    if running:
+        return None
+    return arm_error(400, "DeploymentModelNotSupported",
+                     f"Creating account deployment of the model '{entry['name']}' version "
+                     f"'{entry['version']}' is not supported: the version is deprecating and "
+                     "only subscriptions that already have deployments of it can create more.")
+
+
+def _model_ref(doc: dict[str, Any]) -> tuple[str, ...]:
+    model = doc.get("properties", {}).get("model", {})
+    return tuple(str(model.get(k, "")).lower() for k in ("format", "name", "version"))
 
 
 def check_sku(entry: dict[str, Any], location: str, sku_name: str,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -138,6 +138,20 @@ class FoundryReader:
                                  lambda: self.client.list_all(f"{self.scope}/accounts"))
         return {str(a.get("location", "")).replace(" ", "").lower() for a in items} - {""}
 
+    async def deployed_versions(self) -> set[tuple[str, str, str]]:
+        """``(format, name, version)`` of every deployment of the subscription, lower-cased:
+        Azure deploys a ``Deprecating`` version only for subscriptions already running it.
+        One GET per account, so read only when a plan creates such a deployment."""
+        accounts = await self._once(("accounts",),
+                                    lambda: self.client.list_all(f"{self.scope}/accounts"))
+        ids = sorted({str(a["id"]) for a in accounts if isinstance(a, Mapping) and a.get("id")})
+        found = await self._gather(self._once(("deployments", i.lower()),
+                                              lambda i=i: self.client.list_all(i + "/deployments"))
+                                   for i in ids)
+        return {tuple(str(model.get(k, "")).lower() for k in ("format", "name", "version"))
+                for items in found for d in items if isinstance(d, Mapping)
+                and isinstance(model := (d.get("properties") or {}).get("model"), Mapping)}
+
     async def read_catalog(self, needs: Iterable[ModelNeed],
                            every_region: bool = False) -> FoundryCatalog:
         """The catalog snapshot the checks of ``needs`` read (see the module docstring)."""
@@ -191,6 +205,12 @@ async def check_availability(client: AzureClient, stack: Stack, model: str, *,
     query = AvailabilityQuery(name, region, model_format or None, version, sku)
     need = ModelNeed(name, region, query.model_format, version)
     catalog = await reader.read_catalog([need])
+    here = catalog.versions(region, query.model_format, name)
+    entry = catalog.entry(region, query.model_format, name,
+                          version or (str(here[0]["version"]) if here else ""))
+    if entry and entry.get("lifecycleStatus") == "Deprecating":
+        key = tuple(str(entry.get(k, "")).lower() for k in ("format", "name", "version"))
+        query = replace(query, version_deployed=key in await reader.deployed_versions())
     return availability_report(query, catalog)
 
 

@@ -34,13 +34,16 @@ from aimodels.plan.preflight_foundry import (
 
 @dataclass(frozen=True, slots=True)
 class AvailabilityQuery:
-    """What ``aimodels availability`` was asked; None leaves the choice to Azure's defaults."""
+    """What ``aimodels availability`` was asked; None leaves the choice to Azure's defaults.
+    ``version_deployed``: the subscription runs a deployment of the version already (Azure's
+    condition for deploying a ``Deprecating`` one)."""
 
     model_name: str
     location: str
     model_format: str | None = None
     model_version: str | None = None
     sku_name: str | None = None
+    version_deployed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +153,7 @@ def availability_report(query: AvailabilityQuery, catalog: FoundryCatalog) -> Av
     """Seed 004 phase 4 for ``query``: options, regions and the reason it is unavailable."""
     request = FoundryRequest(address="", model_name=query.model_name, location=query.location,
                              model_format=query.model_format, model_version=query.model_version,
-                             sku_name=query.sku_name)
+                             sku_name=query.sku_name, version_deployed=query.version_deployed)
     resolved, findings = evaluate(request, catalog)
     if resolved is not None:
         findings += check_quota([resolved], catalog)

@@ -71,6 +71,8 @@ class FoundryRequest:
     update asks only for the capacity it adds. ``keeps_live_model`` marks an update that keeps
     the live model version and SKU: it runs already, so only lifecycle and added quota are
     checked (seed 004's edit mode), not whether a new deployment could be made.
+    ``version_deployed`` says the subscription already runs a deployment of the requested
+    version, which is what Azure asks before it deploys a ``Deprecating`` one.
     """
 
     address: str
@@ -85,6 +87,7 @@ class FoundryRequest:
     live_sku_name: str | None = None
     live_capacity: int = 0
     keeps_live_model: bool = False
+    version_deployed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,7 +338,9 @@ def _capacity_range(req: FoundryRequest, entry: Mapping[str, Any], sku: Mapping[
 
 def _lifecycle(req: FoundryRequest, entry: Mapping[str, Any]) -> Finding | None:
     """A warning for a deprecating version; an error for creating a deprecated one (Azure
-    refuses new deployments of it; an existing one keeps serving until retirement)."""
+    refuses new deployments of it; an existing one keeps serving until retirement), and for
+    creating a deprecating one in a subscription that runs none (Azure keeps those for the
+    customers that already use them)."""
     status = str(entry.get("lifecycleStatus") or "")
     if status not in ("Deprecating", "Deprecated", "Legacy"):
         return None
@@ -349,6 +354,11 @@ def _lifecycle(req: FoundryRequest, entry: Mapping[str, Any]) -> Finding | None:
     if status == "Deprecated" and req.creating:
         return Finding(req.address, Severity.ERROR, f"{label} is deprecated{when}",
                        f"Azure refuses new deployments of a deprecated version. {replacement}",
+                       "spec.model.version")
+    if status == "Deprecating" and req.creating and not req.version_deployed:
+        return Finding(req.address, Severity.ERROR, f"{label} is deprecating{when}",
+                       "Azure deploys a deprecating version only for subscriptions that already "
+                       f"run a deployment of it, and this one runs none. {replacement}",
                        "spec.model.version")
     return Finding(req.address, Severity.WARNING, f"{label} is {status.lower()}{when}",
                    f"{replacement} Plan the move before the retirement date.",

@@ -71,7 +71,7 @@ def test_quota_is_summed_across_the_deployments_of_one_plan(cli: Cli, stack: Pat
     # eastus OpenAI.GlobalStandard.gpt-4o: limit 450, 100 used: 350 free; 200 + 200 do not fit.
     (stack / "foundry-deployment.yaml").write_text(
         foundry("chat-a", "gpt-4o", "2024-11-20", "GlobalStandard", 200) + "---\n"
-        + foundry("chat-b", "gpt-4o", "2024-08-06", "GlobalStandard", 200))
+        + foundry("chat-b", "gpt-4o", "2024-11-20", "GlobalStandard", 200))
     planned = cli("plan")
     assert planned.code == 1, planned.text
     assert planned.out.count("(no available quota)") == 2

@@ -182,14 +182,14 @@ def test_granting_the_features_through_fixtures_unblocks_them(tmp_path):
 
 
 def test_capacity_and_usage_follow_the_deployments_that_exist(client, clock):
-    found = capacities(client, "gpt-4o", "2024-11-20", region="eastus")
+    found = capacities(client, "gpt-4o", "2024-08-06", region="eastus")
     before = found[("eastus", "GlobalStandard")]
     assert before == 450 - 100
     response = client.put(f"{EASTUS}/deployments/chat", params=Q, json={
         "sku": {"name": "GlobalStandard", "capacity": 120},
-        "properties": {"model": {"format": "OpenAI", "name": "gpt-4o", "version": "2024-08-06"}}})
+        "properties": {"model": {"format": "OpenAI", "name": "gpt-4o", "version": "2024-11-20"}}})
     assert response.status_code == 201
-    after = capacities(client, "gpt-4o", "2024-11-20", region="eastus")
+    after = capacities(client, "gpt-4o", "2024-08-06", region="eastus")
     assert after[("eastus", "GlobalStandard")] == before - 120  # versions share the pool
     assert set(after) == {k for k in after if k[0] == "eastus"}
     pool = usages(client, "eastus")["OpenAI.GlobalStandard.gpt-4o"]

@@ -254,6 +254,23 @@ def test_a_version_offered_in_one_region_and_not_another(client, clock, emulator
     tokyo = f"{RG}/accounts/tokyo-foundry"
     refused = put(client, tokyo, "chat", body(version="2024-11-20"))
     assert refused.json()["error"]["code"] == "DeploymentModelNotSupported"
+    assert "not supported" in refused.json()["error"]["message"]
+
+
+def test_a_deprecating_version_is_deployed_only_where_the_subscription_runs_it(client, clock,
+                                                                              emulator):
+    # japaneast offers gpt-4o 2024-08-06 only, and it is Deprecating: Azure deploys it only
+    # for subscriptions that already have deployments of it.
+    seed_account(emulator.emulator, SUB, "rg-quickstart", "tokyo-foundry", "japaneast")
+    tokyo = f"{RG}/accounts/tokyo-foundry"
+    refused = put(client, tokyo, "chat", body(version="2024-08-06"))
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "DeploymentModelNotSupported"
+    assert "deprecating" in refused.json()["error"]["message"]
+    created(client, clock, EASTUS, "old", body(version="2024-11-20"))
+    clock.advance()
+    assert put(client, EASTUS, "old", body(version="2024-08-06")).status_code == 200  # in place
+    clock.advance()
     assert put(client, tokyo, "chat", body(version="2024-08-06")).status_code == 201
 
 
@@ -263,7 +280,7 @@ def test_quota_is_summed_over_deployments_of_the_region_and_subscription(client,
     second = f"/subscriptions/{SUB}/resourceGroups/rg-other/providers/Microsoft.CognitiveServices" \
              "/accounts/second-eastus"
     created(client, clock, EASTUS, "a", body(capacity=200))
-    created(client, clock, second, "b", body(version="2024-08-06", capacity=140))
+    created(client, clock, second, "b", body(version="2024-11-20", capacity=140))
     created(client, clock, WESTEUROPE, "far", body(capacity=400))  # another region's pool
     assert put(client, second, "c", body(capacity=10)).status_code == 201
     clock.advance()
