@@ -20,7 +20,10 @@ from aimodels.emulator.cognitiveservices_common import DEPLOYMENTS
 from aimodels.emulator.http import arm_error
 
 UPGRADE_OPTIONS = ("OnceNewDefaultVersionAvailable", "OnceCurrentVersionExpired", "NoAutoUpgrade")
-DEFAULT_RAI_POLICY = "Microsoft.DefaultV2"
+#: What a deployment created without a raiPolicyName carries. Existing deployments commonly
+#: show ``Microsoft.Default`` (azure-contracts.md, corrections): a value a client that assumes
+#: ``Microsoft.DefaultV2`` would wrongly diff against, which is the point.
+DEFAULT_RAI_POLICY = "Microsoft.Default"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -121,8 +124,10 @@ def check_sku(entry: dict[str, Any], location: str, sku_name: str,
                               f"supported by the model '{entry['name']}' version: "
                               f"'{entry['version']}'.")
     bounds = skus[sku_name]["capacity"]
-    capacity = bounds["default"] if capacity is None else capacity
-    low, high = bounds["minimum"], bounds["maximum"]
+    # Real catalogs leave out minimum and step (Standard, GlobalStandard) or default (Global
+    # and DataZone provisioned): 1, 1 and the minimum then.
+    low, high = bounds.get("minimum", 1), bounds["maximum"]
+    capacity = bounds.get("default", low) if capacity is None else capacity
     if isinstance(capacity, bool) or not isinstance(capacity, int) or not low <= capacity <= high:
         return None, arm_error(400, "InvalidCapacity",
                                f"The specified capacity '{capacity}' of account deployment should "

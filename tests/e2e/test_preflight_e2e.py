@@ -48,7 +48,7 @@ REASONS = [
     pytest.param(foundry("ptu", "gpt-4o", "2024-11-20", "ProvisionedManaged", 50),
                  "gpt-4o 2024-11-20 cannot be deployed as ProvisionedManaged in eastus "
                  "(deployment type constraint)",
-                 "The quota pool OpenAI.ProvisionedManaged is blocked", id="6-type-constraint"),
+                 "The quota pool OpenAI.Provisioned.gpt-4o is blocked", id="6-type-constraint"),
 ]
 
 

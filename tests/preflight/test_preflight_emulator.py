@@ -42,7 +42,7 @@ A100 = "Standard_NC24ads_A100_v4"
     pytest.param(foundry("d", "gpt-4o", "2024-11-20", "ProvisionedManaged", 50),
                  "gpt-4o 2024-11-20 cannot be deployed as ProvisionedManaged in eastus "
                  "(deployment type constraint)",
-                 "The quota pool OpenAI.ProvisionedManaged is blocked", id="6-type-constraint"),
+                 "The quota pool OpenAI.Provisioned.gpt-4o is blocked", id="6-type-constraint"),
 ])
 def test_each_unavailability_reason_is_an_error_on_the_plan(emulator, deployment, summary,
                                                            detail):
