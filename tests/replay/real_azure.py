@@ -69,6 +69,8 @@ class ReplayAzure:
     location_models: dict[str, list[Any]] = field(default_factory=dict)
     usages: dict[str, list[Any]] = field(default_factory=dict)
     capacities: list[dict[str, Any]] = field(default_factory=list)
+    #: ETag headers to send for deployments (by name) whose body carries no etag.
+    header_etags: dict[str, str] = field(default_factory=dict)
     log: list[Logged] = field(default_factory=list)
     url: str = ""
 
@@ -135,7 +137,8 @@ def _deployment(replay: ReplayAzure, method: str, p: dict[str, str], query: dict
     if name not in mine:
         return _error(404, "NotFound", f"Deployment {p['name']} cannot be found.")
     done = mine[name] = _settled(mine[name])
-    return 200, _etag(done), done
+    header = replay.header_etags.get(name)
+    return 200, {"ETag": header} if header else _etag(done), done
 
 
 def _put_body(account: dict[str, Any], name: str, body: Any) -> dict[str, Any]:
@@ -228,7 +231,8 @@ def serve(replay: ReplayAzure) -> Iterator[ReplayAzure]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
     thread.start()
     replay.url = f"http://127.0.0.1:{server.server_address[1]}"
     try:

@@ -238,3 +238,17 @@ def test_fixture_recordings_are_what_the_replay_serves():
     assert "nextLink" not in listed["response"]["body"]
     [dpy] = listed["response"]["body"]["value"]
     assert "raiPolicyName" not in dpy["properties"] and dpy["etag"].startswith('"')
+
+
+def test_import_takes_the_etag_header_when_the_body_has_none(capsys, westeurope, tmp_path):
+    # GetDeployment.json's body has no etag; real GETs also send an ETag header (recording).
+    [key] = westeurope.deployments
+    del westeurope.deployments[key]["dpy"]["etag"]
+    westeurope.header_etags["dpy"] = '"from-the-header"'
+    folder = stack_dir(tmp_path, EU_STACK, DPY)
+    code, out, err = run(capsys, westeurope, folder, "import", "--yes", "FoundryDeployment/dpy",
+                         f"{EU_ACCOUNT}/deployments/dpy")
+    assert code == 0, out + err
+    state = json.loads((folder / ".aimodels" / "state.json").read_text())
+    [entry] = state["resources"]
+    assert entry["etag"] == '"from-the-header"'
