@@ -159,9 +159,12 @@ def sku_of(entry: Mapping[str, Any], sku_name: str) -> Mapping[str, Any] | None:
 
 def deployable_skus(entry: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """The SKUs of a model version as a deployment names them, one per deployment SKU (a
-    version listing both ``ProvisionedManaged`` and ``Provisioned`` offers one SKU)."""
+    version listing both ``ProvisionedManaged`` and ``Provisioned`` offers one SKU; the
+    ``Provisioned_MultiModal``/``Provisioned_Image`` variants are no SKU a deployment names)."""
     seen: dict[str, Mapping[str, Any]] = {}
     for sku in entry.get("skus") or ():
+        if str(sku.get("name", "")).lower().startswith("provisioned_"):
+            continue
         name = deployment_sku_name(str(sku.get("name", "")))
         chosen = sku_of(entry, name)
         if name.lower() not in seen and chosen is not None:

@@ -90,6 +90,7 @@ def test_a_version_listing_both_spellings_offers_one_provisioned_managed_sku():
     assert entry is not None
     names = [s["name"] for s in deployable_skus(entry)]
     assert names.count("ProvisionedManaged") == 1 and "Provisioned" not in names
+    assert not [n for n in names if n.startswith("Provisioned_")]  # catalog-only variants
     # the version's own ProvisionedManaged wins over the regional Provisioned
     assert (sku_of(entry, "ProvisionedManaged") or {})["usageName"] == \
         "OpenAI.ProvisionedManaged.gpt-4o-2024-11-20"
