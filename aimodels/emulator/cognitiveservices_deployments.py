@@ -187,6 +187,7 @@ async def put_deployment(emu: Any, request: Request) -> Response:
     if _recorded(emu):  # the PutDeployment example: Accepted, and no LRO header at all
         headers = {}
         body["properties"]["provisioningState"] = "Accepted"
+    headers["ETag"] = doc["etag"]  # as the recordings: the body's etag, and the header too
     return json_response(body, 200 if existing else 201, headers)
 
 
@@ -246,7 +247,9 @@ async def get_deployment(emu: Any, request: Request) -> Response:
         return error
     now = emu.now()
     doc = _live(emu, target.key, now)
-    return _not_found(target) if doc is None else json_response(lro.public(doc, now))
+    if doc is None:
+        return _not_found(target)
+    return json_response(lro.public(doc, now), headers={"ETag": doc["etag"]})
 
 
 async def list_deployments(emu: Any, request: Request) -> Response:

@@ -92,6 +92,7 @@ def test_put_creates_with_201_and_an_absolute_async_operation(client, clock, emu
     assert {r["key"] for r in doc["properties"]["rateLimits"]} == {"request", "token"}
     assert doc["properties"]["callRateLimit"]["count"] == 150
     assert doc["etag"].startswith('"') and not any(k.startswith("_") for k in doc)
+    assert response.headers["ETag"] == doc["etag"]  # body key and header, as recorded
     operation = response.headers["Azure-AsyncOperation"]
     # Cognitive Services' own URL and statuses (the Azure CLI recordings)
     assert operation.startswith(emulator.url + f"/subscriptions/{SUB}/providers/"
@@ -404,7 +405,7 @@ def recorded(clock):
 
 def test_recorded_put_answers_201_accepted_with_no_lro_header(recorded, clock):
     response = put(recorded, EASTUS, "chat", body())
-    assert response.status_code == 201
+    assert response.status_code == 201 and response.headers["ETag"] == response.json()["etag"]
     assert not {"Azure-AsyncOperation", "Location", "Retry-After", "Retry-After-Ms"} & set(
         response.headers)
     assert response.json()["properties"]["provisioningState"] == "Accepted"
