@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from aimodels.emulator.config import Fidelity
 from aimodels.errors import UsageError
 
 #: Azurite's well-known development account (public, documented by Microsoft; not a secret).
@@ -48,12 +49,17 @@ def emulator() -> None:
 @click.option("--fixtures", type=click.Path(dir_okay=False, exists=True),
               help="A JSON or YAML file whose sections replace the built-in fixtures (catalog, "
               "quota, prices, seeded parents); see docs/emulator.md.")
+@click.option("--fidelity", type=click.Choice(["headers", "recorded"]), default="headers",
+              show_default=True,
+              help="LRO shape of Foundry deployment writes: 'headers' (Azure-AsyncOperation and "
+              "Retry-After-Ms on every write: fast pollers) or 'recorded' (as Azure's live "
+              "recordings: PUT 201 with no LRO header, DELETE 200 at once).")
 @click.option("--azurite", metavar="ACCOUNT_URL",
               help="Hand out SAS URIs for this external Azurite account URL instead of our own "
               "blob endpoint (the well-known devstoreaccount1 key is used).")
 def serve(host: str, port: int, data_dir: str | None, latency_ms: int, lro_seconds: float,
           fault_rate: float, throttle_rate: float, seed: int, fixtures: str | None,
-          azurite: str | None) -> None:
+          fidelity: Fidelity, azurite: str | None) -> None:
     """Serve the emulator until SIGINT/SIGTERM.
 
     The first line on stdout is `aimodels emulator listening on http://HOST:PORT`; point
@@ -72,6 +78,7 @@ def serve(host: str, port: int, data_dir: str | None, latency_ms: int, lro_secon
         data_dir=Path(data_dir) if data_dir else None,
         fixtures_path=Path(fixtures) if fixtures else None,
         external_blob=(azurite, AZURITE_ACCOUNT, AZURITE_KEY) if azurite else None,
+        fidelity=fidelity,
     )
     try:
         serve_forever(config, host, port, announce=_announce)

@@ -114,7 +114,11 @@ class ContentFiles:
         for folder in root.iterdir():
             if folder.is_dir() and len(folder.name) == 2:
                 for item in folder.iterdir():
-                    yield item.name, item.stat().st_mtime
+                    try:
+                        modified = item.stat().st_mtime
+                    except FileNotFoundError:  # removed since the listing (a cancelled body)
+                        continue
+                    yield item.name, modified
 
     def close(self) -> None:
         """Remove the temporary directory (a data directory stays)."""

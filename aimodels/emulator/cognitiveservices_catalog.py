@@ -75,15 +75,23 @@ def usage_name(model: dict[str, Any], sku_name: str) -> str:
     return f"{prefix}.{sku_name}.{model['name']}"
 
 
+#: The localizedValue of the model-independent pools (tests/fixtures/azure, usages).
+_SHARED_POOL_LABELS = {
+    "GlobalProvisionedManaged": "Global Provisioned Managed Throughput Unit",
+    "DataZoneProvisionedManaged": "Data Zone Provisioned Managed Throughput Unit",
+}
+
+
 def usage_label(name: str) -> str:
     """The localizedValue Azure shows for a usage name."""
     parts = name.split(".", 2)
     if len(parts) < 3:
-        ptu = name.endswith("ProvisionedManaged")
-        return "Provisioned Managed Throughput Unit" if ptu else name
+        return _SHARED_POOL_LABELS.get(parts[-1], name)
     _, sku, model = parts
+    if sku == "Provisioned":
+        return f"Provisioned Throughput Unit - {model}"
     if sku == "GlobalBatch":
-        return f"Enqueued Tokens - {model} - GlobalBatch"
+        return f"Enqueued tokens (thousands) - {model}"
     suffix = "" if sku == "Standard" else f" - {sku}"
     return f"Tokens Per Minute (thousands) - {model}{suffix}"
 
@@ -139,8 +147,15 @@ def account_model(model: dict[str, Any], location: str | None = None) -> dict[st
     return out
 
 
+#: How the location-model catalog spells a SKU a deployment names otherwise: the regional
+#: provisioned SKU is ``Provisioned`` there and ``ProvisionedManaged`` in a deployment
+#: (tests/fixtures/azure). The fixtures key SKUs by the deployment's name.
+CATALOG_SKU_NAMES = {"ProvisionedManaged": "Provisioned"}
+
+
 def _sku_item(model: dict[str, Any], name: str, sku: dict[str, Any]) -> dict[str, Any]:
-    item: dict[str, Any] = {"name": name, "usageName": usage_name(model, name)}
+    item: dict[str, Any] = {"name": CATALOG_SKU_NAMES.get(name, name),
+                            "usageName": usage_name(model, name)}
     if sku.get("deprecationDate"):
         item["deprecationDate"] = sku["deprecationDate"]
     item["capacity"] = dict(sku["capacity"])
@@ -182,7 +197,8 @@ def _capacity_item(sub: str, loc: str, model: dict[str, Any], sku: str,
         "id": f"{scope}/models/{ref}/skuCapacities/{sku}",
         "type": f"{PROVIDER}/locations/models/skuCapacities", "name": sku, "location": loc,
         "properties": {"model": {k: model[k] for k in ("format", "name", "version")},
-                       "skuName": sku, "availableCapacity": available},
+                       "skuName": sku, "availableCapacity": available,
+                       "availableFinetuneCapacity": 0},
     }
 
 
@@ -198,25 +214,26 @@ def usage_items(emu: Any, sub: str, location: str) -> list[dict[str, Any]]:
     accounts = [a for a in emu.store.list(ACCOUNTS, sub.lower() + "/") if a["location"] == loc]
     label = "Cognitive Services total account limit"
     items.append({"name": {"value": "AccountCount", "localizedValue": label},
-                  "currentValue": len(accounts), "limit": 200, "unit": "Count",
-                  "quotaPeriod": None, "nextResetTime": None, "status": "Included"})
+                  "currentValue": len(accounts), "limit": 200, "unit": "Count"})
     return items
 
 
 def _usage_item(found: Pool) -> dict[str, Any]:
+    """A usage as Azure sends it: no ``status`` (the recordings never carry one), so a pool
+    the subscription may not use shows as limit 0, nothing more."""
     return {"name": {"value": found.name, "localizedValue": found.label},
             "currentValue": found.current, "limit": 0 if found.feature else found.limit,
-            "unit": "Count", "quotaPeriod": None, "nextResetTime": None,
-            "status": "Blocked" if found.feature else "Included"}
+            "unit": "Count"}
 
 
 def routes(emu: Any) -> list[Route]:
     """Catalog and quota routes."""
 
     async def location_models(request: Request) -> Response:
+        # One page, as Azure sends a region's models (~700 KB, no nextLink: the recording).
         loc = request.path_params["location"]
         items = [location_model(m, loc) for m in visible_models(emu) if skus_in(m, loc)]
-        return json_response(paged(request, emu, items))
+        return json_response({"value": items})
 
     async def account_models(request: Request) -> Response:
         p = request.path_params

@@ -20,6 +20,12 @@ from aimodels.emulator.http import arm_error, base_url
 
 PROVIDER = "Microsoft.CognitiveServices"
 API_VERSION = "2025-09-01"
+#: The api-versions answered, all with the 2025-09-01 shapes: versions clients in the wild
+#: send (the Azure CLI recordings use 2021-10-01, 2023-05-01, 2025-06-01, 2025-09-01 and
+#: 2026-05-15-preview; Microsoft Learn's quota article 2023-05-01). Others get ARM's 400.
+SERVED_API_VERSIONS = frozenset({
+    "2021-10-01", "2022-12-01", "2023-05-01", "2023-10-01-preview", "2024-04-01-preview",
+    "2024-10-01", "2025-04-01-preview", "2025-06-01", "2025-09-01", "2026-05-15-preview"})
 ACCOUNTS = "cog.accounts"
 DEPLOYMENTS = "cog.deployments"
 #: Shared with the other ARM families: {subscriptionId, name, location} keyed ``{sub}/{rg}``.
@@ -46,18 +52,18 @@ def key_of(*parts: str) -> str:
 
 
 def versioned(handler: Handler) -> Handler:
-    """Wrap ``handler`` so requests without ``api-version=2025-09-01`` get ARM's 400."""
+    """Wrap ``handler`` so requests without a served ``api-version`` get ARM's 400."""
 
     async def guarded(request: Request) -> Response:
         version = request.query_params.get("api-version")
         if not version:
             return arm_error(400, "MissingApiVersionParameter", "The api-version query parameter "
                              "(?api-version=) is required for all requests.")
-        if version != API_VERSION:
+        if version not in SERVED_API_VERSIONS:
             return arm_error(400, "NoRegisteredProviderFound",
                              f"No registered resource provider found for API version '{version}' "
                              f"and type '{PROVIDER}'. The supported api-versions are "
-                             f"'{API_VERSION}'.")
+                             f"'{', '.join(sorted(SERVED_API_VERSIONS))}'.")
         return await handler(request)
 
     return guarded
@@ -68,19 +74,18 @@ def account_id(sub: str, rg: str, name: str) -> str:
 
 
 def paged(request: Request, emu: Any, items: list[dict[str, Any]]) -> dict[str, Any]:
-    """One page of ``items`` as ``{value, nextLink}`` (nextLink absolute, keeping the query)."""
+    """One page of ``items`` as ``{value, nextLink?}`` (nextLink absolute, keeping the query)."""
     size = int(section(emu).get("pageSize", 20))
     try:
         start = max(int(request.query_params.get("$skipToken", "0")), 0)
     except ValueError:
         start = 0
-    page = items[start:start + size]
-    next_link = None
-    if start + size < len(items):
+    page: dict[str, Any] = {"value": items[start:start + size]}
+    if start + size < len(items):  # no more pages: no nextLink key at all, as Azure sends
         query = {k: v for k, v in request.query_params.items() if k != "$skipToken"}
         query["$skipToken"] = str(start + size)
-        next_link = f"{base_url(request)}{request.url.path}?{urlencode(query)}"
-    return {"value": page, "nextLink": next_link}
+        page["nextLink"] = f"{base_url(request)}{request.url.path}?{urlencode(query)}"
+    return page
 
 
 def find_account(emu: Any, sub: str, rg: str,

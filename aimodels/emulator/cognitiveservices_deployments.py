@@ -1,10 +1,20 @@
 """Foundry deployments (``accounts/{a}/deployments``): PUT, PATCH and DELETE as LROs, GET, LIST.
 
-Shapes and status codes follow azure-contracts.md §1.3–1.4 so the official SDK's pollers finish:
-PUT answers 201 (create) or 200 (replace) with the body and an absolute Azure-AsyncOperation;
-PATCH and DELETE answer 202 with Azure-AsyncOperation and Location. ``etag`` changes on every
-write, but like the real service the emulator ignores If-Match/If-None-Match on deployments (the
-API declares neither), so clients compare the ETag of a GET made just before writing.
+Shapes and status codes follow azure-contracts.md §1.3–1.4 and the real material of
+tests/fixtures/azure, in one of two modes (``EmulatorConfig.fidelity``):
+
+- ``headers``: PUT answers 201 (create) or 200 (replace) with the body and an absolute
+  Azure-AsyncOperation at ``…/locations/{l}/operationResults/{id}`` (the URL Cognitive Services
+  gives), PATCH and DELETE 202 with it; the status resource says Creating, Accepted or Deleting,
+  then Succeeded; Retry-After-Ms keeps pollers fast.
+- ``recorded``: as the live recordings and the PutDeployment example: PUT 201/200 with no LRO
+  header and ``provisioningState: Accepted``, then Creating (or Accepted, for an update) on GET
+  until it succeeds; DELETE 200 with no body, the deployment gone at once; PATCH as above.
+
+The provisioningState is never ``Updating`` (not a DeploymentProvisioningState). ``etag``
+changes on every write, but like the real service the emulator ignores If-Match/If-None-Match on
+deployments (the API declares neither), so clients compare the ETag of a GET made just before
+writing.
 Each write runs inside a store transaction, so the per-account "one write at a time" rule and the
 quota sums hold across threads and across processes sharing a ``--data`` directory.
 """
@@ -33,6 +43,7 @@ from aimodels.emulator.cognitiveservices_common import (
 from aimodels.emulator.cognitiveservices_rules import (
     Desired,
     check_account_idle,
+    check_deprecating,
     check_name,
     check_quota,
     check_sku,
@@ -88,6 +99,7 @@ def _write(emu: Any, target: Target, desired: Desired, existing: dict[str, Any] 
            now: float) -> tuple[dict[str, Any] | None, Response | None]:
     """Validate a create/replace/update against catalog, quota and account lock; the new doc."""
     entry, error = resolve_model(emu, target.location, desired)
+    error = error or check_deprecating(emu, _sub_of(target), entry, existing, now)
     if error:
         return None, error
     if existing and existing["properties"]["model"]["name"].lower() != entry["name"].lower():
@@ -136,15 +148,24 @@ def _document(target: Target, entry: dict[str, Any], desired: Desired, capacity:
     return doc
 
 
+#: What a deployment shows while an operation runs (DeploymentProvisioningState has no Updating).
+_RUNNING = {"create": "Creating", "update": "Accepted", "delete": "Deleting"}
+
+
+def _recorded(emu: Any) -> bool:
+    return bool(emu.config.fidelity == "recorded")
+
+
 def _begin(emu: Any, request: Request, target: Target, doc: dict[str, Any], kind: str,
            now: float) -> dict[str, str]:
     """Store ``doc`` under a ``kind`` operation and return the operation headers."""
     duration = emu.config.lro_seconds
-    lro.begin(doc, kind, now, duration)
+    lro.begin(doc, kind, now, duration, running=_RUNNING[kind])
     emu.store.put(DEPLOYMENTS, target.key, doc)
     ref = lro.ResourceRef(DEPLOYMENTS, target.key, doc["id"], API_VERSION)
-    op_id = lro.record_operation(emu.store, ref, kind, now, duration, target.location, PROVIDER)
-    return lro.operation_headers(request, op_id, PROVIDER, target.location, API_VERSION)
+    op_id = lro.record_operation(emu.store, ref, kind, now, duration, target.location, PROVIDER,
+                                 running=_RUNNING[kind], results="status")
+    return lro.status_headers(request, op_id, PROVIDER, target.location, API_VERSION)
 
 
 async def put_deployment(emu: Any, request: Request) -> Response:
@@ -165,8 +186,12 @@ async def put_deployment(emu: Any, request: Request) -> Response:
         if error:
             return error
         headers = _begin(emu, request, target, doc, "update" if existing else "create", now)
-    del headers["Location"]  # PUT carries Azure-AsyncOperation only (final state via it)
-    return json_response(lro.public(doc, now), 200 if existing else 201, headers)
+    body = lro.public(doc, now)
+    if _recorded(emu):  # the PutDeployment example: Accepted, and no LRO header at all
+        headers = {}
+        body["properties"]["provisioningState"] = "Accepted"
+    headers["ETag"] = doc["etag"]  # as the recordings: the body's etag, and the header too
+    return json_response(body, 200 if existing else 201, headers)
 
 
 def _patched(existing: dict[str, Any], body: dict[str, Any]) -> Desired:
@@ -212,6 +237,9 @@ async def delete_deployment(emu: Any, request: Request) -> Response:
         error = check_account_idle(emu, target.account, target.account_key, now)
         if error:
             return error
+        if _recorded(emu):  # the recording: 200, no body, no header, gone at once
+            emu.store.delete(DEPLOYMENTS, target.key)
+            return no_content(200)
         headers = _begin(emu, request, target, existing, "delete", now)
     return no_content(202, headers)
 
@@ -222,7 +250,9 @@ async def get_deployment(emu: Any, request: Request) -> Response:
         return error
     now = emu.now()
     doc = _live(emu, target.key, now)
-    return _not_found(target) if doc is None else json_response(lro.public(doc, now))
+    if doc is None:
+        return _not_found(target)
+    return json_response(lro.public(doc, now), headers={"ETag": doc["etag"]})
 
 
 async def list_deployments(emu: Any, request: Request) -> Response:

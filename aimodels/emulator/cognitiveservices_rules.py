@@ -1,5 +1,6 @@
 """What the emulator checks before accepting a deployment write, with the codes Azure answers:
-the model version must be offered in the account's region (``DeploymentModelNotSupported``), the
+the model version must be offered in the account's region (``DeploymentModelNotSupported``,
+also for a new deployment of a ``Deprecating`` version nobody in the subscription runs), the
 SKU too (``InvalidResourceProperties``), the capacity within the SKU's range (``InvalidCapacity``),
 and the quota pool must have room (``InsufficientQuota``) and not need a feature the subscription
 lacks (``SpecialFeatureOrQuotaIdRequired``). One write at a time per account (``RequestConflict``).
@@ -21,7 +22,10 @@ from aimodels.emulator.cognitiveservices_common import DEPLOYMENTS
 from aimodels.emulator.http import arm_error
 
 UPGRADE_OPTIONS = ("OnceNewDefaultVersionAvailable", "OnceCurrentVersionExpired", "NoAutoUpgrade")
-DEFAULT_RAI_POLICY = "Microsoft.DefaultV2"
+#: What a deployment created without a raiPolicyName carries. Existing deployments commonly
+#: show ``Microsoft.Default`` (azure-contracts.md, corrections): a value a client that assumes
+#: ``Microsoft.DefaultV2`` would wrongly diff against, which is the point.
+DEFAULT_RAI_POLICY = "Microsoft.Default"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -118,6 +122,29 @@ def _custom_entry(emu: Any, location: str, desired: Desired) -> Found:
     return custom_models.foundry_entry(doc, location), None
 
 
+def check_deprecating(emu: Any, sub: str, entry: dict[str, Any],
+                      existing: dict[str, Any] | None, now: float) -> Response | None:
+    """400 for a new deployment of a ``Deprecating`` version in a subscription running none:
+    Azure keeps such versions for the customers that already deploy them. (The code is the
+    one Azure gives deprecated models; the wording is ours.)"""
+    if entry.get("lifecycleStatus") != "Deprecating" or existing:
+        return None  # a deployment that exists may move to it in place, as it may keep it
+    ref = tuple(str(entry[k]).lower() for k in ("format", "name", "version"))
+    running = any(_model_ref(d) == ref and not lro.is_gone(d, now)
+                  for d in emu.store.list(DEPLOYMENTS, sub.lower() + "/"))
+    if running:
+        return None
+    return arm_error(400, "DeploymentModelNotSupported",
+                     f"Creating account deployment of the model '{entry['name']}' version "
+                     f"'{entry['version']}' is not supported: the version is deprecating and "
+                     "only subscriptions that already have deployments of it can create more.")
+
+
+def _model_ref(doc: dict[str, Any]) -> tuple[str, ...]:
+    model = doc.get("properties", {}).get("model", {})
+    return tuple(str(model.get(k, "")).lower() for k in ("format", "name", "version"))
+
+
 def check_sku(entry: dict[str, Any], location: str, sku_name: str,
               capacity: Any) -> tuple[int | None, Response | None]:
     """The capacity to deploy (the SKU's default when omitted), or the 400 for a bad one."""
@@ -127,8 +154,10 @@ def check_sku(entry: dict[str, Any], location: str, sku_name: str,
                               f"supported by the model '{entry['name']}' version: "
                               f"'{entry['version']}'.")
     bounds = skus[sku_name]["capacity"]
-    capacity = bounds["default"] if capacity is None else capacity
-    low, high = bounds["minimum"], bounds["maximum"]
+    # Real catalogs leave out minimum and step (Standard, GlobalStandard) or default (Global
+    # and DataZone provisioned): 1, 1 and the minimum then.
+    low, high = bounds.get("minimum", 1), bounds["maximum"]
+    capacity = bounds.get("default", low) if capacity is None else capacity
     if isinstance(capacity, bool) or not isinstance(capacity, int) or not low <= capacity <= high:
         return None, arm_error(400, "InvalidCapacity",
                                f"The specified capacity '{capacity}' of account deployment should "

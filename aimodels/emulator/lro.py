@@ -1,11 +1,15 @@
 """Long-running operations derived from timestamps, so they survive restarts of the process.
 
-A resource being created, updated or deleted carries ``_lro = {kind, started, duration, error}``.
-Its visible provisioningState is computed on every read from the clock: non-terminal until
-``started + duration``, then Succeeded (or Failed with ``error``); a finished delete makes the
-resource disappear. An operation document (collection ``operations``) points at the resource, and
-the generic status routes (``operationStatuses`` for Azure-AsyncOperation, ``operationResults`` for
-Location) answer from it. Routes never sleep: clients poll, as with Azure.
+A resource being created, updated or deleted carries ``_lro = {kind, started, duration, error,
+running?}``. Its visible provisioningState is computed on every read from the clock: non-terminal
+(``running``, else Creating/Updating/Deleting) until ``started + duration``, then Succeeded (or
+Failed with ``error``); a finished delete makes the resource disappear. An operation document
+(collection ``operations``) points at the resource, and the generic status routes answer from
+it: ``operationStatuses`` is an Azure-AsyncOperation status resource; ``operationResults`` is a
+Location (202 until done, then the result), except for operations recorded with
+``results="status"``, which answer a status resource there too, as Cognitive Services does
+(tests/fixtures/azure: its Azure-AsyncOperation URLs are ``…/operationResults/{id}``). Routes
+never sleep: clients poll, as with Azure.
 """
 
 from __future__ import annotations
@@ -44,9 +48,13 @@ def iso(ts: float) -> str:
 
 
 def begin(doc: dict[str, Any], kind: str, now: float, duration: float,
-          error: dict[str, str] | None = None) -> None:
-    """Mark ``doc`` as being under a ``kind`` operation (create, update or delete) from ``now``."""
+          error: dict[str, str] | None = None, running: str | None = None) -> None:
+    """Mark ``doc`` as being under a ``kind`` operation (create, update or delete) from ``now``;
+    ``running`` is the provisioningState it shows meanwhile (default Creating, Updating or
+    Deleting: a provider whose states differ names its own)."""
     doc["_lro"] = {"kind": kind, "started": now, "duration": duration, "error": error}
+    if running:
+        doc["_lro"]["running"] = running
 
 
 def phase(doc: dict[str, Any], now: float) -> str:
@@ -55,7 +63,7 @@ def phase(doc: dict[str, Any], now: float) -> str:
     if not lro:
         return "Succeeded"
     if now < lro["started"] + lro["duration"]:
-        return _RUNNING_STATE[lro["kind"]]
+        return str(lro.get("running") or _RUNNING_STATE[lro["kind"]])
     return "Failed" if lro.get("error") else "Succeeded"
 
 
@@ -67,7 +75,8 @@ def is_gone(doc: dict[str, Any], now: float) -> bool:
 
 def is_busy(doc: dict[str, Any], now: float) -> bool:
     """True while an operation on ``doc`` is still running."""
-    return phase(doc, now) in _RUNNING_STATE.values()
+    lro = doc.get("_lro")
+    return bool(lro) and now < lro["started"] + lro["duration"]
 
 
 def public(doc: dict[str, Any], now: float) -> dict[str, Any]:
@@ -80,12 +89,15 @@ def public(doc: dict[str, Any], now: float) -> dict[str, Any]:
 
 
 def record_operation(store: Any, ref: ResourceRef, kind: str, now: float, duration: float,
-                     location: str, provider: str, error: dict[str, str] | None = None) -> str:
-    """Store an operation document for ``ref`` and return its id."""
+                     location: str, provider: str, error: dict[str, str] | None = None,
+                     running: str | None = None, results: str = "location") -> str:
+    """Store an operation document for ``ref`` and return its id. ``running`` is the status
+    its status resource shows until it ends (default InProgress); ``results="status"`` makes
+    ``operationResults`` answer a status resource too (see the module docstring)."""
     op_id = str(uuid.uuid4())
     store.put("operations", op_id, {
         "id": op_id, "kind": kind, "started": now, "duration": duration, "error": error,
-        "location": location, "provider": provider,
+        "location": location, "provider": provider, "running": running, "results": results,
         "resource": {"collection": ref.collection, "key": ref.key, "path": ref.path,
                      "api_version": ref.api_version},
     })
@@ -106,6 +118,15 @@ def operation_headers(request: Request, op_id: str, provider: str, location: str
     }
 
 
+def status_headers(request: Request, op_id: str, provider: str, location: str,
+                   api_version: str) -> dict[str, str]:
+    """An absolute Azure-AsyncOperation at ``…/operationResults/{id}`` (Cognitive Services'
+    shape: no Location), plus Retry-After-Ms."""
+    headers = operation_headers(request, op_id, provider, location, api_version)
+    return {"Azure-AsyncOperation": headers.pop("Location"),
+            **{k: v for k, v in headers.items() if k != "Azure-AsyncOperation"}}
+
+
 def routes(emu: Any) -> list[Route]:
     """The generic operation status routes shared by every resource provider."""
     prefix = "/subscriptions/{sub}/providers/{provider}/locations/{location}"
@@ -122,6 +143,8 @@ def routes(emu: Any) -> list[Route]:
         if op is None:
             return _not_found(request)
         now = emu.now()
+        if op.get("results") == "status":
+            return json_response(_status_body(op, now), headers=_poll_headers(op, now))
         if now < op["started"] + op["duration"]:
             return no_content(202, _poll_headers(op, now))
         if op.get("error"):
@@ -159,14 +182,22 @@ def _not_found(request: Request) -> Response:
 
 def _status_body(op: dict[str, Any], now: float) -> dict[str, Any]:
     done = now >= op["started"] + op["duration"]
-    status = "InProgress" if not done else ("Failed" if op.get("error") else "Succeeded")
-    body: dict[str, Any] = {
-        "id": f"/providers/{op['provider']}/locations/{op['location']}"
-              f"/operationStatuses/{op['id']}",
-        "name": op["id"], "status": status, "startTime": iso(op["started"]),
-        "percentComplete": 100.0 if done else round(
-            100.0 * (now - op["started"]) / max(op["duration"], 1e-9), 1),
-    }
+    running = op.get("running") or "InProgress"
+    status = running if not done else ("Failed" if op.get("error") else "Succeeded")
+    if op.get("results") == "status":  # the recorded Cognitive Services shape
+        sub = op["resource"]["path"].split("/")[2]
+        body: dict[str, Any] = {
+            "id": f"/subscriptions/{sub}/providers/{op['provider']}/locations/{op['location']}"
+                  f"/operationResults/{op['id']}",
+            "name": op["id"], "status": status, "startTime": iso(op["started"])}
+    else:
+        body = {
+            "id": f"/providers/{op['provider']}/locations/{op['location']}"
+                  f"/operationStatuses/{op['id']}",
+            "name": op["id"], "status": status, "startTime": iso(op["started"]),
+            "percentComplete": 100.0 if done else round(
+                100.0 * (now - op["started"]) / max(op["duration"], 1e-9), 1),
+        }
     if done:
         body["endTime"] = iso(op["started"] + op["duration"])
     if done and op.get("error"):

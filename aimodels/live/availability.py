@@ -13,17 +13,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from aimodels.errors import AuthError, RemoteError
+from aimodels.live.catalog_cache import CatalogCache, catalog_cache_for
 from aimodels.model.desired import Stack
 from aimodels.plan.availability import AvailabilityQuery, AvailabilityReport, availability_report
 from aimodels.plan.preflight_catalog import FoundryCatalog, capacity_key, catalog_from_wire
 from aimodels.transport.client import AzureClient
+from aimodels.transport.config import ARM_API_VERSIONS
 
 RP = "Microsoft.CognitiveServices"
+#: The api-version location models are read with (a cache key part: shapes change with it).
+RP_API_VERSION = ARM_API_VERSIONS[RP.lower()]
 
 #: Regions where Azure offers AIServices accounts (Microsoft.Compute/skus lists them; the set
 #: changes rarely, so a table saves a call). Regions of the subscription's accounts are added.
@@ -73,13 +77,20 @@ class ReadCache:
 
 
 class FoundryReader:
-    """Cached, bounded reads of one subscription's Foundry catalog and quota."""
+    """Cached, bounded reads of one subscription's Foundry catalog and quota.
+
+    Location models are also kept on disk (``catalog_cache``): by default the cache the
+    environment asks for (``aimodels.live.catalog_cache``), off against an endpoint override.
+    """
 
     def __init__(self, client: AzureClient, subscription: str,
-                 parallel: int = PARALLEL_READS) -> None:
+                 parallel: int = PARALLEL_READS,
+                 catalog_cache: CatalogCache | None | bool = True) -> None:
         self.client = client
         self.subscription = subscription
         self._cache = ReadCache(parallel)
+        self._disk = catalog_cache_for(client.config.origin, client.clock) \
+            if catalog_cache is True else catalog_cache or None
 
     @property
     def scope(self) -> str:
@@ -93,9 +104,19 @@ class FoundryReader:
                                 lambda: self.client.get_json_or_none(path))
 
     async def location_models(self, location: str) -> list[Any]:
+        """A region's location models: one page of ~700 KB against Azure, so kept on disk."""
         loc = location.lower()
         path = f"{self.scope}/locations/{loc}/models"
-        return await self._once(("models", loc), lambda: self.client.list_all(path))
+        return await self._once(("models", loc), lambda: self._cached_list(path))
+
+    async def _cached_list(self, path: str) -> list[Any]:
+        key = f"{self.client.config.origin or 'azure'}{path}?api-version={RP_API_VERSION}"
+        found = self._disk.get(key) if self._disk else None
+        if found is None:
+            found = await self.client.list_all(path)
+            if self._disk:
+                self._disk.put(key, found)
+        return found
 
     async def capacities(self, model_format: str, name: str, version: str) -> list[Any]:
         """modelCapacities of one model version in every region (the subscription-wide form)."""
@@ -116,6 +137,20 @@ class FoundryReader:
         items = await self._once(("accounts",),
                                  lambda: self.client.list_all(f"{self.scope}/accounts"))
         return {str(a.get("location", "")).replace(" ", "").lower() for a in items} - {""}
+
+    async def deployed_versions(self) -> set[tuple[str, str, str]]:
+        """``(format, name, version)`` of every deployment of the subscription, lower-cased:
+        Azure deploys a ``Deprecating`` version only for subscriptions already running it.
+        One GET per account, so read only when a plan creates such a deployment."""
+        accounts = await self._once(("accounts",),
+                                    lambda: self.client.list_all(f"{self.scope}/accounts"))
+        ids = sorted({str(a["id"]) for a in accounts if isinstance(a, Mapping) and a.get("id")})
+        found = await self._gather(self._once(("deployments", i.lower()),
+                                              lambda i=i: self.client.list_all(i + "/deployments"))
+                                   for i in ids)
+        return {tuple(str(model.get(k, "")).lower() for k in ("format", "name", "version"))
+                for items in found for d in items if isinstance(d, Mapping)
+                and isinstance(model := (d.get("properties") or {}).get("model"), Mapping)}
 
     async def read_catalog(self, needs: Iterable[ModelNeed],
                            every_region: bool = False) -> FoundryCatalog:
@@ -159,14 +194,23 @@ async def check_availability(client: AzureClient, stack: Stack, model: str, *,
                              version: str | None = None, sku: str | None = None,
                              location: str | None = None) -> AvailabilityReport:
     """Seed 004's whole flow for ``aimodels availability``: the region (``location``, else the
-    Stack's Foundry account's, else the Stack's), then the catalog of every region (create
-    mode: alternatives are always worth showing), then the report."""
+    Stack's Foundry account's, else the Stack's), its catalog and quota, then the report.
+
+    The target region is read first; the other regions' models (about 19 MB against Azure)
+    only when the model or version is missing there. The subscription-wide modelCapacities
+    already says where else a version and SKU can go, with the units free."""
     reader = FoundryReader(client, stack.subscription_id)
     region = (location or await _account_region(reader, stack) or stack.location).lower()
     model_format, _, name = model.rpartition("/")
     query = AvailabilityQuery(name, region, model_format or None, version, sku)
     need = ModelNeed(name, region, query.model_format, version)
-    catalog = await reader.read_catalog([need], every_region=True)
+    catalog = await reader.read_catalog([need])
+    here = catalog.versions(region, query.model_format, name)
+    entry = catalog.entry(region, query.model_format, name,
+                          version or (str(here[0]["version"]) if here else ""))
+    if entry and entry.get("lifecycleStatus") == "Deprecating":
+        key = tuple(str(entry.get(k, "")).lower() for k in ("format", "name", "version"))
+        query = replace(query, version_deployed=key in await reader.deployed_versions())
     return availability_report(query, catalog)
 
 

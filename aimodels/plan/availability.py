@@ -16,7 +16,9 @@ from typing import Any
 
 from aimodels.errors import Severity
 from aimodels.plan.preflight_catalog import (
+    CapacityBounds,
     FoundryCatalog,
+    deployable_skus,
     format_anywhere,
     sku_of,
     usage_name_of,
@@ -32,13 +34,16 @@ from aimodels.plan.preflight_foundry import (
 
 @dataclass(frozen=True, slots=True)
 class AvailabilityQuery:
-    """What ``aimodels availability`` was asked; None leaves the choice to Azure's defaults."""
+    """What ``aimodels availability`` was asked; None leaves the choice to Azure's defaults.
+    ``version_deployed``: the subscription runs a deployment of the version already (Azure's
+    condition for deploying a ``Deprecating`` one)."""
 
     model_name: str
     location: str
     model_format: str | None = None
     model_version: str | None = None
     sku_name: str | None = None
+    version_deployed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,9 +140,9 @@ class AvailabilityReport:
         sku = sku_of(self.entry, self.sku) if self.entry and self.sku else None
         if sku is None:
             return None
-        bounds = sku.get("capacity") or {}
-        return {"defaultSelection": bounds.get("default"), "minimum": bounds.get("minimum"),
-                "maximum": bounds.get("maximum"), "step": bounds.get("step", 1)}
+        bounds = CapacityBounds.of(sku)
+        return {"defaultSelection": bounds.default, "minimum": bounds.minimum,
+                "maximum": bounds.maximum, "step": bounds.step}
 
     def _version_has_quota(self, model: Mapping[str, Any]) -> bool:
         return any(o.has_quota for o in self.home_offers()
@@ -148,7 +153,7 @@ def availability_report(query: AvailabilityQuery, catalog: FoundryCatalog) -> Av
     """Seed 004 phase 4 for ``query``: options, regions and the reason it is unavailable."""
     request = FoundryRequest(address="", model_name=query.model_name, location=query.location,
                              model_format=query.model_format, model_version=query.model_version,
-                             sku_name=query.sku_name)
+                             sku_name=query.sku_name, version_deployed=query.version_deployed)
     resolved, findings = evaluate(request, catalog)
     if resolved is not None:
         findings += check_quota([resolved], catalog)
@@ -171,7 +176,7 @@ def _offers(catalog: FoundryCatalog, query: AvailabilityQuery, fmt: str | None,
     home = query.location.lower()
     rows = {(o.location, o.sku): RegionOffer(o.location, o.sku, True, o.available)
             for o in (catalog.offers(fmt, query.model_name, version) if fmt and version else ())}
-    for sku in (entry or {}).get("skus") or ():
+    for sku in deployable_skus(entry or {}):
         name = str(sku["name"])
         usage = catalog.usage(home, usage_name_of(entry or {}, name))
         listed = rows.get((home, name))

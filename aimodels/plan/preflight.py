@@ -24,6 +24,7 @@ from aimodels.live.pricing import PriceReader
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredState, Stack
 from aimodels.model.kinds import CUSTOM_MODEL, FOUNDRY_DEPLOYMENT, MODEL_DEPLOYMENT, MODEL_SOURCE
+from aimodels.plan.preflight_catalog import FoundryCatalog
 from aimodels.plan.preflight_cost import (
     HOURS_PER_MONTH,
     CostOutcome,
@@ -101,7 +102,33 @@ async def _foundry_diagnostics(plan: Plan, stack: Stack,
         return diagnostics
     catalog = await reader.read_catalog(ModelNeed(r.model_name, r.location, r.model_format,
                                                   r.model_version) for r in requests)
+    requests = await _with_deployed_versions(requests, catalog, reader)
     return diagnostics + [f.to_diagnostic() for f in check_foundry(requests, catalog)]
+
+
+async def _with_deployed_versions(requests: list[FoundryRequest], catalog: FoundryCatalog,
+                                  reader: FoundryReader) -> list[FoundryRequest]:
+    """Mark the creates of a ``Deprecating`` version the subscription already runs (the
+    deployments of every account are read only when the plan has such a create)."""
+    keys = [_deprecating_create(r, catalog) for r in requests]
+    if not any(keys):
+        return requests
+    running = await reader.deployed_versions()
+    return [dataclasses.replace(r, version_deployed=key in running) if key else r
+            for r, key in zip(requests, keys, strict=True)]
+
+
+def _deprecating_create(request: FoundryRequest,
+                        catalog: FoundryCatalog) -> tuple[str, str, str] | None:
+    """``(format, name, version)`` lower-cased when ``request`` creates a deployment of a
+    version the catalog says is ``Deprecating``; None otherwise."""
+    here = catalog.versions(request.location, request.model_format, request.model_name)
+    version = request.model_version or (str(here[0]["version"]) if here else "")
+    entry = catalog.entry(request.location, request.model_format, request.model_name, version)
+    if not (request.creating and entry and entry.get("lifecycleStatus") == "Deprecating"):
+        return None
+    return (str(entry.get("format", "")).lower(), str(entry.get("name", "")).lower(),
+            version.lower())
 
 
 def foundry_requests(changes: Iterable[Change], regions: Mapping[str, str],

@@ -121,19 +121,113 @@ def same_model(entry: Mapping[str, Any], model_format: str | None, name: str) ->
     return model_format is None or str(entry.get("format", "")).lower() == model_format.lower()
 
 
+#: The catalog names a deployment SKU goes by, when they differ from the deployment's own. Azure's
+#: location models call the regional provisioned SKU ``Provisioned`` (``provisioned`` in the
+#: spec examples; ``Provisioned_MultiModal`` and ``Provisioned_Image`` are variants of it with
+#: larger minimums), while a deployment of it says ``sku.name: ProvisionedManaged``; a few
+#: versions list ``ProvisionedManaged`` itself, which then wins (tests/fixtures/azure).
+CATALOG_SKU_ALIASES: Mapping[str, tuple[str, ...]] = {
+    "provisionedmanaged": ("ProvisionedManaged", "Provisioned"),
+}
+
+
+def deployment_sku_name(catalog_name: str) -> str:
+    """The ``sku.name`` a deployment uses for a catalog SKU: ``Provisioned`` is
+    ``ProvisionedManaged``, the rest keep their name."""
+    for deployment_name, aliases in CATALOG_SKU_ALIASES.items():
+        if catalog_name.lower() in (a.lower() for a in aliases):
+            return next(a for a in aliases if a.lower() == deployment_name)
+    return catalog_name
+
+
+def same_sku(a: str, b: str) -> bool:
+    """Whether two SKU names (deployment or catalog spelling, any case) are the same SKU."""
+    return deployment_sku_name(a).lower() == deployment_sku_name(b).lower()
+
+
 def sku_of(entry: Mapping[str, Any], sku_name: str) -> Mapping[str, Any] | None:
-    """The SKU ``sku_name`` of a model version in the region it was read for."""
-    return next((s for s in entry.get("skus") or () if str(s.get("name", "")).lower()
-                 == sku_name.lower()), None)
+    """The SKU a deployment naming ``sku_name`` uses, of a model version in the region it was
+    read for: the catalog's own spelling first, then its aliases (``Provisioned``)."""
+    skus = list(entry.get("skus") or ())
+    names = CATALOG_SKU_ALIASES.get(sku_name.lower(), (sku_name,))
+    for name in names:
+        found = next((s for s in skus if str(s.get("name", "")).lower() == name.lower()), None)
+        if found is not None:
+            return found
+    return None
+
+
+def deployable_skus(entry: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The SKUs of a model version as a deployment names them, one per deployment SKU (a
+    version listing both ``ProvisionedManaged`` and ``Provisioned`` offers one SKU; the
+    ``Provisioned_MultiModal``/``Provisioned_Image`` variants are no SKU a deployment names)."""
+    seen: dict[str, Mapping[str, Any]] = {}
+    for sku in entry.get("skus") or ():
+        if str(sku.get("name", "")).lower().startswith("provisioned_"):
+            continue
+        name = deployment_sku_name(str(sku.get("name", "")))
+        chosen = sku_of(entry, name)
+        if name.lower() not in seen and chosen is not None:
+            seen[name.lower()] = {**chosen, "name": name}
+    return list(seen.values())
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityBounds:
+    """A SKU's ``capacity`` with Azure's gaps filled: real catalogs often leave out ``minimum``
+    and ``step`` (Standard, GlobalStandard, Batch) or ``default`` (Global and DataZone
+    provisioned). A missing minimum or step is 1; a missing default is the minimum, which is
+    what a deployment that names no capacity gets. ``maximum`` None: no upper bound given."""
+
+    minimum: int
+    maximum: int | None
+    step: int
+    default: int
+    allowed: tuple[int, ...] = ()
+
+    @classmethod
+    def of(cls, sku: Mapping[str, Any]) -> CapacityBounds:
+        raw = sku.get("capacity") if isinstance(sku.get("capacity"), Mapping) else {}
+        minimum = _whole(raw.get("minimum"), 1)
+        maximum = raw.get("maximum")
+        return cls(minimum, None if maximum is None else _whole(maximum, 0),
+                   max(_whole(raw.get("step"), 1), 1), _whole(raw.get("default"), minimum),
+                   tuple(_whole(v, 0) for v in raw.get("allowedValues") or ()))
+
+    def fits(self, capacity: int) -> bool:
+        if self.allowed:
+            return capacity in self.allowed
+        within = self.minimum <= capacity and (self.maximum is None or capacity <= self.maximum)
+        return within and capacity % self.step == 0
+
+    def text(self) -> str:
+        """``15-30000 in steps of 5``, ``1-1000000``, ``one of 1, 2``: for people."""
+        if self.allowed:
+            return "one of " + ", ".join(map(str, self.allowed))
+        high = "" if self.maximum is None else str(self.maximum)
+        steps = f" in steps of {self.step}" if self.step > 1 else ""
+        return f"{self.minimum}-{high}{steps}" if high else f"at least {self.minimum}{steps}"
+
+
+def _whole(value: Any, fallback: int) -> int:
+    """A capacity number as an int (Azure may send ``15.0``); ``fallback`` when absent."""
+    if value is None or isinstance(value, bool):
+        return fallback
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        return fallback
 
 
 def usage_name_of(entry: Mapping[str, Any], sku_name: str) -> str:
-    """The quota pool a SKU draws on: ``skus[].usageName``, else Azure's naming convention."""
+    """The quota pool a SKU draws on: ``skus[].usageName``, else Azure's naming convention
+    (which spells the regional provisioned pool ``OpenAI.Provisioned.<model>``)."""
     sku = sku_of(entry, sku_name)
     if sku and sku.get("usageName"):
         return str(sku["usageName"])
     prefix = "OpenAI" if str(entry.get("format")) == "OpenAI" else "AIServices"
-    return f"{prefix}.{sku_name}.{entry.get('name')}"
+    pool = "Provisioned" if same_sku(sku_name, "ProvisionedManaged") else sku_name
+    return f"{prefix}.{pool}.{entry.get('name')}"
 
 
 def is_gated_sku(sku_name: str) -> bool:
@@ -166,8 +260,8 @@ def _unwrap(item: Mapping[str, Any]) -> Mapping[str, Any]:
 def _offer(item: Mapping[str, Any]) -> Offer:
     props = item.get("properties") or {}
     location = str(item.get("location") or "").replace(" ", "").lower()
-    return Offer(location, str(props.get("skuName") or item.get("name") or ""),
-                 _number(props.get("availableCapacity")))
+    sku = deployment_sku_name(str(props.get("skuName") or item.get("name") or ""))
+    return Offer(location, sku, _number(props.get("availableCapacity")))
 
 
 def _usage(item: Mapping[str, Any]) -> Usage:
@@ -194,7 +288,7 @@ def alternatives(catalog: FoundryCatalog, model_format: str | None, name: str,
     entry_format = model_format or format_anywhere(catalog, name)
     offers = [o for o in catalog.offers(entry_format or "", name, version)
               if o.location != exclude.lower() and o.available >= need
-              and (sku is None or o.sku.lower() == sku.lower())]
+              and (sku is None or same_sku(o.sku, sku))]
     by_region: dict[str, list[str]] = {}
     for offer in sorted(offers, key=lambda o: (-o.available, o.location, o.sku)):
         by_region.setdefault(offer.location, []).append(
@@ -215,12 +309,11 @@ def format_anywhere(catalog: FoundryCatalog, name: str) -> str | None:
 def sku_text(catalog: FoundryCatalog, location: str, entry: Mapping[str, Any],
              sku: Mapping[str, Any]) -> str:
     """``Standard (capacity 1-100, 300 units free)``: a SKU of a version in a region."""
-    bounds = sku.get("capacity") or {}
     usage = catalog.usage(location, usage_name_of(entry, str(sku["name"])))
     free = "" if usage is None else ", blocked for this subscription" if usage.blocked \
         else f", {units(usage.free)} units free"
-    low, high = bounds.get("minimum", 1), bounds.get("maximum", "?")
-    return f"{sku['name']} (capacity {low}-{high}{free})"
+    name = deployment_sku_name(str(sku["name"]))
+    return f"{name} (capacity {CapacityBounds.of(sku).text()}{free})"
 
 
 def units(value: float) -> str:

@@ -19,9 +19,13 @@ from typing import Any
 from aimodels.errors import Diagnostic, Severity
 from aimodels.plan.preflight_catalog import (
     MAX_ALTERNATIVES,
+    CapacityBounds,
     FoundryCatalog,
     alternatives,
+    deployable_skus,
+    deployment_sku_name,
     is_gated_sku,
+    same_sku,
     sku_of,
     sku_text,
     units,
@@ -67,6 +71,8 @@ class FoundryRequest:
     update asks only for the capacity it adds. ``keeps_live_model`` marks an update that keeps
     the live model version and SKU: it runs already, so only lifecycle and added quota are
     checked (seed 004's edit mode), not whether a new deployment could be made.
+    ``version_deployed`` says the subscription already runs a deployment of the requested
+    version, which is what Azure asks before it deploys a ``Deprecating`` one.
     """
 
     address: str
@@ -81,6 +87,7 @@ class FoundryRequest:
     live_sku_name: str | None = None
     live_capacity: int = 0
     keeps_live_model: bool = False
+    version_deployed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +112,10 @@ class Finding:
 
 @dataclass(frozen=True, slots=True)
 class Resolved:
-    """A request that passed the region, version and SKU checks: what it will draw on."""
+    """A request that passed the region, version and SKU checks: what it will draw on.
+
+    ``sku`` is the catalog's SKU under the name a deployment uses (``ProvisionedManaged`` for
+    the catalog's ``Provisioned``)."""
 
     request: FoundryRequest
     entry: Mapping[str, Any]
@@ -121,7 +131,7 @@ class Resolved:
     def counted(self) -> int:
         """Capacity the live deployment already holds in this pool (freed by this write)."""
         req = self.request
-        same_pool = (req.live_sku_name or "").lower() == str(self.sku["name"]).lower() and \
+        same_pool = same_sku(req.live_sku_name or "", str(self.sku["name"])) and \
             (req.live_model_name or "").lower() == str(self.entry["name"]).lower()
         return req.live_capacity if same_pool else 0
 
@@ -159,12 +169,13 @@ def evaluate(request: FoundryRequest,
     if lifecycle and lifecycle.severity is Severity.ERROR:
         return None, [lifecycle]
     sku_name = req.sku_name or default_sku(entry)
-    sku = sku_of(entry, sku_name)
-    if sku is None and req.keeps_live_model:
+    found = sku_of(entry, sku_name)
+    if found is None and req.keeps_live_model:
         return None, [lifecycle] if lifecycle else []
-    if sku is None:
+    if found is None:
         return None, [_sku_missing(req, entry, sku_name, catalog)]
-    capacity = req.capacity if req.capacity is not None else int(_bounds(sku).get("default", 1))
+    sku = {**found, "name": deployment_sku_name(str(found["name"]))}
+    capacity = req.capacity if req.capacity is not None else CapacityBounds.of(sku).default
     findings = [f for f in (lifecycle, _capacity_range(req, entry, sku, capacity)) if f]
     if any(f.severity is Severity.ERROR for f in findings):
         return None, findings
@@ -193,7 +204,7 @@ def free_units(catalog: FoundryCatalog, item: Resolved) -> tuple[float | None, s
     offer = next((o for o in catalog.offers(str(item.entry["format"]), str(item.entry["name"]),
                                             str(item.entry["version"]))
                   if o.location == item.request.location.lower()
-                  and o.sku.lower() == str(item.sku["name"]).lower()), None)
+                  and same_sku(o.sku, str(item.sku["name"]))), None)
     if usage is None and offer is None:
         return None, ""
     if usage is None:
@@ -275,7 +286,7 @@ def _version_missing(req: FoundryRequest, version: str, here: list[Mapping[str, 
 
 def _sku_missing(req: FoundryRequest, entry: Mapping[str, Any], sku_name: str,
                  catalog: FoundryCatalog) -> Finding:
-    here = ", ".join(sku_text(catalog, req.location, entry, s) for s in entry.get("skus") or ())
+    here = ", ".join(sku_text(catalog, req.location, entry, s) for s in deployable_skus(entry))
     where = _nearby(catalog, req, str(entry["version"]), sku_name, req.capacity or 1)
     elsewhere = f" {sku_name} is offered for this version in {where}." if where else ""
     return _error(req, Unavailability.SKU_NOT_SUPPORTED,
@@ -315,28 +326,21 @@ def _no_quota(item: Resolved, pool: str, needed: int, free: float,
 
 def _capacity_range(req: FoundryRequest, entry: Mapping[str, Any], sku: Mapping[str, Any],
                     capacity: int) -> Finding | None:
-    bounds = _bounds(sku)
-    low, high, step = bounds.get("minimum", 1), bounds.get("maximum"), bounds.get("step", 1) or 1
-    allowed = bounds.get("allowedValues")
-    if allowed:
-        fits = capacity in allowed
-    else:
-        fits = low <= capacity <= (high if high is not None else capacity) \
-            and capacity % step == 0
-    if fits:
+    bounds = CapacityBounds.of(sku)
+    if bounds.fits(capacity):
         return None
-    shape = f"one of {', '.join(map(str, allowed))}" if allowed else \
-        f"{low}-{high}" + (f" in steps of {step}" if step > 1 else "")
     return Finding(req.address, Severity.ERROR,
                    f"{entry['name']} {entry['version']} {sku['name']}: capacity {capacity} is out "
-                   f"of range", f"{sku['name']} takes a capacity of {shape} "
-                   f"(default {bounds.get('default')}). Set spec.sku.capacity accordingly.",
+                   f"of range", f"{sku['name']} takes a capacity of {bounds.text()} "
+                   f"(default {bounds.default}). Set spec.sku.capacity accordingly.",
                    "spec.sku.capacity")
 
 
 def _lifecycle(req: FoundryRequest, entry: Mapping[str, Any]) -> Finding | None:
     """A warning for a deprecating version; an error for creating a deprecated one (Azure
-    refuses new deployments of it; an existing one keeps serving until retirement)."""
+    refuses new deployments of it; an existing one keeps serving until retirement), and for
+    creating a deprecating one in a subscription that runs none (Azure keeps those for the
+    customers that already use them)."""
     status = str(entry.get("lifecycleStatus") or "")
     if status not in ("Deprecating", "Deprecated", "Legacy"):
         return None
@@ -350,6 +354,11 @@ def _lifecycle(req: FoundryRequest, entry: Mapping[str, Any]) -> Finding | None:
     if status == "Deprecated" and req.creating:
         return Finding(req.address, Severity.ERROR, f"{label} is deprecated{when}",
                        f"Azure refuses new deployments of a deprecated version. {replacement}",
+                       "spec.model.version")
+    if status == "Deprecating" and req.creating and not req.version_deployed:
+        return Finding(req.address, Severity.ERROR, f"{label} is deprecating{when}",
+                       "Azure deploys a deprecating version only for subscriptions that already "
+                       f"run a deployment of it, and this one runs none. {replacement}",
                        "spec.model.version")
     return Finding(req.address, Severity.WARNING, f"{label} is {status.lower()}{when}",
                    f"{replacement} Plan the move before the retirement date.",
@@ -369,10 +378,6 @@ def _label(name: str, version: str | None) -> str:
     return f"{name} {version}" if version else name
 
 
-def _bounds(sku: Mapping[str, Any]) -> Mapping[str, Any]:
-    return sku.get("capacity") or {}
-
-
 def _nearby(catalog: FoundryCatalog, req: FoundryRequest, version: str | None, sku: str | None,
             need: float) -> str:
     return alternatives(catalog, req.model_format, req.model_name, version, sku, need,
@@ -380,16 +385,17 @@ def _nearby(catalog: FoundryCatalog, req: FoundryRequest, version: str | None, s
 
 
 def default_sku(entry: Mapping[str, Any]) -> str:
-    """The SKU a request without one gets: GlobalStandard where offered, else the first."""
-    names = [str(s["name"]) for s in entry.get("skus") or ()]
+    """The SKU a request without one gets: GlobalStandard where offered, else the first (as a
+    deployment names it)."""
+    names = [str(s["name"]) for s in deployable_skus(entry)]
     return "GlobalStandard" if "GlobalStandard" in names or not names else names[0]
 
 
 def _other_skus(catalog: FoundryCatalog, item: Resolved) -> str:
     """The version's other SKUs in the region that have quota free, with their numbers."""
     out = []
-    for sku in item.entry.get("skus") or ():
-        if str(sku["name"]).lower() == str(item.sku["name"]).lower():
+    for sku in deployable_skus(item.entry):
+        if same_sku(str(sku["name"]), str(item.sku["name"])):
             continue
         usage = catalog.usage(item.request.location, usage_name_of(item.entry, str(sku["name"])))
         if usage is not None and not usage.blocked and usage.free > 0:

@@ -63,10 +63,14 @@ class FoundryDeploymentProvider(ProviderBase):
                          "properties.callRateLimit", "properties.dynamicThrottlingEnabled",
                          "properties.model.callRateLimit"),
         immutable=IMMUTABLE_BY_API_VERSION[API_VERSION],
-        defaults={"raiPolicyName": "Microsoft.DefaultV2",
-                  "versionUpgradeOption": "OnceNewDefaultVersionAvailable"},
-        # Left out, the service picks the model's default version and the SKU's capacity.
-        computed_if_unset=("model.version", "sku.capacity", DEPLOYED_DIGEST),
+        # Left out, the service picks the model's default version, the SKU's capacity, the
+        # content filter and the upgrade policy (Terraform's optional+computed). Live values
+        # vary: older deployments carry ``Microsoft.Default``, some no raiPolicyName at all
+        # (tests/fixtures/azure), so a default of ours would diff against them and apply would
+        # switch a content filter nobody asked to change. Omitted means "whatever is live":
+        # never shown in a plan, and a PUT (a full replace) sends the live value back.
+        computed_if_unset=("model.version", "sku.capacity", "raiPolicyName",
+                           "versionUpgradeOption", DEPLOYED_DIGEST),
         from_state=(DEPLOYED_DIGEST,),
     )
 

@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from aimodels.plan.availability import AvailabilityReport, RegionOffer
-from aimodels.plan.preflight_catalog import sku_of, units
+from aimodels.plan.preflight_catalog import CapacityBounds, sku_of, units
 from aimodels.plan.preflight_cost import HOURS_PER_MONTH, CostPlan, CostQuote
 from aimodels.render.plan_cost import money
 
@@ -78,9 +78,8 @@ def _capacity(report: AvailabilityReport, offer: RegionOffer) -> str:
     sku = sku_of(report.entry, offer.sku) if home and report.entry else None
     if sku is None:
         return "-"
-    bounds: Mapping[str, Any] = sku.get("capacity") or {}
-    step = f" step {bounds['step']}" if bounds.get("step", 1) != 1 else ""
-    return f"{bounds.get('minimum')}-{bounds.get('maximum')}{step}, default {bounds.get('default')}"
+    bounds = CapacityBounds.of(sku)
+    return f"{bounds.text()}, default {bounds.default}"
 
 
 def _version_text(report: AvailabilityReport, model: Mapping[str, Any]) -> str:

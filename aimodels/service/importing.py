@@ -46,6 +46,7 @@ from aimodels.state.local import write_state
 from aimodels.state.lock import LockHandle, acquire_lock
 from aimodels.state.values import ResourceState, State
 from aimodels.transport.client import AzureClient
+from aimodels.transport.errors import NotFoundError
 
 #: Fields that exist only in aimodels, never in Azure (how a CustomModel is deleted): the
 #: manifest's value is the truth, so import records it rather than the service default.
@@ -283,11 +284,16 @@ async def read_resource(client: AzureClient, resource: DesiredResource,
     one is an error (exit 5), since there is nothing to adopt."""
     if resource.kind == CUSTOM_MODEL:
         body = await _registered_model(client, resource)
+        found = LiveObject(resource.address, resource_id, body,
+                           body.get("eTag") or body.get("etag"))
     else:
-        body = await client.get_json_or_none(resource_id)
-        if body is None:
-            raise _missing(resource, resource_id)
-    found = LiveObject(resource.address, resource_id, body, body.get("eTag") or body.get("etag"))
+        try:
+            response = await client.request("GET", resource_id)
+        except NotFoundError:
+            raise _missing(resource, resource_id) from None
+        # The body's etag (eTag) where there is one, else the ETag header: real GETs carry
+        # both, but not every body does (the spec's GetDeployment example has none).
+        found = LiveObject(resource.address, resource_id, response.body, response.etag)
     return checked_live(found, default_registry(), f"GET {resource_id}")
 
 

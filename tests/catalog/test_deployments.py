@@ -170,7 +170,7 @@ def test_show_a_foundry_deployment(azure: Azure, tmp_path: Path) -> None:
     assert "aimodels chat acct/gpt-chat 'Hello!'" in result.stdout
     shown = json.loads(run(azure, folder, "deployments", "show", "gpt-chat", "-o",
                            "json").stdout)
-    assert shown["details"]["raiPolicyName"] == "Microsoft.DefaultV2"
+    assert shown["details"]["raiPolicyName"] == "Microsoft.Default"  # the service default
 
 
 def test_show_an_unknown_deployment_exits_1_and_points_at_the_list(azure: Azure,

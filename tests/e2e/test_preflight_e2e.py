@@ -49,7 +49,7 @@ REASONS = [
     pytest.param(foundry("ptu", "gpt-4o", "2024-11-20", "ProvisionedManaged", 50),
                  "gpt-4o 2024-11-20 cannot be deployed as ProvisionedManaged in eastus "
                  "(deployment type constraint)",
-                 "The quota pool OpenAI.ProvisionedManaged is blocked", id="6-type-constraint"),
+                 "The quota pool OpenAI.Provisioned.gpt-4o is blocked", id="6-type-constraint"),
 ]
 
 
@@ -72,7 +72,7 @@ def test_quota_is_summed_across_the_deployments_of_one_plan(cli: Cli, stack: Pat
     # eastus OpenAI.GlobalStandard.gpt-4o: limit 450, 100 used: 350 free; 200 + 200 do not fit.
     (stack / "foundry-deployment.yaml").write_text(
         foundry("chat-a", "gpt-4o", "2024-11-20", "GlobalStandard", 200) + "---\n"
-        + foundry("chat-b", "gpt-4o", "2024-08-06", "GlobalStandard", 200))
+        + foundry("chat-b", "gpt-4o", "2024-11-20", "GlobalStandard", 200))
     planned = cli("plan")
     assert planned.code == 1, planned.text
     assert planned.out.count("(no available quota)") == 2

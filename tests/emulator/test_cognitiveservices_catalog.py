@@ -104,10 +104,14 @@ def test_location_models_wrap_each_version_in_model(client):
     assert model["deprecation"]["inference"].startswith("2027-")
     assert model["capabilities"]["chatCompletion"] == "true"
     skus = {s["name"]: s for s in model["skus"]}
-    assert set(skus) == {"Standard", "GlobalStandard", "ProvisionedManaged", "GlobalBatch"}
+    # As Azure's catalog: the regional PTU SKU is "Provisioned" here (ProvisionedManaged in a
+    # deployment), and standard SKUs carry no minimum or step (tests/fixtures/azure).
+    assert set(skus) == {"Standard", "GlobalStandard", "Provisioned", "GlobalBatch"}
     assert skus["GlobalStandard"]["usageName"] == "OpenAI.GlobalStandard.gpt-4o"
-    assert skus["ProvisionedManaged"]["capacity"] == {"minimum": 50, "maximum": 1000, "step": 50,
-                                                      "default": 50}
+    assert skus["GlobalStandard"]["capacity"] == {"maximum": 10000, "default": 50}
+    assert skus["Provisioned"]["usageName"] == "OpenAI.Provisioned.gpt-4o"
+    assert skus["Provisioned"]["capacity"] == {"minimum": 50, "maximum": 1000, "step": 50,
+                                               "default": 50}
     assert model["maxCapacity"] >= skus["GlobalStandard"]["capacity"]["maximum"]
     assert models_in(client, "eastus")[("Llama-3.3-70B-Instruct", "4")]["kind"] == "AIServices"
 
@@ -162,9 +166,9 @@ def test_reason_6_provisioned_managed_needs_a_feature_the_subscription_lacks(cli
     found = capacities(client, "gpt-4o", "2024-11-20")
     assert {v for (_, sku), v in found.items() if sku == "ProvisionedManaged"} == {0}
     assert found[("eastus", "Standard")] > 0
-    pool = usages(client, "eastus")["OpenAI.ProvisionedManaged"]
-    assert pool["status"] == "Blocked" and pool["limit"] == 0
-    assert pool["name"]["localizedValue"] == "Provisioned Managed Throughput Unit"
+    pool = usages(client, "eastus")["OpenAI.Provisioned.gpt-4o"]
+    assert "status" not in pool and pool["limit"] == 0  # Azure's usages carry no status
+    assert pool["name"]["localizedValue"] == "Provisioned Throughput Unit - gpt-4o"
 
 
 def test_granting_the_features_through_fixtures_unblocks_them(tmp_path):
@@ -178,18 +182,18 @@ def test_granting_the_features_through_fixtures_unblocks_them(tmp_path):
         found = capacities(c, "gpt-4o", "2024-11-20", region="eastus")
         assert found[("eastus", "ProvisionedManaged")] == 300
         assert ("gpt-5", "2025-08-07") in models_in(c, "eastus")
-        assert usages(c, "eastus")["OpenAI.ProvisionedManaged"]["status"] == "Included"
+        assert usages(c, "eastus")["OpenAI.Provisioned.gpt-4o"]["limit"] == 300
 
 
 def test_capacity_and_usage_follow_the_deployments_that_exist(client, clock):
-    found = capacities(client, "gpt-4o", "2024-11-20", region="eastus")
+    found = capacities(client, "gpt-4o", "2024-08-06", region="eastus")
     before = found[("eastus", "GlobalStandard")]
     assert before == 450 - 100
     response = client.put(f"{EASTUS}/deployments/chat", params=Q, json={
         "sku": {"name": "GlobalStandard", "capacity": 120},
-        "properties": {"model": {"format": "OpenAI", "name": "gpt-4o", "version": "2024-08-06"}}})
+        "properties": {"model": {"format": "OpenAI", "name": "gpt-4o", "version": "2024-11-20"}}})
     assert response.status_code == 201
-    after = capacities(client, "gpt-4o", "2024-11-20", region="eastus")
+    after = capacities(client, "gpt-4o", "2024-08-06", region="eastus")
     assert after[("eastus", "GlobalStandard")] == before - 120  # versions share the pool
     assert set(after) == {k for k in after if k[0] == "eastus"}
     pool = usages(client, "eastus")["OpenAI.GlobalStandard.gpt-4o"]
@@ -238,8 +242,10 @@ def test_catalog_needs_the_api_version_and_a_bearer_token(emulator):
     with httpx.Client(base_url=emulator.url) as anonymous:
         assert anonymous.get(f"{PROV}/locations/eastus/models", params=Q).status_code == 401
     with httpx.Client(base_url=emulator.url, headers={"Authorization": "Bearer t"}) as c:
-        response = c.get(f"{PROV}/locations/eastus/models", params={"api-version": "2023-05-01"})
+        response = c.get(f"{PROV}/locations/eastus/models", params={"api-version": "2019-01-01"})
         assert response.status_code == 400
+        older = c.get(f"{PROV}/locations/eastus/models", params={"api-version": "2023-05-01"})
+        assert older.status_code == 200  # a version clients still send (Microsoft Learn)
 
 
 def test_accounts_get_list_and_keys(client, emulator):

@@ -85,18 +85,22 @@ def test_put_creates_with_201_and_an_absolute_async_operation(client, clock, emu
     assert doc["sku"] == {"name": "GlobalStandard", "capacity": 150}
     assert doc["properties"]["model"] == {"format": "OpenAI", "name": "gpt-4o",
                                           "version": "2024-11-20"}
-    assert doc["properties"]["raiPolicyName"] == "Microsoft.DefaultV2"
+    assert doc["properties"]["raiPolicyName"] == "Microsoft.Default"  # the service's, not ours
     assert doc["properties"]["versionUpgradeOption"] == "OnceNewDefaultVersionAvailable"
     assert doc["properties"]["provisioningState"] == "Creating"
     assert doc["properties"]["capabilities"]["chatCompletion"] == "true"
     assert {r["key"] for r in doc["properties"]["rateLimits"]} == {"request", "token"}
     assert doc["properties"]["callRateLimit"]["count"] == 150
     assert doc["etag"].startswith('"') and not any(k.startswith("_") for k in doc)
+    assert response.headers["ETag"] == doc["etag"]  # body key and header, as recorded
     operation = response.headers["Azure-AsyncOperation"]
-    assert operation.startswith(emulator.url + f"/subscriptions/{SUB}/providers/")
+    # Cognitive Services' own URL and statuses (the Azure CLI recordings)
+    assert operation.startswith(emulator.url + f"/subscriptions/{SUB}/providers/"
+                                "Microsoft.CognitiveServices/locations/eastus/operationResults/")
     assert "api-version=2025-09-01" in operation and "Location" not in response.headers
     assert int(response.headers["Retry-After-Ms"]) > 0
-    assert client.get(operation).json()["status"] == "InProgress"
+    running = client.get(operation).json()
+    assert running["status"] == "Creating" and "/operationResults/" in running["id"]
     clock.advance()
     assert client.get(operation).json()["status"] == "Succeeded"
     assert client.get(f"{EASTUS}/deployments/chat", params=Q).json()["properties"][
@@ -130,19 +134,20 @@ def test_if_match_is_ignored_like_the_real_service(client, clock):
     assert response.status_code == 200
 
 
-def test_patch_answers_202_and_location_ends_with_the_resource(client, clock):
+def test_patch_answers_202_with_an_async_operation_only(client, clock):
+    # UpdateDeployment.json: 202 with azure-asyncoperation and nothing else
     before = created(client, clock, EASTUS, "chat", body(capacity=10))
     response = client.patch(f"{EASTUS}/deployments/chat", params=Q,
                             json={"sku": {"name": "GlobalStandard", "capacity": 30},
                                   "tags": {"team": "a"}})
-    assert response.status_code == 202
-    location = response.headers["Location"]
-    assert response.headers["Azure-AsyncOperation"] and location.startswith("http://")
-    assert client.get(location).status_code == 202
+    assert response.status_code == 202 and "Location" not in response.headers
+    operation = response.headers["Azure-AsyncOperation"]
+    assert client.get(operation).json()["status"] == "Accepted"
     assert client.get(f"{EASTUS}/deployments/chat", params=Q).json()["properties"][
-        "provisioningState"] == "Updating"
+        "provisioningState"] == "Accepted"  # DeploymentProvisioningState has no Updating
     clock.advance()
-    final = client.get(location)
+    assert client.get(operation).json()["status"] == "Succeeded"
+    final = client.get(f"{EASTUS}/deployments/chat", params=Q)
     assert final.status_code == 200
     assert final.json()["sku"]["capacity"] == 30 and final.json()["tags"] == {"team": "a"}
     assert final.json()["etag"] != before["etag"]
@@ -159,7 +164,7 @@ def test_delete_answers_202_then_the_deployment_is_gone(client, clock):
     created(client, clock, EASTUS, "chat", body())
     response = client.delete(f"{EASTUS}/deployments/chat", params=Q)
     assert response.status_code == 202
-    assert response.headers["Azure-AsyncOperation"] and response.headers["Location"]
+    assert response.headers["Azure-AsyncOperation"] and "Location" not in response.headers
     assert client.get(f"{EASTUS}/deployments/chat", params=Q).json()["properties"][
         "provisioningState"] == "Deleting"
     clock.advance()
@@ -176,7 +181,7 @@ def test_list_follows_next_link(client, clock):
     first = client.get(f"{EASTUS}/deployments", params=Q).json()
     assert len(first["value"]) == 20 and first["nextLink"].startswith("http://")
     second = client.get(first["nextLink"]).json()
-    assert second["nextLink"] is None
+    assert "nextLink" not in second  # Azure leaves the key out on the last page
     names = [d["name"] for d in first["value"] + second["value"]]
     assert names == [f"d{i:02d}" for i in range(23)]
 
@@ -196,9 +201,9 @@ def test_missing_resources_answer_arm_404s(client, path, code):
 
 @pytest.mark.parametrize(("query", "code"), [
     ({}, "MissingApiVersionParameter"),
-    ({"api-version": "2024-10-01"}, "NoRegisteredProviderFound"),
+    ({"api-version": "2019-01-01"}, "NoRegisteredProviderFound"),
 ])
-def test_api_version_2025_09_01_is_required(client, query, code):
+def test_a_served_api_version_is_required(client, query, code):
     response = client.get(f"{EASTUS}/deployments", params=query)
     assert response.status_code == 400
     assert response.json()["error"]["code"] == code
@@ -254,6 +259,23 @@ def test_a_version_offered_in_one_region_and_not_another(client, clock, emulator
     tokyo = f"{RG}/accounts/tokyo-foundry"
     refused = put(client, tokyo, "chat", body(version="2024-11-20"))
     assert refused.json()["error"]["code"] == "DeploymentModelNotSupported"
+    assert "not supported" in refused.json()["error"]["message"]
+
+
+def test_a_deprecating_version_is_deployed_only_where_the_subscription_runs_it(client, clock,
+                                                                              emulator):
+    # japaneast offers gpt-4o 2024-08-06 only, and it is Deprecating: Azure deploys it only
+    # for subscriptions that already have deployments of it.
+    seed_account(emulator.emulator, SUB, "rg-quickstart", "tokyo-foundry", "japaneast")
+    tokyo = f"{RG}/accounts/tokyo-foundry"
+    refused = put(client, tokyo, "chat", body(version="2024-08-06"))
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "DeploymentModelNotSupported"
+    assert "deprecating" in refused.json()["error"]["message"]
+    created(client, clock, EASTUS, "old", body(version="2024-11-20"))
+    clock.advance()
+    assert put(client, EASTUS, "old", body(version="2024-08-06")).status_code == 200  # in place
+    clock.advance()
     assert put(client, tokyo, "chat", body(version="2024-08-06")).status_code == 201
 
 
@@ -263,7 +285,7 @@ def test_quota_is_summed_over_deployments_of_the_region_and_subscription(client,
     second = f"/subscriptions/{SUB}/resourceGroups/rg-other/providers/Microsoft.CognitiveServices" \
              "/accounts/second-eastus"
     created(client, clock, EASTUS, "a", body(capacity=200))
-    created(client, clock, second, "b", body(version="2024-08-06", capacity=140))
+    created(client, clock, second, "b", body(version="2024-11-20", capacity=140))
     created(client, clock, WESTEUROPE, "far", body(capacity=400))  # another region's pool
     assert put(client, second, "c", body(capacity=10)).status_code == 201
     clock.advance()
@@ -363,3 +385,43 @@ def test_the_account_lock_holds_across_two_processes_on_one_data_dir(tmp_path, c
             assert put(b, EASTUS, "y", body()).json()["error"]["code"] == "RequestConflict"
             clock.advance()
             assert put(b, EASTUS, "y", body()).status_code == 201
+
+
+def test_older_api_versions_are_served_with_the_same_shapes(client, clock):
+    created(client, clock, EASTUS, "chat", body())
+    for version in ("2023-05-01", "2024-10-01", "2026-05-15-preview"):
+        got = client.get(f"{EASTUS}/deployments/chat", params={"api-version": version})
+        assert got.status_code == 200 and got.json()["etag"]
+
+
+@pytest.fixture
+def recorded(clock):
+    """An emulator answering deployment writes as the live recordings do (--fidelity recorded)."""
+    emulator = Emulator(EmulatorConfig(lro_seconds=1, fidelity="recorded"), clock=clock)
+    with start_in_thread(emulator=emulator) as running, httpx.Client(
+            base_url=running.url, headers={"Authorization": "Bearer t"}) as session:
+        yield session
+
+
+def test_recorded_put_answers_201_accepted_with_no_lro_header(recorded, clock):
+    response = put(recorded, EASTUS, "chat", body())
+    assert response.status_code == 201 and response.headers["ETag"] == response.json()["etag"]
+    assert not {"Azure-AsyncOperation", "Location", "Retry-After", "Retry-After-Ms"} & set(
+        response.headers)
+    assert response.json()["properties"]["provisioningState"] == "Accepted"
+    got = recorded.get(f"{EASTUS}/deployments/chat", params=Q).json()
+    assert got["properties"]["provisioningState"] == "Creating"
+    clock.advance()
+    got = recorded.get(f"{EASTUS}/deployments/chat", params=Q).json()
+    assert got["properties"]["provisioningState"] == "Succeeded"
+    replaced = put(recorded, EASTUS, "chat", body(capacity=20))
+    assert replaced.status_code == 200 and "Azure-AsyncOperation" not in replaced.headers
+
+
+def test_recorded_delete_is_synchronous(recorded, clock):
+    put(recorded, EASTUS, "chat", body())
+    clock.advance()
+    response = recorded.delete(f"{EASTUS}/deployments/chat", params=Q)
+    assert (response.status_code, response.content) == (200, b"")
+    assert "Azure-AsyncOperation" not in response.headers
+    assert recorded.get(f"{EASTUS}/deployments/chat", params=Q).status_code == 404

@@ -63,7 +63,7 @@ def test_deployment_lifecycle_through_the_sdk_pollers(sdk):
         RG, ACCOUNT, "chat", gpt4o(150)).result())
     assert took < 1.0
     assert created.properties.provisioning_state == "Succeeded" and created.sku.capacity == 150
-    assert created.properties.rai_policy_name == "Microsoft.DefaultV2"
+    assert created.properties.rai_policy_name == "Microsoft.Default"  # the service default
     updated, took = timed(lambda: sdk.deployments.begin_update(
         RG, ACCOUNT, "chat", PatchResourceTagsAndSku(sku=Sku(name="GlobalStandard", capacity=200),
                                                      tags={"team": "alpha"})).result())
@@ -117,7 +117,9 @@ def test_catalog_and_quota_through_the_sdk(sdk):
     gpt = [m for m in models if m.model.name == "gpt-4o" and m.model.version == "2024-11-20"][0]
     assert gpt.kind == "OpenAI"
     assert {s.name for s in gpt.model.skus} >= {"GlobalStandard", "Standard"}
-    assert gpt.model.skus[0].capacity.maximum >= gpt.model.skus[0].capacity.minimum
+    standard = next(s for s in gpt.model.skus if s.name == "GlobalStandard")
+    # as in Azure's catalog: no minimum or step on a standard SKU, a maximum always
+    assert standard.capacity.minimum is None and standard.capacity.maximum > 0
     usages = {u.name.value: u for u in sdk.usages.list("eastus")}
     assert len(usages) > 20  # more than one page
     assert (usages["OpenAI.GlobalStandard.o4-mini"].current_value,
@@ -139,3 +141,18 @@ def test_accounts_through_the_sdk(sdk):
     assert names == {ACCOUNT, "alpha-foundry-we"}
     assert len(sdk.accounts.list_keys(RG, ACCOUNT).key1) == 32
     assert any(m.name == "gpt-4.1" for m in sdk.accounts.list_models(RG, ACCOUNT))
+
+
+def test_the_sdk_finishes_on_the_recorded_shapes_too():
+    # --fidelity recorded: PUT 201 Accepted with no LRO header (the SDK then polls the resource
+    # itself), DELETE 200 at once. Without Retry-After azure-core waits its polling_interval.
+    with start_in_thread(EmulatorConfig(lro_seconds=0.1, fidelity="recorded")) as em:
+        client = CognitiveServicesManagementClient(FakeCredential(), SUB, base_url=em.url,
+                                                   authentication_policy=BearerPolicy())
+        created = client.deployments.begin_create_or_update(
+            RG, ACCOUNT, "chat", gpt4o(10), polling_interval=0.05).result()
+        assert created.properties.provisioning_state == "Succeeded"
+        client.deployments.begin_delete(RG, ACCOUNT, "chat", polling_interval=0.05).result()
+        with pytest.raises(ResourceNotFoundError):
+            client.deployments.get(RG, ACCOUNT, "chat")
+        client.close()

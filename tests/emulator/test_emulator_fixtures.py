@@ -69,8 +69,8 @@ def test_yaml_comments_and_underscore_keys_are_allowed(tmp_path: Path) -> None:
     ("f.yaml", "containerService.gpuQuota: {eastus: {NCasT4_v3: -1}}",
      "containerService.gpuQuota.eastus.NCasT4_v3: -1 is less than the minimum of 0"),
     ("f.yaml", "cognitiveServices:\n  models:\n    - {format: OpenAI, name: m, version: '1', "
-     "skus: {Standard: {capacity: {minimum: 1, maximum: 2, step: 1}}}}",
-     "cognitiveServices.models[0].skus.Standard.capacity: 'default' is a required property"),
+     "skus: {Standard: {capacity: {minimum: 1, step: 1, default: 1}}}}",
+     "cognitiveServices.models[0].skus.Standard.capacity: 'maximum' is a required property"),
 ])
 def test_bad_files_are_refused_saying_where(tmp_path: Path, name: str, text: str,
                                             expected: str) -> None:

@@ -1,4 +1,4 @@
-"""An operation status that says InProgress always tells the client when to poll again: without
+"""An operation status that is not terminal always tells the client when to poll again: without
 Retry-After-Ms, azure-core's ARMPolling waits its 30 s default (and aimodels its 5 s)."""
 
 from __future__ import annotations
@@ -42,5 +42,5 @@ def test_in_progress_always_comes_with_retry_after_ms() -> None:
         clock.step_each_read = 1.0
         status = api.get(created.headers["Azure-AsyncOperation"])
 
-    assert status.json()["status"] == "InProgress"
+    assert status.json()["status"] == "Creating"  # not terminal: Cognitive Services' own word
     assert int(status.headers["Retry-After-Ms"]) > 0

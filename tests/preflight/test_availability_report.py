@@ -53,10 +53,18 @@ def test_a_selected_sku_without_quota_is_reported():
     assert out["capacity"]["step"] == 50
 
 
-def test_a_deprecating_version_is_a_warning_in_the_report():
-    out = report(model_version="2024-08-06").to_dict()
+def test_a_deprecating_version_is_a_warning_for_a_subscription_that_runs_it():
+    out = availability_report(AvailabilityQuery("gpt-4o", "eastus", model_version="2024-08-06",
+                                                version_deployed=True), catalog()).to_dict()
     assert out["available"] is True
     assert out["warnings"][0]["summary"].startswith("gpt-4o 2024-08-06 is deprecating")
+
+
+def test_a_deprecating_version_is_unavailable_to_a_subscription_that_runs_none():
+    out = report(model_version="2024-08-06").to_dict()
+    assert out["available"] is False
+    assert out["reason"]["summary"].startswith("gpt-4o 2024-08-06 is deprecating")
+    assert "already run a deployment of it" in out["reason"]["detail"]
 
 
 def test_the_rendered_table_names_regions_skus_and_the_reason():

@@ -140,11 +140,24 @@ def test_an_update_to_another_sku_draws_its_whole_capacity_from_the_new_pool():
 
 
 def test_a_deprecating_version_is_a_warning_with_date_and_replacement():
-    [found] = check_foundry([request(version="2024-08-06", sku="GlobalStandard", capacity=10)],
-                            catalog())
+    # ... for a subscription that runs a deployment of it already
+    [found] = check_foundry([request(version="2024-08-06", sku="GlobalStandard", capacity=10,
+                                     version_deployed=True)], catalog())
     assert found.severity is Severity.WARNING and found.reason is None
     assert found.summary == "gpt-4o 2024-08-06 is deprecating (inference retires 2027-03-31)"
     assert "Replacement: gpt-4.1 2025-04-14." in found.detail
+
+
+def test_creating_a_deprecating_version_nobody_runs_is_an_error():
+    # Azure deploys a Deprecating version only for customers that already have deployments
+    # of it; we used to warn, the plan passed, and apply failed.
+    [found] = check_foundry([request(version="2024-08-06", sku="GlobalStandard", capacity=10)],
+                            catalog())
+    assert found.severity is Severity.ERROR and found.path == "spec.model.version"
+    assert found.summary == "gpt-4o 2024-08-06 is deprecating (inference retires 2027-03-31)"
+    assert "only for subscriptions that already run a deployment of it" in found.detail
+    kept = request(version="2024-08-06", sku="GlobalStandard", capacity=10, creating=False)
+    assert [f.severity for f in check_foundry([kept], catalog())] == [Severity.WARNING]
 
 
 def test_creating_a_deprecated_version_is_an_error_updating_one_a_warning():

@@ -4,6 +4,8 @@ ModelDeployment feasibility and prices from calculateCost."""
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 from preflight_support import RG, SUB, change, foundry, model_deployment, only_errors, preflight
@@ -40,7 +42,7 @@ A100 = "Standard_NC24ads_A100_v4"
     pytest.param(foundry("d", "gpt-4o", "2024-11-20", "ProvisionedManaged", 50),
                  "gpt-4o 2024-11-20 cannot be deployed as ProvisionedManaged in eastus "
                  "(deployment type constraint)",
-                 "The quota pool OpenAI.ProvisionedManaged is blocked", id="6-type-constraint"),
+                 "The quota pool OpenAI.Provisioned.gpt-4o is blocked", id="6-type-constraint"),
 ])
 def test_each_unavailability_reason_is_an_error_on_the_plan(emulator, deployment, summary,
                                                            detail):
@@ -72,13 +74,10 @@ def test_quota_is_summed_across_the_deployments_of_the_plan(emulator):
     # eastus OpenAI.GlobalStandard.gpt-4o: limit 450, 100 used -> 350 free; 200 + 200 do not fit
     plan = preflight(emulator.url,
                      foundry("a", "gpt-4o", "2024-11-20", "GlobalStandard", 200),
-                     foundry("b", "gpt-4o", "2024-08-06", "GlobalStandard", 200))
+                     foundry("b", "gpt-4o", "2024-11-20", "GlobalStandard", 200))
     quota = [d for d in only_errors(plan) if "(no available quota)" in d.summary]
     assert [d.address for d in quota] == ["FoundryDeployment/a", "FoundryDeployment/b"]
     assert "limit 450, used 100, this plan needs 400" in quota[0].detail
-    warned = [d for d in plan.diagnostics if d.severity is Severity.WARNING]
-    assert [d.summary for d in warned] == [
-        "gpt-4o 2024-08-06 is deprecating (inference retires 2027-03-31)"]
 
 
 def test_catalog_reads_are_made_once_per_region_and_model(emulator):
@@ -187,3 +186,30 @@ def test_the_ai_manager_region_is_used_for_the_price(emulator):
     after = model_deployment("chat", "Standard_NV72ads_A10_v5", 1) | {"aiManager": "quickstart"}
     plan = preflight(emulator.url, change("ModelDeployment/chat", after=after))
     assert plan.changes[0].cost.hourly_after == 6.52
+
+
+def test_a_deprecating_version_is_an_error_until_the_subscription_runs_it(fresh_emulator):
+    # gpt-4o 2024-08-06 is Deprecating in the fixtures: Azure (and the emulator) deploy it only
+    # for subscriptions that already have deployments of it; pre-flight reads every account's
+    # deployments to know.
+    new = foundry("new", "gpt-4o", "2024-08-06", "GlobalStandard", 10)
+    [diag] = only_errors(preflight(fresh_emulator.url, new))
+    assert diag.summary.startswith("gpt-4o 2024-08-06 is deprecating")
+    assert diag.path == "spec.model.version"
+    _put_deployment(fresh_emulator.url, "old", "GlobalStandard", 10)
+    path = (f"{fresh_emulator.url}/subscriptions/{SUB}/resourceGroups/{RG}/providers/"
+            "Microsoft.CognitiveServices/accounts/quickstart-foundry/deployments/old")
+    body = {"sku": {"name": "GlobalStandard", "capacity": 10},
+            "properties": {"model": {"format": "OpenAI", "name": "gpt-4o",
+                                     "version": "2024-08-06"}}}
+    for _ in range(50):  # 409 while the create (0.1 s) still runs; then moved in place
+        moved = httpx.put(path, params={"api-version": "2025-09-01"}, json=body,
+                          headers={"Authorization": "Bearer t"})
+        if moved.status_code != 409:
+            break
+        time.sleep(0.02)
+    assert moved.status_code == 200, moved.text
+    plan = preflight(fresh_emulator.url, new)
+    assert only_errors(plan) == []
+    assert [d.summary for d in plan.diagnostics] == [
+        "gpt-4o 2024-08-06 is deprecating (inference retires 2027-03-31)"]
