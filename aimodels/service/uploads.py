@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from azure.core.exceptions import AzureError, ClientAuthenticationError, HttpResponseError
+from azure.core.exceptions import AzureError, ClientAuthenticationError
 from azure.storage.blob import ContainerClient
 
+from aimodels.blob.errors import error_code, reason
 from aimodels.errors import AuthError, Diagnostic, RemoteError
 from aimodels.service.reading import (
     CUSTOM_MODELS,
@@ -28,7 +29,6 @@ from aimodels.service.reading import (
 )
 from aimodels.transport.client import AzureClient
 from aimodels.transport.endpoints import rewrite_url
-from aimodels.transport.redact import redact_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,12 +115,12 @@ def list_blobs(container_sas_url: str) -> list[StoredBlob]:
                                dict(b.metadata or {}))
                     for b in container.list_blobs(include=["metadata"])]
     except ClientAuthenticationError as exc:
-        raise AuthError(f"The data store refused the registry's list SAS: {_reason(exc)}",
+        raise AuthError(f"The data store refused the registry's list SAS: {reason(exc)}",
                         hint="The SAS may have expired or the clock be off; run the "
                         "command again.") from exc
     except AzureError as exc:
-        raise RemoteError(f"Listing the data store failed: {_reason(exc)}",
-                          code=getattr(exc, "error_code", None) or "StorageError",
+        raise RemoteError(f"Listing the data store failed: {reason(exc)}",
+                          code=error_code(exc) or "StorageError",
                           status=getattr(exc, "status_code", 0) or 0) from exc
 
 
@@ -154,13 +154,3 @@ def upload_prefix(blob_name: str) -> str:
 
 def _iso(when: datetime | None) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ") if when else ""
-
-
-def _reason(exc: AzureError) -> str:
-    if isinstance(exc, HttpResponseError):
-        code = getattr(exc, "error_code", None) or exc.reason or ""
-        text = f"{exc.status_code} {code}".strip()
-    else:
-        text = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-    return redact_text(text)
-
