@@ -134,8 +134,8 @@ def _move(paths: tuple[str, ...], local: str | None, yes: bool, *, pushing: bool
     from aimodels.cli.output import confirm
     from aimodels.cli.state_cmds import stack_state
     from aimodels.errors import UsageError
-    from aimodels.state.backend import local_state_path
-    from aimodels.state.service import check_move, local_backend, move_state
+    from aimodels.state.backend import LocalBackend, local_state_path
+    from aimodels.state.service import check_move, move_state
 
     verb = "push" if pushing else "pull"
     with stack_state(paths) as (backend, stack, config):
@@ -144,7 +144,7 @@ def _move(paths: tuple[str, ...], local: str | None, yes: bool, *, pushing: bool
                              "and this Stack's state backend is local",
                              hint="Set spec.state in the Stack to backend: azureblob with "
                                   "accountUrl, container and blob, then run it again.")
-        file = local_backend(local or local_state_path(config))
+        file = LocalBackend(local or local_state_path(config))
         source, target = (file, backend) if pushing else (backend, file)
         seen = check_move(source, target, stack)
         click.echo(_describe_move(source, target, seen))

@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from aimodels.apply.pending import with_interrupted
 from aimodels.errors import Diagnostic, UsageError, warning
@@ -23,7 +22,7 @@ from aimodels.plan.preflight import run_preflight
 from aimodels.plan.values import Plan, PriorResource
 from aimodels.service.connection import connect
 from aimodels.service.inputs import resolve_inputs
-from aimodels.state.backend import StateBackend, local_state_path, open_backend
+from aimodels.state.backend import StateBackend, open_backend
 from aimodels.state.document import claim_state
 from aimodels.state.values import StackIdentity, State
 
@@ -83,12 +82,6 @@ async def _plan(desired: DesiredState, state: State, backend: StateBackend,
                          state_serial=state.serial)
         plan = plan.with_diagnostics([*found.diagnostics, *interrupted])
         return await run_preflight(plan, desired, found.live, client)
-
-
-def state_path(desired: DesiredState) -> Path:
-    """The local state file of the Stack: ``state.path`` if set, else ``.aimodels/state.json``
-    (for the local backend; the azureblob backend reads and writes none)."""
-    return local_state_path(desired.stack)
 
 
 @contextlib.contextmanager

@@ -24,11 +24,10 @@ from typing import Protocol
 from aimodels.errors import AimodelsError, Diagnostic, warning
 from aimodels.model.desired import Stack
 from aimodels.state.journal import Journal
-from aimodels.state.local import fsync_dir, read_state, write_state
+from aimodels.state.local import STATE_FILE, fsync_dir, read_state, write_state
 from aimodels.state.lock import LockInfo, acquire_lock, force_unlock, read_lock
 from aimodels.state.values import State
 
-STATE_FILE = "state.json"
 UPLOADS_DIR = "uploads"
 #: This machine's measured upload speed, kept among the local upload records: never moved.
 UPLOAD_SPEED_FILE = "measured-speed.json"

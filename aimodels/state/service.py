@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from aimodels.errors import AimodelsError, PreconditionError, UsageError
 from aimodels.model.address import ResourceAddress
@@ -177,8 +176,3 @@ def _require(state: State, where: str, address: str) -> ResourceState:
             hint="`aimodels state list` shows the addresses it holds.",
         )
     return found
-
-
-def local_backend(path: str | os.PathLike[str]) -> LocalBackend:
-    """The local backend of the state file at ``path`` (for ``push --from``/``pull --to``)."""
-    return LocalBackend(Path(path))
