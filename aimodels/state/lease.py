@@ -90,17 +90,7 @@ class BlobLock:
         """Renew the lease now; PreconditionError when it is not ours any more (a
         force-unlock, or a pause longer than the lease), so nothing more is written."""
         if not self._lost and not self.released:
-            try:
-                if self.store.renew_lease(self.name, self.info.id):
-                    self._renewed = self._clock()
-                else:
-                    self._lost = "another run released or took it"
-            except AimodelsError as exc:
-                if self._clock() - self._renewed >= self.lease_seconds:
-                    self._lost = f"it could not be renewed for {self.lease_seconds} s " \
-                                 f"({exc.message})"
-                else:
-                    raise
+            self._renew()
         self.check()
 
     def check(self) -> None:
@@ -138,25 +128,30 @@ class BlobLock:
                  tb: TracebackType | None) -> None:
         self.release()
 
-    def _keep_renewing(self) -> None:
-        """Renew every third of the lease; a lease found taken is lost for good, a failed
-        renewal is tried again until the lease would have run out."""
-        interval = self.lease_seconds / 3
-        while not self._stop.wait(interval):
-            try:
-                if not self.store.renew_lease(self.name, self.info.id):
-                    self._lost = "another run released or took it"
-                    return
+    def _renew(self) -> None:
+        """One renewal. A lease found taken is lost for good; a failed renewal raises, unless
+        the lease would have run out since the last success (then it is lost too)."""
+        try:
+            if self.store.renew_lease(self.name, self.info.id):
                 self._renewed = self._clock()
+            else:
+                self._lost = "another run released or took it"
+        except AimodelsError as exc:
+            if self._clock() - self._renewed < self.lease_seconds:
+                raise
+            self._lost = f"it could not be renewed for {self.lease_seconds} s ({exc.message})"
+
+    def _keep_renewing(self) -> None:
+        """Renew every third of the lease until released or lost; a failed renewal is tried
+        again at the next tick (two more chances before the lease would run out)."""
+        interval = self.lease_seconds / 3
+        while not self._lost and not self._stop.wait(interval):
+            try:
+                self._renew()
             except AimodelsError as exc:
-                if self._clock() - self._renewed >= self.lease_seconds:
-                    self._lost = f"it could not be renewed for {self.lease_seconds} s " \
-                                 f"({exc.message})"
-                    return
                 _LOG.warning("renewing the state lock failed (%s); trying again", exc.message)
             except Exception as exc:  # a bug here must not end the renewals silently
                 self._lost = f"renewing it failed: {type(exc).__name__}: {exc}"
-                return
 
 
 def lock_metadata(info: LockInfo, lease_seconds: int) -> dict[str, str]:
