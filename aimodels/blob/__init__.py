@@ -3,6 +3,8 @@ credential, the retry policy), what storage errors mean to aimodels (``errors``)
 blob operations the state backend needs as plain values (``store``: conditional writes,
 snapshots, leases, append blobs).
 
-azure-storage-blob and azure-core are imported here (and by the upload code, which shares
-``errors``), never by the state or planning code, which sees only ``store.BlobStore``.
+azure-storage-blob and azure-core are imported here (and by the older upload code, which shares
+``errors``), never by the state or planning code, which sees only ``store.BlobStore``;
+azure-identity too, lazily, for ``DefaultAzureCredential`` (the one import of it outside
+``transport/``: storage takes the credential object, not a token).
 """
