@@ -69,6 +69,7 @@ from aimodels.plan.graph import Graph, Step, apply_graph, steps_of
 from aimodels.plan.values import Change, Plan, ResolvedInputs
 from aimodels.providers.base import ProviderContext
 from aimodels.providers.registry import ProviderRegistry, default_registry
+from aimodels.state.backend import RecordFolder
 from aimodels.state.values import ResourceState
 from aimodels.transport.client import AzureClient
 from aimodels.transport.lro import LroHandle, OperationTimedOut
@@ -139,7 +140,7 @@ class _Run:
         self.registry = options.registry or default_registry()
         self.ctx = ProviderContext(desired.stack, ResolvedInputs(), desired.resources,
                                    secret_values=options.secrets)
-        self.writers = _writers(client, options)
+        self.writers = _writers(client, options, store.upload_records)
         self.slots = Slots(options.parallelism)
         self.ends: dict[Step, _StepEnd] = {}
         self.finished: dict[Step, asyncio.Event] = {s: asyncio.Event() for s in self.graph.nodes}
@@ -394,9 +395,11 @@ _LET_GO = {
 }
 
 
-def _writers(client: AzureClient, options: ApplyOptions) -> dict[str, Writer]:
+def _writers(client: AzureClient, options: ApplyOptions,
+             records: RecordFolder) -> dict[str, Writer]:
     arm = ArmWriter(client, options.conflict_retry, options.rng)
-    return {MODEL_SOURCE: arm, MODEL_DEPLOYMENT: arm, CUSTOM_MODEL: RegistryWriter(client),
+    return {MODEL_SOURCE: arm, MODEL_DEPLOYMENT: arm,
+            CUSTOM_MODEL: RegistryWriter(client, records=records),
             FOUNDRY_DEPLOYMENT: CognitiveWriter(client, options.conflict_retry, options.rng)}
 
 

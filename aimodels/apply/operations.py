@@ -30,11 +30,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from aimodels.apply.transfer import Transfer
-from aimodels.apply.upload_record import UploadRecords
 from aimodels.errors import AimodelsError, ConflictError, RemoteError
 from aimodels.model.desired import DesiredResource
 from aimodels.plan.values import Action, Change
 from aimodels.providers.base import Provider, ProviderContext
+from aimodels.state.backend import RecordFolder
 from aimodels.transport.client import AzureClient
 from aimodels.transport.errors import NotFoundError
 from aimodels.transport.lro import LroHandle, OperationTimedOut, complete_lro, running_state
@@ -301,16 +301,19 @@ class RegistryWriter:
     """CustomModel in the registry: upload then register; delete one version.
 
     ``settings`` tune uploads (block size, concurrency); by default they come from
-    ``AIMODELS_UPLOAD_BLOCK_SIZE`` / ``AIMODELS_UPLOAD_CONCURRENCY``.
+    ``AIMODELS_UPLOAD_BLOCK_SIZE`` / ``AIMODELS_UPLOAD_CONCURRENCY``. ``records`` is where
+    resumable-upload records go (the state backend's; None: the Stack's ``.aimodels``).
     """
 
-    def __init__(self, client: AzureClient, settings: UploadSettings | None = None) -> None:
+    def __init__(self, client: AzureClient, settings: UploadSettings | None = None,
+                 records: RecordFolder | None = None) -> None:
         # The upload machinery imports azure-storage-blob and requests (~0.1-0.3 s): only
         # when a CustomModel is written, never for plan or drift (they import this module).
         from aimodels.apply.upload_blocks import UploadSettings
 
         self.client = client
         self.settings = settings or UploadSettings.from_env(os.environ)
+        self.records = records
 
     def exclusive_key(self, request: StepRequest) -> str | None:
         """Uploads of one content run one at a time, so the second finds the first
@@ -331,12 +334,12 @@ class RegistryWriter:
         then register them; the resumable-upload record goes once they are registered."""
         from aimodels.apply.upload import UploadNotes, upload_weights
 
-        job = _upload_job(request)
+        job = _upload_job(request, self.records)
         notes = UploadNotes(request.report, request.progress)
         uploaded = await upload_weights(self.client, job, self.settings, notes)
         request.report("registering")
         outcome = await self._register(request, uploaded.upload_id)
-        UploadRecords(job.data_dir).remove(job.model)
+        job.upload_records.remove(job.model)
         return outcome
 
     async def update(self, request: StepRequest) -> Outcome:
@@ -420,9 +423,10 @@ def _arm_location(request: StepRequest) -> Location:
     return Location(request.change.resource_id if create else request.live_url)
 
 
-def _upload_job(request: StepRequest) -> UploadJob:
+def _upload_job(request: StepRequest, records: RecordFolder | None = None) -> UploadJob:
     """What to upload for a CustomModel create: the local path (absolute) or URL, the
-    format, the planned digest, and the Stack's data folder for the resumable record."""
+    format, the planned digest, the Stack's data folder, and where the resumable record
+    goes."""
     from aimodels.apply.upload import UploadJob
 
     desired, spec = request.desired, request.change.after or {}
@@ -439,7 +443,7 @@ def _upload_job(request: StepRequest) -> UploadJob:
     digest = (spec.get("weights") or {}).get("sha256")
     return UploadJob(request.change.address.name, source, str(fmt),
                      str(digest) if digest else None, request.ctx.stack.data_dir,
-                     request.ctx.stack.weights_folders)
+                     request.ctx.stack.weights_folders, records)
 
 
 async def _finish_put(client: AzureClient, request: StepRequest, first: Response) -> Outcome:

@@ -11,7 +11,6 @@ stays clear of the executor's imports.)
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 
 from aimodels.apply.entries import registered_versions
 from aimodels.errors import Diagnostic, warning
@@ -27,12 +26,12 @@ def latest_intents(pending: list[JournalEntry]) -> dict[str, JournalEntry]:
     return {intent.address: intent for intent in pending}
 
 
-def with_interrupted(folder: str | Path, prior: Mapping[ResourceAddress, PriorResource],
+def with_interrupted(journal: Journal, prior: Mapping[ResourceAddress, PriorResource],
                      live: LiveState) -> tuple[dict[ResourceAddress, PriorResource],
                                                list[Diagnostic]]:
-    """``prior`` plus the live resources pending creates in the journal of ``folder`` made,
-    and the warning naming the pending operations (none when the journal has none)."""
-    intents = latest_intents(Journal(folder).pending())
+    """``prior`` plus the live resources pending creates in ``journal`` made, and the
+    warning naming the pending operations (none when the journal has none)."""
+    intents = latest_intents(journal.pending())
     if not intents:
         return dict(prior), []
     found = dict(prior)
@@ -44,7 +43,7 @@ def with_interrupted(folder: str | Path, prior: Mapping[ResourceAddress, PriorRe
     return found, [warning(
         f"an earlier apply was interrupted: {len(intents)} operation(s) are being reconciled "
         "on the next apply",
-        f"The journal {Journal(folder).path} lists writes whose outcome is not in the state "
+        f"The {journal.where} lists writes whose outcome is not in the state "
         f"yet: {names}. This plan shows them as the next apply will find them once it has "
         "re-read them (or re-attached to their operations); run `aimodels apply` to settle "
         "them.")]

@@ -1,10 +1,11 @@
-"""``StateStore``: the state file and its journal as apply writes them, one writer at a time.
+"""``StateStore``: the state and its journal as apply writes them, one writer at a time.
 
 Apply records an intent in the journal before each remote write and closes it after, and
-writes the state file (atomically, serial bumped) as soon as a change completes, so a crash
-loses at most the changes in flight, and those are named by the journal. Writes are serialized
-by one asyncio lock and run in a worker thread, so the fsyncs never stall the event loop
-while other resources are being polled. The caller holds the state lock for the whole run.
+writes the state (through its backend: atomically, serial bumped, conditional on what was
+read) as soon as a change completes, so a crash loses at most the changes in flight, and
+those are named by the journal. Writes are serialized by one asyncio lock and run in a worker
+thread, so fsyncs and storage requests never stall the event loop while other resources are
+being polled. The caller holds the state lock for the whole run.
 """
 
 from __future__ import annotations
@@ -14,19 +15,23 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from aimodels.state.backend import RecordFolder, StateBackend, backend_of
 from aimodels.state.journal import Journal
-from aimodels.state.local import write_state
 from aimodels.state.values import ResourceState, State
 
 
 class StateStore:
     """The state of one apply run: starts from what was read under the lock, and writes every
-    change through ``write_state``. Not for use without the state lock."""
+    change through the backend (a path: the local state file there). ``upload_records`` is
+    where resumable-upload records go, beside the state. Not for use without the state
+    lock."""
 
-    def __init__(self, path: str | Path, state: State, journal: Journal | None = None) -> None:
-        self.path = Path(path)
+    def __init__(self, backend: StateBackend | str | Path, state: State,
+                 journal: Journal | None = None) -> None:
+        self.backend = backend_of(backend)
         self._state = state
-        self.journal = journal or Journal(self.path.parent)
+        self.journal = journal or self.backend.journal()
+        self.upload_records: RecordFolder = self.backend.upload_records()
         self._lock = asyncio.Lock()
 
     @property
@@ -71,7 +76,7 @@ class StateStore:
                           if state.get(address) is not None else None)
 
     def finish(self) -> None:
-        """Clear the journal when every intent in it is closed: the state file has it all."""
+        """Clear the journal when every intent in it is closed: the state has it all."""
         if not self.journal.pending():
             self.journal.clear()
 
@@ -81,4 +86,4 @@ class StateStore:
         async with self._lock:
             new = change(self._state)
             if new is not None:
-                self._state = await asyncio.to_thread(write_state, self.path, new)
+                self._state = await asyncio.to_thread(self.backend.write, new)

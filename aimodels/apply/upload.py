@@ -42,7 +42,9 @@ from aimodels.apply.upload_blocks import (
 )
 from aimodels.apply.upload_copy import CopiedBlob, copy_from_url, copy_registered, total_size
 from aimodels.apply.upload_record import UploadRecord, UploadRecords
+from aimodels.blob.errors import reason
 from aimodels.errors import AimodelsError, AuthError, RemoteError
+from aimodels.state.backend import RecordFolder
 from aimodels.transport.client import AzureClient
 from aimodels.transport.endpoints import rewrite_url
 from aimodels.transport.redact import register_sas
@@ -72,8 +74,9 @@ REFRESH_TIMEOUT = 120.0
 class UploadJob:
     """One CustomModel's weights to put in the data store. ``source`` is an absolute local
     path or a URL; ``sha256`` the planned digest (None for a URL); ``data_dir`` the Stack's
-    ``.aimodels`` folder (records, digest cache, measured speed); ``roots`` the folders local
-    files may be read from (``Stack.weights_folders``; empty: ``source`` itself only)."""
+    ``.aimodels`` folder (digest cache, measured speed); ``roots`` the folders local files may be
+    read from (``Stack.weights_folders``; empty: ``source`` itself only); ``records`` where the
+    resumable-upload record goes (the state backend's, beside the state; None: ``data_dir``)."""
 
     model: str
     source: str
@@ -81,6 +84,12 @@ class UploadJob:
     sha256: str | None
     data_dir: Path
     roots: tuple[Path, ...] = ()
+    records: RecordFolder | None = None
+
+    @property
+    def upload_records(self) -> UploadRecords:
+        """The resumable-upload records of this job's Stack."""
+        return UploadRecords(self.data_dir, self.records)
 
     @property
     def is_url(self) -> bool:
@@ -135,7 +144,7 @@ async def _send_blocks(client: AzureClient, job: UploadJob, files: list[WeightsF
     single = Path(job.source).is_file()
     body = _initialize_body(job, total, files[0].relative if single else None)
     grant = await _initialize(client, body)
-    records = UploadRecords(job.data_dir)
+    records = job.upload_records
     record = _resumable(records, job, files, total)
     if record is None:
         record = _new_record(job, files, total, grant, settings)
@@ -165,7 +174,7 @@ def _stage_and_commit(uploader: BlockUploader, files: list[WeightsFile], single:
         entries = [(f.relative, f.size, f.sha256) for f in staged.files]
         digest = entries[0][2] if single else folder_digest(entries)
         if job.sha256 and digest != job.sha256:
-            UploadRecords(job.data_dir).remove(job.model)
+            job.upload_records.remove(job.model)
             raise AimodelsError(
                 f"the weights changed since the plan (sha256 {digest[:12]}…, the plan has "
                 f"{job.sha256[:12]}…); nothing was registered",
@@ -212,14 +221,14 @@ def _after_upload(job: UploadJob, files: list[WeightsFile], staged: StageReport,
                 cache.store(file.path, st, FileHash(done.sha256, done.size, fmt), started_ns)
     cache.save()
     if staged.bytes_sent >= 64 * 1024 * 1024 and staged.seconds > 0:
-        UploadRecords(job.data_dir).save_speed(staged.bytes_sent / staged.seconds)
+        job.upload_records.save_speed(staged.bytes_sent / staged.seconds)
 
 
 def _announce(job: UploadJob, total: int, notes: UploadNotes) -> None:
     """Before a large upload: how long it should take (seed 000's warning)."""
     if total < LARGE_UPLOAD:
         return
-    measured = UploadRecords(job.data_dir).load_speed()
+    measured = job.upload_records.load_speed()
     if measured:
         when = f"about {human_duration(total / measured)} at the {human_size(measured)}/s " \
                "measured last time"
@@ -270,7 +279,7 @@ async def _from_url(client: AzureClient, job: UploadJob, notes: UploadNotes) -> 
     name = job.source.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1] or "weights"
     body = _initialize_body(job, 0, name)
     grant = await _initialize(client, body)
-    records = UploadRecords(job.data_dir)
+    records = job.upload_records
     record = records.load(job.model)
     if record is None or not record.describes(job.source, None, 0, [(name, 0)]):
         record = UploadRecord(job.model, job.source, None, 0, ((name, 0),),
@@ -373,28 +382,20 @@ async def _in_thread(work: Callable[[], T], stop: threading.Event) -> T:
     except HttpResponseError as exc:
         raise _storage_error(exc) from exc
     except AzureError as exc:
-        raise RemoteError(f"Upload interrupted: {_reason(exc)}. Run the same command to "
+        raise RemoteError(f"Upload interrupted: {reason(exc)}. Run the same command to "
                           "resume (what was sent is kept).", code="UploadInterrupted") from exc
 
 
 def _storage_error(exc: HttpResponseError) -> AimodelsError:
     """A storage refusal as our error, naming the code and status but never the SAS URL."""
     if exc.status_code in (401, 403):
-        return AuthError(f"The data store refused the upload SAS: {_reason(exc)}",
+        return AuthError(f"The data store refused the upload SAS: {reason(exc)}",
                          hint="Check the registry's data-store permissions, then run the same "
                               "command to resume.")
     code = getattr(exc.error_code, "value", exc.error_code)
-    return RemoteError(f"Upload interrupted: {_reason(exc)}. Run the same command to resume "
+    return RemoteError(f"Upload interrupted: {reason(exc)}. Run the same command to resume "
                        "(what was sent is kept).", code=str(code or "UploadFailed"),
                        status=exc.status_code or 0)
-
-
-def _reason(exc: AzureError) -> str:
-    code = getattr(exc, "error_code", None)
-    code = getattr(code, "value", code)  # the SDK's StorageErrorCode enum, or a plain string
-    status = getattr(exc, "status_code", None)
-    reason = getattr(exc, "reason", None) or type(exc).__name__
-    return f"{code or reason}" + (f" ({status})" if status else "")
 
 
 def _without_query(url: str) -> str:

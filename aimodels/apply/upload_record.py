@@ -1,10 +1,12 @@
 """The resumable-upload record: what an interrupted upload leaves for the next apply to find.
 
-An upload writes ``.aimodels/uploads/<model>.json`` beside the Stack *before* its first block
-goes out: which source and content it is for (the path or URL, the planned sha256, the size
-and the file listing), and where the blocks go (the registry's ``upload_id``, the blob folder,
-the block size). The record holds no SAS: a run always asks the registry for a fresh one, and
-writes to the recorded folder with it.
+An upload writes ``<model>.json`` beside the state *before* its first block goes out (in
+``.aimodels/uploads/`` with the local backend; as ``<blob>.uploads/<model>.json`` with the
+azureblob one, so that a run on another machine resumes it): which source and content it is
+for (the path or URL, the planned sha256, the size and the file listing), and where the
+blocks go (the registry's ``upload_id``, the blob folder, the block size). The record holds
+no SAS: a run always asks the registry for a fresh one, and writes to the recorded folder
+with it.
 
 The next apply of the same CustomModel finds the record by the model name (the state lock
 keeps two applies of one Stack apart) and resumes only when it describes the same content, so
@@ -17,16 +19,16 @@ replaced the next time that model uploads.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-UPLOADS_DIR = "uploads"
+from aimodels.state.backend import UPLOAD_SPEED_FILE as _SPEED
+from aimodels.state.backend import UPLOADS_DIR, FileRecordFolder, RecordFolder
+
 _VERSION = 1
-_SPEED = "measured-speed.json"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -48,9 +50,14 @@ class UploadRecord:
 
     def describes(self, source: str, sha256: str | None, size: int,
                   files: Sequence[tuple[str, int]]) -> bool:
-        """True when this record is for exactly this content (so its blocks can be reused)."""
+        """True when this record is for exactly this content (so its blocks can be reused).
+        Local weights are compared by digest and listing, not by path: another checkout (a
+        CI runner in another folder) resumes the upload of the same bytes."""
+        listing = tuple(tuple(f) for f in files)
+        if sha256 is not None:
+            return (self.sha256, self.size, self.files) == (sha256, size, listing)
         return (self.source, self.sha256, self.size, self.files) == \
-            (source, sha256, size, tuple(tuple(f) for f in files))
+            (source, sha256, size, listing)
 
     def to_dict(self) -> dict[str, Any]:
         body = asdict(self)
@@ -65,18 +72,21 @@ class UploadRecord:
 
 
 class UploadRecords:
-    """The records of one Stack, in ``<data dir>/uploads/``."""
+    """The records of one Stack: in ``folder`` (the state backend's ``upload_records()``),
+    by default ``<data dir>/uploads/``. The measured upload speed is about this machine, so
+    it always stays in ``<data dir>/uploads/``."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, folder: RecordFolder | None = None) -> None:
         self.folder = data_dir / UPLOADS_DIR
-
-    def path_of(self, model: str) -> Path:
-        return self.folder / f"{_UNSAFE.sub('_', model)}.json"
+        self.records: RecordFolder = folder or FileRecordFolder(self.folder)
 
     def load(self, model: str) -> UploadRecord | None:
         """The record of ``model``, or None (none, unreadable, or from another version)."""
         try:
-            body = json.loads(self.path_of(model).read_text(encoding="utf-8"))
+            raw = self.records.read(_name(model))
+            if raw is None:
+                return None
+            body = json.loads(raw.decode("utf-8"))
             if body.get("version") != _VERSION:
                 return None
             return UploadRecord.from_dict(body)
@@ -84,19 +94,12 @@ class UploadRecords:
             return None
 
     def save(self, record: UploadRecord) -> None:
-        """Write the record atomically (a temporary file renamed over the old one, fsynced:
-        it must survive the kill it exists for)."""
-        target = self.path_of(record.model)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        with partial.open("w", encoding="utf-8") as handle:
-            json.dump(record.to_dict(), handle, indent=1, sort_keys=True)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(partial, target)
+        """Write the record whole and durably: it must survive the kill it exists for."""
+        data = json.dumps(record.to_dict(), indent=1, sort_keys=True).encode("utf-8")
+        self.records.write(_name(record.model), data)
 
     def remove(self, model: str) -> None:
-        self.path_of(model).unlink(missing_ok=True)
+        self.records.remove(_name(model))
 
     def save_speed(self, bytes_per_second: float) -> None:
         """Remember the speed of the last large upload (for the next estimate)."""
@@ -113,10 +116,14 @@ class UploadRecords:
     def all(self) -> list[UploadRecord]:
         """Every readable record (for ``uploads list`` and tests)."""
         found = []
-        for path in sorted(self.folder.glob("*.json")):
-            if path.name == _SPEED:
+        for name in self.records.names():
+            if name == _SPEED or not name.endswith(".json"):
                 continue
-            record = self.load(path.stem)
+            record = self.load(name.removesuffix(".json"))
             if record is not None:
                 found.append(record)
         return found
+
+
+def _name(model: str) -> str:
+    return f"{_UNSAFE.sub('_', model)}.json"

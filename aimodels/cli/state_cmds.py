@@ -1,16 +1,19 @@
-"""Commands that inspect and repair state: ``state list|show|rm|rehome`` and ``force-unlock``.
+"""Commands that inspect, repair and move state: ``state list|show|rm|rehome|history|restore|
+push|pull`` and ``force-unlock``.
 
-The state file is found from the manifests' Stack (``.aimodels/state.json`` beside it, or
-``state.path``); unset ``fromEnv`` secrets do not matter here, so they are only warnings.
-``list`` and ``show`` read any state, even another Stack's (to inspect it); ``rm`` refuses
-another Stack's state, as plan and apply do, and ``rehome`` is how a state changes Stack.
+The state is found from the manifests' Stack (its ``state`` block: the local file beside it,
+or the azureblob backend); unset ``fromEnv`` secrets do not matter here, so they are only
+warnings. ``list`` and ``show`` read any state, even another Stack's (to inspect it); ``rm``
+refuses another Stack's state, as plan and apply do, and ``rehome`` is how a state changes
+Stack. The moving commands live in ``cli.state_move_cmds``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from pathlib import Path
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -18,20 +21,21 @@ import click
 from aimodels.cli.options import manifest_paths, output_format
 
 if TYPE_CHECKING:
+    from aimodels.model.desired import Stack
+    from aimodels.state.backend import StateBackend
     from aimodels.state.values import ResourceState, StackIdentity, State
 
 
-def _stack(paths: tuple[str, ...]) -> tuple[Path, StackIdentity]:
-    """The state file of the manifests' Stack, and that Stack's identity."""
+@contextlib.contextmanager
+def stack_state(paths: tuple[str, ...]) -> Iterator[tuple[StateBackend, StackIdentity, Stack]]:
+    """The state backend of the manifests' Stack (closed afterwards), the Stack's identity,
+    and the Stack."""
     from aimodels.manifest import load_manifests
-    from aimodels.service.planning import stack_identity, state_path
+    from aimodels.service.planning import stack_backend, stack_identity
 
     loaded = load_manifests(paths or (".",), env=os.environ, strict_env=False)
-    return state_path(loaded.desired), stack_identity(loaded.desired.stack)
-
-
-def _state_path(paths: tuple[str, ...]) -> Path:
-    return _stack(paths)[0]
+    with stack_backend(loaded.desired, os.environ) as backend:
+        yield backend, stack_identity(loaded.desired.stack), loaded.desired.stack
 
 
 def _json(value: Any) -> str:
@@ -50,7 +54,8 @@ def state_list(paths: tuple[str, ...], output: str) -> None:
     """List the addresses in state."""
     from aimodels.state.service import list_resources
 
-    resources = list_resources(_state_path(paths))
+    with stack_state(paths) as (backend, _, _):
+        resources = list_resources(backend)
     if output == "json":
         click.echo(_json([r.to_dict() for r in resources]))
         return
@@ -70,7 +75,8 @@ def state_show(paths: tuple[str, ...], address: str, output: str) -> None:
     """Show what state records for ADDRESS."""
     from aimodels.state.service import show_resource
 
-    resource = show_resource(_state_path(paths), address)
+    with stack_state(paths) as (backend, _, _):
+        resource = show_resource(backend, address)
     if output == "json":
         click.echo(_json(resource.to_dict()))
         return
@@ -103,8 +109,8 @@ def state_rm(paths: tuple[str, ...], address: str) -> None:
     """Forget ADDRESS without deleting it in Azure."""
     from aimodels.state.service import remove_resource
 
-    path, stack = _stack(paths)
-    removed = remove_resource(path, address, stack=stack, command="aimodels state rm")
+    with stack_state(paths) as (backend, stack, _):
+        removed = remove_resource(backend, address, stack=stack, command="aimodels state rm")
     click.echo(f"Removed {removed.address} from the state; it still exists in Azure "
                f"({removed.resource_id}). `aimodels import {removed.address} "
                f"{removed.resource_id}` adopts it again.")
@@ -125,29 +131,28 @@ def state_rehome(paths: tuple[str, ...], yes: bool) -> None:
     """
     from aimodels.cli.output import confirm
     from aimodels.errors import AimodelsError
-    from aimodels.state.local import read_state
     from aimodels.state.service import rehome_state
 
-    path, stack = _stack(paths)
-    seen = read_state(path)
-    if not path.exists():
-        raise AimodelsError(f"There is no state file at {path}: nothing to rehome",
-                            hint="A new state records its Stack on the first apply.")
-    if seen.stack is not None and seen.stack.matches(stack):
-        click.echo(f"The state file {path} already belongs to {seen.stack.describe()}.")
-        return
-    click.echo(_describe_rehome(path, seen, stack))
-    confirm(yes, "state rehome", "Make it the state of this Stack?",
-            "Rehome cancelled; the state was not changed")
-    written = rehome_state(path, stack, seen)
-    click.echo(f"The state file {path} now belongs to {stack.describe()} (serial "
-               f"{written.serial}). Run `aimodels plan` to see what it would change.")
+    with stack_state(paths) as (backend, stack, _):
+        seen = backend.read()
+        if not backend.exists():
+            raise AimodelsError(f"There is no {backend.where}: nothing to rehome",
+                                hint="A new state records its Stack on the first apply.")
+        if seen.stack is not None and seen.stack.matches(stack):
+            click.echo(f"The {backend.where} already belongs to {seen.stack.describe()}.")
+            return
+        click.echo(_describe_rehome(backend.where, seen, stack))
+        confirm(yes, "state rehome", "Make it the state of this Stack?",
+                "Rehome cancelled; the state was not changed")
+        written = rehome_state(backend, stack, seen)
+        click.echo(f"The {backend.where} now belongs to {stack.describe()} (serial "
+                   f"{written.serial}). Run `aimodels plan` to see what it would change.")
 
 
-def _describe_rehome(path: Path, seen: State, stack: StackIdentity) -> str:
+def _describe_rehome(where: str, seen: State, stack: StackIdentity) -> str:
     """What rehome is about to do, and what the next plan will make of it."""
     recorded = seen.stack.describe() if seen.stack else "no Stack (an older aimodels wrote it)"
-    lines = [f"The state file {path} records {recorded}.",
+    lines = [f"The {where} records {recorded}.",
              f"It would become the state of {stack.describe()}.",
              f"It holds {len(seen.resources)} resource(s). The next plan compares them with "
              "these manifests: those the manifests do not declare are planned for deletion."]
@@ -168,8 +173,17 @@ def force_unlock(paths: tuple[str, ...], lock_id: str) -> None:
     """Release the state lock LOCK_ID left by a process that is gone."""
     from aimodels.state.service import force_unlock as unlock
 
-    held = unlock(_state_path(paths), lock_id)
+    with stack_state(paths) as (backend, _, _):
+        held = unlock(backend, lock_id)
     click.echo(f"Released the state lock {held.id}, held by {held.describe()}.")
 
 
+def _register_moves() -> None:
+    from aimodels.cli import state_move_cmds
+
+    for command in state_move_cmds.COMMANDS:
+        state.add_command(command)
+
+
+_register_moves()
 COMMANDS = [state, force_unlock]

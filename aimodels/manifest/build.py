@@ -54,7 +54,8 @@ def build_stack(stack: Manifest) -> Stack:
         custom_model_registry=spec.get("customModelRegistry"),
         state=StateBackendConfig(backend=state.get("backend", "local"), path=state.get("path"),
                                  account_url=state.get("accountUrl"),
-                                 container=state.get("container"), blob=state.get("blob")),
+                                 container=state.get("container"), blob=state.get("blob"),
+                                 lease_seconds=state.get("leaseSeconds")),
         weights_roots=tuple(spec.get("weightsRoots", ())),
     )
 

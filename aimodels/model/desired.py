@@ -54,13 +54,15 @@ class DesiredResource:
 
 @dataclass(frozen=True, slots=True)
 class StateBackendConfig:
-    """Where state lives: ``local`` (a JSON file) or ``azureblob`` (a blob with a lease)."""
+    """Where state lives: ``local`` (a JSON file) or ``azureblob`` (a blob with a lease of
+    ``lease_seconds``, None for the default)."""
 
     backend: str = "local"
     path: str | None = None
     account_url: str | None = None
     container: str | None = None
     blob: str | None = None
+    lease_seconds: int | None = None
 
 
 def allowed_folders(base_dir: Path, weights_roots: Sequence[str]) -> tuple[Path, ...]:

@@ -57,10 +57,8 @@ from aimodels.service.planning import (
     plan_changes,
     prior_resources,
     read_stack_state,
-    state_path,
 )
-from aimodels.state.journal import Journal
-from aimodels.state.lock import LockHandle, acquire_lock
+from aimodels.state.backend import StateBackend, StateLock, open_backend, took_over
 from aimodels.state.values import State
 from aimodels.transport.client import AzureClient
 
@@ -102,43 +100,51 @@ class ApplySession:
     """One apply or destroy under the state lock; use ``open`` as a context manager."""
 
     def __init__(self, request: ApplyRequest, desired: DesiredState,
-                 warnings: tuple[Diagnostic, ...],
-                 lock: LockHandle) -> None:
+                 warnings: tuple[Diagnostic, ...], backend: StateBackend,
+                 lock: StateLock) -> None:
         self.request = request
         self.desired = desired
         self.warnings = warnings
-        self.state_path = state_path(desired)
+        self.backend = backend
         self._lock = lock
 
     @classmethod
     def open(cls, request: ApplyRequest) -> ApplySession:
-        """Load the manifests (for the Stack: target and state path) and take the lock.
+        """Load the manifests (for the Stack: target and state backend) and take the lock.
         Destroy does not need the secrets, so unset ``fromEnv`` variables are warnings then."""
         loaded = load_manifests(request.paths, env=request.env,
                                 strict_env=not request.destroying)
-        path = state_path(loaded.desired)
-        lock = acquire_lock(path.parent, request.command)
-        return cls(request, loaded.desired, tuple(loaded.warnings), lock)
+        backend = open_backend(loaded.desired.stack, request.env)
+        try:
+            lock = backend.lock(request.command)
+        except BaseException:
+            backend.close()
+            raise
+        return cls(request, loaded.desired, (*loaded.warnings, *took_over(lock)), backend,
+                   lock)
 
     def __enter__(self) -> ApplySession:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        self._lock.release()
+        try:
+            self._lock.release()
+        finally:
+            self.backend.close()
 
     def pending(self) -> int:
         """How many operations an interrupted run left for ``recover`` to settle."""
-        return len(latest_intents(Journal(self.state_path.parent).pending()))
+        return len(latest_intents(self.backend.journal().pending()))
 
     def recover(self) -> list[str]:
         """Settle the writes an interrupted run left open in the journal (see
         ``apply.recovery``) before planning; returns what changed in the state."""
-        journal = Journal(self.state_path.parent)
+        journal = self.backend.journal()
         if not journal.pending():
             return []
         state = self._state()
-        store = StateStore(self.state_path, state, journal)
+        store = StateStore(self.backend, state, journal)
         locate = manifest_locator(self.desired, state, self.request.env)
         return asyncio.run(self._with_client(lambda client: recover_pending(
             store, client, locate=locate, parallelism=self.request.parallelism)))
@@ -148,7 +154,7 @@ class ApplySession:
         options = PlanOptions(self.request.paths, self.request.env, self.request.endpoint,
                               targets=self.request.targets,
                               parallelism=self.request.parallelism)
-        outcome = plan_changes(options)
+        outcome = plan_changes(options, self.backend)
         self.desired = outcome.desired
         return PlanOutcome(outcome.plan, outcome.desired, (*self.warnings, *outcome.warnings))
 
@@ -158,7 +164,7 @@ class ApplySession:
         or when it deletes or replaces a resource protected by lifecycle.preventDestroy."""
         plan = plan_from_document(read_plan_file(plan_file))
         state = self._state()
-        check_recorded(plan, self.desired, state, self.state_path.exists())
+        check_recorded(plan, self.desired, state, self.backend.exists())
         refuse_protected_deletes(plan.changes, self.desired, state)
         asyncio.run(self._with_client(lambda client: check_live(
             plan, client, self.request.parallelism)))
@@ -170,7 +176,7 @@ class ApplySession:
         state's) refuses it. The manifests stay the desired state of the run: they say what is
         protected, here and in the executor's last check before each delete."""
         empty = DesiredState(self.desired.stack, {}, self.desired.files)
-        state, notes = read_stack_state(self.desired)
+        state, notes = read_stack_state(self.desired, self.backend)
         prior = prior_resources(state)
 
         async def read(client: AzureClient) -> Plan:
@@ -189,7 +195,7 @@ class ApplySession:
         """Carry out ``plan``; the report holds every change's result (incomplete and
         interrupted runs too: the caller decides the exit code). ``on_stop`` is told when a
         first Ctrl-C starts a graceful stop; a second one raises KeyboardInterrupt."""
-        store = StateStore(self.state_path, self._state())
+        store = StateStore(self.backend, self._state())
         options = ApplyOptions(parallelism=self.request.parallelism,
                                secrets=secret_values(self.desired, self.request.env),
                                grace=self.request.grace, on_stop=on_stop)
@@ -208,7 +214,7 @@ class ApplySession:
 
     def _state(self) -> State:
         """The state, read under the lock, refused when it belongs to another Stack."""
-        return read_stack_state(self.desired)[0]
+        return read_stack_state(self.desired, self.backend)[0]
 
     async def _with_client(self, work: Any) -> Any:
         async with connect(self.desired, self.request.endpoint) as client:

@@ -16,7 +16,7 @@ from aimodels.manifest import load_manifests
 from aimodels.plan.drift import DriftReport, detect_drift
 from aimodels.service.connection import connect
 from aimodels.service.inputs import resolve_inputs
-from aimodels.service.planning import prior_resources, read_stack_state
+from aimodels.service.planning import prior_resources, read_stack_state, stack_backend
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +32,8 @@ def check_drift(paths: tuple[str, ...], env: Mapping[str, str], endpoint: str | 
     """Load the manifests and state, read live, and compare."""
     loaded = load_manifests(paths, env=env, strict_env=False)
     desired = loaded.desired
-    state, notes = read_stack_state(desired)
+    with stack_backend(desired, env) as backend:
+        state, notes = read_stack_state(desired, backend)
     prior = prior_resources(state)
     inputs = resolve_inputs(desired, state, env)
 

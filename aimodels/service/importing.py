@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -39,11 +38,9 @@ from aimodels.providers.custommodel import custom_model_ref
 from aimodels.providers.registry import default_registry
 from aimodels.service.connection import connect
 from aimodels.service.inputs import resolve_inputs
-from aimodels.service.planning import prior_resources, read_stack_state, state_path
+from aimodels.service.planning import prior_resources, read_stack_state
 from aimodels.service.reading import require_registry
-from aimodels.state.journal import Journal
-from aimodels.state.local import write_state
-from aimodels.state.lock import LockHandle, acquire_lock
+from aimodels.state.backend import StateBackend, StateLock, open_backend, took_over
 from aimodels.state.values import ResourceState, State
 from aimodels.transport.client import AzureClient
 from aimodels.transport.errors import NotFoundError
@@ -100,12 +97,13 @@ class ImportSession:
     """One import under the state lock; use ``open`` as a context manager."""
 
     def __init__(self, request: ImportRequest, desired: DesiredState, resource: DesiredResource,
-                 warnings: tuple[Diagnostic, ...], lock: LockHandle) -> None:
+                 warnings: tuple[Diagnostic, ...], backend: StateBackend,
+                 lock: StateLock) -> None:
         self.request = request
         self.desired = desired
         self.resource = resource
         self.warnings = warnings
-        self.state_path = state_path(desired)
+        self.backend = backend
         self._lock = lock
         self._state: State | None = None
 
@@ -120,16 +118,24 @@ class ImportSession:
         resource = declared(loaded.desired, address)
         check_same_resource(address, expected_id(loaded.desired, resource),
                             request.resource_id, resource)
-        lock = acquire_lock(state_path(loaded.desired).parent,
-                            f"aimodels import {address} {request.resource_id}")
-        return cls(request, loaded.desired, resource, tuple(loaded.warnings), lock)
+        backend = open_backend(loaded.desired.stack, request.env)
+        try:
+            lock = backend.lock(f"aimodels import {address} {request.resource_id}")
+        except BaseException:
+            backend.close()
+            raise
+        return cls(request, loaded.desired, resource,
+                   (*loaded.warnings, *took_over(lock)), backend, lock)
 
     def __enter__(self) -> ImportSession:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        self._lock.release()
+        try:
+            self._lock.release()
+        finally:
+            self.backend.close()
 
     @property
     def address(self) -> ResourceAddress:
@@ -144,7 +150,7 @@ class ImportSession:
         resource_id = expected_id(self.desired, self.resource)
         async with connect(self.desired, self.request.endpoint) as client:
             notes = await self._recover(client)
-            state = read_stack_state(self.desired)[0]
+            state = read_stack_state(self.desired, self.backend)[0]
             refuse_managed(state, self.address, resource_id)
             live = await read_resource(client, self.resource, resource_id)
         self._state = state
@@ -154,18 +160,21 @@ class ImportSession:
         return ImportPreview(entry, plan, tuple(notes))
 
     async def _recover(self, client: AzureClient) -> list[str]:
-        journal = Journal(self.state_path.parent)
+        journal = self.backend.journal()
         if not journal.pending():
             return []
-        store = StateStore(self.state_path, read_stack_state(self.desired)[0], journal)
+        store = StateStore(self.backend, read_stack_state(self.desired, self.backend)[0],
+                           journal)
         return await recover_pending(store, client)
 
-    def record(self, preview: ImportPreview) -> Path:
-        """Write the entry into the state (one atomic write); returns the state file."""
-        state = self._state if self._state is not None else read_stack_state(self.desired)[0]
+    def record(self, preview: ImportPreview) -> str:
+        """Write the entry into the state (one atomic write); returns where the state is
+        (``state file PATH`` or ``state blob URL``)."""
+        state = self._state if self._state is not None else \
+            read_stack_state(self.desired, self.backend)[0]
         refuse_managed(state, self.address, preview.entry.resource_id)
-        write_state(self.state_path, state.with_resource(preview.entry))
-        return self.state_path
+        self.backend.write(state.with_resource(preview.entry))
+        return self.backend.where
 
 
 def parse_address(text: str) -> ResourceAddress:

@@ -7,9 +7,9 @@ emulator of ``target: local`` may start, which only reads its own data.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from aimodels.apply.entries import registered_versions
 from aimodels.apply.pending import with_interrupted
@@ -23,7 +23,8 @@ from aimodels.plan.preflight import run_preflight
 from aimodels.plan.values import Plan, PriorResource
 from aimodels.service.connection import connect
 from aimodels.service.inputs import resolve_inputs
-from aimodels.state.local import claim_state, read_state
+from aimodels.state.backend import StateBackend, open_backend
+from aimodels.state.document import claim_state
 from aimodels.state.values import StackIdentity, State
 
 
@@ -48,27 +49,34 @@ class PlanOutcome:
     warnings: tuple[Diagnostic, ...] = ()
 
 
-def plan_changes(options: PlanOptions) -> PlanOutcome:
-    """Load, read state and live, plan, and run pre-flight; raises AimodelsError subclasses."""
+def plan_changes(options: PlanOptions, backend: StateBackend | None = None) -> PlanOutcome:
+    """Load, read state and live, plan, and run pre-flight; raises AimodelsError subclasses.
+    ``backend`` is the state's when the caller has it open (apply), else opened here."""
     targets = parse_addresses(options.targets, "--target")
     replace = parse_addresses(options.replace, "--replace")
     loaded = load_manifests(options.paths, env=options.env, strict_env=True)
     desired = loaded.desired
-    state, notes = read_stack_state(desired)
-    plan = asyncio.run(_plan(desired, state, state_path(desired).exists(), options, targets,
-                             replace))
+    with contextlib.ExitStack() as stack:
+        if backend is None:
+            backend = stack.enter_context(stack_backend(desired, options.env))
+        state, notes = read_stack_state(desired, backend)
+        plan = asyncio.run(_plan(desired, state, backend, options, targets, replace))
     return PlanOutcome(plan, desired, (*loaded.warnings, *notes))
 
 
-async def _plan(desired: DesiredState, state: State, state_exists: bool, options: PlanOptions,
-                targets: Sequence[ResourceAddress], replace: Sequence[ResourceAddress]) -> Plan:
+async def _plan(desired: DesiredState, state: State, backend: StateBackend,
+                options: PlanOptions, targets: Sequence[ResourceAddress],
+                replace: Sequence[ResourceAddress]) -> Plan:
     prior = prior_resources(state)
     inputs = resolve_inputs(desired, state, options.env)
+    state_exists = backend.exists()
+    journal = backend.journal()
     async with connect(desired, options.endpoint) as client:
         found = await read_live(desired, prior, client, inputs=inputs,
                                 parallelism=options.parallelism)
         # An interrupted apply's creates are planned as the next apply will see them.
-        prior, interrupted = with_interrupted(state_path(desired).parent, prior, found.live)
+        prior, interrupted = await asyncio.to_thread(with_interrupted, journal, prior,
+                                                     found.live)
         # A plan made with no state file records no lineage: apply creates the state then.
         plan = make_plan(desired, found.live, prior, replace=replace, targets=targets,
                          inputs=inputs, state_lineage=state.lineage if state_exists else "",
@@ -77,12 +85,14 @@ async def _plan(desired: DesiredState, state: State, state_exists: bool, options
         return await run_preflight(plan, desired, found.live, client)
 
 
-def state_path(desired: DesiredState) -> Path:
-    """The local state file of the Stack: ``state.path`` if set, else ``.aimodels/state.json``."""
-    configured = desired.stack.state.path
-    if configured:
-        return (desired.stack.base_dir / configured).resolve()
-    return desired.stack.data_dir / "state.json"
+@contextlib.contextmanager
+def stack_backend(desired: DesiredState, env: Mapping[str, str]) -> Iterator[StateBackend]:
+    """The state backend the Stack names, closed afterwards (its lock is the caller's)."""
+    backend = open_backend(desired.stack, env)
+    try:
+        yield backend
+    finally:
+        backend.close()
 
 
 def stack_identity(stack: Stack) -> StackIdentity:
@@ -90,25 +100,26 @@ def stack_identity(stack: Stack) -> StackIdentity:
     return StackIdentity(stack.name, stack.target, stack.subscription_id, stack.resource_group)
 
 
-def read_stack_state(desired: DesiredState) -> tuple[State, tuple[Diagnostic, ...]]:
-    """The state of the manifests' Stack, and a warning when the file did not record its Stack.
+def read_stack_state(desired: DesiredState,
+                     backend: StateBackend) -> tuple[State, tuple[Diagnostic, ...]]:
+    """The state of the manifests' Stack, and a warning when the state did not record its
+    Stack.
 
     A state recording another Stack is refused (``claim_state``). One written before aimodels
     recorded the Stack is taken as this one's and records it on the next write (as Terraform
     upgrades an older state silently), but we say so, since nothing can check it this time.
     """
-    path = state_path(desired)
-    raw = read_state(path)
+    raw = backend.read()
     identity = stack_identity(desired.stack)
     warnings: tuple[Diagnostic, ...] = ()
     if raw.stack is None and raw.serial > 0:
         warnings = (warning(
-            f"The state file {path} does not record which Stack it belongs to (an older "
+            f"The {backend.where} does not record which Stack it belongs to (an older "
             "aimodels wrote it)",
             f"It is taken as the state of {identity.describe()}, and the next apply records "
             "that. If it is another Stack's state, do not apply: put this Stack's own state "
             "there."),)
-    return claim_state(path, raw, identity), warnings
+    return claim_state(backend.where, raw, identity), warnings
 
 
 def prior_resources(state: State) -> dict[ResourceAddress, PriorResource]:

@@ -20,8 +20,7 @@ from aimodels.model.desired import DesiredState, Stack
 from aimodels.model.kinds import CUSTOM_MODEL
 from aimodels.providers.base import arm_parents
 from aimodels.service.connection import connect, parents_named
-from aimodels.service.planning import state_path
-from aimodels.state.local import read_state
+from aimodels.service.planning import stack_backend
 from aimodels.transport.client import AzureClient
 from aimodels.transport.errors import unexpected_shapes
 
@@ -94,7 +93,8 @@ def load_scope(target: ReadTarget) -> ReadScope:
     """Load the manifests and the state (read only) into a ReadScope."""
     loaded = load_manifests(target.paths or (".",), env=target.env, strict_env=False)
     desired = loaded.desired
-    state = read_state(state_path(desired))
+    with stack_backend(desired, target.env) as backend:
+        state = backend.read()
     managed = {r.resource_id.lower(): r.address for r in state.resources}
     managers, accounts = parents_named(desired)
     from_state = _parents_in_state(desired.stack, managed)

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from azure.core.exceptions import AzureError, ClientAuthenticationError, HttpResponseError
+from azure.core.exceptions import AzureError, ClientAuthenticationError
 from azure.storage.blob import ContainerClient
 
+from aimodels.blob.errors import error_code, reason
 from aimodels.errors import AimodelsError, AuthError, Diagnostic, RemoteError
 from aimodels.service.reading import (
     CUSTOM_MODELS,
@@ -31,7 +32,7 @@ from aimodels.service.reading import (
 )
 from aimodels.transport.client import AzureClient
 from aimodels.transport.endpoints import rewrite_url
-from aimodels.transport.redact import redact_text, register_sas
+from aimodels.transport.redact import register_sas
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,12 +162,12 @@ def storage_errors(doing: str) -> Iterator[None]:
     try:
         yield
     except ClientAuthenticationError as exc:
-        raise AuthError(f"The data store refused the registry's SAS: {_reason(exc)}",
+        raise AuthError(f"The data store refused the registry's SAS: {reason(exc)}",
                         hint="The SAS may have expired or the clock be off; run the "
                         "command again.") from exc
     except AzureError as exc:
-        raise RemoteError(f"{doing} failed: {_reason(exc)}",
-                          code=getattr(exc, "error_code", None) or "StorageError",
+        raise RemoteError(f"{doing} failed: {reason(exc)}",
+                          code=error_code(exc) or "StorageError",
                           status=getattr(exc, "status_code", 0) or 0) from exc
 
 
@@ -225,13 +226,3 @@ def upload_prefix(blob_name: str) -> str:
 
 def _iso(when: datetime | None) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ") if when else ""
-
-
-def _reason(exc: AzureError) -> str:
-    if isinstance(exc, HttpResponseError):
-        code = getattr(exc, "error_code", None) or exc.reason or ""
-        text = f"{exc.status_code} {code}".strip()
-    else:
-        text = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-    return redact_text(text)
-

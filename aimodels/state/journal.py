@@ -5,9 +5,11 @@ it, and clears the journal once the state file holds the results. If the process
 between, ``pending()`` lists the writes that may or may not have reached Azure, so the next run
 can re-read those resources (or re-attach to their LROs via ``details``) instead of guessing.
 
-The file is JSON lines, append-only, beside the state: ``.aimodels/journal.jsonl``. A crash
-can tear only the last line, which is ignored (and cut before the next append); a damaged line
-anywhere else is an error.
+The journal is JSON lines, append-only, beside the state: ``.aimodels/journal.jsonl`` for
+the local backend (a crash can tear only the last line, which is ignored and cut before the
+next append; a damaged line anywhere else is an error), an append blob beside the state blob
+for the azureblob backend (each line one atomic block), so the next run on another machine
+finds it. Where the lines live is a ``JournalLog``; what they mean is here.
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from aimodels.errors import AimodelsError
 from aimodels.state.local import fsync_dir
 
 JOURNAL_FILE = "journal.jsonl"
+DAMAGED_HINT = "Check the resources it names with `aimodels plan`, then delete it."
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,12 +57,77 @@ class JournalEntry:
         }
 
 
-class Journal:
-    """The journal file in a state folder. Not safe across processes without the state lock."""
+class JournalLog(Protocol):
+    """Where the journal's lines are kept. ``where`` names it in messages (``journal PATH``)."""
 
-    def __init__(self, folder: str | os.PathLike[str], clock: Callable[[], float] = time.time):
-        self.path = Path(folder) / JOURNAL_FILE
+    where: str
+
+    def read_text(self) -> str | None:
+        """Every line written so far, or None when there is no journal."""
+        ...
+
+    def append(self, line: bytes) -> None:
+        """Add one line (ending in a newline) durably, whole or not at all."""
+        ...
+
+    def clear(self) -> None:
+        """Remove the journal (already gone is fine)."""
+        ...
+
+
+class FileJournalLog:
+    """The journal file of the local backend: appends are fsynced, a torn tail is cut."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.where = f"journal {path}"
+
+    def read_text(self) -> str | None:
+        try:
+            return self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise AimodelsError(
+                f"Cannot read the journal {self.path}: "
+                f"{getattr(exc, 'strerror', None) or exc}", hint=DAMAGED_HINT) from exc
+
+    def append(self, line: bytes) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            _drop_torn_tail(fd)
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def clear(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+            fsync_dir(self.path.parent)
+
+
+class Journal:
+    """The journal of one state: ``Journal(folder)`` for the file in a local state folder, or
+    ``Journal(log=...)`` for another ``JournalLog`` (the azureblob backend's). Not safe
+    across processes without the state lock. ``path`` is the file (None for other logs)."""
+
+    def __init__(self, folder: str | os.PathLike[str] | None = None,
+                 clock: Callable[[], float] = time.time, *, log: JournalLog | None = None):
+        self.path: Path | None = None
+        if log is None:
+            if folder is None:
+                raise TypeError("Journal needs a folder or a log")
+            self.path = Path(folder) / JOURNAL_FILE
+            log = FileJournalLog(self.path)
+        self.log = log
         self._clock = clock
+
+    @property
+    def where(self) -> str:
+        """The journal as messages name it: ``journal /path`` or ``journal blob URL``."""
+        return self.log.where
 
     def record_intent(
         self, address: str, action: str, details: Mapping[str, Any] | None = None
@@ -77,7 +145,7 @@ class Journal:
         """Close the intent ``intent_id``: the write finished (``ok``) or failed for sure."""
         intent = next((e for e in self._entries() if e.id == intent_id), None)
         if intent is None:
-            raise ValueError(f"no intent {intent_id} in {self.path}")
+            raise ValueError(f"no intent {intent_id} in the {self.where}")
         done = JournalEntry(
             intent_id, "done", intent.address, intent.action, self._clock(), details or {}, outcome
         )
@@ -90,33 +158,18 @@ class Journal:
         return [e for e in entries if e.kind == "intent" and e.id not in closed]
 
     def clear(self) -> None:
-        """Forget every entry; call after the state file holds their results."""
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path)
-            fsync_dir(self.path.parent)
+        """Forget every entry; call after the state holds their results."""
+        self.log.clear()
 
     def _append(self, entry: JournalEntry) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = (json.dumps(entry.to_dict(), sort_keys=True) + "\n").encode("utf-8")
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
-        try:
-            _drop_torn_tail(fd)
-            os.write(fd, line)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        self.log.append((json.dumps(entry.to_dict(), sort_keys=True) + "\n").encode("utf-8"))
 
     def _entries(self) -> list[JournalEntry]:
-        """The entries in file order; a torn last line (a crash mid-append) is left out."""
-        try:
-            lines = self.path.read_text(encoding="utf-8").splitlines()
-        except FileNotFoundError:
+        """The entries in order; a torn last line (a crash mid-append) is left out."""
+        text = self.log.read_text()
+        if text is None:
             return []
-        except (OSError, UnicodeDecodeError) as exc:
-            raise AimodelsError(
-                f"Cannot read the journal {self.path}: {getattr(exc, 'strerror', None) or exc}",
-                hint="Check the resources it names with `aimodels plan`, then delete it.",
-            ) from exc
+        lines = text.splitlines()
         entries = []
         for number, line in enumerate(lines, start=1):
             try:
@@ -125,8 +178,7 @@ class Journal:
                 if number == len(lines):
                     break  # the last line torn by a crash mid-append: it never happened
                 raise AimodelsError(
-                    f"The journal {self.path} is damaged at line {number}",
-                    hint="Check the resources it names with `aimodels plan`, then delete it.",
+                    f"The {self.where} is damaged at line {number}", hint=DAMAGED_HINT,
                 ) from exc
         return entries
 

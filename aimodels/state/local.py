@@ -11,25 +11,20 @@ and this is the check that notices when it did not.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import IO, Any
-
-import jsonschema
+from typing import IO
 
 from aimodels.errors import AimodelsError, PreconditionError
-from aimodels.model.kinds import RESOURCE_KINDS
-from aimodels.state.values import FORMAT_VERSION, STATE_SCHEMA, StackIdentity, State
+from aimodels.state.document import claim_state as claim
+from aimodels.state.document import encode_state, parse_state
+from aimodels.state.values import StackIdentity, State
 
 STATE_DIR = ".aimodels"
 STATE_FILE = "state.json"
-
-_RESTORE_HINT = ("Restore it from version control or a backup; aimodels never writes half a "
-                 "file.")
 
 #: Writes ``data`` to an open file; injected by tests to simulate a crash mid-write.
 Writer = Callable[[IO[bytes], bytes], None]
@@ -53,26 +48,8 @@ def read_state(path: str | os.PathLike[str], stack: StackIdentity | None = None)
 
 
 def claim_state(path: Path, state: State, stack: StackIdentity) -> State:
-    """``state`` as the state of ``stack``, which its next write records.
-
-    A state that records another Stack raises AimodelsError naming both (exit 1: the state is
-    wrong for these manifests, not stale, so running again would not help). A state that
-    records none, new or written before aimodels recorded it, is taken as this Stack's.
-    """
-    if state.stack is None:
-        return replace(state, stack=stack)
-    if state.stack.matches(stack):
-        return state
-    raise AimodelsError(
-        f"The state file {path} belongs to another Stack:\n"
-        f"  the state records     {state.stack.describe()}, lineage {state.lineage}\n"
-        f"  the manifests declare {stack.describe()}\n"
-        "Used here, it would make the other Stack's resources this one's and plan those "
-        "not in these manifests for deletion, so it is refused",
-        hint="If the state was copied here by mistake, put this Stack's own state back (or "
-        "move this file away to start with an empty state). If this Stack really was renamed "
-        "or moved, run `aimodels state rehome` with the same -f to make the state its own.",
-    )
+    """``document.claim_state`` for the state file at ``path``."""
+    return claim(f"state file {path}", state, stack)
 
 
 def _read(path: Path) -> State:
@@ -83,15 +60,7 @@ def _read(path: Path) -> State:
         return State.new()
     except OSError as exc:
         raise AimodelsError(f"Cannot read the state file {path}: {exc.strerror}") from exc
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise AimodelsError(
-            f"The state file {path} is not UTF-8 text (byte {exc.start}): it is not a state "
-            "file aimodels wrote, or it was damaged",
-            hint=_RESTORE_HINT,
-        ) from exc
-    return State.from_dict(_parse(path, text))
+    return parse_state(f"state file {path}", raw)
 
 
 def check_state_folder(folder: Path) -> None:
@@ -109,60 +78,21 @@ def check_state_folder(folder: Path) -> None:
             return
 
 
-def _parse(path: Path, text: str) -> dict[str, Any]:
-    try:
-        data: dict[str, Any] = json.loads(text)
-    except (ValueError, RecursionError) as exc:  # RecursionError: nested beyond any state
-        raise AimodelsError(
-            f"The state file {path} is not valid JSON (line {getattr(exc, 'lineno', '?')}): "
-            "it may have been edited by hand or truncated",
-            hint=_RESTORE_HINT,
-        ) from exc
-    version = data.get("formatVersion") if isinstance(data, dict) else None
-    if isinstance(data, dict) and version != FORMAT_VERSION:
-        raise AimodelsError(
-            f"The state file {path} has formatVersion {version!r}; this aimodels reads "
-            f"formatVersion {FORMAT_VERSION}",
-            hint="Use the aimodels version that wrote it, or upgrade aimodels.",
-        )
-    problem = jsonschema.exceptions.best_match(
-        jsonschema.Draft202012Validator(STATE_SCHEMA).iter_errors(data)
-    )
-    if problem is not None:
-        where = "/".join(str(p) for p in problem.absolute_path) or "(top level)"
-        what = problem.message
-        if where.endswith("/address") and problem.validator == "pattern":
-            what = (f"{problem.instance!r} is not Kind/name with a known kind "
-                    f"({', '.join(RESOURCE_KINDS)})")
-        raise AimodelsError(f"The state file {path} is invalid at {where}: {what}",
-                            hint=_RESTORE_HINT)
-    _check_unique(path, data)
-    return data
-
-
-def _check_unique(path: Path, data: dict[str, Any]) -> None:
-    """Every address once (one pass: state files of thousands of resources stay fast)."""
-    seen: set[str] = set()
-    duplicates: set[str] = set()
-    for item in data["resources"]:
-        address = item["address"]
-        (duplicates if address in seen else seen).add(address)
-    if duplicates:
-        raise AimodelsError(
-            f"The state file {path} lists {', '.join(sorted(duplicates))} more than once")
-
-
 def write_state(
-    path: str | os.PathLike[str], state: State, *, write: Writer | None = None
+    path: str | os.PathLike[str], state: State, *, write: Writer | None = None,
+    replacing: State | None = None,
 ) -> State:
     """Write ``state`` atomically with its serial bumped, and return what was written.
 
-    Raises PreconditionError when the file on disk is not the one ``state`` was read from.
+    ``replacing`` is the state read from the file that this write replaces (by default
+    ``state`` itself; another one when a state is moved or restored into the file). Raises
+    PreconditionError when the file on disk is not that one.
     """
     path = Path(path)
-    _check_not_moved(path, state)
-    written = replace(state, serial=state.serial + 1)
-    data = (json.dumps(written.to_dict(), indent=2, sort_keys=True) + "\n").encode("utf-8")
+    base = replacing or state
+    _check_not_moved(path, base)
+    written = replace(state, serial=max(state.serial, base.serial) + 1)
+    data = encode_state(written)
     try:
         atomic_write(path, data, write=write or _write_all)
     except OSError as exc:

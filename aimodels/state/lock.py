@@ -63,6 +63,8 @@ class LockHandle:
         self.path = path
         self.info = info
         self.released = False
+        #: Never set: a local lock is only removed by its holder or by force-unlock.
+        self.previous: LockInfo | None = None
 
     def release(self) -> None:
         """Remove the lock if it is still ours (a force-unlock may have taken it away)."""
@@ -91,7 +93,7 @@ def acquire_lock(
     """Take the lock of the state in ``folder`` for ``command`` or raise PreconditionError."""
     path = Path(folder) / LOCK_FILE
     check_state_folder(path.parent)
-    info = _new_info(command, clock())
+    info = new_lock_info(command, clock())
     for _ in range(3):  # the holder may release between our attempt and our read
         if _create(path, info):
             return LockHandle(path, info)
@@ -126,7 +128,8 @@ def force_unlock(folder: str | os.PathLike[str], lock_id: str) -> LockInfo:
     return held
 
 
-def _new_info(command: str, now: float) -> LockInfo:
+def new_lock_info(command: str, now: float) -> LockInfo:
+    """Who we are, for a lock taken now by ``command``: a fresh id, user, host and pid."""
     created = datetime.fromtimestamp(now, UTC).replace(microsecond=0)
     return LockInfo(
         id=str(uuid.uuid4()),
