@@ -18,7 +18,7 @@ def shell_blocks() -> list[str]:
 
 def test_the_doc_names_every_example_file() -> None:
     files = [p for p in CI.rglob("*") if p.is_file()]
-    assert len(files) == 6
+    assert len(files) == 5
     missing = [str(p.relative_to(CI)) for p in files
                if p.name not in DOC and p.parent.name not in DOC]
     assert missing == []

@@ -1,6 +1,7 @@
 """The pre-commit hook that aimodels provides (.pre-commit-hooks.yaml at the repository root) and
-the example configuration that uses it: the hook runs ``aimodels validate`` as pre-commit would,
-passing when the manifests are valid and stopping the commit (exit 3) when they are not."""
+the configuration docs/ci.md tells teams to use: the hook runs ``aimodels validate`` as
+pre-commit would, passing when the manifests are valid and stopping the commit (exit 3) when
+they are not."""
 
 from __future__ import annotations
 
@@ -12,10 +13,17 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from workflow_support import CI, ROOT
+from workflow_support import ROOT
 
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
-EXAMPLE = CI / "pre-commit-config.yaml"
+
+
+def documented_config() -> dict[str, Any]:
+    """The ``.pre-commit-config.yaml`` of docs/ci.md's "Pre-commit hook" section."""
+    section = (ROOT / "docs" / "ci.md").read_text().split("## Pre-commit hook", 1)[1]
+    block = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert block is not None
+    return dict(yaml.safe_load(block.group(1)))
 
 
 def hook() -> dict[str, Any]:
@@ -25,8 +33,8 @@ def hook() -> dict[str, Any]:
 
 
 def run_hook(workspace: Path) -> subprocess.CompletedProcess[str]:
-    """The hook's entry plus the example's args, as pre-commit runs it (no file names)."""
-    configured = yaml.safe_load(EXAMPLE.read_text())["repos"][0]["hooks"][0]
+    """The hook's entry plus the documented args, as pre-commit runs it (no file names)."""
+    configured = documented_config()["repos"][0]["hooks"][0]
     entry = shlex.split(hook()["entry"])
     assert entry[0] == "aimodels"
     executable = str(Path(sys.executable).parent / "aimodels")  # what pre-commit's venv holds
@@ -46,8 +54,8 @@ def test_the_hook_definition_is_what_pre_commit_expects() -> None:
             if files.search(name)] == ["infra/stack.yaml", "a.yml"]
 
 
-def test_the_example_configuration_uses_the_hook() -> None:
-    repos = yaml.safe_load(EXAMPLE.read_text())["repos"]
+def test_the_documented_configuration_uses_the_hook() -> None:
+    repos = documented_config()["repos"]
     assert [h["id"] for h in repos[0]["hooks"]] == [hook()["id"]]
     assert repos[0]["hooks"][0]["args"] == ["-f", "infra"]
 
