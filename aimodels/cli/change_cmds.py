@@ -53,7 +53,8 @@ def plan(obj: Any, paths: tuple[str, ...], out: str | None, fmt: str, detailed_e
     with progress_note("Reading live state and planning", obj):
         outcome = plan_changes(options)
     show_warnings(outcome.warnings)
-    click.echo(render_plan(outcome.plan, fmt, color=use_color(obj)))
+    click.echo(render_plan(outcome.plan, fmt, color=use_color(obj),
+                           stack=outcome.desired.stack.name))
     if outcome.plan.errored:
         return EXIT_ERROR
     if out:
@@ -123,7 +124,7 @@ def drift(obj: Any, paths: tuple[str, ...], fmt: str, parallelism: int) -> int:
     with progress_note("Reading live state", obj):
         outcome = check_drift(paths or (".",), os.environ, obj.endpoint, parallelism)
     show_warnings(outcome.diagnostics)
-    click.echo(render_drift(outcome.report, fmt))
+    click.echo(render_drift(outcome.report, fmt, stack=outcome.stack))
     return EXIT_CHANGES if outcome.report.has_drift else EXIT_OK
 
 

@@ -4,6 +4,11 @@ Three sections, each shown only when it has items; field lines are the plan's
 (``plan_view.field_line``), so drift and plan read alike. In markdown each section is one diff
 fence, signed and fenced as the plan's comment is (``~`` shows as ``!``; a backtick in a value
 cannot close the fence). No I/O.
+
+The markdown is meant for a GitHub issue, which refuses a body over 65,535 characters: past
+``budget`` the resources that do not fit are left out (the summary still counts them all) and
+a line says how many. Given the Stack's name it ends with the hidden marker
+``<!-- aimodels-drift stack=NAME -->`` that a scheduled CI job finds its open issue by.
 """
 
 from __future__ import annotations
@@ -12,20 +17,27 @@ import json
 
 from aimodels.errors import UsageError
 from aimodels.plan.drift import SECTIONS, DriftItem, DriftReport
-from aimodels.render.plan_markdown import diff_line, fence
+from aimodels.render.diagnostics import counted
+from aimodels.render.plan_markdown import MARKDOWN_BUDGET, diff_line, fence, marker_suffix
 from aimodels.render.plan_view import field_line
 
 NO_DRIFT = "No drift. Azure matches the last apply, and the manifests have nothing unapplied."
 
+#: Room kept in markdown for the section titles, the fences and the line that counts the rest.
+_FRAME_ROOM = 600
 
-def render_drift(report: DriftReport, fmt: str) -> str:
-    """The report rendered as ``text``, ``json`` or ``markdown``."""
+
+def render_drift(report: DriftReport, fmt: str, *, stack: str = "",
+                 budget: int = MARKDOWN_BUDGET) -> str:
+    """The report rendered as ``text``, ``json`` or ``markdown`` (at most ``budget``
+    characters, ending with the hidden marker of ``stack`` when one is given)."""
     if fmt == "json":
         return json.dumps(report.to_dict(), sort_keys=True, indent=2)
     if fmt == "text":
         return _text(report)
     if fmt == "markdown":
-        return _markdown(report)
+        marker = marker_suffix("drift", stack)
+        return _markdown(report, budget - len(marker)) + marker
     raise UsageError(f"unknown drift format {fmt!r}", hint="use one of text, json, markdown")
 
 
@@ -43,15 +55,27 @@ def _text(report: DriftReport) -> str:
     return "\n".join(lines)
 
 
-def _markdown(report: DriftReport) -> str:
+def _markdown(report: DriftReport, budget: int) -> str:
+    """Each section as one diff fence; a resource whose lines do not fit is left out."""
     if not report.has_drift:
         return f"### aimodels drift\n\n{NO_DRIFT}"
     parts = ["### aimodels drift", _summary(report)]
+    room = budget - sum(len(part) + 2 for part in parts) - _FRAME_ROOM
+    hidden = 0
     for name, title in SECTIONS.items():
-        items = report.section(name)
-        if items:
-            body = "\n\n".join("\n".join(_diff_lines(item)) for item in items)
-            parts += [f"#### {title}", fence(body, "diff")]
+        shown: list[str] = []
+        for item in report.section(name):
+            block = "\n".join(_diff_lines(item))
+            if len(block) + 2 > room:
+                hidden += 1
+                continue
+            room -= len(block) + 2
+            shown.append(block)
+        if shown:
+            parts += [f"#### {title}", fence("\n\n".join(shown), "diff")]
+    if hidden:
+        parts.append(f"_{counted(hidden, 'more resource')} not shown; run `aimodels drift` "
+                     "locally for the full report._")
     return "\n\n".join(parts)
 
 

@@ -11,6 +11,10 @@ largest changes first; if the table and findings alone are still too long, we ke
 then the rows of blocked changes, then the destructive ones, and say what was left out. Every
 value that came from a manifest or from Azure is escaped, so a pipe or a backtick cannot break
 the table or a fence.
+
+Given the Stack's name, the comment ends with a hidden marker, ``<!-- aimodels-plan
+stack=NAME -->``: GitHub does not show it, and a CI job finds its own earlier comment by it, to
+update that one in place (examples/ci/github, docs/ci.md).
 """
 
 from __future__ import annotations
@@ -40,6 +44,11 @@ from aimodels.render.plan_view import (
 
 #: Comment size we aim under: GitHub's limit is 65,535, and CI wrappers add their own lines.
 MARKDOWN_BUDGET = 60_000
+
+#: The hidden line a CI job finds its comment (or issue) by; ``{subject}`` is plan or drift.
+_MARKER = "<!-- aimodels-{subject} stack={stack} -->"
+#: What a Stack name may bring into a marker: an RFC 1123 label cannot close the comment.
+_MARKER_NAME = re.compile(r"[^A-Za-z0-9._-]")
 
 #: Room kept for the section headings and the lines that say what was left out.
 _NOTE_ROOM = 600
@@ -95,8 +104,10 @@ class _Comment:
         return "\n\n".join(part for part in parts if part)
 
 
-def render_markdown(plan: Plan, *, budget: int = MARKDOWN_BUDGET) -> str:
-    """The plan as a GitHub comment of at most ``budget`` characters (for any sane budget)."""
+def render_markdown(plan: Plan, *, budget: int = MARKDOWN_BUDGET, stack: str = "") -> str:
+    """The plan as a GitHub comment of at most ``budget`` characters (for any sane budget),
+    ending with the hidden marker of ``stack`` when one is given."""
+    marker = marker_suffix("plan", stack)
     plan = masked_plan(plan)
     changes = shown_changes(plan)
     findings = errors_first(plan.diagnostics)
@@ -110,7 +121,17 @@ def render_markdown(plan: Plan, *, budget: int = MARKDOWN_BUDGET) -> str:
         details=tuple(_details(c, by_address.get(str(c.address), [])) for c in changes),
         keep_order=tuple(sorted(range(len(changes)), key=lambda i: (
             str(changes[i].address) not in blocked, _KEEP_FIRST[changes[i].action]))))
-    return _fit(comment, budget).text()
+    return _fit(comment, budget - len(marker)).text() + marker
+
+
+def marker_suffix(subject: str, stack: str) -> str:
+    """The last line of a comment, after a blank one: the hidden HTML comment that tells which
+    aimodels comment this is, ``subject`` (plan or drift) of Stack ``stack``; empty when no
+    Stack is named. Characters a Stack name cannot have become ``_``, so the marker is always
+    one well-formed comment on one line."""
+    if not stack:
+        return ""
+    return "\n\n" + _MARKER.format(subject=subject, stack=_MARKER_NAME.sub("_", stack))
 
 
 def _section(title: str, items: tuple[str | None, ...], sep: str, noun: str = "") -> str:

@@ -21,10 +21,12 @@ from aimodels.service.planning import prior_resources, read_stack_state, stack_b
 
 @dataclass(frozen=True, slots=True)
 class DriftOutcome:
-    """The report, plus the loader's and reader's warnings and errors to show first."""
+    """The report, plus the loader's and reader's warnings and errors to show first, and the
+    Stack's name (for the hidden marker of the markdown report)."""
 
     report: DriftReport
     diagnostics: tuple[Diagnostic, ...] = ()
+    stack: str = ""
 
 
 def check_drift(paths: tuple[str, ...], env: Mapping[str, str], endpoint: str | None,
@@ -42,6 +44,7 @@ def check_drift(paths: tuple[str, ...], env: Mapping[str, str], endpoint: str | 
             found = await read_live(desired, prior, client, inputs=inputs,
                                     parallelism=parallelism)
         report = detect_drift(desired, found.live, prior, inputs=inputs)
-        return DriftOutcome(report, (*loaded.warnings, *notes, *found.diagnostics))
+        return DriftOutcome(report, (*loaded.warnings, *notes, *found.diagnostics),
+                            desired.stack.name)
 
     return asyncio.run(run())
