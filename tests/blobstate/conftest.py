@@ -12,7 +12,7 @@ for helpers in ("emulator", "apply", "e2e"):  # azurite, apply_crash_support, e2
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / helpers))
 
 from azurite import AzuriteBlob, azurite_blob  # noqa: E402, F401  (the fixture)
-from blob_support import Team, new_team  # noqa: E402
+from blobstate_support import Team, new_team  # noqa: E402
 
 
 @pytest.fixture

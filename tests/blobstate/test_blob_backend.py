@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from blob_support import STATE_BLOB, Team
+from blobstate_support import STATE_BLOB, Team
 
 from aimodels.apply.upload_record import UploadRecord, UploadRecords
 from aimodels.errors import EXIT_CONFLICT, AimodelsError, PreconditionError

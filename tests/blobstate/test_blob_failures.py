@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from blob_support import Team, local_files, runner
+from blobstate_support import Team, local_files, runner
 from e2e_support import Cli, edit
 
 from aimodels.emulator.config import EmulatorConfig

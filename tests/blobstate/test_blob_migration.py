@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from blob_support import STATE_BLOB, Team, runner, use_blob, use_local
+from blobstate_support import STATE_BLOB, Team, runner, use_blob, use_local
 from e2e_support import Cli, copy_quickstart
 
 from aimodels.emulator.config import EmulatorConfig

@@ -22,7 +22,7 @@ from apply_crash_support import (
     start,
     write_stack,
 )
-from blob_support import STATE_BLOB, Team, local_files, runner, use_blob
+from blobstate_support import STATE_BLOB, Team, local_files, runner, use_blob
 from e2e_support import Cli, edit
 
 from aimodels.emulator.config import EmulatorConfig

@@ -32,8 +32,7 @@ from aimodels.plan.preflight import run_preflight
 from aimodels.render.drift import render_drift
 from aimodels.render.plan import render_plan
 from aimodels.service.inputs import resolve_inputs
-from aimodels.service.planning import prior_resources, state_path
-from aimodels.state.local import read_state
+from aimodels.service.planning import prior_resources, read_stack_state, stack_backend
 from aimodels.transport.client import AzureClient
 from aimodels.transport.config import ClientConfig
 from aimodels.transport.credentials import StaticTokenSource
@@ -125,7 +124,8 @@ def test_any_odd_field_is_an_unexpected_response_or_nothing(
     cli.applied()
     loaded = load_manifests((str(stack),), env=os.environ, strict_env=True)
     desired = loaded.desired
-    state = read_state(state_path(desired))
+    with stack_backend(desired, os.environ) as backend:
+        state, _ = read_stack_state(desired, backend)
     prior = prior_resources(state)
     inputs = resolve_inputs(desired, state, os.environ)
     config = ClientConfig(target="local", endpoint=emulator.url)
