@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from azure.storage.blob import ContainerClient, LinearRetry
 
 from aimodels.errors import AuthError, UsageError
+from aimodels.transport.redact import register_secret
 
 CONNECTION_STRING_ENV = "AZURE_STORAGE_CONNECTION_STRING"
 #: Azurite's well-known development account (public, documented by Microsoft).
@@ -63,6 +64,7 @@ def container_client(account_url: str, container: str, env: Mapping[str, str],
     name = account_name(account_url)
     connection = env.get(CONNECTION_STRING_ENV, "").strip()
     if connection:
+        register_secret(connection)  # and its key or SAS, below: scrubbed from any output
         credential = connection_credential(connection, account_url, name)
     elif urlsplit(account_url).scheme == "http":
         raise AuthError(
@@ -96,6 +98,8 @@ def connection_credential(connection: str, account_url: str, account: str) -> An
             f"{account_url.rstrip('/')}",
             hint=f"Set {CONNECTION_STRING_ENV} for that account, or unset it to sign in with "
                  "DefaultAzureCredential (az login).")
+    for secret in ("accountkey", "sharedaccesssignature"):
+        register_secret(fields.get(secret))
     if fields.get("accountkey"):
         return {"account_name": named or account, "account_key": fields["accountkey"]}
     if fields.get("sharedaccesssignature"):

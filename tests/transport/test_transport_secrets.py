@@ -136,3 +136,15 @@ def test_the_service_principal_secret_is_registered(monkeypatch):
     with pytest.raises(AuthError):
         asyncio.run(AzureIdentityTokenSource().token(ARM))
     assert scrub_secrets("sp-secret-0123456789") == REDACTED
+
+
+def test_a_storage_connection_string_and_its_key_are_known_once_used() -> None:
+    from aimodels.blob.client import container_client
+
+    key = "c2VjcmV0LXN0b3JhZ2Uta2V5LW5vYm9keS1zaG91bGQtc2Vl"
+    connection = (f"DefaultEndpointsProtocol=http;AccountName=acct;AccountKey={key};"
+                  "BlobEndpoint=http://127.0.0.1:10000/acct;")
+    container_client("http://127.0.0.1:10000/acct", "state",
+                     {"AZURE_STORAGE_CONNECTION_STRING": connection})
+    said = redact_text(f"403 for AccountKey={key} in {connection}")
+    assert key not in said and "AccountName=acct" not in said
