@@ -247,11 +247,11 @@ def time_live_read(url: str, stack: Path) -> float:
     from aimodels.manifest import load_manifests
     from aimodels.service.connection import connect
     from aimodels.service.inputs import resolve_inputs
-    from aimodels.service.planning import prior_resources, state_path
-    from aimodels.state.local import read_state
+    from aimodels.service.planning import prior_resources
+    from aimodels.state.local import STATE_DIR, STATE_FILE, read_state
 
     desired = load_manifests((str(stack),), env={}, strict_env=True).desired
-    state = read_state(state_path(desired))
+    state = read_state(stack / STATE_DIR / STATE_FILE)
     prior = prior_resources(state)
     inputs = resolve_inputs(desired, state, {})
 

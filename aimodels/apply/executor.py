@@ -17,9 +17,9 @@ A failed step marks everything downstream ``skipped`` naming the failed address,
 is reported once, at the step that failed (Terraform's ``dag/walk.go``); independent branches
 carry on. A step whose operation is still running at the LRO deadline is neither done nor
 failed: it ends ``in flight``, its journal intent left open for the next apply to re-attach
-to, and what depends on it is skipped. Each completed step is written to the state at once
-(``StateStore``), after a journal intent. The executor never prints: it emits
-``ApplyEvent`` values to ``on_event``.
+to, and what depends on it is skipped. Each completed step goes into the state at once, and
+the state is written in group commits (``StateStore``), after a journal intent. The executor
+never prints: it emits ``ApplyEvent`` values to ``on_event``.
 
 A ``stop`` event (set on Ctrl-C) stops the run early: nothing new starts, the writes in flight
 get ``ApplyOptions.grace`` seconds to be answered (so their LRO handles reach the journal), and
@@ -157,13 +157,14 @@ class _Run:
         except BaseExceptionGroup as failed:
             # Only what no step can absorb lands here (the state file cannot be written, a
             # bug): the other steps were cancelled; surface the cause itself, not a group.
+            await self.store.abandon()
             raise _first_cause(failed) from None
         finally:
             if watcher is not None:
                 watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await watcher
-        self.store.finish()
+        await self.store.finish()
         return ApplyResult(tuple(self._result(c) for c in sorted(self.changes.values(),
                                                                    key=lambda c: c.address)
                                  if steps_of(c)), interrupted=self.flights.stopping)

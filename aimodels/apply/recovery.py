@@ -78,7 +78,7 @@ async def recover_pending(store: StateStore, client: AzureClient, *,
         return line
 
     lines = await asyncio.gather(*(settle(intent) for intent in latest.values()))
-    store.finish()
+    await store.finish()
     return sorted(line for line in lines if line)
 
 

@@ -9,9 +9,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from aimodels.errors import Diagnostic, error, has_errors, warning
+from aimodels.fastschema import compiled
 from aimodels.manifest.explain import did_you_mean, explain_errors
 from aimodels.manifest.header import Manifest
-from aimodels.manifest.schemas import spec_field_paths, validator
+from aimodels.manifest.schemas import load_schema, spec_field_paths, validator
 from aimodels.manifest.secrets import find_secrets, secret_diagnostic
 from aimodels.manifest.yamldoc import FieldPath, format_path
 from aimodels.model.kinds import API_VERSION, ARM_KINDS, MODEL_DEPLOYMENT
@@ -48,6 +49,8 @@ def schema_diagnostics(manifest: Manifest, covered: Sequence[FieldPath]) -> list
     apiVersion and kind were judged by the header check, so the schema sees them corrected.
     """
     data = {**manifest.doc.data, "apiVersion": API_VERSION, "kind": manifest.kind}
+    if compiled(load_schema(manifest.kind))(data):
+        return []  # the common case, in microseconds; jsonschema only finds and explains
     errors = validator(manifest.kind).iter_errors(data)
     found = explain_errors(errors, manifest.doc, manifest.kind, manifest.address)
     scopes = [format_path(scope) for scope in covered]

@@ -15,6 +15,7 @@ from typing import Any
 import jsonschema
 
 from aimodels.errors import AimodelsError
+from aimodels.fastschema import compiled
 from aimodels.model.kinds import RESOURCE_KINDS
 from aimodels.state.values import FORMAT_VERSION, STATE_SCHEMA, StackIdentity, State
 
@@ -52,7 +53,7 @@ def _parse(where: str, text: str, hint: str) -> dict[str, Any]:
             f"The {where} has formatVersion {version!r}; this aimodels reads "
             f"formatVersion {FORMAT_VERSION}",
             hint="Use the aimodels version that wrote it, or upgrade aimodels.")
-    problem = jsonschema.exceptions.best_match(
+    problem = None if compiled(STATE_SCHEMA)(data) else jsonschema.exceptions.best_match(
         jsonschema.Draft202012Validator(STATE_SCHEMA).iter_errors(data))
     if problem is not None:
         place = "/".join(str(p) for p in problem.absolute_path) or "(top level)"

@@ -19,7 +19,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -123,6 +123,9 @@ class Journal:
             log = FileJournalLog(self.path)
         self.log = log
         self._clock = clock
+        # The intents this object wrote and has not closed: closing one then costs O(1),
+        # not a re-read of the whole journal (apply closes thousands in one run).
+        self._open: dict[str, JournalEntry] = {}
 
     @property
     def where(self) -> str:
@@ -137,19 +140,33 @@ class Journal:
             str(uuid.uuid4()), "intent", address, action, self._clock(), details or {}
         )
         self._append(entry)
+        self._open[entry.id] = entry
         return entry.id
 
     def record_done(
         self, intent_id: str, outcome: str = "ok", details: Mapping[str, Any] | None = None
     ) -> None:
         """Close the intent ``intent_id``: the write finished (``ok``) or failed for sure."""
-        intent = next((e for e in self._entries() if e.id == intent_id), None)
-        if intent is None:
-            raise ValueError(f"no intent {intent_id} in the {self.where}")
-        done = JournalEntry(
-            intent_id, "done", intent.address, intent.action, self._clock(), details or {}, outcome
-        )
-        self._append(done)
+        self.record_dones([(intent_id, outcome)], details)
+
+    def record_dones(self, closing: Sequence[tuple[str, str]],
+                     details: Mapping[str, Any] | None = None) -> None:
+        """Close several intents, ``(intent id, outcome)`` each, in one durable append (each
+        line is whole or absent, and each closes its intent on its own)."""
+        if not closing:
+            return
+        known = self._open if all(i in self._open for i, _ in closing) else \
+            {e.id: e for e in self._entries() if e.kind == "intent"}
+        lines = []
+        for intent_id, outcome in closing:
+            intent = known.get(intent_id)
+            if intent is None:
+                raise ValueError(f"no intent {intent_id} in the {self.where}")
+            lines.append(JournalEntry(intent_id, "done", intent.address, intent.action,
+                                      self._clock(), details or {}, outcome))
+        self.log.append(b"".join(_line(entry) for entry in lines))
+        for intent_id, _ in closing:
+            self._open.pop(intent_id, None)
 
     def pending(self) -> list[JournalEntry]:
         """Intents with no matching done, oldest first: writes whose outcome is unknown."""
@@ -160,9 +177,10 @@ class Journal:
     def clear(self) -> None:
         """Forget every entry; call after the state holds their results."""
         self.log.clear()
+        self._open.clear()
 
     def _append(self, entry: JournalEntry) -> None:
-        self.log.append((json.dumps(entry.to_dict(), sort_keys=True) + "\n").encode("utf-8"))
+        self.log.append(_line(entry))
 
     def _entries(self) -> list[JournalEntry]:
         """The entries in order; a torn last line (a crash mid-append) is left out."""
@@ -181,6 +199,11 @@ class Journal:
                     f"The {self.where} is damaged at line {number}", hint=DAMAGED_HINT,
                 ) from exc
         return entries
+
+
+def _line(entry: JournalEntry) -> bytes:
+    """The entry as one journal line, newline included."""
+    return (json.dumps(entry.to_dict(), sort_keys=True) + "\n").encode("utf-8")
 
 
 def _entry(data: Any) -> JournalEntry:
