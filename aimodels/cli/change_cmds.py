@@ -47,6 +47,7 @@ def plan(obj: Any, paths: tuple[str, ...], out: str | None, fmt: str, detailed_e
     from aimodels.plan.planfile import write_plan_file
     from aimodels.render.plan import render_plan
     from aimodels.service.planning import PlanOptions, plan_changes
+    from aimodels.transport.redact import scrub_secrets
 
     options = PlanOptions(paths or (".",), os.environ, endpoint=obj.endpoint, targets=targets,
                           replace=replace, parallelism=parallelism)
@@ -58,7 +59,7 @@ def plan(obj: Any, paths: tuple[str, ...], out: str | None, fmt: str, detailed_e
     if outcome.plan.errored:
         return EXIT_ERROR
     if out:
-        write_plan_file(out, outcome.plan)
+        write_plan_file(out, outcome.plan, scrub=scrub_secrets)
         click.echo(f"\nSaved the plan to {out}. Apply exactly it with: aimodels apply {out}",
                    err=True)
     return EXIT_CHANGES if detailed_exitcode and outcome.plan.summary().has_changes else EXIT_OK

@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,6 @@ import jsonschema
 from aimodels.errors import AimodelsError, PreconditionError
 from aimodels.plan.values import FORMAT_VERSION, Plan
 from aimodels.state.local import atomic_write
-from aimodels.transport.redact import scrub_secrets
 
 #: Marks the file as an aimodels plan, so `apply some.json` with another JSON fails clearly.
 FILE_KIND = "aimodels-plan"
@@ -36,12 +35,15 @@ DIGEST_PREFIX = "sha256:"
 REPLAN_HINT = "Run `aimodels plan --out FILE` again and apply the new plan."
 
 
-def write_plan_file(path: str | Path, plan: Plan) -> None:
-    """Write ``plan`` to ``path`` atomically (never half-written), with its digest."""
+def write_plan_file(path: str | Path, plan: Plan, *, scrub: Callable[[str], str]) -> None:
+    """Write ``plan`` to ``path`` atomically (never half-written), with its digest.
+
+    ``scrub`` is the caller's secret filter (``transport.redact.scrub_secrets``), applied to the
+    document's JSON text: the planner does not know which values are secret."""
     document: dict[str, Any] = {"kind": FILE_KIND, **plan.to_dict()}
     # A plan carries no secret by design; a service's message quoting one (a pre-flight
     # warning) would, so known secret values are scrubbed as on the terminal, before the digest.
-    document = json.loads(scrub_secrets(json.dumps(document, allow_nan=False)))
+    document = json.loads(scrub(json.dumps(document, allow_nan=False)))
     document["digest"] = document_digest(document)
     data = json.dumps(document, sort_keys=True, indent=2, allow_nan=False).encode() + b"\n"
     atomic_write(Path(path), data)

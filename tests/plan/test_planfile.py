@@ -15,6 +15,7 @@ from aimodels.errors import EXIT_CONFLICT, EXIT_ERROR, AimodelsError, Preconditi
 from aimodels.model.address import ResourceAddress
 from aimodels.plan.planfile import document_digest, read_plan_file, write_plan_file
 from aimodels.plan.values import Action, Change, Plan
+from aimodels.transport.redact import scrub_secrets
 
 CHAT = ResourceAddress("ModelDeployment", "chat")
 
@@ -25,7 +26,8 @@ def saved(tmp_path: Path) -> Path:
                     precondition_etag='"1"', resource_id="/ids/chat")
     path = tmp_path / "plan.json"
     write_plan_file(path, Plan.build([change], desired_digest="d" * 64,
-                                     state_lineage="lin", state_serial=3))
+                                     state_lineage="lin", state_serial=3),
+                    scrub=scrub_secrets)
     return path
 
 

@@ -23,6 +23,7 @@ from aimodels.plan.planfile import document_digest, read_plan_file, write_plan_f
 from aimodels.plan.values import Action, Change, CostEstimate, FieldChange, Plan, Reason
 from aimodels.render.plan import render_plan
 from aimodels.state.values import ResourceState, State
+from aimodels.transport.redact import scrub_secrets
 
 STRINGS = st.one_of(st.text(max_size=12), st.sampled_from([
     "delete", "replace", "no-op", "ModelSource/hf", "ModelSource/old", "(sensitive value)",
@@ -67,7 +68,7 @@ def base_plan() -> Plan:
 def base_document() -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "plan.json"
-        write_plan_file(path, base_plan())
+        write_plan_file(path, base_plan(), scrub=scrub_secrets)
         document: dict[str, Any] = json.loads(path.read_text())
         return document
 
