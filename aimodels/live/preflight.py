@@ -40,6 +40,7 @@ from aimodels.plan.values import Action, Change, LiveState, Plan
 from aimodels.transport.client import AzureClient
 from aimodels.transport.errors import unexpected_shapes
 from aimodels.weights.source import local_root, shown_path
+from aimodels.weights.units import human_size
 
 #: Actions that write a deployment, and so must pass the availability checks.
 WRITES = (Action.CREATE, Action.UPDATE, Action.REPLACE)
@@ -331,16 +332,6 @@ def weights_source(desired: DesiredState, address: ResourceAddress) -> str | Non
     resource = desired.resources.get(address)
     root = local_root(resource) if resource is not None else None
     return shown_path(root, desired.stack.base_dir) if root is not None else None
-
-
-def human_size(size: int) -> str:
-    """Bytes in decimal units, as a download page writes them: ``13.5 GB``."""
-    value = float(size)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    raise AssertionError("unreachable")
 
 
 # --- merging back -------------------------------------------------------------------------

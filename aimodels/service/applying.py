@@ -31,11 +31,7 @@ from aimodels.apply.interrupt import DEFAULT_GRACE
 from aimodels.apply.pending import latest_intents
 from aimodels.apply.protection import refuse_protected_deletes
 from aimodels.apply.recovery import recover_pending
-from aimodels.apply.saved_plan import (
-    check_live,
-    check_recorded,
-    plan_from_document,
-)
+from aimodels.apply.saved_plan import check_live, check_recorded
 from aimodels.apply.state_store import StateStore
 from aimodels.errors import Diagnostic
 from aimodels.live.reader import read_live
@@ -44,7 +40,7 @@ from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredState
 from aimodels.model.kinds import FOUNDRY_DEPLOYMENT, MODEL_DEPLOYMENT
 from aimodels.plan.graph import Graph
-from aimodels.plan.planfile import read_plan_file
+from aimodels.plan.planfile import plan_from_document, read_plan_file
 from aimodels.plan.planner import make_plan
 from aimodels.plan.values import Plan
 from aimodels.providers.registry import default_registry

@@ -10,10 +10,14 @@ from typing import Any
 
 import pytest
 
-from aimodels.apply.saved_plan import plan_from_document
 from aimodels.errors import EXIT_CONFLICT, EXIT_ERROR, AimodelsError, PreconditionError
 from aimodels.model.address import ResourceAddress
-from aimodels.plan.planfile import document_digest, read_plan_file, write_plan_file
+from aimodels.plan.planfile import (
+    document_digest,
+    plan_from_document,
+    read_plan_file,
+    write_plan_file,
+)
 from aimodels.plan.values import Action, Change, Plan
 from aimodels.transport.redact import scrub_secrets
 

@@ -15,11 +15,15 @@ from hypothesis import strategies as st
 from json_mutation import mutated
 
 from aimodels.apply.protection import refuse_protected_deletes
-from aimodels.apply.saved_plan import plan_from_document
 from aimodels.errors import AimodelsError, SourceLocation, error, warning
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredState, Stack
-from aimodels.plan.planfile import document_digest, read_plan_file, write_plan_file
+from aimodels.plan.planfile import (
+    document_digest,
+    plan_from_document,
+    read_plan_file,
+    write_plan_file,
+)
 from aimodels.plan.values import Action, Change, CostEstimate, FieldChange, Plan, Reason
 from aimodels.render.plan import render_plan
 from aimodels.state.values import ResourceState, State

@@ -7,7 +7,7 @@ import pytest
 from preflight_data import cost_body
 
 from aimodels.errors import Severity
-from aimodels.live.preflight import custom_model_notes, human_size, plan_cost, sizing_of
+from aimodels.live.preflight import custom_model_notes, plan_cost, sizing_of
 from aimodels.model.address import ResourceAddress
 from aimodels.plan.preflight_cost import (
     HOURS_PER_MONTH,
@@ -18,6 +18,7 @@ from aimodels.plan.preflight_cost import (
     parse_quote,
 )
 from aimodels.plan.values import Action, Change, CostEstimate, Plan, Reason
+from aimodels.weights.units import human_size
 
 A100 = "Standard_NC24ads_A100_v4"
 PHI = "microsoft/Phi-4-mini-instruct"
