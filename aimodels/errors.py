@@ -176,9 +176,3 @@ class ApplyRefused(ApplyIncomplete):
     412): exit 6 as for a stale saved plan, since planning again is what to do."""
 
     exit_code = EXIT_CONFLICT
-
-
-class NotImplementedYet(AimodelsError):
-    """A command of the spec whose implementation has not landed yet (exit 1)."""
-
-    exit_code = EXIT_ERROR

@@ -66,9 +66,9 @@ from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredState
 from aimodels.model.kinds import CUSTOM_MODEL, FOUNDRY_DEPLOYMENT, MODEL_DEPLOYMENT, MODEL_SOURCE
 from aimodels.plan.graph import Graph, Step, apply_graph, steps_of
+from aimodels.plan.provider import ProviderContext, ProviderRegistry
 from aimodels.plan.values import Change, Plan, ResolvedInputs
-from aimodels.providers.base import ProviderContext
-from aimodels.providers.registry import ProviderRegistry, default_registry
+from aimodels.providers.registry import default_registry
 from aimodels.state.backend import RecordFolder
 from aimodels.state.values import ResourceState
 from aimodels.transport.client import AzureClient

@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from aimodels.apply.transfer import Transfer
 from aimodels.errors import AimodelsError, ConflictError, RemoteError
 from aimodels.model.desired import DesiredResource
+from aimodels.plan.provider import Provider, ProviderContext
 from aimodels.plan.values import Action, Change
-from aimodels.providers.base import Provider, ProviderContext
 from aimodels.state.backend import RecordFolder
 from aimodels.transport.client import AzureClient
 from aimodels.transport.errors import NotFoundError

@@ -20,7 +20,7 @@ guessing, before anything is planned:
   state still describes it, and the plan that follows re-reads it live.
 
 An intent written by an older aimodels, without those details, is located through
-``locate`` (the manifests and the state, ``apply.relocate``). Of two intents open for one
+``locate`` (the manifests and the state, ``service.relocate``). Of two intents open for one
 address (a crash while an intent was being amended), the newer one is settled.
 """
 

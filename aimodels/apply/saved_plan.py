@@ -1,5 +1,5 @@
-"""Saved plans for ``apply PLANFILE``: the Plan read back from its JSON document, and the
-checks that refuse it once what it was made against has moved.
+"""Saved plans for ``apply PLANFILE``: the checks that refuse one once what it was made against
+has moved (the Plan is read back from its document by ``plan.planfile.plan_from_document``).
 
 A saved plan is applied exactly, so it must still describe the world: the manifests' digest,
 the state's lineage and serial, and every live ETag it recorded must be what they were
@@ -14,64 +14,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from typing import Any
 
-from aimodels.errors import Diagnostic, PreconditionError, Severity, SourceLocation
-from aimodels.model.address import ResourceAddress
+from aimodels.errors import PreconditionError
 from aimodels.model.desired import DesiredState
 from aimodels.model.kinds import CUSTOM_MODEL
 from aimodels.plan.planfile import REPLAN_HINT
-from aimodels.plan.values import Action, Change, CostEstimate, FieldChange, Plan, Reason
+from aimodels.plan.values import Action, Change, Plan
 from aimodels.state.values import State
 from aimodels.transport.client import AzureClient
-
-
-def plan_from_document(document: Mapping[str, Any]) -> Plan:
-    """The Plan a ``plan --out`` document holds (``Plan.to_dict`` read back; check the file
-    with ``read_plan_file`` first). ``applyable`` and ``errored`` are derived again from the
-    changes and diagnostics, not taken from the document."""
-    try:
-        changes = [_change(c) for c in document["changes"]]
-        diagnostics = [_diagnostic(d) for d in document.get("diagnostics", ())]
-        plan = Plan.build(changes, diagnostics,
-                          desired_digest=str(document.get("desiredDigest", "")),
-                          state_lineage=str(document.get("stateLineage", "")),
-                          state_serial=int(document.get("stateSerial", 0)),
-                          targets=tuple(ResourceAddress.parse(a)
-                                        for a in document.get("targets", ())))
-        return replace(plan, format_version=str(document.get("formatVersion", "")))
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise PreconditionError(f"The plan file is damaged or from another version: {exc}",
-                                hint=REPLAN_HINT) from exc
-
-
-def _change(data: Mapping[str, Any]) -> Change:
-    cost = data.get("cost")
-    return Change(
-        address=ResourceAddress.parse(data["address"]),
-        action=Action(data["action"]),
-        reasons=tuple(Reason(r) for r in data.get("reasons", ())),
-        field_changes=tuple(FieldChange(f["path"], f.get("before"), f.get("after"),
-                                        bool(f.get("forcesReplacement")),
-                                        bool(f.get("sensitive")))
-                            for f in data.get("fieldChanges", ())),
-        before=data.get("before"), after=data.get("after"),
-        precondition_etag=data.get("preconditionEtag"),
-        resource_id=data.get("resourceId", ""), live_resource_id=data.get("liveResourceId"),
-        replace_paths=tuple(data.get("replacePaths", ())),
-        depends_on=tuple(ResourceAddress.parse(a) for a in data.get("dependsOn", ())),
-        warnings=tuple(data.get("warnings", ())),
-        cost=CostEstimate(cost["currency"], cost.get("hourlyBefore"), cost.get("hourlyAfter"))
-        if cost else None,
-        notes=tuple(data.get("notes", ())), retires=tuple(data.get("retires", ())))
-
-
-def _diagnostic(data: Mapping[str, Any]) -> Diagnostic:
-    source = SourceLocation(data["file"], data.get("line", 0), data.get("column", 0)) \
-        if data.get("file") else None
-    return Diagnostic(Severity(data["severity"]), data["summary"], data.get("detail", ""),
-                      source, data.get("path", ""), data.get("address", ""))
 
 
 def check_recorded(plan: Plan, desired: DesiredState, state: State, state_exists: bool) -> None:

@@ -10,7 +10,7 @@ not started and what is left in flight for the next apply (exit 7).
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -21,8 +21,11 @@ from aimodels.plan.values import Plan
 from aimodels.service.applying import ApplyReport, ApplyRequest, ApplySession
 from aimodels.service.planning import PlanOutcome
 
+if TYPE_CHECKING:
+    from aimodels.cli.main import Context
 
-def run_change(obj: Any, request: ApplyRequest, plan_file: str | None = None,
+
+def run_change(obj: Context, request: ApplyRequest, plan_file: str | None = None,
                yes: bool = False) -> int:
     """Plan (or read the saved plan), confirm, apply; returns the exit code or raises."""
     if plan_file and request.targets:
@@ -101,7 +104,7 @@ def _plan(session: ApplySession, request: ApplyRequest, plan_file: str | None) -
     return session.destroy_plan() if request.destroying else session.plan()
 
 
-def _show(obj: Any, outcome: PlanOutcome) -> bool:
+def _show(obj: Context, outcome: PlanOutcome) -> bool:
     """Print the plan; False when there is nothing to do. An errored plan is refused."""
     from aimodels.render.plan import render_plan
 
@@ -125,7 +128,7 @@ def _confirm(yes: bool, destroying: bool) -> None:
     confirm(yes, verb, question, f"{verb.capitalize()} cancelled; nothing was changed")
 
 
-def _execute(obj: Any, session: ApplySession, plan: Plan) -> ApplyReport:
+def _execute(obj: Context, session: ApplySession, plan: Plan) -> ApplyReport:
     """Apply with progress. The first Ctrl-C is a graceful stop, said on stderr; a second one
     raises KeyboardInterrupt at once (the state and the journal have what the next apply
     needs)."""

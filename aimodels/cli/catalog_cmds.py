@@ -12,20 +12,14 @@ import click
 
 from aimodels.cli.options import manifest_paths, output_format
 from aimodels.cli.output import use_color
-from aimodels.errors import EXIT_OK, NotImplementedYet
+from aimodels.errors import EXIT_OK
 
 if TYPE_CHECKING:
+    from aimodels.cli.main import Context
     from aimodels.model.desired import Stack
     from aimodels.transport.client import AzureClient
 
 T = TypeVar("T")
-
-
-def _not_yet(command: str) -> NotImplementedYet:
-    return NotImplementedYet(
-        f"`aimodels {command}` is not implemented yet",
-        hint="It is specified in the product spec and lands in a later release.",
-    )
 
 
 @click.group()
@@ -40,7 +34,7 @@ def models() -> None:
 @click.option("--query", "-q", metavar="Q", help="Only models whose name or description has Q.")
 @output_format
 @click.pass_obj
-def models_list(obj: Any, paths: tuple[str, ...], model_type: str, query: str | None,
+def models_list(obj: Context, paths: tuple[str, ...], model_type: str, query: str | None,
                 output: str) -> None:
     """List base and custom models in one table, with TYPE and CATALOG columns.
 
@@ -68,7 +62,7 @@ def models_list(obj: Any, paths: tuple[str, ...], model_type: str, query: str | 
               "or only the base catalogs or the custom registry.")
 @output_format
 @click.pass_obj
-def models_show(obj: Any, paths: tuple[str, ...], name: str, model_type: str,
+def models_show(obj: Context, paths: tuple[str, ...], name: str, model_type: str,
                 output: str) -> None:
     """Show one model: a custom model with all its versions (sha256 in JSON), an AI manager
     catalog model by modelId (microsoft/Phi-4-mini-instruct), or a Foundry catalog model by
@@ -103,7 +97,7 @@ def deployments() -> None:
               help="Only deployments in provisioning state S (Succeeded, Creating, Failed...).")
 @output_format
 @click.pass_obj
-def deployments_list(obj: Any, paths: tuple[str, ...], model: str | None, model_type: str,
+def deployments_list(obj: Context, paths: tuple[str, ...], model: str | None, model_type: str,
                      status: str | None, output: str) -> None:
     """List ModelDeployments (every namespace of the AI managers the Stack, manifests and state
     name) and FoundryDeployments (their accounts) in one table, with the TYPE of their model
@@ -128,7 +122,7 @@ def deployments_list(obj: Any, paths: tuple[str, ...], model: str | None, model_
 @click.argument("name")
 @output_format
 @click.pass_obj
-def deployments_show(obj: Any, paths: tuple[str, ...], name: str, output: str) -> None:
+def deployments_show(obj: Context, paths: tuple[str, ...], name: str, output: str) -> None:
     """Show one deployment with its status and endpoint. NAME may be PARENT/NAME (an account,
     a namespace, AIMANAGER/NAMESPACE or a kind) when several share the name. Exit 1 when none
     has it, 64 when several do.
@@ -154,7 +148,7 @@ def uploads() -> None:
 @manifest_paths
 @output_format
 @click.pass_obj
-def uploads_list(obj: Any, paths: tuple[str, ...], output: str) -> None:
+def uploads_list(obj: Context, paths: tuple[str, ...], output: str) -> None:
     """List the uploads in the registry's data store, registered (a custom model uses them) or
     orphaned, with their sizes. Exit 0, or 1 when the Stack names no registry, 4, 5.
     """
@@ -174,7 +168,7 @@ def uploads_list(obj: Any, paths: tuple[str, ...], output: str) -> None:
 @click.argument("upload")
 @output_format
 @click.pass_obj
-def uploads_show(obj: Any, paths: tuple[str, ...], upload: str, output: str) -> None:
+def uploads_show(obj: Context, paths: tuple[str, ...], upload: str, output: str) -> None:
     """Show one upload: UPLOAD is its upload id, its folder (model/upload-id) or a blob in it.
     Its files with sizes and sha256, and the models registered from it (or that it is
     orphaned). Exit 1 when the data store has no such upload.
@@ -198,7 +192,7 @@ def uploads_show(obj: Any, paths: tuple[str, ...], upload: str, output: str) -> 
               "age): a fresh one may be an apply registering it.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_obj
-def uploads_prune(obj: Any, paths: tuple[str, ...], min_age: str, yes: bool) -> int:
+def uploads_prune(obj: Context, paths: tuple[str, ...], min_age: str, yes: bool) -> int:
     """Delete orphaned uploads: weights in the data store that no registered model uses.
 
     Shows what it will delete and asks (or --yes; without a terminal, --yes is required). Just
@@ -245,7 +239,7 @@ def _seconds(age: str) -> float:
 @click.option("--replicas", type=click.IntRange(1, 1000), default=1, show_default=True)
 @output_format
 @click.pass_obj
-def cost(obj: Any, paths: tuple[str, ...], model: str, replicas: int, output: str) -> int:
+def cost(obj: Context, paths: tuple[str, ...], model: str, replicas: int, output: str) -> int:
     """Price MODEL on every GPU size: ranked plans, feasible first (calculateCost).
 
     MODEL is a catalog id such as microsoft/Phi-4-mini-instruct, priced in the region of the
@@ -272,7 +266,7 @@ def cost(obj: Any, paths: tuple[str, ...], model: str, replicas: int, output: st
 @click.option("--location", "-l", metavar="L", help="Region (default: the account's).")
 @output_format
 @click.pass_obj
-def availability(obj: Any, paths: tuple[str, ...], model: str, model_version: str | None,
+def availability(obj: Context, paths: tuple[str, ...], model: str, model_version: str | None,
                  sku: str | None, location: str | None, output: str) -> int:
     """Check where MODEL can be deployed: region, SKU, version and quota (seed 004).
 
@@ -292,7 +286,7 @@ def availability(obj: Any, paths: tuple[str, ...], model: str, model_version: st
     return EXIT_OK
 
 
-def _with_stack(obj: Any, paths: tuple[str, ...],
+def _with_stack(obj: Context, paths: tuple[str, ...],
                 work: Callable[[AzureClient, Stack], Awaitable[T]]) -> T:
     """Load the manifests for their Stack, connect where it points (or ``--endpoint``), and
     run ``work``. Credentials are not needed for catalog reads, so unset ones only warn."""
@@ -324,7 +318,7 @@ def _json(value: Any) -> str:
 @click.option("--show-keys", is_flag=True, help="Print the keys in full (masked by default).")
 @output_format
 @click.pass_obj
-def access(obj: Any, paths: tuple[str, ...], namespace: str, ai_manager: str | None,
+def access(obj: Context, paths: tuple[str, ...], namespace: str, ai_manager: str | None,
            show_keys: bool, output: str) -> None:
     """Endpoint and API keys of an AI manager NAMESPACE (listAccessInfo), keys masked unless
     --show-keys, with ready-to-paste curl and `aimodels chat` examples. Exit 1 when the AI
@@ -357,7 +351,7 @@ def access(obj: Any, paths: tuple[str, ...], namespace: str, ai_manager: str | N
               "2024-10-21).")
 @output_format
 @click.pass_obj
-def chat(obj: Any, paths: tuple[str, ...], deployment: str, prompt: str, max_tokens: int,
+def chat(obj: Context, paths: tuple[str, ...], deployment: str, prompt: str, max_tokens: int,
          auth: str, api_version: str | None, output: str) -> None:
     """Send PROMPT to DEPLOYMENT (base or custom) as an OpenAI-compatible chat completion, a
     smoke test (seed 002).
@@ -389,7 +383,7 @@ def _only(model_type: str) -> str | None:
     return None if model_type == "all" else model_type
 
 
-def _read_target(obj: Any, paths: tuple[str, ...]) -> Any:
+def _read_target(obj: Context, paths: tuple[str, ...]) -> Any:
     """What the read commands (models, deployments, uploads, access, chat) look at."""
     from aimodels.service.reading import ReadTarget
 
@@ -402,7 +396,7 @@ def _read_warnings(warnings: Any) -> None:
     show_warnings(warnings)
 
 
-def _read_style(obj: Any) -> dict[str, Any]:
+def _read_style(obj: Context) -> dict[str, Any]:
     """Colour and width of tables: the terminal's width on a TTY, generous in pipes."""
     import shutil
     import sys

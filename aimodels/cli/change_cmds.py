@@ -4,21 +4,16 @@ export."""
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from aimodels.cli.options import manifest_paths, parallelism, plan_format, targets
 from aimodels.cli.output import confirm, progress_note, show_warnings, use_color
-from aimodels.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, NotImplementedYet
+from aimodels.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
 
-
-def _not_yet(command: str) -> NotImplementedYet:
-    return NotImplementedYet(
-        f"`aimodels {command}` is not implemented yet",
-        hint="It is specified in the product spec and lands in a later release; "
-        "`aimodels validate` works today.",
-    )
+if TYPE_CHECKING:
+    from aimodels.cli.main import Context
 
 
 @click.command()
@@ -36,7 +31,7 @@ def _not_yet(command: str) -> NotImplementedYet:
               help="Force replacement of ADDR.")
 @parallelism
 @click.pass_obj
-def plan(obj: Any, paths: tuple[str, ...], out: str | None, fmt: str, detailed_exitcode: bool,
+def plan(obj: Context, paths: tuple[str, ...], out: str | None, fmt: str, detailed_exitcode: bool,
          targets: tuple[str, ...], replace: tuple[str, ...], parallelism: int) -> int:
     """Show what apply would change, with cost and pre-flight findings. Read-only.
 
@@ -47,6 +42,7 @@ def plan(obj: Any, paths: tuple[str, ...], out: str | None, fmt: str, detailed_e
     from aimodels.plan.planfile import write_plan_file
     from aimodels.render.plan import render_plan
     from aimodels.service.planning import PlanOptions, plan_changes
+    from aimodels.transport.redact import scrub_secrets
 
     options = PlanOptions(paths or (".",), os.environ, endpoint=obj.endpoint, targets=targets,
                           replace=replace, parallelism=parallelism)
@@ -58,7 +54,7 @@ def plan(obj: Any, paths: tuple[str, ...], out: str | None, fmt: str, detailed_e
     if outcome.plan.errored:
         return EXIT_ERROR
     if out:
-        write_plan_file(out, outcome.plan)
+        write_plan_file(out, outcome.plan, scrub=scrub_secrets)
         click.echo(f"\nSaved the plan to {out}. Apply exactly it with: aimodels apply {out}",
                    err=True)
     return EXIT_CHANGES if detailed_exitcode and outcome.plan.summary().has_changes else EXIT_OK
@@ -71,7 +67,7 @@ def plan(obj: Any, paths: tuple[str, ...], out: str | None, fmt: str, detailed_e
 @targets
 @parallelism
 @click.pass_obj
-def apply(obj: Any, planfile: str | None, paths: tuple[str, ...], yes: bool,
+def apply(obj: Context, planfile: str | None, paths: tuple[str, ...], yes: bool,
           targets: tuple[str, ...], parallelism: int) -> int:
     """Carry out a plan: the saved PLANFILE, or a fresh one after confirmation.
 
@@ -95,7 +91,7 @@ def apply(obj: Any, planfile: str | None, paths: tuple[str, ...], yes: bool,
 @targets
 @parallelism
 @click.pass_obj
-def destroy(obj: Any, paths: tuple[str, ...], yes: bool, targets: tuple[str, ...],
+def destroy(obj: Context, paths: tuple[str, ...], yes: bool, targets: tuple[str, ...],
             parallelism: int) -> int:
     """Delete everything the state manages, dependents first.
 
@@ -115,7 +111,7 @@ def destroy(obj: Any, paths: tuple[str, ...], yes: bool, targets: tuple[str, ...
 @plan_format
 @parallelism
 @click.pass_obj
-def drift(obj: Any, paths: tuple[str, ...], fmt: str, parallelism: int) -> int:
+def drift(obj: Context, paths: tuple[str, ...], fmt: str, parallelism: int) -> int:
     """Report what changed outside aimodels, what was deleted outside it, and manifest changes
     not yet applied. Read-only; for cron jobs: exit 0 no drift, 2 drift found, 1+ errors."""
     from aimodels.render.drift import render_drift
@@ -134,7 +130,7 @@ def drift(obj: Any, paths: tuple[str, ...], fmt: str, parallelism: int) -> int:
 @click.argument("resource_id")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_obj
-def import_(obj: Any, paths: tuple[str, ...], address: str, resource_id: str, yes: bool) -> int:
+def import_(obj: Context, paths: tuple[str, ...], address: str, resource_id: str, yes: bool) -> int:
     """Adopt the existing Azure resource RESOURCE_ID into state as ADDRESS (Kind/name).
 
     ADDRESS must be declared in the manifests, and RESOURCE_ID must be where its manifest puts
@@ -171,7 +167,7 @@ def import_(obj: Any, paths: tuple[str, ...], address: str, resource_id: str, ye
               help="Write one file per resource here.")
 @click.option("--force", is_flag=True, help="With --out-dir: overwrite files that exist.")
 @click.pass_obj
-def export(obj: Any, paths: tuple[str, ...], kind: str | None, out_dir: str | None,
+def export(obj: Context, paths: tuple[str, ...], kind: str | None, out_dir: str | None,
            force: bool) -> int:
     """Write manifests from live resources (valid input for `validate`).
 

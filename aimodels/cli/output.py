@@ -13,22 +13,25 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterable, Iterator
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
 from aimodels.errors import AimodelsError, Diagnostic, UsageError
 from aimodels.transport.redact import scrub_secrets
 
+if TYPE_CHECKING:
+    from aimodels.cli.main import Context
 
-def use_color(obj: Any, stream: Any = None) -> bool:
+
+def use_color(obj: Context | None, stream: Any = None) -> bool:
     """Colour only on a TTY, and not when NO_COLOR or --no-color asked otherwise."""
     target = stream or sys.stdout
     return bool(getattr(target, "isatty", lambda: False)()) and not getattr(obj, "no_color", False)
 
 
 @contextlib.contextmanager
-def progress_note(message: str, obj: Any) -> Iterator[None]:
+def progress_note(message: str, obj: Context | None) -> Iterator[None]:
     """A spinner on stderr while a slow step runs, on a TTY only; nothing otherwise."""
     if not sys.stderr.isatty():
         yield

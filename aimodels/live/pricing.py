@@ -18,9 +18,9 @@ from typing import Any, TypeVar
 
 from aimodels.errors import AimodelsError
 from aimodels.live.availability import PARALLEL_READS, ReadCache
+from aimodels.model.arm import catalog_model_name
 from aimodels.model.desired import Stack
 from aimodels.plan.preflight_cost import CostQuote, QuoteKey, parse_quote
-from aimodels.providers.base import catalog_model_name
 from aimodels.transport.client import AzureClient
 from aimodels.transport.errors import NotFoundError
 

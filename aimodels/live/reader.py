@@ -24,9 +24,9 @@ from aimodels.errors import Diagnostic, error
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredState
 from aimodels.model.kinds import CUSTOM_MODEL
+from aimodels.plan.provider import ProviderContext, ProviderRegistry
 from aimodels.plan.values import LiveObject, LiveState, PriorResource, ResolvedInputs
-from aimodels.providers.base import ProviderContext
-from aimodels.providers.registry import ProviderRegistry, default_registry
+from aimodels.providers.registry import default_registry
 from aimodels.transport.client import AzureClient
 from aimodels.transport.errors import NotFoundError, unexpected_shapes
 

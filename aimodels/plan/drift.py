@@ -19,9 +19,8 @@ from typing import Any
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredState
 from aimodels.plan.diff import SecretDigests, remembered
+from aimodels.plan.provider import ProviderContext, ProviderRegistry
 from aimodels.plan.values import FieldChange, LiveState, PriorResource, ResolvedInputs
-from aimodels.providers.base import ProviderContext
-from aimodels.providers.registry import ProviderRegistry, default_registry
 
 CHANGED_OUTSIDE = "changed_outside"
 DELETED_OUTSIDE = "deleted_outside"
@@ -78,10 +77,9 @@ class DriftReport:
 
 def detect_drift(desired: DesiredState, live: LiveState,
                  prior: Mapping[ResourceAddress, PriorResource], *,
-                 inputs: ResolvedInputs | None = None,
-                 registry: ProviderRegistry | None = None) -> DriftReport:
+                 registry: ProviderRegistry,
+                 inputs: ResolvedInputs | None = None) -> DriftReport:
     """Compare live with the last applied specs, and the manifests with them."""
-    registry = registry or default_registry()
     ctx = ProviderContext(desired.stack, inputs or ResolvedInputs(), desired.resources)
     items: list[DriftItem] = []
     for address, entry in sorted(prior.items()):

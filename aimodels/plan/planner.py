@@ -43,6 +43,7 @@ from aimodels.plan.diff import (
 )
 from aimodels.plan.graph import Graph
 from aimodels.plan.model_versions import settle_custom_models
+from aimodels.plan.provider import DEPLOYED_DIGEST, Provider, ProviderContext, ProviderRegistry
 from aimodels.plan.values import (
     LIFECYCLE_PATH,
     Action,
@@ -55,9 +56,6 @@ from aimodels.plan.values import (
     Reason,
     ResolvedInputs,
 )
-from aimodels.providers.base import Provider, ProviderContext
-from aimodels.providers.custommodel import DEPLOYED_DIGEST
-from aimodels.providers.registry import ProviderRegistry, default_registry
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,16 +76,18 @@ class _Inputs:
 def make_plan(desired: DesiredState, live: LiveState,
               prior: Mapping[ResourceAddress, PriorResource], *,
               replace: Sequence[ResourceAddress] = (), targets: Sequence[ResourceAddress] = (),
-              inputs: ResolvedInputs | None = None, registry: ProviderRegistry | None = None,
+              registry: ProviderRegistry, inputs: ResolvedInputs | None = None,
               state_lineage: str = "", state_serial: int = 0, destroy: bool = False) -> Plan:
     """Plan every address of ``desired`` and ``prior``, or only ``targets`` and what they need.
+
+    ``registry`` maps each kind to its provider (``providers.registry.default_registry``).
 
     ``inputs`` carries the hashed weights and secret digests the CLI resolved; ``state_lineage``
     and ``state_serial`` are recorded so a saved plan can be refused once the state moved.
     ``destroy`` plans the deletion of everything in ``prior`` (``aimodels destroy``); the
     manifests then only order the deletes and say which resources are protected.
     """
-    run = _gather(desired, live, prior, registry or default_registry(), inputs, replace,
+    run = _gather(desired, live, prior, registry, inputs, replace,
                   destroy)
     graph = Graph(run.depends_on)
     diags = _cycle_diagnostics(graph)

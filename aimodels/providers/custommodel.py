@@ -24,14 +24,9 @@ from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredResource, Stack
 from aimodels.model.kinds import CUSTOM_MODEL
 from aimodels.plan.diff import ResourceDiff, SecretDigests, covers
+from aimodels.plan.provider import DEPLOYED_DIGEST, ProviderContext
 from aimodels.plan.values import Reason
-from aimodels.providers.base import (
-    FieldPolicy,
-    ProviderBase,
-    ProviderContext,
-    drop_server_computed,
-    without_none,
-)
+from aimodels.providers.base import FieldPolicy, ProviderBase, drop_server_computed, without_none
 
 #: The registry has no api-version of its own yet (seed 000 marks its paths as assumed).
 API_VERSION = "seed-000"
@@ -41,9 +36,6 @@ PATH_PREFIX = "/custom-models/"
 #: How a deployment names a custom model: ``custom-models/{name}[/versions/{version}]`` (seed
 #: 001's ``registry_path``); the leading ``/`` of ``PATH_PREFIX`` is optional when reading back.
 REGISTRY_PATH = "custom-models/"
-#: Where a deployment's comparable spec keeps the digest of the weights it was deployed with:
-#: the service never returns it, so the live side takes it from the state.
-DEPLOYED_DIGEST = "model.sha256"
 
 _REFERENCE = re.compile(r"^/?custom-models/([^/?#]+)(?:/versions/([^/?#]+))?/?$", re.IGNORECASE)
 

@@ -17,22 +17,20 @@ from collections.abc import Mapping
 from typing import Any
 
 from aimodels.model.address import ResourceAddress
+from aimodels.model.arm import arm_id, arm_parents
 from aimodels.model.desired import DesiredResource, Stack
 from aimodels.model.kinds import CUSTOM_MODEL, FOUNDRY_DEPLOYMENT
 from aimodels.plan.diff import ResourceDiff, SecretDigests
+from aimodels.plan.provider import DEPLOYED_DIGEST, ProviderContext
 from aimodels.plan.values import Reason
 from aimodels.providers.base import (
     ARM_METADATA,
     FieldPolicy,
     ProviderBase,
-    ProviderContext,
-    arm_id,
-    arm_parents,
     drop_server_computed,
     without_none,
 )
 from aimodels.providers.custommodel import (
-    DEPLOYED_DIGEST,
     assume_same_digest,
     deployed_model,
     explain_new_weights,

@@ -17,16 +17,15 @@ from typing import Any
 
 from aimodels.errors import ManifestError
 from aimodels.model.address import ResourceAddress
+from aimodels.model.arm import arm_id, arm_parents
 from aimodels.model.desired import DesiredResource, Stack
 from aimodels.model.kinds import MODEL_SOURCE
+from aimodels.plan.provider import ProviderContext
 from aimodels.plan.values import SENSITIVE_VALUE
 from aimodels.providers.base import (
     ARM_METADATA,
     FieldPolicy,
     ProviderBase,
-    ProviderContext,
-    arm_id,
-    arm_parents,
     drop_server_computed,
     without_none,
 )

@@ -31,12 +31,7 @@ from aimodels.apply.interrupt import DEFAULT_GRACE
 from aimodels.apply.pending import latest_intents
 from aimodels.apply.protection import refuse_protected_deletes
 from aimodels.apply.recovery import recover_pending
-from aimodels.apply.relocate import manifest_locator
-from aimodels.apply.saved_plan import (
-    check_live,
-    check_recorded,
-    plan_from_document,
-)
+from aimodels.apply.saved_plan import check_live, check_recorded
 from aimodels.apply.state_store import StateStore
 from aimodels.errors import Diagnostic
 from aimodels.live.reader import read_live
@@ -45,9 +40,10 @@ from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredState
 from aimodels.model.kinds import FOUNDRY_DEPLOYMENT, MODEL_DEPLOYMENT
 from aimodels.plan.graph import Graph
-from aimodels.plan.planfile import read_plan_file
+from aimodels.plan.planfile import plan_from_document, read_plan_file
 from aimodels.plan.planner import make_plan
 from aimodels.plan.values import Plan
+from aimodels.providers.registry import default_registry
 from aimodels.service.connection import connect
 from aimodels.service.inputs import secret_values
 from aimodels.service.planning import (
@@ -58,6 +54,7 @@ from aimodels.service.planning import (
     prior_resources,
     read_stack_state,
 )
+from aimodels.service.relocate import manifest_locator
 from aimodels.state.backend import StateBackend, StateLock, open_backend, took_over
 from aimodels.state.values import State
 from aimodels.transport.client import AzureClient
@@ -181,8 +178,9 @@ class ApplySession:
 
         async def read(client: AzureClient) -> Plan:
             found = await read_live(empty, prior, client, parallelism=self.request.parallelism)
-            plan = make_plan(self.desired, found.live, prior, state_lineage=state.lineage,
-                             state_serial=state.serial, destroy=True)
+            plan = make_plan(self.desired, found.live, prior, registry=default_registry(),
+                             state_lineage=state.lineage, state_serial=state.serial,
+                             destroy=True)
             return plan.with_diagnostics(found.diagnostics)
 
         plan = asyncio.run(self._with_client(read))

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from aimodels.errors import AimodelsError, Diagnostic, UsageError, warning
+from aimodels.model.arm import arm_parents
 from aimodels.model.kinds import FOUNDRY_DEPLOYMENT, MODEL_DEPLOYMENT
-from aimodels.providers.base import arm_parents
 from aimodels.providers.custommodel import parse_registry_path
 from aimodels.service.catalog import catalog_names
 from aimodels.service.reading import ReadScope, ReadTarget, run_read

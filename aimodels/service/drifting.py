@@ -14,6 +14,7 @@ from aimodels.errors import Diagnostic
 from aimodels.live.reader import read_live
 from aimodels.manifest import load_manifests
 from aimodels.plan.drift import DriftReport, detect_drift
+from aimodels.providers.registry import default_registry
 from aimodels.service.connection import connect
 from aimodels.service.inputs import resolve_inputs
 from aimodels.service.planning import prior_resources, read_stack_state, stack_backend
@@ -43,7 +44,8 @@ def check_drift(paths: tuple[str, ...], env: Mapping[str, str], endpoint: str | 
         async with connect(desired, endpoint) as client:
             found = await read_live(desired, prior, client, inputs=inputs,
                                     parallelism=parallelism)
-        report = detect_drift(desired, found.live, prior, inputs=inputs)
+        report = detect_drift(desired, found.live, prior, registry=default_registry(),
+                              inputs=inputs)
         return DriftOutcome(report, (*loaded.warnings, *notes, *found.diagnostics),
                             desired.stack.name)
 

@@ -32,8 +32,8 @@ from aimodels.model.desired import DesiredResource, DesiredState
 from aimodels.model.kinds import CUSTOM_MODEL
 from aimodels.plan.diff import get_path, mask
 from aimodels.plan.planner import make_plan
+from aimodels.plan.provider import Provider, ProviderContext
 from aimodels.plan.values import SENSITIVE_VALUE, Change, LiveObject, LiveState, Plan
-from aimodels.providers.base import Provider, ProviderContext
 from aimodels.providers.custommodel import custom_model_ref
 from aimodels.providers.registry import default_registry
 from aimodels.service.connection import connect
@@ -363,8 +363,8 @@ def next_plan(desired: DesiredState, resource: DesiredResource, live: LiveObject
     prior = prior_resources(state.with_resource(entry))
     # Hash only this resource's weights: the others are not part of the preview.
     inputs = resolve_inputs(DesiredState(desired.stack, {address: resource}), state, env)
-    plan = make_plan(desired, LiveState({address: live}), prior, targets=(address,),
-                     inputs=inputs)
+    plan = make_plan(desired, LiveState({address: live}), prior, registry=default_registry(),
+                     targets=(address,), inputs=inputs)
     change = plan.change_for(address)
     if change is None:  # make_plan plans every target it is given; this is a bug
         raise RuntimeError(f"no change planned for {address}")

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from aimodels.apply.entries import registered_versions
 from aimodels.apply.pending import with_interrupted
 from aimodels.errors import Diagnostic, UsageError, warning
+from aimodels.live.preflight import run_preflight
 from aimodels.live.reader import read_live
 from aimodels.manifest import load_manifests
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredState, Stack
 from aimodels.plan.planner import make_plan
-from aimodels.plan.preflight import run_preflight
 from aimodels.plan.values import Plan, PriorResource
+from aimodels.providers.registry import default_registry
 from aimodels.service.connection import connect
 from aimodels.service.inputs import resolve_inputs
 from aimodels.state.backend import StateBackend, open_backend
@@ -78,8 +79,9 @@ async def _plan(desired: DesiredState, state: State, backend: StateBackend,
         prior, interrupted = await asyncio.to_thread(with_interrupted, journal, prior,
                                                      found.live)
         # A plan made with no state file records no lineage: apply creates the state then.
-        plan = make_plan(desired, found.live, prior, replace=replace, targets=targets,
-                         inputs=inputs, state_lineage=state.lineage if state_exists else "",
+        plan = make_plan(desired, found.live, prior, registry=default_registry(), replace=replace,
+                         targets=targets, inputs=inputs,
+                         state_lineage=state.lineage if state_exists else "",
                          state_serial=state.serial)
         plan = plan.with_diagnostics([*found.diagnostics, *interrupted])
         return await run_preflight(plan, desired, found.live, client)

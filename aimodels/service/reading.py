@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 from aimodels.apply.entries import registered_versions
 from aimodels.errors import AimodelsError, Diagnostic
 from aimodels.manifest import load_manifests
+from aimodels.model.arm import arm_parents
 from aimodels.model.desired import DesiredState, Stack
 from aimodels.model.kinds import CUSTOM_MODEL
-from aimodels.providers.base import arm_parents
 from aimodels.service.connection import connect, parents_named
 from aimodels.service.planning import stack_backend
 from aimodels.transport.client import AzureClient

@@ -22,6 +22,7 @@ from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredResource, DesiredState, Lifecycle, Stack
 from aimodels.plan.planner import make_plan
 from aimodels.plan.values import Plan
+from aimodels.providers.registry import default_registry
 from aimodels.service.inputs import resolve_inputs, secret_values
 from aimodels.service.planning import prior_resources
 from aimodels.state.local import read_state
@@ -118,7 +119,7 @@ class Harness:
         inputs = resolve_inputs(desired, state, self.env)
         async with self.client() as client:
             found = await read_live(desired, prior, client, inputs=inputs)
-        plan = make_plan(desired, found.live, prior, inputs=inputs,
+        plan = make_plan(desired, found.live, prior, registry=default_registry(), inputs=inputs,
                          state_lineage=state.lineage, state_serial=state.serial)
         return plan.with_diagnostics(found.diagnostics)
 

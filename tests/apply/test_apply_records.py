@@ -13,10 +13,10 @@ import pytest
 from apply_support import Harness, address, model_deployment, model_source, resource
 
 from aimodels.apply.events import ApplyEvent, Phase
-from aimodels.apply.saved_plan import plan_from_document
 from aimodels.apply.state_store import StateStore
 from aimodels.apply.upload import folder_digest, weights_files
 from aimodels.errors import PreconditionError, SourceLocation, error, warning
+from aimodels.plan.planfile import plan_from_document
 from aimodels.plan.values import (
     Action,
     Change,

@@ -24,11 +24,12 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from aimodels.emulator.server import RunningEmulator
+from aimodels.live.preflight import run_preflight
 from aimodels.live.reader import read_live
 from aimodels.manifest import load_manifests
 from aimodels.plan.drift import detect_drift
 from aimodels.plan.planner import make_plan
-from aimodels.plan.preflight import run_preflight
+from aimodels.providers.registry import default_registry
 from aimodels.render.drift import render_drift
 from aimodels.render.plan import render_plan
 from aimodels.service.inputs import resolve_inputs
@@ -133,10 +134,11 @@ def test_any_odd_field_is_an_unexpected_response_or_nothing(
     async def plan_and_drift(transport: httpx.AsyncBaseTransport) -> list[str]:
         async with AzureClient(config, StaticTokenSource(), transport=transport) as client:
             found = await read_live(desired, prior, client, inputs=inputs)
-            plan = make_plan(desired, found.live, prior, inputs=inputs,
+            plan = make_plan(desired, found.live, prior, registry=default_registry(), inputs=inputs,
                              state_lineage=state.lineage, state_serial=state.serial)
             plan = await run_preflight(plan, desired, found.live, client)
-        report = detect_drift(desired, found.live, prior, inputs=inputs)
+        report = detect_drift(desired, found.live, prior, registry=default_registry(),
+                              inputs=inputs)
         return [*(render_plan(plan, fmt) for fmt in ("text", "json", "markdown")),
                 *(render_drift(report, fmt) for fmt in ("text", "json", "markdown"))]
 

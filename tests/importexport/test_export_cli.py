@@ -23,7 +23,7 @@ from importexport_support import (
 )
 
 from aimodels.emulator.server import RunningEmulator
-from aimodels.providers.base import catalog_model_name
+from aimodels.model.arm import catalog_model_name
 from aimodels.service.exporting import weights_path
 
 SECRET = "hf_exportCanary5Tg2Wq8Zr4"

@@ -21,6 +21,7 @@ from aimodels.errors import SourceLocation
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredResource, DesiredState, Lifecycle, Stack
 from aimodels.plan.diff import mask, with_defaults
+from aimodels.plan.provider import ProviderContext
 from aimodels.plan.values import (
     LiveObject,
     LiveState,
@@ -28,7 +29,6 @@ from aimodels.plan.values import (
     ResolvedInputs,
     Weights,
 )
-from aimodels.providers.base import ProviderContext
 from aimodels.providers.registry import default_registry
 
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"

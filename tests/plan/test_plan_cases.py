@@ -12,6 +12,7 @@ from plan_cases import load_case
 from aimodels.errors import Severity
 from aimodels.plan.planner import make_plan
 from aimodels.plan.values import SENSITIVE_VALUE, Change, Plan
+from aimodels.providers.registry import default_registry
 
 CASES = sorted((Path(__file__).parent / "cases").glob("*/*.yaml"))
 
@@ -23,7 +24,8 @@ def _case_id(path: Path) -> str:
 @pytest.mark.parametrize("path", [pytest.param(p, id=_case_id(p)) for p in CASES])
 def test_plan_case(path: Path) -> None:
     case = load_case(path)
-    plan = make_plan(case["desired"], case["live"], case["prior"], replace=case["replace"],
+    plan = make_plan(case["desired"], case["live"], case["prior"], registry=default_registry(),
+                     replace=case["replace"],
                      targets=case["targets"], inputs=case["inputs"],
                      destroy=bool(case["expected"].get("destroy")))
     expected = case["expected"]

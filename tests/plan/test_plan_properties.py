@@ -20,6 +20,7 @@ from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredState
 from aimodels.plan.graph import Graph, apply_graph
 from aimodels.plan.planner import make_plan
+from aimodels.plan.provider import ProviderContext
 from aimodels.plan.values import (
     Action,
     LiveObject,
@@ -28,7 +29,6 @@ from aimodels.plan.values import (
     ResolvedInputs,
     Weights,
 )
-from aimodels.providers.base import ProviderContext
 from aimodels.providers.registry import default_registry
 
 REGISTRY = default_registry()
@@ -203,7 +203,8 @@ def applied_world(desired: DesiredState, inputs: ResolvedInputs,
 
 def _plan_json(desired: DesiredState, live: LiveState, prior: dict[ResourceAddress,
                PriorResource], **kwargs: Any) -> str:
-    return json.dumps(make_plan(desired, live, prior, **kwargs).to_dict(), sort_keys=True)
+    plan = make_plan(desired, live, prior, registry=default_registry(), **kwargs)
+    return json.dumps(plan.to_dict(), sort_keys=True)
 
 
 # --- properties ---------------------------------------------------------------------------
@@ -215,7 +216,7 @@ def test_planning_live_against_itself_is_all_noop(docs: list[dict[str, Any]]) ->
     desired = desired_state(docs)
     inputs = inputs_for(desired)
     live, prior = applied_world(desired, inputs)
-    plan = make_plan(desired, live, prior, inputs=inputs)
+    plan = make_plan(desired, live, prior, registry=default_registry(), inputs=inputs)
     assert [c.action for c in plan.changes] == [Action.NOOP] * len(desired.resources)
     assert not plan.diagnostics and not plan.applyable and not plan.errored
     assert "hf_secret_token" not in json.dumps(plan.to_dict())
@@ -251,7 +252,8 @@ def test_every_change_has_a_reason(docs: list[dict[str, Any]], other: list[dict[
     edited = desired_state([d for d in _edited(docs, other) if rnd.random() < 0.8]
                            + [{**d, "spec": _without_dangling(d["spec"], docs)} for d in fresh])
     replace = [a for a in edited.resources if rnd.random() < 0.2]
-    plan = make_plan(edited, live, prior, inputs=inputs_for(edited), replace=replace)
+    plan = make_plan(edited, live, prior, registry=default_registry(), inputs=inputs_for(edited),
+                     replace=replace)
     for change in plan.changes:
         if change.action is not Action.NOOP or change.is_forget:
             assert change.reasons, change
@@ -265,13 +267,13 @@ def test_creates_follow_dependencies_and_deletes_run_in_reverse(
         docs: list[dict[str, Any]]) -> None:
     desired = desired_state(docs)
     inputs = inputs_for(desired)
-    creates = make_plan(desired, LiveState(), {}, inputs=inputs)
+    creates = make_plan(desired, LiveState(), {}, registry=default_registry(), inputs=inputs)
     order = [s.address for s in apply_graph(creates.changes).topological_order()]
     for change in creates.changes:
         for dep in change.depends_on:
             assert order.index(dep) < order.index(change.address)
     live, prior = applied_world(desired, inputs)
-    deletes = make_plan(desired_state([]), live, prior)
+    deletes = make_plan(desired_state([]), live, prior, registry=default_registry())
     delete_order = [s.address for s in apply_graph(deletes.changes).topological_order()]
     graph = Graph({c.address: c.depends_on for c in deletes.changes})
     assert all(c.action is Action.DELETE for c in deletes.changes)

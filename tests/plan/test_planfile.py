@@ -10,11 +10,16 @@ from typing import Any
 
 import pytest
 
-from aimodels.apply.saved_plan import plan_from_document
 from aimodels.errors import EXIT_CONFLICT, EXIT_ERROR, AimodelsError, PreconditionError
 from aimodels.model.address import ResourceAddress
-from aimodels.plan.planfile import document_digest, read_plan_file, write_plan_file
+from aimodels.plan.planfile import (
+    document_digest,
+    plan_from_document,
+    read_plan_file,
+    write_plan_file,
+)
 from aimodels.plan.values import Action, Change, Plan
+from aimodels.transport.redact import scrub_secrets
 
 CHAT = ResourceAddress("ModelDeployment", "chat")
 
@@ -25,7 +30,8 @@ def saved(tmp_path: Path) -> Path:
                     precondition_etag='"1"', resource_id="/ids/chat")
     path = tmp_path / "plan.json"
     write_plan_file(path, Plan.build([change], desired_digest="d" * 64,
-                                     state_lineage="lin", state_serial=3))
+                                     state_lineage="lin", state_serial=3),
+                    scrub=scrub_secrets)
     return path
 
 

@@ -15,14 +15,19 @@ from hypothesis import strategies as st
 from json_mutation import mutated
 
 from aimodels.apply.protection import refuse_protected_deletes
-from aimodels.apply.saved_plan import plan_from_document
 from aimodels.errors import AimodelsError, SourceLocation, error, warning
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredState, Stack
-from aimodels.plan.planfile import document_digest, read_plan_file, write_plan_file
+from aimodels.plan.planfile import (
+    document_digest,
+    plan_from_document,
+    read_plan_file,
+    write_plan_file,
+)
 from aimodels.plan.values import Action, Change, CostEstimate, FieldChange, Plan, Reason
 from aimodels.render.plan import render_plan
 from aimodels.state.values import ResourceState, State
+from aimodels.transport.redact import scrub_secrets
 
 STRINGS = st.one_of(st.text(max_size=12), st.sampled_from([
     "delete", "replace", "no-op", "ModelSource/hf", "ModelSource/old", "(sensitive value)",
@@ -67,7 +72,7 @@ def base_plan() -> Plan:
 def base_document() -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "plan.json"
-        write_plan_file(path, base_plan())
+        write_plan_file(path, base_plan(), scrub=scrub_secrets)
         document: dict[str, Any] = json.loads(path.read_text())
         return document
 

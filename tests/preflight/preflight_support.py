@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from aimodels.errors import SourceLocation
+from aimodels.live.preflight import run_preflight
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredState, Stack
-from aimodels.plan.preflight import run_preflight
 from aimodels.plan.values import Action, Change, LiveState, Plan, Reason
 from aimodels.transport.client import AzureClient, HttpEvent
 from aimodels.transport.config import ClientConfig

@@ -7,8 +7,8 @@ import pytest
 from preflight_data import cost_body
 
 from aimodels.errors import Severity
+from aimodels.live.preflight import custom_model_notes, plan_cost, sizing_of
 from aimodels.model.address import ResourceAddress
-from aimodels.plan.preflight import custom_model_notes, human_size, plan_cost, sizing_of
 from aimodels.plan.preflight_cost import (
     HOURS_PER_MONTH,
     CostRequest,
@@ -18,6 +18,7 @@ from aimodels.plan.preflight_cost import (
     parse_quote,
 )
 from aimodels.plan.values import Action, Change, CostEstimate, Plan, Reason
+from aimodels.weights.units import human_size
 
 A100 = "Standard_NC24ads_A100_v4"
 PHI = "microsoft/Phi-4-mini-instruct"
@@ -154,7 +155,7 @@ def test_sizing_reads_manual_and_autoscale_specs():
 
 
 def test_the_catalog_name_is_the_hash_the_provider_sends():
-    from aimodels.providers.base import catalog_model_name
+    from aimodels.model.arm import catalog_model_name
 
     assert sizing_of({"vmSize": A100, "model": {"catalog": PHI}}).model == catalog_model_name(PHI)
 

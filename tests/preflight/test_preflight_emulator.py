@@ -11,7 +11,7 @@ import pytest
 from preflight_support import RG, SUB, change, foundry, model_deployment, only_errors, preflight
 
 from aimodels.errors import Severity
-from aimodels.plan.preflight import plan_cost
+from aimodels.live.preflight import plan_cost
 from aimodels.plan.values import Action, CostEstimate
 
 A100 = "Standard_NC24ads_A100_v4"

@@ -9,10 +9,11 @@ import pytest
 
 from aimodels.errors import ManifestError, SourceLocation
 from aimodels.model.address import ResourceAddress
+from aimodels.model.arm import arm_parents, catalog_model_id
 from aimodels.model.desired import DesiredResource, Stack
+from aimodels.plan.provider import ProviderContext
 from aimodels.plan.values import SENSITIVE_VALUE, ResolvedInputs, Weights
 from aimodels.providers import foundrydeployment, modeldeployment, modelsource
-from aimodels.providers.base import ProviderContext, arm_parents, catalog_model_id
 from aimodels.providers.registry import default_registry
 
 STACK = Stack(name="t", target="azure", subscription_id="sub-1", resource_group="rg-1",

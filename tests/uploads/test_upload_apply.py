@@ -38,6 +38,7 @@ from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredState
 from aimodels.plan.planner import make_plan
 from aimodels.plan.values import Plan
+from aimodels.providers.registry import default_registry
 from aimodels.service.inputs import resolve_inputs
 from aimodels.service.planning import prior_resources
 from aimodels.state.local import read_state
@@ -194,4 +195,4 @@ async def _plan(client: AzureClient, desired: DesiredState, path: Path) -> Plan:
     prior = prior_resources(state)
     inputs = resolve_inputs(desired, state, {})
     found = await read_live(desired, prior, client, inputs=inputs)
-    return make_plan(desired, found.live, prior, inputs=inputs)
+    return make_plan(desired, found.live, prior, registry=default_registry(), inputs=inputs)

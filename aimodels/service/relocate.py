@@ -20,6 +20,7 @@ from aimodels.model.desired import DesiredState
 from aimodels.model.kinds import CUSTOM_MODEL
 from aimodels.plan.planner import make_plan
 from aimodels.plan.values import Action, Change, LiveState
+from aimodels.providers.registry import default_registry
 from aimodels.service.inputs import resolve_inputs, secret_values
 from aimodels.state.journal import JournalEntry
 from aimodels.state.values import State
@@ -67,7 +68,7 @@ def _planned_creates(desired: DesiredState, state: State,
         inputs = resolve_inputs(desired, state, env)
     except AimodelsError:
         return {}  # weights or secrets unreadable now: such intents stay unlocated
-    plan = make_plan(desired, LiveState(), {}, inputs=inputs)
+    plan = make_plan(desired, LiveState(), {}, registry=default_registry(), inputs=inputs)
     return {str(c.address): c for c in plan.changes if c.action is Action.CREATE}
 
 

@@ -1,11 +1,12 @@
 """Pre-flight: what a plan would meet in Azure, found before anything moves.
 
 ``run_preflight`` is the entry point ``plan`` calls after ``make_plan``. It reads through
-``aimodels.live`` (the Foundry catalog, capacities and quota; calculateCost; AIModels and
-ModelSources) and hands the answers to pure checks: ``preflight_foundry`` (the six reasons of
-seed 004, quota summed per pool), ``preflight_cost`` (ModelDeployment feasibility and hourly
-price), ``preflight_gated`` (a gated model needs a ModelSource with a credential). What it
-finds goes back into the plan: diagnostics (errors make the plan errored, so it cannot be applied),
+this package's readers (the Foundry catalog, capacities and quota; calculateCost; AIModels and
+ModelSources) and hands the answers to the pure checks of ``aimodels.plan``:
+``preflight_foundry`` (the six unavailability reasons, quota summed per pool; see
+docs/preflight.md), ``preflight_cost`` (ModelDeployment feasibility and hourly price),
+``preflight_gated`` (a gated model needs a ModelSource with a credential). What it finds goes
+back into the plan: diagnostics (errors make the plan errored, so it cannot be applied),
 ``Change.cost``, and ``Change.notes`` (``upload 13.5 GB``, ``weights unchanged``). The
 translation from changes to check requests, and the merge back, are pure and live here.
 """
@@ -22,6 +23,7 @@ from aimodels.errors import AuthError, Diagnostic, RemoteError, error, warning
 from aimodels.live.availability import FoundryReader, ModelNeed
 from aimodels.live.pricing import PriceReader
 from aimodels.model.address import ResourceAddress
+from aimodels.model.arm import arm_id, arm_parents, catalog_model_name
 from aimodels.model.desired import DesiredState, Stack
 from aimodels.model.kinds import CUSTOM_MODEL, FOUNDRY_DEPLOYMENT, MODEL_DEPLOYMENT, MODEL_SOURCE
 from aimodels.plan.preflight_catalog import FoundryCatalog
@@ -35,10 +37,10 @@ from aimodels.plan.preflight_cost import (
 from aimodels.plan.preflight_foundry import FoundryRequest, check_foundry
 from aimodels.plan.preflight_gated import GatedRequest, SourceState, check_gated
 from aimodels.plan.values import Action, Change, LiveState, Plan
-from aimodels.providers.base import arm_id, arm_parents, catalog_model_name
 from aimodels.transport.client import AzureClient
 from aimodels.transport.errors import unexpected_shapes
 from aimodels.weights.source import local_root, shown_path
+from aimodels.weights.units import human_size
 
 #: Actions that write a deployment, and so must pass the availability checks.
 WRITES = (Action.CREATE, Action.UPDATE, Action.REPLACE)
@@ -330,16 +332,6 @@ def weights_source(desired: DesiredState, address: ResourceAddress) -> str | Non
     resource = desired.resources.get(address)
     root = local_root(resource) if resource is not None else None
     return shown_path(root, desired.stack.base_dir) if root is not None else None
-
-
-def human_size(size: int) -> str:
-    """Bytes in decimal units, as a download page writes them: ``13.5 GB``."""
-    value = float(size)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    raise AssertionError("unreachable")
 
 
 # --- merging back -------------------------------------------------------------------------

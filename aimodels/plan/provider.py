@@ -1,0 +1,109 @@
+"""What the planner asks of a kind: the Provider protocol, the context it maps in, and the
+registry of providers by kind.
+
+The planner, the drift report, the live reader and the executor are handed a
+``ProviderRegistry`` by their caller (``aimodels.providers.registry.default_registry`` builds the
+one of this build's kinds); ``plan/`` itself never names a concrete kind module.
+
+A provider is pure: it builds the request body from a planned spec (``to_body``), turns a live
+body back into the manifest's spec shape (``from_live``) so the two compare field by field, and
+diffs them under its ``FieldPolicy`` (through ``aimodels.plan.diff``). It never chooses an
+action: the planner does. Reads and writes of Azure are the live reader's and the executor's,
+through ``aimodels.transport``.
+
+Normalized specs keep the manifest's words (``model: {catalog: ...}``, ``scale: {replicas: 2}``,
+``modelSource: hf-private``), with the Stack's defaults filled (``aiManager``, ``account``) and
+secrets replaced by ``SENSITIVE_VALUE``. They are what the state stores as the applied spec.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from aimodels.model.address import ResourceAddress
+from aimodels.model.desired import DesiredResource, Stack
+from aimodels.plan.diff import FieldPolicy, ResourceDiff, SecretDigests
+from aimodels.plan.values import ResolvedInputs
+
+#: Where a deployment's comparable spec keeps the digest of the weights it was deployed with:
+#: the service never returns it, so the live side takes it from the state.
+DEPLOYED_DIGEST = "model.sha256"
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderContext:
+    """What a provider needs beyond one resource's spec.
+
+    ``desired`` lets a body name other resources (a CustomModel's version); ``inputs`` holds
+    hashed weights and secret digests. ``secret_values`` is filled by apply only, to send a
+    secret in a request body; it is never printed (``repr=False``) and never reaches a plan.
+    """
+
+    stack: Stack
+    inputs: ResolvedInputs = field(default_factory=ResolvedInputs)
+    desired: Mapping[ResourceAddress, DesiredResource] = field(default_factory=dict)
+    secret_values: Mapping[ResourceAddress, Mapping[str, str]] = field(
+        default_factory=dict, repr=False)
+
+
+class Provider(Protocol):
+    """One kind's mapping and field rules (pure: no clock, no network)."""
+
+    kind: str
+    api_version: str
+    policy: FieldPolicy
+
+    def resource_id(self, address: ResourceAddress, spec: Mapping[str, Any],
+                    stack: Stack) -> str:
+        """Where the resource lives: an ARM id, or the registry path for CustomModel."""
+        ...
+
+    def normalize(self, desired: DesiredResource, ctx: ProviderContext) -> dict[str, Any]:
+        """The desired spec in comparable shape: Stack defaults filled, secrets masked."""
+        ...
+
+    def references(self, spec: Mapping[str, Any]) -> tuple[ResourceAddress, ...]:
+        """The addresses a normalized spec names (its possible dependencies)."""
+        ...
+
+    def to_body(self, address: ResourceAddress, spec: Mapping[str, Any],
+                ctx: ProviderContext) -> dict[str, Any]:
+        """The request body (ARM PUT or registry POST) for a planned spec."""
+        ...
+
+    def from_live(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """A live body normalized back to the manifest's spec shape."""
+        ...
+
+    def diff(self, desired_spec: Mapping[str, Any], live_spec: Mapping[str, Any], *,
+             ignore: tuple[str, ...] = (), secrets: SecretDigests | None = None) -> ResourceDiff:
+        """Compare a normalized desired spec with a normalized live one (pure)."""
+        ...
+
+    def recognize(self, known_spec: Mapping[str, Any],
+                  live_spec: Mapping[str, Any]) -> Mapping[str, Any]:
+        """``live_spec`` in the words of ``known_spec`` (the manifest's, or the spec last
+        applied) where Azure holds an opaque equivalent: a catalog model's hashed AIModel id
+        shown as ``microsoft/Phi-4-mini-instruct``. For display and comparison only."""
+        ...
+
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderRegistry:
+    """Providers by kind. Tests and future kinds build their own with ``of``."""
+
+    by_kind: Mapping[str, Provider]
+
+    @classmethod
+    def of(cls, providers: Iterable[Provider]) -> ProviderRegistry:
+        return cls({p.kind: p for p in providers})
+
+    def for_kind(self, kind: str) -> Provider:
+        """The provider of a kind; an unknown kind is a bug (manifests are validated first)."""
+        return self.by_kind[kind]
+
+    def for_address(self, address: ResourceAddress) -> Provider:
+        return self.for_kind(address.kind)

@@ -1,0 +1,119 @@
+"""The layers of docs/architecture.md hold: every import of every module of ``aimodels/`` runs
+to a package its row allows, and no packages import each other around a loop.
+
+The rules are read from the table in docs/architecture.md, so the document and the check cannot
+disagree. Imports inside functions count too: a lazy import is still a dependency.
+"""
+
+from __future__ import annotations
+
+import ast
+import graphlib
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "aimodels"
+DOC = ROOT / "docs" / "architecture.md"
+#: ``aimodels/__init__.py`` holds only ``__version__``: any layer may read it.
+TOP = "aimodels"
+_ROW = re.compile(r"^\|\s*`([\w]+)`\s*\|(.*)\|\s*$")
+
+
+def allowed_imports(doc: str) -> dict[str, frozenset[str]]:
+    """The table of docs/architecture.md: each package and the packages it may import."""
+    rules: dict[str, frozenset[str]] = {}
+    for line in doc.splitlines():
+        if (match := _ROW.match(line)) is not None:
+            rules[match[1]] = frozenset(re.findall(r"`(\w+)`", match[2]))
+    return rules
+
+
+def package_of(path: Path) -> str:
+    """The first-level package (or top-level module) a file of ``aimodels/`` belongs to."""
+    parts = path.relative_to(PACKAGE).parts
+    return parts[0] if len(parts) > 1 else parts[0].removesuffix(".py")
+
+
+def imported_packages(tree: ast.AST) -> Iterator[tuple[int, str]]:
+    """(line, first-level package of aimodels) of every import in ``tree``, at any depth."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = ([f"{TOP}.{a.name}" for a in node.names] if node.module == TOP
+                     else [node.module])
+        else:
+            continue
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == TOP and len(parts) > 1:
+                yield node.lineno, parts[1]
+
+
+def package_imports() -> dict[str, dict[str, list[str]]]:
+    """For each package: the packages it imports, each with where (``file:line``)."""
+    found: dict[str, dict[str, list[str]]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        here = package_of(path)
+        edges = found.setdefault(here, {})
+        for line, target in imported_packages(ast.parse(path.read_text(), str(path))):
+            # ``from aimodels import __version__`` names no package: allowed to all.
+            is_package = (PACKAGE / target).is_dir() or (PACKAGE / f"{target}.py").is_file()
+            if is_package and target != here:
+                edges.setdefault(target, []).append(f"{path.relative_to(ROOT)}:{line}")
+    return found
+
+
+RULES = allowed_imports(DOC.read_text())
+IMPORTS = package_imports()
+
+
+def test_every_package_has_a_row() -> None:
+    missing = set(IMPORTS) - {"__init__"} - set(RULES)
+    assert not missing, f"add a row to docs/architecture.md for {sorted(missing)}"
+    assert {"plan", "model", "errors", "cli"} <= set(RULES)  # the table was found and read
+
+
+def test_a_row_allows_only_packages_of_the_table() -> None:
+    unknown = {p: sorted(allowed - set(RULES)) for p, allowed in RULES.items()
+               if allowed - set(RULES)}
+    assert not unknown
+
+
+@pytest.mark.parametrize("package", sorted(RULES))
+def test_a_package_imports_only_what_its_row_allows(package: str) -> None:
+    wrong = {target: where for target, where in IMPORTS.get(package, {}).items()
+             if target not in RULES[package]}
+    assert not wrong, f"{package} may import only {sorted(RULES[package])}; found {wrong}"
+
+
+def _cycle(graph: Mapping[str, object]) -> list[str]:
+    try:
+        graphlib.TopologicalSorter(graph).prepare()
+    except graphlib.CycleError as exc:
+        return list(exc.args[1])
+    return []
+
+
+def test_no_import_cycle_between_packages() -> None:
+    assert _cycle({p: set(targets) for p, targets in IMPORTS.items()}) == []
+
+
+def test_the_rules_themselves_are_layered() -> None:
+    assert _cycle(RULES) == []
+    assert RULES["plan"] == {"errors", "model", "state"}
+
+
+def test_the_checker_sees_lazy_and_plain_imports() -> None:
+    """The checker itself: an import inside a function, a ``from aimodels import x`` and a
+    plain ``import aimodels.x.y`` all count; a third-party import does not."""
+    source = ("import httpx\nfrom aimodels.live.reader import read_live\n"
+              "from aimodels import errors\n"
+              "def f() -> None:\n    import aimodels.apply.executor\n")
+    assert list(imported_packages(ast.parse(source))) == [
+        (2, "live"), (3, "errors"), (5, "apply")]
+    assert _cycle({"a": {"b"}, "b": {"a"}}) != []
