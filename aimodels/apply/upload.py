@@ -35,10 +35,13 @@ from azure.core.exceptions import AzureError, HttpResponseError
 
 from aimodels.apply.transfer import Transfer
 from aimodels.apply.upload_blocks import (
+    BLOCK_CHECK_ENV,
     BlockUploader,
     StageReport,
     UploadSettings,
     UploadStopped,
+    crc64_unsupported,
+    describe_check,
 )
 from aimodels.apply.upload_copy import CopiedBlob, copy_from_url, copy_registered, total_size
 from aimodels.apply.upload_record import UploadRecord, UploadRecords
@@ -157,6 +160,7 @@ async def _send_blocks(client: AzureClient, job: UploadJob, files: list[WeightsF
     uploader = BlockUploader(sas, settings, record.block_size, record.blob_prefix,
                              _threadsafe(notes.progress), stop)
     _announce(job, total, notes)
+    notes.say(describe_check(settings.block_check))
     started_ns = time.time_ns()
     say = _threadsafe(notes.say)
     staged, digest = await _in_thread(
@@ -393,6 +397,13 @@ def _storage_error(exc: HttpResponseError) -> AimodelsError:
                          hint="Check the registry's data-store permissions, then run the same "
                               "command to resume.")
     code = getattr(exc.error_code, "value", exc.error_code)
+    if crc64_unsupported(exc):
+        return RemoteError(
+            f"The data store does not take the blocks' CRC64: {reason(exc)}",
+            hint="Azurite does not check x-ms-content-crc64 (it refuses it in strict mode and "
+                 f"ignores it with --loose): set {BLOCK_CHECK_ENV}=md5 to upload there with "
+                 "each block's MD5, then run the same command to resume.",
+            code=str(code or "UploadFailed"), status=exc.status_code or 0)
     return RemoteError(f"Upload interrupted: {reason(exc)}. Run the same command to resume "
                        "(what was sent is kept).", code=str(code or "UploadFailed"),
                        status=exc.status_code or 0)
