@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -35,6 +35,7 @@ from azure.core.pipeline.transport import RequestsTransport
 from azure.storage.blob import BlobBlock, BlobClient, ExponentialRetry
 
 from aimodels.apply.transfer import Transfer, TransferMeter
+from aimodels.blob.errors import error_code
 from aimodels.errors import AimodelsError, UsageError
 from aimodels.weights.cache import stat_key
 from aimodels.weights.source import WeightsFile
@@ -53,7 +54,8 @@ CHECK_RETRIES = 3
 #: 1.7 GB/s a core) is the default: it costs less than half the CPU of ``md5`` (OpenSSL, about
 #: 750 MB/s), which is for services that do not check CRC64 (Azurite). ``none`` only measures
 #: what a check costs (benchmarks/upload_throughput.py).
-BLOCK_CHECKS: Mapping[str, str | None] = {"crc64": "crc64", "md5": "md5", "none": None}
+BLOCK_CHECKS: Mapping[str, Literal["crc64", "md5"] | None] = {
+    "crc64": "crc64", "md5": "md5", "none": None}
 BLOCK_CHECK_ENV = "AIMODELS_UPLOAD_BLOCK_CHECK"
 #: How often one block may ask for a fresh SAS before the refusal is taken as final.
 SAS_RETRIES = 2
@@ -280,8 +282,9 @@ class _UploadRetry(ExponentialRetry):
 
 
 def _client_options(settings: UploadSettings) -> dict[str, Any]:
-    retry = {} if settings.retry_total is None else {"retry_total": settings.retry_total}
-    options: dict[str, Any] = {"retry_policy": _UploadRetry(**retry)}
+    retry = _UploadRetry() if settings.retry_total is None else \
+        _UploadRetry(retry_total=settings.retry_total)
+    options: dict[str, Any] = {"retry_policy": retry}
     if settings.request_hook is not None:
         options["raw_request_hook"] = settings.request_hook
     return options
@@ -300,14 +303,15 @@ def check_refused(exc: HttpResponseError) -> bool:
     match"."""
     if exc.status_code != 400:
         return False
-    return exc.error_code in ("Crc64Mismatch", "Md5Mismatch") or \
-        (exc.error_code == "InvalidOperation" and "contentmd5" in str(exc.message).lower())
+    code = error_code(exc)
+    return code in ("Crc64Mismatch", "Md5Mismatch") or \
+        (code == "InvalidOperation" and "contentmd5" in str(exc.message).lower())
 
 
 def crc64_unsupported(exc: HttpResponseError) -> bool:
     """Azurite's answer to ``x-ms-content-crc64`` in its default (strict) mode: 500
     FeatureNotSupported (Azure Storage checks the header; loose Azurite ignores it)."""
-    return exc.error_code == "FeatureNotSupported" and \
+    return error_code(exc) == "FeatureNotSupported" and \
         "x-ms-content-crc64" in str(exc.message).lower()
 
 
