@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from aimodels.errors import AimodelsError, Diagnostic, warning
+from aimodels.live import paths
 from aimodels.manifest.schemas import schema_resource
 from aimodels.model.address import ResourceAddress
 from aimodels.model.kinds import (
@@ -39,7 +40,6 @@ from aimodels.plan.provider import ExportContext, Provider
 from aimodels.providers.registry import default_registry
 from aimodels.service.catalog import catalog_names
 from aimodels.service.reading import (
-    CUSTOM_MODELS,
     ReadScope,
     ReadTarget,
     registry_reachable,
@@ -135,12 +135,13 @@ async def _manager(client: AzureClient, scope: ReadScope, manager: str,
     if MODEL_SOURCE not in kinds and MODEL_DEPLOYMENT not in kinds:
         return [], []
     try:
-        namespaces = await client.list_all(path + "/namespaces")
+        namespaces = await client.list_all(paths.namespaces(path))
     except NotFoundError:
         return [], [_missing_parent("AI manager", manager, scope)]
-    lists = [(MODEL_SOURCE, path + "/modelSources")] if MODEL_SOURCE in kinds else []
+    lists = [(MODEL_SOURCE, paths.model_sources(path))] if MODEL_SOURCE in kinds else []
     if MODEL_DEPLOYMENT in kinds:
-        lists += [(MODEL_DEPLOYMENT, f"{path}/namespaces/{ns['name']}/modelDeployments")
+        lists += [(MODEL_DEPLOYMENT,
+                   paths.model_deployments(paths.namespace_path(path, str(ns["name"]))))
                   for ns in namespaces]
     found = await asyncio.gather(*(_list_or_empty(client, url) for _, url in lists))
     return [(kind, body) for (kind, _), items in zip(lists, found, strict=True)
@@ -149,7 +150,7 @@ async def _manager(client: AzureClient, scope: ReadScope, manager: str,
 
 async def _account(client: AzureClient, scope: ReadScope, account: str) -> ListResult:
     try:
-        items = await client.list_all(scope.account_path(account) + "/deployments")
+        items = await client.list_all(paths.account_deployments(scope.account_path(account)))
     except NotFoundError:
         return [], [_missing_parent("Foundry account", account, scope)]
     return [(FOUNDRY_DEPLOYMENT, body) for body in items], []
@@ -161,7 +162,7 @@ async def _registry(client: AzureClient) -> ListResult:
         return [], [warning("custom models not exported: the Stack names no custom-model "
                             "registry", "Set spec.customModelRegistry in the Stack.")]
     newest: dict[str, Mapping[str, Any]] = {}
-    for body in await client.list_all(CUSTOM_MODELS, api="registry"):
+    for body in await client.list_all(paths.CUSTOM_MODELS, api="registry"):
         name = str(body.get("name", "")).lower()
         if name not in newest or _created(body) > _created(newest[name]):
             newest[name] = body
