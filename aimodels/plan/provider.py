@@ -99,7 +99,11 @@ class Provider(Protocol):
     kind: str
     api_version: str
     policy: FieldPolicy
-    writer: WriterFamily
+
+    @property
+    def writer(self) -> WriterFamily:
+        """Which writer sends this kind's writes (a class attribute in the kind modules)."""
+        ...
 
     def resource_id(self, address: ResourceAddress, spec: Mapping[str, Any],
                     stack: Stack) -> str:

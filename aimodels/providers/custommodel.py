@@ -126,9 +126,10 @@ class CustomModelProvider(ProviderBase):
         """The weights are not downloaded: ``path`` (first) says where they are expected."""
         spec = self.from_live(body)
         weights = spec.pop("weights", None) or {}
-        notes = ("weights are not downloaded: put the registered weights at this path "
-                 "(relative to this file)",
-                 "or point it at an https:// URL; validate, plan and import need them.")
+        notes: tuple[str, ...] = (
+            "weights are not downloaded: put the registered weights at this path (relative to "
+            "this file)",
+            "or point it at an https:// URL; validate, plan and import need them.")
         if weights:
             notes += (f"registered: sha256 {weights['sha256']}, {weights.get('size')} bytes",)
         return ExportedSpec({"path": weights_path(body), **spec}, {"path": notes})
