@@ -38,20 +38,21 @@ def package_of(path: Path) -> str:
     return parts[0] if len(parts) > 1 else parts[0].removesuffix(".py")
 
 
-def imported_packages(tree: ast.AST) -> Iterator[tuple[int, str]]:
-    """(line, first-level package of aimodels) of every import in ``tree``, at any depth."""
+def imported_packages(tree: ast.AST, under: str = TOP) -> Iterator[tuple[int, str]]:
+    """(line, first-level package of ``under``) of every import in ``tree``, at any depth."""
+    depth = under.count(".") + 1
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names = ([f"{TOP}.{a.name}" for a in node.names] if node.module == TOP
+            names = ([f"{under}.{a.name}" for a in node.names] if node.module == under
                      else [node.module])
         else:
             continue
         for name in names:
             parts = name.split(".")
-            if parts[0] == TOP and len(parts) > 1:
-                yield node.lineno, parts[1]
+            if parts[:depth] == under.split(".") and len(parts) > depth:
+                yield node.lineno, parts[depth]
 
 
 def package_imports() -> dict[str, dict[str, list[str]]]:
@@ -117,3 +118,24 @@ def test_the_checker_sees_lazy_and_plain_imports() -> None:
     assert list(imported_packages(ast.parse(source))) == [
         (2, "live"), (3, "errors"), (5, "apply")]
     assert _cycle({"a": {"b"}, "b": {"a"}}) != []
+
+
+#: The emulator's sub-packages, one per Azure API family (docs/architecture.md, layer 6).
+EMULATOR_FAMILIES = ("containerservice", "cognitiveservices", "blob")
+
+
+
+def test_an_emulator_family_never_imports_another() -> None:
+    crossing: dict[str, list[str]] = {}
+    for family in EMULATOR_FAMILIES:
+        assert (PACKAGE / "emulator" / family / "__init__.py").is_file()
+        for path in sorted((PACKAGE / "emulator" / family).rglob("*.py")):
+            tree = ast.parse(path.read_text(), str(path))
+            others = {module for _, module in imported_packages(tree, f"{TOP}.emulator")}
+            if wrong := sorted(others & (set(EMULATOR_FAMILIES) - {family})):
+                crossing[str(path.relative_to(ROOT))] = wrong
+    assert not crossing, f"a family imports another; go through a shared module: {crossing}"
+    source = ("from aimodels.emulator import blob, lro\n"
+              "from aimodels.emulator.containerservice.arm import API_VERSION\n")
+    assert list(imported_packages(ast.parse(source), f"{TOP}.emulator")) == [
+        (1, "blob"), (1, "lro"), (2, "containerservice")]

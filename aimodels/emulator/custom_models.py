@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from aimodels.emulator import containerservice_sizing as sizing
+from aimodels.emulator.containerservice import sizing
 from aimodels.emulator.registry import newest, registered_versions
 
 #: How a registry path starts, without its optional leading ``/``.

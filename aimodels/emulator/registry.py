@@ -32,7 +32,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from aimodels.emulator.blob_account import UploadAccount, account_for
+from aimodels.emulator.blob.account import UploadAccount, account_for
 from aimodels.emulator.http import arm_error, base_url, json_response, read_json
 
 #: The container every upload goes to (seed 001 shows paths as ``uploads/<model>/<file>``).

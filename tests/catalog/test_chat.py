@@ -18,7 +18,7 @@ import httpx
 import pytest
 from read_harness import ACCOUNT, KEYLESS, Azure, new_azure, run, write_stack
 
-from aimodels.emulator.cognitiveservices_common import account_keys
+from aimodels.emulator.cognitiveservices.common import account_keys
 from aimodels.emulator.config import EmulatorConfig
 from aimodels.emulator.server import start_in_thread
 from aimodels.errors import EXIT_AUTH, EXIT_REMOTE, EXIT_USAGE, AuthError, RemoteError

@@ -14,8 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from aimodels.emulator import containerservice_arm as arm
-from aimodels.emulator import containerservice_sizing as sizing
+from aimodels.emulator.containerservice import arm, sizing
 from aimodels.emulator.http import json_response
 
 AI_MODEL_TYPE = f"{arm.PROVIDER}/aiModels"

@@ -15,8 +15,8 @@ from typing import Any, Protocol
 from azure.core.exceptions import ResourceExistsError
 from azure.storage.blob import ContainerClient
 
-from aimodels.emulator.blob_sas import ACCOUNT_NAME, account_key, mint_container_sas
-from aimodels.emulator.blob_store import BlobStore
+from aimodels.emulator.blob.sas import ACCOUNT_NAME, account_key, mint_container_sas
+from aimodels.emulator.blob.store import BlobStore
 
 
 @dataclass(frozen=True, slots=True)

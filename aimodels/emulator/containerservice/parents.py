@@ -18,9 +18,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from aimodels.emulator import containerservice_arm as arm
 from aimodels.emulator import lro
-from aimodels.emulator.containerservice_sizing import normalize_location
+from aimodels.emulator.containerservice import arm
+from aimodels.emulator.containerservice.sizing import normalize_location
 from aimodels.emulator.http import base_url, json_response, new_etag
 
 DEFAULT_NAMESPACES = ("default", "dev", "staging", "prod")
