@@ -12,8 +12,8 @@
    sent again. The content is hashed in the same read pass that sends it, and nothing is
    committed unless it hashes to the digest the plan was made with.
 
-Each run asks ``POST /datastore/upload/initialize`` for a SAS (lifetime from the size, seed
-000's rule); a resumed upload writes to its recorded folder with the new SAS (a container SAS
+Each run asks ``POST /datastore/upload/initialize`` for a SAS (lifetime from the size,
+docs/uploads.md); a resumed upload writes to its recorded folder with the new SAS (a container SAS
 covers every folder), and a SAS refused mid-upload is replaced the same way. Errors become
 ``RemoteError``/``AuthError`` naming the blob path, never the SAS.
 """
@@ -118,7 +118,7 @@ class Upload:
 
 
 def sas_lifetime(size: int) -> int:
-    """Seconds to ask for an upload SAS covering ``size`` bytes (seed 000's rule)."""
+    """Seconds to ask for an upload SAS covering ``size`` bytes (docs/uploads.md)."""
     estimate = 1.5 * size / SAS_ASSUMED_BYTES_PER_SECOND
     return int(min(max(estimate, SAS_MIN_SECONDS), SAS_MAX_SECONDS))
 
@@ -225,7 +225,7 @@ def _after_upload(job: UploadJob, files: list[WeightsFile], staged: StageReport,
 
 
 def _announce(job: UploadJob, total: int, notes: UploadNotes) -> None:
-    """Before a large upload: how long it should take (seed 000's warning)."""
+    """Before a large upload: how long it should take (docs/uploads.md, Progress)."""
     if total < LARGE_UPLOAD:
         return
     measured = job.upload_records.load_speed()

@@ -26,7 +26,7 @@ from aimodels.transport.errors import unexpected_shapes
 
 CONTAINER_SERVICE = "Microsoft.ContainerService"
 COGNITIVE_SERVICES = "Microsoft.CognitiveServices"
-#: The custom-model registry's collection (seed 000); not ARM, no api-version.
+#: The custom-model registry's collection; not ARM, no api-version.
 CUSTOM_MODELS = "/custom-models"
 
 T = TypeVar("T")

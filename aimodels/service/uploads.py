@@ -1,5 +1,5 @@
 """``uploads list`` and ``uploads show``: the weights in the registry's data store, one entry
-per upload, registered (a custom model's ``blob_prefix`` covers it) or orphaned (seed 001).
+per upload, registered (a custom model's ``blob_prefix`` covers it) or orphaned (docs/commands.md).
 
 The registry hands out a read+list SAS for the whole ``uploads`` container
 (``GET /datastore/list-sas``); azure-storage-blob lists the blobs through it. Each upload has a

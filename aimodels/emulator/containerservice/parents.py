@@ -143,7 +143,7 @@ async def get_namespace(emu: Any, request: Request) -> Response:
 
 
 async def list_access_info(emu: Any, request: Request) -> Response:
-    """The namespace gateway's endpoint and keys (NamespaceAccessInfo of seed 003 §7)."""
+    """The namespace gateway's endpoint and keys (the API's NamespaceAccessInfo)."""
     p = request.path_params
     found = arm.namespace(emu, p["sub"], p["rg"], p["manager"], p["ns"], as_parent=False)
     doc = found.namespace or {}
