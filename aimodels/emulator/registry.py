@@ -26,13 +26,12 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import jsonschema
-from azure.core.exceptions import AzureError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from aimodels.emulator.blob.account import UploadAccount, account_for
+from aimodels.emulator.blob.account import UNAVAILABLE, UploadAccount, account_for
 from aimodels.emulator.http import arm_error, base_url, json_response, read_json
 
 #: The container every upload goes to (paths read ``uploads/<model>/<file>``).
@@ -111,7 +110,7 @@ def _guarded(handler: Callable[[Request], Awaitable[Response]]) -> Callable[...,
     async def run(request: Request) -> Response:
         try:
             return await handler(request)
-        except AzureError as exc:
+        except UNAVAILABLE as exc:
             return arm_error(502, "BlobStoreUnavailable",
                              f"The blob store behind the registry did not answer: "
                              f"{type(exc).__name__}: {str(exc).splitlines()[0]}")

@@ -23,7 +23,7 @@ from typing import Any
 from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.blob import BlobClient, ContainerClient
 
-from aimodels.apply.upload_blocks import blob_url
+from aimodels.blob.client import blob_url
 from aimodels.errors import AimodelsError
 
 #: How often a running Copy Blob is polled.
