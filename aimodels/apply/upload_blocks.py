@@ -27,7 +27,6 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
-from urllib.parse import quote, urlsplit
 
 import requests
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
@@ -35,7 +34,8 @@ from azure.core.pipeline.transport import RequestsTransport
 from azure.storage.blob import BlobBlock, BlobClient, ExponentialRetry
 
 from aimodels.apply.transfer import Transfer, TransferMeter
-from aimodels.blob.errors import error_code
+from aimodels.blob.client import blob_url
+from aimodels.blob.errors import UPLOAD, error_code, storage_error
 from aimodels.errors import AimodelsError, UsageError
 from aimodels.weights.cache import stat_key
 from aimodels.weights.source import WeightsFile
@@ -57,6 +57,11 @@ CHECK_RETRIES = 3
 BLOCK_CHECKS: Mapping[str, Literal["crc64", "md5"] | None] = {
     "crc64": "crc64", "md5": "md5", "none": None}
 BLOCK_CHECK_ENV = "AIMODELS_UPLOAD_BLOCK_CHECK"
+#: The hint when the data store refuses the blocks' CRC64 (strict Azurite).
+CRC64_REFUSED = ("The data store does not take the blocks' CRC64 (x-ms-content-crc64): Azurite "
+                 "refuses it in strict mode and ignores it with --loose. Set "
+                 f"{BLOCK_CHECK_ENV}=md5 to upload there with each block's MD5, then run the "
+                 "same command to resume.")
 #: How often one block may ask for a fresh SAS before the refusal is taken as final.
 SAS_RETRIES = 2
 
@@ -221,6 +226,8 @@ class BlockUploader:
                     validate_content=check))
                 return
             except HttpResponseError as exc:
+                if crc64_unsupported(exc):  # never falls back to MD5 by itself: says how to
+                    raise storage_error(exc, "the upload", CRC64_REFUSED, UPLOAD) from exc
                 if not check_refused(exc) or attempt == CHECK_RETRIES:
                     raise
 
@@ -288,13 +295,6 @@ def _client_options(settings: UploadSettings) -> dict[str, Any]:
     if settings.request_hook is not None:
         options["raw_request_hook"] = settings.request_hook
     return options
-
-
-def blob_url(container_url: str, blob_name: str) -> str:
-    """The blob's URL: the container URL's path + the blob name, with the container's SAS."""
-    parts = urlsplit(container_url)
-    path = f"{parts.path.rstrip('/')}/{quote(blob_name, safe='/~')}"
-    return parts._replace(path=path).geturl()
 
 
 def check_refused(exc: HttpResponseError) -> bool:

@@ -199,7 +199,8 @@ def test_the_default_crc64_on_azurite_fails_clearly_and_names_the_md5_setting(
         upload(azure_store.url, source, sha, tmp_path / ".aimodels")
 
     assert azure_store.proxy.count("PUT", "block", 500) == 1  # refused once, not retried
-    assert "does not take the blocks' CRC64" in failed.value.message
+    assert failed.value.code == "FeatureNotSupported"
+    assert "does not take the blocks' CRC64" in failed.value.hint
     assert "AIMODELS_UPLOAD_BLOCK_CHECK=md5" in failed.value.hint
     assert "sig=" not in failed.value.message + failed.value.hint
     assert azure_store.proxy.count("PUT", "blocklist") == 0 and not azure_store.proxy.blocks
