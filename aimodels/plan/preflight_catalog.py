@@ -151,7 +151,8 @@ def sku_of(entry: Mapping[str, Any], sku_name: str) -> Mapping[str, Any] | None:
     skus = list(entry.get("skus") or ())
     names = CATALOG_SKU_ALIASES.get(sku_name.lower(), (sku_name,))
     for name in names:
-        found = next((s for s in skus if str(s.get("name", "")).lower() == name.lower()), None)
+        found: Mapping[str, Any] | None = next(
+            (s for s in skus if str(s.get("name", "")).lower() == name.lower()), None)
         if found is not None:
             return found
     return None
@@ -187,7 +188,8 @@ class CapacityBounds:
 
     @classmethod
     def of(cls, sku: Mapping[str, Any]) -> CapacityBounds:
-        raw = sku.get("capacity") if isinstance(sku.get("capacity"), Mapping) else {}
+        capacity = sku.get("capacity")
+        raw: Mapping[str, Any] = capacity if isinstance(capacity, Mapping) else {}
         minimum = _whole(raw.get("minimum"), 1)
         maximum = raw.get("maximum")
         return cls(minimum, None if maximum is None else _whole(maximum, 0),
@@ -254,7 +256,8 @@ def catalog_from_wire(location_models: Mapping[str, Iterable[Mapping[str, Any]]]
 
 def _unwrap(item: Mapping[str, Any]) -> Mapping[str, Any]:
     """Location models wrap each version in ``model``; account models do not."""
-    return item.get("model") if isinstance(item.get("model"), Mapping) else item
+    model = item.get("model")
+    return model if isinstance(model, Mapping) else item
 
 
 def _offer(item: Mapping[str, Any]) -> Offer:
