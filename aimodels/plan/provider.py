@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredResource, Stack
@@ -51,9 +51,10 @@ class ProviderContext:
 class Provider(Protocol):
     """One kind's mapping and field rules (pure: no clock, no network)."""
 
-    kind: str
-    api_version: str
-    policy: FieldPolicy
+    # Constants of the kind, set on the provider class (as ProviderBase declares them).
+    kind: ClassVar[str]
+    api_version: ClassVar[str]
+    policy: ClassVar[FieldPolicy]
 
     def resource_id(self, address: ResourceAddress, spec: Mapping[str, Any],
                     stack: Stack) -> str:
