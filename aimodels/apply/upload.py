@@ -42,7 +42,7 @@ from aimodels.apply.upload_blocks import (
 )
 from aimodels.apply.upload_copy import CopiedBlob, copy_from_url, copy_registered, total_size
 from aimodels.apply.upload_record import UploadRecord, UploadRecords
-from aimodels.blob.errors import reason
+from aimodels.blob.errors import error_code, reason
 from aimodels.errors import AimodelsError, AuthError, RemoteError
 from aimodels.state.backend import RecordFolder
 from aimodels.transport.client import AzureClient
@@ -355,7 +355,10 @@ class RegistrySas:
 def _threadsafe(report: Callable[[T], None]) -> Callable[[T], None]:
     """``report`` called on the event loop's thread, whichever thread reports."""
     loop = asyncio.get_running_loop()
-    return lambda value: loop.call_soon_threadsafe(report, value)
+
+    def threadsafe(value: T) -> None:
+        loop.call_soon_threadsafe(report, value)
+    return threadsafe
 
 
 async def _in_thread(work: Callable[[], T], stop: threading.Event) -> T:
@@ -392,9 +395,8 @@ def _storage_error(exc: HttpResponseError) -> AimodelsError:
         return AuthError(f"The data store refused the upload SAS: {reason(exc)}",
                          hint="Check the registry's data-store permissions, then run the same "
                               "command to resume.")
-    code = getattr(exc.error_code, "value", exc.error_code)
     return RemoteError(f"Upload interrupted: {reason(exc)}. Run the same command to resume "
-                       "(what was sent is kept).", code=str(code or "UploadFailed"),
+                       "(what was sent is kept).", code=error_code(exc) or "UploadFailed",
                        status=exc.status_code or 0)
 
 
