@@ -28,6 +28,7 @@ from aimodels.plan.provider import ProviderContext, ProviderRegistry
 from aimodels.plan.values import LiveObject, LiveState, PriorResource, ResolvedInputs
 from aimodels.providers.registry import default_registry
 from aimodels.transport.client import AzureClient
+from aimodels.transport.config import Api
 from aimodels.transport.errors import NotFoundError, unexpected_shapes
 
 #: The registry's collection of custom models (not ARM: no api-version, no parent).
@@ -97,7 +98,7 @@ def collection_of(address: ResourceAddress, resource_id: str) -> str:
 
 
 async def _list_or_none(client: AzureClient, collection: str) -> list[Any] | None:
-    api = "registry" if collection == REGISTRY_COLLECTION else "arm"
+    api: Api = "registry" if collection == REGISTRY_COLLECTION else "arm"
     try:
         return await client.list_all(collection, api=api)
     except NotFoundError:
