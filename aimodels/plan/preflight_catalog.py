@@ -245,7 +245,7 @@ def catalog_from_wire(location_models: Mapping[str, Iterable[Mapping[str, Any]]]
                       complete: bool = False) -> FoundryCatalog:
     """A catalog from the raw ``value`` items of each list operation."""
     return FoundryCatalog(
-        models={loc.lower(): tuple(_unwrap(i) for i in items)
+        models={loc.lower(): tuple(unwrap_model(i) for i in items)
                 for loc, items in location_models.items()},
         capacities={key: tuple(_offer(i) for i in items) for key, items in capacities.items()},
         usages={loc.lower(): {u.name: u for u in (_usage(i) for i in items)}
@@ -254,8 +254,9 @@ def catalog_from_wire(location_models: Mapping[str, Iterable[Mapping[str, Any]]]
     )
 
 
-def _unwrap(item: Mapping[str, Any]) -> Mapping[str, Any]:
-    """Location models wrap each version in ``model``; account models do not."""
+def unwrap_model(item: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A model version of a catalog listing: location models wrap each in ``model``; account
+    models do not."""
     model = item.get("model")
     return model if isinstance(model, Mapping) else item
 

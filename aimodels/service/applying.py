@@ -19,11 +19,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from aimodels.apply.events import ApplyResult, EventSink, Interruption, Status
 from aimodels.apply.executor import ApplyOptions, apply_plan
@@ -58,6 +58,8 @@ from aimodels.service.relocate import manifest_locator
 from aimodels.state.backend import StateBackend, StateLock, open_backend, took_over
 from aimodels.state.values import State
 from aimodels.transport.client import AzureClient
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +216,7 @@ class ApplySession:
         """The state, read under the lock, refused when it belongs to another Stack."""
         return read_stack_state(self.desired, self.backend)[0]
 
-    async def _with_client(self, work: Any) -> Any:
+    async def _with_client(self, work: Callable[[AzureClient], Awaitable[T]]) -> T:
         async with connect(self.desired, self.request.endpoint) as client:
             return await work(client)
 

@@ -120,7 +120,7 @@ async def _list(scope: ReadScope, client: AzureClient, kinds: Sequence[str]) -> 
     if CUSTOM_MODEL in kinds:
         jobs.append(_registry(client))
     catalog = _catalog(client, scope) if MODEL_DEPLOYMENT in kinds else _nothing()
-    names, *listed = await asyncio.gather(catalog, *jobs)
+    names, listed = await asyncio.gather(catalog, asyncio.gather(*jobs))
     for found, problems in listed:
         bodies += found
         warnings += problems
