@@ -87,8 +87,8 @@ def _mask(value: Any, path: str, secret: tuple[str, ...]) -> Any:
 def _mask_field(fc: FieldChange, secret: tuple[str, ...]) -> FieldChange:
     if fc.sensitive or not _covered(fc.path, secret):
         return fc
-    hidden = [None if v is None else SENSITIVE_VALUE for v in (fc.before, fc.after)]
-    return FieldChange(fc.path, *hidden, forces_replacement=fc.forces_replacement,
+    before, after = (None if v is None else SENSITIVE_VALUE for v in (fc.before, fc.after))
+    return FieldChange(fc.path, before, after, forces_replacement=fc.forces_replacement,
                        sensitive=True)
 
 
