@@ -163,8 +163,10 @@ def _side(fc: FieldChange, value: Any) -> str:
 
 def leaves(spec: Mapping[str, Any] | None, path: str = "spec") -> Iterator[tuple[str, Any]]:
     """``(dotted path, value)`` for every leaf of a spec, keys sorted; lists stay whole."""
-    for key in sorted(spec or {}, key=str):
-        value, here = spec[key], f"{path}.{key}"  # type: ignore[index]
+    if spec is None:
+        return
+    for key in sorted(spec, key=str):
+        value, here = spec[key], f"{path}.{key}"
         if isinstance(value, Mapping) and value:
             yield from leaves(value, here)
         else:
