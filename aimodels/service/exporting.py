@@ -43,6 +43,7 @@ from aimodels.service.reading import (
     CUSTOM_MODELS,
     ReadScope,
     ReadTarget,
+    list_or_empty,
     registry_reachable,
     run_read,
 )
@@ -144,7 +145,7 @@ async def _manager(client: AzureClient, scope: ReadScope, manager: str,
     if MODEL_DEPLOYMENT in kinds:
         lists += [(MODEL_DEPLOYMENT, f"{path}/namespaces/{ns['name']}/modelDeployments")
                   for ns in namespaces]
-    found = await asyncio.gather(*(_list_or_empty(client, url) for _, url in lists))
+    found = await asyncio.gather(*(list_or_empty(client, url) for _, url in lists))
     return [(kind, body) for (kind, _), items in zip(lists, found, strict=True)
             for body in items], []
 
@@ -185,18 +186,8 @@ async def _nothing() -> Mapping[str, str]:
     return {}
 
 
-async def _list_or_empty(client: AzureClient, path: str) -> list[Any]:
-    """A list, or nothing when its parent vanished between two calls."""
-    try:
-        return await client.list_all(path)
-    except NotFoundError:
-        return []
-
-
 def _missing_parent(what: str, name: str, scope: ReadScope) -> Diagnostic:
-    stack = scope.stack
-    return warning(f"{what} {name} not found in resource group {stack.resource_group} of "
-                   f"subscription {stack.subscription_id}; nothing exported from it")
+    return scope.missing_parent(what, name, "nothing exported from it")
 
 
 def _exported(kind: str, body: Mapping[str, Any], scope: ReadScope,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from aimodels.apply.entries import registered_versions
-from aimodels.errors import AimodelsError, Diagnostic
+from aimodels.errors import AimodelsError, Diagnostic, warning
 from aimodels.manifest import load_manifests
 from aimodels.model.arm import arm_parents
 from aimodels.model.desired import DesiredState, Stack
@@ -22,7 +22,7 @@ from aimodels.model.kinds import CUSTOM_MODEL
 from aimodels.service.connection import connect, parents_named
 from aimodels.service.planning import stack_backend
 from aimodels.transport.client import AzureClient
-from aimodels.transport.errors import unexpected_shapes
+from aimodels.transport.errors import NotFoundError, unexpected_shapes
 
 CONTAINER_SERVICE = "Microsoft.ContainerService"
 COGNITIVE_SERVICES = "Microsoft.CognitiveServices"
@@ -87,6 +87,21 @@ class ReadScope:
     def managed_address(self, resource_id: str) -> str | None:
         """The state address managing ``resource_id``, or None when this state does not."""
         return self.managed.get(resource_id.lower())
+
+    def missing_parent(self, what: str, name: str, consequence: str) -> Diagnostic:
+        """The warning for a parent (``AI manager``, ``Foundry account``) that is not there:
+        where it was looked for, and what the command leaves out because of it."""
+        stack = self.stack
+        return warning(f"{what} {name} not found in resource group {stack.resource_group} of "
+                       f"subscription {stack.subscription_id}; {consequence}")
+
+
+async def list_or_empty(client: AzureClient, path: str) -> list[Any]:
+    """A list, or nothing when its parent vanished between two calls."""
+    try:
+        return await client.list_all(path)
+    except NotFoundError:
+        return []
 
 
 def load_scope(target: ReadTarget) -> ReadScope:
