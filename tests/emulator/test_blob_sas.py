@@ -21,15 +21,15 @@ from azure.storage.blob import (
 from hand_clock import Clock
 
 from aimodels.emulator.app import Emulator
-from aimodels.emulator.blob_sas import (
+from aimodels.emulator.blob.sas import (
     ACCOUNT_NAME,
     account_key,
     mint_container_sas,
     query_of,
     verify_sas,
 )
-from aimodels.emulator.blob_store import BlobStore
-from aimodels.emulator.blob_xml import StorageError
+from aimodels.emulator.blob.store import BlobStore
+from aimodels.emulator.blob.xml import StorageError
 from aimodels.emulator.config import EmulatorConfig
 from aimodels.emulator.server import RunningEmulator, start_in_thread
 
