@@ -33,6 +33,7 @@ from azure.storage.blob import BlobBlock, BlobClient
 
 from aimodels.apply.transfer import Transfer, TransferMeter
 from aimodels.blob.client import blob_url
+from aimodels.blob.errors import error_code
 from aimodels.errors import AimodelsError
 from aimodels.weights.cache import stat_key
 from aimodels.weights.source import WeightsFile
@@ -266,15 +267,16 @@ def md5_refused(exc: HttpResponseError) -> bool:
     Azurite's InvalidOperation "Provided contentMD5 doesn't match"."""
     if exc.status_code != 400:
         return False
-    return exc.error_code == "Md5Mismatch" or \
-        (exc.error_code == "InvalidOperation" and "contentmd5" in str(exc.message).lower())
+    code = error_code(exc)
+    return code == "Md5Mismatch" or \
+        (code == "InvalidOperation" and "contentmd5" in str(exc.message).lower())
 
 
 def _sas_refused(exc: HttpResponseError) -> bool:
     """A 403 saying the signature does not hold (expired): Azure's AuthenticationFailed,
     Azurite's AuthorizationFailure. A permission mismatch is not cured by a new SAS."""
-    return exc.status_code == 403 and exc.error_code in ("AuthenticationFailed",
-                                                          "AuthorizationFailure")
+    return exc.status_code == 403 and error_code(exc) in ("AuthenticationFailed",
+                                                           "AuthorizationFailure")
 
 
 def _parse_size(text: str) -> int | None:

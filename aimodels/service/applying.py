@@ -19,11 +19,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from aimodels.apply.events import ApplyResult, EventSink, Interruption, Status
 from aimodels.apply.executor import ApplyOptions, apply_plan
@@ -46,6 +45,7 @@ from aimodels.plan.values import Plan
 from aimodels.providers.registry import default_registry
 from aimodels.service.connection import connect
 from aimodels.service.inputs import secret_values
+from aimodels.service.locking import LockedSession, lock_state
 from aimodels.service.planning import (
     PlanOptions,
     PlanOutcome,
@@ -55,9 +55,11 @@ from aimodels.service.planning import (
     read_stack_state,
 )
 from aimodels.service.relocate import manifest_locator
-from aimodels.state.backend import StateBackend, StateLock, open_backend, took_over
+from aimodels.state.backend import StateBackend, StateLock, took_over
 from aimodels.state.values import State
 from aimodels.transport.client import AzureClient
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,17 +95,16 @@ class ApplyReport:
     access: tuple[DeploymentAccess, ...] = ()
 
 
-class ApplySession:
+class ApplySession(LockedSession):
     """One apply or destroy under the state lock; use ``open`` as a context manager."""
 
     def __init__(self, request: ApplyRequest, desired: DesiredState,
                  warnings: tuple[Diagnostic, ...], backend: StateBackend,
                  lock: StateLock) -> None:
+        super().__init__(backend, lock)
         self.request = request
         self.desired = desired
         self.warnings = warnings
-        self.backend = backend
-        self._lock = lock
 
     @classmethod
     def open(cls, request: ApplyRequest) -> ApplySession:
@@ -111,24 +112,9 @@ class ApplySession:
         Destroy does not need the secrets, so unset ``fromEnv`` variables are warnings then."""
         loaded = load_manifests(request.paths, env=request.env,
                                 strict_env=not request.destroying)
-        backend = open_backend(loaded.desired.stack, request.env)
-        try:
-            lock = backend.lock(request.command)
-        except BaseException:
-            backend.close()
-            raise
+        backend, lock = lock_state(loaded.desired.stack, request.env, request.command)
         return cls(request, loaded.desired, (*loaded.warnings, *took_over(lock)), backend,
                    lock)
-
-    def __enter__(self) -> ApplySession:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        try:
-            self._lock.release()
-        finally:
-            self.backend.close()
 
     def pending(self) -> int:
         """How many operations an interrupted run left for ``recover`` to settle."""
@@ -216,7 +202,7 @@ class ApplySession:
         """The state, read under the lock, refused when it belongs to another Stack."""
         return read_stack_state(self.desired, self.backend)[0]
 
-    async def _with_client(self, work: Any) -> Any:
+    async def _with_client(self, work: Callable[[AzureClient], Awaitable[T]]) -> T:
         async with connect(self.desired, self.request.endpoint) as client:
             return await work(client)
 
