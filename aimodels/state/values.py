@@ -8,6 +8,7 @@ desired spec last applied, the ETag seen then, and protection flags.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import hmac
 import secrets
@@ -195,17 +196,32 @@ class State:
         return [resource.address for resource in self.resources]
 
     def get(self, address: str) -> ResourceState | None:
-        """The resource at ``address``, or None."""
-        return next((r for r in self.resources if r.address == address), None)
+        """The resource at ``address``, or None (a binary search: apply asks once per change)."""
+        index = self._position(address)
+        return self.resources[index] if self._holds(index, address) else None
 
     def with_resource(self, resource: ResourceState) -> State:
-        """A copy with ``resource`` added, or replacing the one at its address."""
-        others = [r for r in self.resources if r.address != resource.address]
-        return replace(self, resources=tuple(sorted([*others, resource], key=_by_address)))
+        """A copy with ``resource`` added, or replacing the one at its address (kept sorted
+        by a binary search and two slices, not a sort: apply makes one per change)."""
+        index = self._position(resource.address)
+        end = index + 1 if self._holds(index, resource.address) else index
+        return replace(self, resources=(*self.resources[:index], resource,
+                                        *self.resources[end:]))
 
     def without(self, address: str) -> State:
         """A copy without the resource at ``address`` (the same state if it was not there)."""
-        return replace(self, resources=tuple(r for r in self.resources if r.address != address))
+        index = self._position(address)
+        if not self._holds(index, address):
+            return self
+        return replace(self, resources=self.resources[:index] + self.resources[index + 1:])
+
+    def _position(self, address: str) -> int:
+        """Where ``address`` is or would go in ``resources``, which are sorted by address
+        (``from_dict`` sorts them and every copy keeps them so)."""
+        return bisect.bisect_left(self.resources, address, key=_by_address)
+
+    def _holds(self, index: int, address: str) -> bool:
+        return index < len(self.resources) and self.resources[index].address == address
 
     def secret_digest(self, value: str) -> str:
         """``secret_digest`` with this state's key."""
