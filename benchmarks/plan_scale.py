@@ -12,8 +12,8 @@ each phase timed in CPU seconds (best of ``--repeat``):
 - ``plan creates``: ``make_plan`` against nothing live and an empty state (N creates);
 - ``graph``: apply's step graph of that plan and its topological order;
 - ``text`` / ``markdown`` / ``json``: the three renderings of the N creates;
-- ``state puts``: the state entry of each create put into the state one by one, as apply's
-  ``StateStore`` does;
+- ``state puts``: the state entry of each create put into apply's ``StateStore`` one by one,
+  with its first write and the last (its group commits: ``interval`` an hour here);
 - ``state write`` / ``state read``: the local backend's atomic write and checked read;
 - ``replan``: the state's resources as the planner's inputs, and ``make_plan`` against live
   bodies built from the planned ones (mostly no-ops: a plan after an apply).
@@ -27,8 +27,10 @@ Not a test: nothing asserts a timing.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -40,6 +42,7 @@ from typing import Any
 from plan_refresh import Workload, documents, write_manifests
 
 from aimodels.apply.entries import state_entry
+from aimodels.apply.state_store import StateStore
 from aimodels.manifest import load_manifests
 from aimodels.model.desired import DesiredState
 from aimodels.plan.graph import apply_graph
@@ -68,15 +71,18 @@ def run_phases(folder: Path, timer: Callable[[str, Callable[[], Any]], Any]) -> 
     for fmt in ("text", "markdown", "json"):
         timer(fmt, lambda fmt=fmt: render_plan(plan, fmt, stack=desired.stack.name))
 
-    def puts() -> State:
-        state = State.new()
+    async def puts() -> State:
+        # apply's StateStore: the first change written at once, the others at the end
+        store = StateStore(folder.parent / "apply" / "state.json", State.new(), interval=3600)
         for change in plan.changes:
-            state = state.with_resource(state_entry(
+            await store.put(state_entry(
                 change, f'"{change.address.name}"', resource=desired.resources[change.address],
-                prior=state.get(str(change.address)), digests={}))
-        return state
+                prior=store.get(str(change.address)), digests={}))
+        await store.flush()
+        return store.state
 
-    state: State = timer("state puts", puts)
+    state: State = timer("state puts", lambda: asyncio.run(puts()))
+    shutil.rmtree(folder.parent / "apply")
     path = folder.parent / f"state-{len(plan.changes)}.json"
     timer("state write", lambda: write_state(path, state, replacing=State.new()))
     path.unlink()  # each repetition writes a new file, as the first apply does

@@ -215,6 +215,19 @@ class State:
             return self
         return replace(self, resources=self.resources[:index] + self.resources[index + 1:])
 
+    def with_changes(self, changes: Mapping[str, ResourceState | None]) -> State:
+        """A copy with each address of ``changes`` set to its entry, or removed where the
+        entry is None: many changes in one O(N log N) pass (apply's group commits)."""
+        if not changes:
+            return self
+        entries = {r.address: r for r in self.resources}
+        for address, entry in changes.items():
+            if entry is None:
+                entries.pop(address, None)
+            else:
+                entries[address] = entry
+        return replace(self, resources=tuple(sorted(entries.values(), key=_by_address)))
+
     def _position(self, address: str) -> int:
         """Where ``address`` is or would go in ``resources``, which are sorted by address
         (``from_dict`` sorts them and every copy keeps them so)."""

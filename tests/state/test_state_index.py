@@ -43,3 +43,21 @@ def test_a_state_read_from_a_file_is_searched_in_its_sorted_order() -> None:
                                                     "ModelSource/z"]
     assert state.get("ModelSource/z") is not None and state.get("ModelSource/b") is None
     assert state.without("ModelSource/b") == state
+
+
+@settings(max_examples=200, deadline=None)
+@given(OPERATIONS, st.integers(1, 8))
+def test_changes_merged_in_batches_match_one_at_a_time(operations: list[tuple[str, str, int]],
+                                                       batch: int) -> None:
+    """apply's StateStore keeps the changes since its last write by address and merges them
+    only to write (``with_changes``): the same state as putting and dropping one by one."""
+    one_by_one = merged = State.new()
+    pending: dict[str, ResourceState | None] = {}
+    for count, (operation, address, version) in enumerate(operations, 1):
+        entry = ResourceState(address, f"/ids/{address}/{version}")
+        one_by_one = one_by_one.with_resource(entry) if operation == "put" \
+            else one_by_one.without(address)
+        pending[address] = entry if operation == "put" else None
+        if count % batch == 0:
+            merged, pending = merged.with_changes(pending), {}
+    assert merged.with_changes(pending) == one_by_one
