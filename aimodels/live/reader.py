@@ -23,15 +23,10 @@ from typing import Any
 from aimodels.errors import Diagnostic, error
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredState
-from aimodels.model.kinds import CUSTOM_MODEL
-from aimodels.plan.provider import ProviderContext, ProviderRegistry
+from aimodels.plan.provider import ListCollection, ProviderContext, ProviderRegistry
 from aimodels.plan.values import LiveObject, LiveState, PriorResource, ResolvedInputs
-from aimodels.providers.registry import default_registry
 from aimodels.transport.client import AzureClient
 from aimodels.transport.errors import NotFoundError, unexpected_shapes
-
-#: The registry's collection of custom models (not ARM: no api-version, no parent).
-REGISTRY_COLLECTION = "/custom-models"
 
 #: Fields of a live body that the planner and drift read as objects when they are set.
 _OBJECT_FIELDS = ("properties", "sku", "systemData", "tags")
@@ -46,17 +41,18 @@ class LiveRead:
 
 
 async def read_live(desired: DesiredState, prior: Mapping[ResourceAddress, PriorResource],
-                    client: AzureClient, *, registry: ProviderRegistry | None = None,
+                    client: AzureClient, *, registry: ProviderRegistry,
                     inputs: ResolvedInputs | None = None, parallelism: int = 10) -> LiveRead:
-    """List every parent collection the addresses live in and match the items to addresses."""
-    registry = registry or default_registry()
+    """List every parent collection the addresses live in and match the items to addresses.
+    ``registry`` says where each kind is listed (its provider's ``collection``)."""
     ids = resource_ids(desired, prior, registry, inputs)
-    wanted: dict[str, dict[str, ResourceAddress]] = defaultdict(dict)
+    wanted: dict[ListCollection, dict[str, ResourceAddress]] = defaultdict(dict)
     for address, resource_id in ids.items():
-        wanted[collection_of(address, resource_id)][address.name.lower()] = address
+        collection = registry.for_address(address).collection(address, resource_id)
+        wanted[collection][address.name.lower()] = address
     slots = asyncio.Semaphore(parallelism)
 
-    async def listed(collection: str) -> tuple[str, list[Any] | None]:
+    async def listed(collection: ListCollection) -> tuple[ListCollection, list[Any] | None]:
         async with slots:
             return collection, await _list_or_none(client, collection)
 
@@ -65,10 +61,10 @@ async def read_live(desired: DesiredState, prior: Mapping[ResourceAddress, Prior
     diagnostics: list[Diagnostic] = []
     for collection, items in results:
         if items is None:
-            diagnostics += _missing_parent(collection, wanted[collection], desired)
+            diagnostics += _missing_parent(collection.url, wanted[collection], desired)
             continue
         for found in _match(items, wanted[collection], ids, prior).values():
-            objects[found.address] = checked_live(found, registry, f"GET {collection}")
+            objects[found.address] = checked_live(found, registry, f"GET {collection.url}")
     return LiveRead(LiveState(objects), tuple(diagnostics))
 
 
@@ -89,17 +85,9 @@ def resource_ids(desired: DesiredState, prior: Mapping[ResourceAddress, PriorRes
     return ids
 
 
-def collection_of(address: ResourceAddress, resource_id: str) -> str:
-    """The list URL a resource appears in: its id without the last segment."""
-    if address.kind == CUSTOM_MODEL:
-        return REGISTRY_COLLECTION
-    return resource_id.rsplit("/", 1)[0]
-
-
-async def _list_or_none(client: AzureClient, collection: str) -> list[Any] | None:
-    api = "registry" if collection == REGISTRY_COLLECTION else "arm"
+async def _list_or_none(client: AzureClient, collection: ListCollection) -> list[Any] | None:
     try:
-        return await client.list_all(collection, api=api)
+        return await client.list_all(collection.url, api=collection.api)
     except NotFoundError:
         return None
 

@@ -40,12 +40,13 @@ def check_drift(paths: tuple[str, ...], env: Mapping[str, str], endpoint: str | 
     prior = prior_resources(state)
     inputs = resolve_inputs(desired, state, env)
 
+    registry = default_registry()
+
     async def run() -> DriftOutcome:
         async with connect(desired, endpoint) as client:
-            found = await read_live(desired, prior, client, inputs=inputs,
+            found = await read_live(desired, prior, client, registry=registry, inputs=inputs,
                                     parallelism=parallelism)
-        report = detect_drift(desired, found.live, prior, registry=default_registry(),
-                              inputs=inputs)
+        report = detect_drift(desired, found.live, prior, registry=registry, inputs=inputs)
         return DriftOutcome(report, (*loaded.warnings, *notes, *found.diagnostics),
                             desired.stack.name)
 
