@@ -185,6 +185,14 @@ class State:
     resources: tuple[ResourceState, ...] = ()
     stack: StackIdentity | None = None
 
+    def __post_init__(self) -> None:
+        # Kept sorted by address whoever builds the value, since get/with_resource/without
+        # binary-search it: O(N) for a sorted tuple (every copy of one is O(N) anyway).
+        addresses = [resource.address for resource in self.resources]
+        if addresses != sorted(addresses):
+            object.__setattr__(self, "resources",
+                               tuple(sorted(self.resources, key=_by_address)))
+
     @classmethod
     def new(cls) -> State:
         """An empty state with a fresh lineage and digest key (serial 0: never written)."""

@@ -61,3 +61,13 @@ def test_changes_merged_in_batches_match_one_at_a_time(operations: list[tuple[st
         if count % batch == 0:
             merged, pending = merged.with_changes(pending), {}
     assert merged.with_changes(pending) == one_by_one
+
+
+def test_a_state_built_with_unsorted_resources_is_sorted_and_searchable() -> None:
+    entries = tuple(ResourceState(f"ModelSource/{name}", f"/ids/{name}")
+                    for name in ("gone", "free", "kept"))
+    state = State("lineage", 1, "a" * 64, entries)
+
+    assert [r.address for r in state.resources] == ["ModelSource/free", "ModelSource/gone",
+                                                    "ModelSource/kept"]
+    assert all(state.get(entry.address) == entry for entry in entries)
