@@ -34,7 +34,7 @@ from aimodels.apply.saved_plan import check_live, check_recorded
 from aimodels.apply.state_store import StateStore
 from aimodels.errors import Diagnostic
 from aimodels.live.reader import read_live
-from aimodels.manifest import load_manifests
+from aimodels.manifest import LoadResult, load_manifests
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredState
 from aimodels.model.kinds import FOUNDRY_DEPLOYMENT, MODEL_DEPLOYMENT
@@ -133,11 +133,15 @@ class ApplySession(LockedSession):
             store, client, locate=locate, parallelism=self.request.parallelism)))
 
     def plan(self) -> PlanOutcome:
-        """A fresh plan of the manifests (``plan``'s own code, pre-flight included)."""
+        """A fresh plan of the manifests (``plan``'s own code, pre-flight included), from the
+        manifests ``open`` loaded: loading them again doubled the CPU of an apply's start
+        and showed the loader's warnings twice."""
         options = PlanOptions(self.request.paths, self.request.env, self.request.endpoint,
                               targets=self.request.targets,
                               parallelism=self.request.parallelism)
-        outcome = plan_changes(options, self.backend)
+        # Loaded strictly unless destroying; its warnings are in self.warnings already.
+        loaded = None if self.request.destroying else LoadResult(self.desired, ())
+        outcome = plan_changes(options, self.backend, loaded)
         self.desired = outcome.desired
         return PlanOutcome(outcome.plan, outcome.desired, (*self.warnings, *outcome.warnings))
 
@@ -256,8 +260,9 @@ async def deployment_access(client: AzureClient, plan: Plan,
     """Endpoints and try-it commands of the deployments this run created or updated."""
     found = []
     accounts: dict[str, Any] = {}
+    planned_for = {planned.address: planned for planned in plan.changes}
     for change in result.changes:
-        planned = plan.change_for(change.address)
+        planned = planned_for.get(change.address)
         if change.status is not Status.DONE or planned is None or planned.after is None \
                 or planned.is_record:  # only the state changed: nothing new to reach
             continue

@@ -16,7 +16,7 @@ from aimodels.apply.pending import with_interrupted
 from aimodels.errors import Diagnostic, UsageError, warning
 from aimodels.live.preflight import run_preflight
 from aimodels.live.reader import read_live
-from aimodels.manifest import load_manifests
+from aimodels.manifest import LoadResult, load_manifests
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredState, Stack
 from aimodels.plan.planner import make_plan
@@ -50,12 +50,15 @@ class PlanOutcome:
     warnings: tuple[Diagnostic, ...] = ()
 
 
-def plan_changes(options: PlanOptions, backend: StateBackend | None = None) -> PlanOutcome:
+def plan_changes(options: PlanOptions, backend: StateBackend | None = None,
+                 loaded: LoadResult | None = None) -> PlanOutcome:
     """Load, read state and live, plan, and run pre-flight; raises AimodelsError subclasses.
-    ``backend`` is the state's when the caller has it open (apply), else opened here."""
+    ``backend`` is the state's when the caller has it open (apply), else opened here;
+    ``loaded`` the manifests when the caller has loaded them (apply), else loaded here."""
     targets = parse_addresses(options.targets, "--target")
     replace = parse_addresses(options.replace, "--replace")
-    loaded = load_manifests(options.paths, env=options.env, strict_env=True)
+    if loaded is None:
+        loaded = load_manifests(options.paths, env=options.env, strict_env=True)
     desired = loaded.desired
     with contextlib.ExitStack() as stack:
         if backend is None:
