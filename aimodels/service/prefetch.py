@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator, Mapping, Sequence
 from types import TracebackType
 
@@ -34,6 +35,9 @@ from aimodels.state.backend import LocalBackend, local_state_path
 from aimodels.transport.client import AzureClient
 
 _log = logging.getLogger(__name__)
+
+#: How long the loader waits for the early listings to start before it goes on regardless.
+_START_WAIT_SECONDS = 5.0
 
 
 class EarlyReads:
@@ -59,12 +63,19 @@ class EarlyReads:
 
     async def load(self, paths: Sequence[str], *, env: Mapping[str, str],
                    strict_env: bool) -> LoadResult:
-        """``load_manifests`` in a worker thread, listing the state's collections meanwhile."""
+        """``load_manifests`` in a worker thread, listing the state's collections meanwhile.
+
+        The loader waits, once it has handed over the Stack, until the listings have started:
+        the few steps that start them (read the state, open the client) would otherwise wait
+        for the interpreter lock behind the YAML and schema work, 5 ms each time.
+        """
         loop = asyncio.get_running_loop()
         seen: asyncio.Future[Stack] = loop.create_future()
+        started = threading.Event()
 
         def on_stack(stack: Stack) -> None:  # in the loader's thread
             loop.call_soon_threadsafe(lambda: seen.done() or seen.set_result(stack))
+            started.wait(_START_WAIT_SECONDS)
 
         loading = asyncio.ensure_future(asyncio.to_thread(
             load_manifests, paths, env=env, strict_env=strict_env, on_stack=on_stack))
@@ -72,8 +83,10 @@ class EarlyReads:
             await asyncio.wait((loading, seen), return_when=asyncio.FIRST_COMPLETED)
             if seen.done() and not loading.done():
                 await self._start(seen.result())
+            started.set()
             return await loading
         finally:
+            started.set()
             seen.cancel()
 
     @contextlib.asynccontextmanager
@@ -121,5 +134,6 @@ def state_collections(stack: Stack) -> list[str]:
         found = {collection_of(ResourceAddress.parse(r.address), r.resource_id)
                  for r in state.resources}
     except (AimodelsError, OSError, ValueError) as exc:
+        _log.debug("no early reads from the state: %s", exc)
         return []
     return sorted(found)
