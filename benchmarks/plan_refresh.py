@@ -287,6 +287,7 @@ def time_live_read(url: str, stack: Path) -> float:
     """``read_live`` alone, as ``plan`` calls it (manifests and state loaded beforehand)."""
     from aimodels.live.reader import read_live
     from aimodels.manifest import load_manifests
+    from aimodels.providers.registry import default_registry
     from aimodels.service.connection import connect
     from aimodels.service.inputs import resolve_inputs
     from aimodels.service.planning import prior_resources
@@ -300,7 +301,8 @@ def time_live_read(url: str, stack: Path) -> float:
     async def read() -> float:
         async with connect(desired, url) as client:
             started = time.perf_counter()
-            found = await read_live(desired, prior, client, inputs=inputs)
+            found = await read_live(desired, prior, client, registry=default_registry(),
+                                    inputs=inputs)
             elapsed = time.perf_counter() - started
         if len(found.live.objects) != len(desired.resources):
             raise SystemExit(f"read_live found {len(found.live.objects)} of "

@@ -117,3 +117,74 @@ def test_the_checker_sees_lazy_and_plain_imports() -> None:
     assert list(imported_packages(ast.parse(source))) == [
         (2, "live"), (3, "errors"), (5, "apply")]
     assert _cycle({"a": {"b"}, "b": {"a"}}) != []
+
+
+#: The I/O modules that act on any kind: they ask the provider registry where a kind is listed
+#: and how it is written, and never name a kind themselves (docs/architecture.md, "How to add
+#: a kind").
+KIND_BLIND = ("apply/executor.py", "apply/operations.py", "live/reader.py")
+#: Where naming a kind is the point: the kinds themselves, their providers, their schemas, and
+#: the emulator (a fake Azure serving each kind's routes).
+KIND_HOMES = ("model/kinds.py", "providers/", "emulator/")
+
+
+def kind_names() -> frozenset[str]:
+    """The kinds of ``model/kinds.py``, by their constants' values."""
+    tree = ast.parse((PACKAGE / "model" / "kinds.py").read_text())
+    return frozenset(node.value.value for node in ast.walk(tree)
+                     if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+                     and isinstance(node.value.value, str) and node.value.value[:1].isupper())
+
+
+def kind_mentions(tree: ast.AST, kinds: frozenset[str]) -> Iterator[tuple[int, str]]:
+    """(line, what) of each place ``tree`` names a kind: a kind constant imported from
+    ``aimodels.model.kinds``, or a kind's name as a string literal."""
+    constants = {"STACK", "MODEL_SOURCE", "CUSTOM_MODEL", "MODEL_DEPLOYMENT",
+                 "FOUNDRY_DEPLOYMENT"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == f"{TOP}.model.kinds":
+            for alias in node.names:
+                if alias.name in constants:
+                    yield node.lineno, f"imports {alias.name}"
+        elif isinstance(node, ast.Constant) and node.value in kinds:
+            yield node.lineno, repr(node.value)
+
+
+def kind_comparisons(tree: ast.AST, kinds: frozenset[str]) -> Iterator[int]:
+    """Lines of ``tree`` comparing something with a kind's name written as a literal."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            sides = [node.left, *node.comparators]
+            if any(isinstance(s, ast.Constant) and s.value in kinds for s in sides):
+                yield node.lineno
+
+
+KINDS = kind_names()
+
+
+@pytest.mark.parametrize("module", KIND_BLIND)
+def test_the_io_layers_ask_the_registry_and_name_no_kind(module: str) -> None:
+    path = PACKAGE / module
+    found = [f"{module}:{line} {what}"
+             for line, what in kind_mentions(ast.parse(path.read_text()), KINDS)]
+    assert not found, "ask the provider (writer, collection, export) instead: " + str(found)
+
+
+def test_no_kind_literal_is_compared_outside_its_homes() -> None:
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE).as_posix()
+        if not relative.startswith(KIND_HOMES):
+            found += [f"{relative}:{line}"
+                      for line in kind_comparisons(ast.parse(path.read_text()), KINDS)]
+    assert not found, f"compare with the constants of model/kinds.py, or ask the provider: {found}"
+
+
+def test_the_kind_checks_see_constants_literals_and_comparisons() -> None:
+    assert {"ModelSource", "CustomModel", "ModelDeployment", "FoundryDeployment"} <= KINDS
+    source = ("from aimodels.model.kinds import CUSTOM_MODEL, RESOURCE_KINDS\n"
+              "x = 'CustomModel'\nif kind == 'FoundryDeployment':\n    pass\n")
+    tree = ast.parse(source)
+    assert list(kind_mentions(tree, KINDS)) == [
+        (1, "imports CUSTOM_MODEL"), (2, "'CustomModel'"), (3, "'FoundryDeployment'")]
+    assert list(kind_comparisons(tree, KINDS)) == [3]

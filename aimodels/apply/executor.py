@@ -64,11 +64,9 @@ from aimodels.apply.transfer import Transfer
 from aimodels.errors import AimodelsError
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredState
-from aimodels.model.kinds import CUSTOM_MODEL, FOUNDRY_DEPLOYMENT, MODEL_DEPLOYMENT, MODEL_SOURCE
 from aimodels.plan.graph import Graph, Step, apply_graph, steps_of
-from aimodels.plan.provider import ProviderContext, ProviderRegistry
+from aimodels.plan.provider import ProviderContext, ProviderRegistry, WriterFamily
 from aimodels.plan.values import Change, Plan, ResolvedInputs
-from aimodels.providers.registry import default_registry
 from aimodels.state.backend import RecordFolder
 from aimodels.state.values import ResourceState
 from aimodels.transport.client import AzureClient
@@ -88,7 +86,6 @@ class ApplyOptions:
     parallelism: int = DEFAULT_PARALLELISM
     secrets: Mapping[ResourceAddress, Mapping[str, str]] = field(default_factory=dict,
                                                                  repr=False)
-    registry: ProviderRegistry | None = None
     conflict_retry: ConflictRetry = field(default_factory=ConflictRetry)
     progress_every: float = 10.0
     rng: random.Random | None = None
@@ -98,8 +95,10 @@ class ApplyOptions:
 
 async def apply_plan(plan: Plan, desired: DesiredState, client: AzureClient, store: StateStore,
                      on_event: EventSink | None = None, options: ApplyOptions | None = None,
-                     stop: asyncio.Event | None = None) -> ApplyResult:
+                     stop: asyncio.Event | None = None, *,
+                     registry: ProviderRegistry) -> ApplyResult:
     """Carry out ``plan`` against Azure through ``client``, recording each step in ``store``.
+    ``registry`` gives each kind's provider: its request bodies and its writer family.
 
     Raises AimodelsError for a plan that cannot be applied (errored), PreconditionError when
     it would delete a protected resource (``refuse_protected_deletes``); failures of single
@@ -111,7 +110,8 @@ async def apply_plan(plan: Plan, desired: DesiredState, client: AzureClient, sto
         raise AimodelsError("This plan has errors and cannot be applied",
                             hint="Run `aimodels plan` to see them, fix them, and plan again.")
     refuse_protected_deletes(plan.changes, desired, store.state)
-    run = _Run(plan, desired, client, store, on_event or _ignore, options or ApplyOptions(), stop)
+    run = _Run(plan, desired, client, store, registry, on_event or _ignore,
+               options or ApplyOptions(), stop)
     return await run.execute(stop)
 
 
@@ -131,13 +131,13 @@ class _Run:
     """One apply run: the step graph, the limits, and how each step ended."""
 
     def __init__(self, plan: Plan, desired: DesiredState, client: AzureClient,
-                 store: StateStore, on_event: EventSink, options: ApplyOptions,
-                 stop: asyncio.Event | None = None) -> None:
+                 store: StateStore, registry: ProviderRegistry, on_event: EventSink,
+                 options: ApplyOptions, stop: asyncio.Event | None = None) -> None:
         self.desired, self.client, self.store = desired, client, store
         self.on_event, self.options = on_event, options
         self.changes = {c.address: c for c in plan.changes}
         self.graph: Graph[Step] = apply_graph(plan.changes)
-        self.registry = options.registry or default_registry()
+        self.registry = registry
         self.ctx = ProviderContext(desired.stack, ResolvedInputs(), desired.resources,
                                    secret_values=options.secrets)
         self.writers = _writers(client, options, store.upload_records)
@@ -221,7 +221,7 @@ class _Run:
 
     async def _run(self, step: Step) -> None:
         change = self.changes[step.address]
-        writer = self.writers[step.address.kind]
+        writer = self.writers[self.registry.for_address(step.address).writer]
         request = self._request(step, change)
         held_back = len(self.graph.descendants([step]))
         async with self.slots.hold(writer.exclusive_key(request), held_back):
@@ -397,11 +397,11 @@ _LET_GO = {
 
 
 def _writers(client: AzureClient, options: ApplyOptions,
-             records: RecordFolder) -> dict[str, Writer]:
-    arm = ArmWriter(client, options.conflict_retry, options.rng)
-    return {MODEL_SOURCE: arm, MODEL_DEPLOYMENT: arm,
-            CUSTOM_MODEL: RegistryWriter(client, records=records),
-            FOUNDRY_DEPLOYMENT: CognitiveWriter(client, options.conflict_retry, options.rng)}
+             records: RecordFolder) -> dict[WriterFamily, Writer]:
+    """One writer per family; a kind's provider names its family (``Provider.writer``)."""
+    return {WriterFamily.ARM: ArmWriter(client, options.conflict_retry, options.rng),
+            WriterFamily.COGNITIVE: CognitiveWriter(client, options.conflict_retry, options.rng),
+            WriterFamily.REGISTRY: RegistryWriter(client, records=records)}
 
 
 def _first_cause(group: BaseExceptionGroup) -> BaseException:

@@ -1,20 +1,24 @@
-"""The writes apply sends, per API family: what create, update and delete mean for each kind.
+"""The writes apply sends, per API family: what create, update and delete mean for each
+family of kinds. A kind's provider names its family (``Provider.writer``, a ``WriterFamily``);
+the executor keeps one writer per family.
 
-- ``ArmWriter`` (ModelSource, ModelDeployment on Microsoft.ContainerService): PUT and DELETE
-  with preconditions the API honours: ``If-None-Match: *`` on create, ``If-Match: <plan ETag>``
-  on update and delete, so a resource changed since the plan answers 412 and is not touched.
-  A 409 while another operation runs on the resource (``Updating``, from a write made outside
-  aimodels) is waited out, then the write is sent again with the same If-Match.
-- ``CognitiveWriter`` (FoundryDeployment): the API declares no If-Match, so we GET just before
-  writing and compare the ETag with the plan's. This is weaker: a write landing between our
-  GET and our PUT goes unnoticed. Azure allows one write at a time per account, so the
-  executor serializes writes per account (``exclusive_key``) and we retry its 409
-  ``RequestConflict`` (another client's operation) with backoff.
-- ``RegistryWriter`` (CustomModel): put the weights in the data store (``apply.upload``:
-  copied when identical content is registered, resumed after an interruption, sent once),
-  then register (a REPLACE registers with ``overwrite``: the registry swaps the version for
-  the new upload in one call); delete by version (``keep_weights`` with ``deletePolicy:
-  KeepWeights``), and ``retire`` the old versions the plan lists once their deployments moved.
+- ``ArmWriter`` (``WriterFamily.ARM``: ModelSource, ModelDeployment on
+  Microsoft.ContainerService): PUT and DELETE with preconditions the API honours:
+  ``If-None-Match: *`` on create, ``If-Match: <plan ETag>`` on update and delete, so a resource
+  changed since the plan answers 412 and is not touched. A 409 while another operation runs
+  on the resource (``Updating``, from a write made outside aimodels) is waited out, then the
+  write is sent again with the same If-Match.
+- ``CognitiveWriter`` (``WriterFamily.COGNITIVE``: FoundryDeployment): the API declares no
+  If-Match, so we GET just before writing and compare the ETag with the plan's. This is
+  weaker: a write landing between our GET and our PUT goes unnoticed. Azure allows one write
+  at a time per account, so the executor serializes writes per account (``exclusive_key``)
+  and we retry its 409 ``RequestConflict`` (another client's operation) with backoff.
+- ``RegistryWriter`` (``WriterFamily.REGISTRY``: CustomModel): put the weights in the data
+  store (``apply.upload``: copied when identical content is registered, resumed after an
+  interruption, sent once), then register (a REPLACE registers with ``overwrite``: the
+  registry swaps the version for the new upload in one call); delete by version
+  (``keep_weights`` with ``deletePolicy: KeepWeights``), and ``retire`` the old versions the
+  plan lists once their deployments moved.
 
 Long-running operations are followed with ``transport.lro``; a failed one raises RemoteError
 carrying the provisioning error code and message, and one still running at the LRO deadline

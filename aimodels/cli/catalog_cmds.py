@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,10 +15,7 @@ from aimodels.errors import EXIT_OK
 
 if TYPE_CHECKING:
     from aimodels.cli.main import Context
-    from aimodels.model.desired import Stack
-    from aimodels.transport.client import AzureClient
-
-T = TypeVar("T")
+    from aimodels.service.reading import ReadTarget
 
 
 @click.group()
@@ -245,11 +241,10 @@ def cost(obj: Context, paths: tuple[str, ...], model: str, replicas: int, output
     MODEL is a catalog id such as microsoft/Phi-4-mini-instruct, priced in the region of the
     Stack's AI manager. Exit 0 with the plans, 1 when the catalog has no such model.
     """
-    from aimodels.live.pricing import price_model
     from aimodels.render.availability import CostView, render_cost
+    from aimodels.service.pricing import cost as price
 
-    priced = _with_stack(obj, paths, lambda client, stack: price_model(client, stack, model,
-                                                                       replicas))
+    priced = price(_read_target(obj, paths), model, replicas)
     if output == "json":
         click.echo(_json({**priced.body, "model": model, "location": priced.location}))
     else:
@@ -274,37 +269,16 @@ def availability(obj: Context, paths: tuple[str, ...], model: str, model_version
     Stack's Foundry account's. Exit 0 with the report, available or not (the reason is in it);
     exit 1 and up only for errors.
     """
-    from aimodels.live.availability import check_availability
     from aimodels.render.availability import render_availability
+    from aimodels.service.pricing import availability as check
 
-    report = _with_stack(obj, paths, lambda client, stack: check_availability(
-        client, stack, model, version=model_version, sku=sku, location=location))
+    report = check(_read_target(obj, paths), model, version=model_version, sku=sku,
+                   location=location)
     if output == "json":
         click.echo(_json(report.to_dict()))
     else:
         click.echo(render_availability(report, color=use_color(obj)), nl=False)
     return EXIT_OK
-
-
-def _with_stack(obj: Context, paths: tuple[str, ...],
-                work: Callable[[AzureClient, Stack], Awaitable[T]]) -> T:
-    """Load the manifests for their Stack, connect where it points (or ``--endpoint``), and
-    run ``work``. Credentials are not needed for catalog reads, so unset ones only warn."""
-    from aimodels.manifest.load import load_manifests
-    from aimodels.service.connection import connect
-    from aimodels.transport.errors import unexpected_shapes
-
-    loaded = load_manifests(paths or (".",), env=os.environ, strict_env=False)
-    desired = loaded.desired
-
-    async def run() -> T:
-        async with connect(desired, getattr(obj, "endpoint", None)) as client:
-            with unexpected_shapes("Azure"):  # ``work`` reads answers, as run_read's does
-                return await work(client, desired.stack)
-
-    import asyncio
-
-    return asyncio.run(run())
 
 
 def _json(value: Any) -> str:
@@ -383,8 +357,9 @@ def _only(model_type: str) -> str | None:
     return None if model_type == "all" else model_type
 
 
-def _read_target(obj: Context, paths: tuple[str, ...]) -> Any:
-    """What the read commands (models, deployments, uploads, access, chat) look at."""
+def _read_target(obj: Context, paths: tuple[str, ...]) -> ReadTarget:
+    """What the read commands (models, deployments, uploads, access, chat, cost,
+    availability) look at."""
     from aimodels.service.reading import ReadTarget
 
     return ReadTarget(paths or (".",), getattr(obj, "endpoint", None), os.environ)

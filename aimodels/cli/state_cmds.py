@@ -52,7 +52,7 @@ def state() -> None:
 @output_format
 def state_list(paths: tuple[str, ...], output: str) -> None:
     """List the addresses in state."""
-    from aimodels.state.service import list_resources
+    from aimodels.service.state import list_resources
 
     with stack_state(paths) as (backend, _, _):
         resources = list_resources(backend)
@@ -73,7 +73,7 @@ def state_list(paths: tuple[str, ...], output: str) -> None:
 @output_format
 def state_show(paths: tuple[str, ...], address: str, output: str) -> None:
     """Show what state records for ADDRESS."""
-    from aimodels.state.service import show_resource
+    from aimodels.service.state import show_resource
 
     with stack_state(paths) as (backend, _, _):
         resource = show_resource(backend, address)
@@ -107,7 +107,7 @@ def _describe(resource: ResourceState) -> str:
 @click.argument("address")
 def state_rm(paths: tuple[str, ...], address: str) -> None:
     """Forget ADDRESS without deleting it in Azure."""
-    from aimodels.state.service import remove_resource
+    from aimodels.service.state import remove_resource
 
     with stack_state(paths) as (backend, stack, _):
         removed = remove_resource(backend, address, stack=stack, command="aimodels state rm")
@@ -131,7 +131,7 @@ def state_rehome(paths: tuple[str, ...], yes: bool) -> None:
     """
     from aimodels.cli.output import confirm
     from aimodels.errors import AimodelsError
-    from aimodels.state.service import rehome_state
+    from aimodels.service.state import rehome_state
 
     with stack_state(paths) as (backend, stack, _):
         seen = backend.read()
@@ -171,7 +171,7 @@ def _describe_rehome(where: str, seen: State, stack: StackIdentity) -> str:
 @click.argument("lock_id")
 def force_unlock(paths: tuple[str, ...], lock_id: str) -> None:
     """Release the state lock LOCK_ID left by a process that is gone."""
-    from aimodels.state.service import force_unlock as unlock
+    from aimodels.service.state import force_unlock as unlock
 
     with stack_state(paths) as (backend, _, _):
         held = unlock(backend, lock_id)

@@ -16,8 +16,8 @@ import click
 from aimodels.cli.options import manifest_paths, output_format
 
 if TYPE_CHECKING:
+    from aimodels.service.state import Move
     from aimodels.state.backend import StateBackend, StateVersion
-    from aimodels.state.service import Move
     from aimodels.state.values import State
 
 _YES = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
@@ -35,7 +35,7 @@ def state_history(paths: tuple[str, ...], output: str) -> None:
     be read.
     """
     from aimodels.cli.state_cmds import stack_state
-    from aimodels.state.service import state_history as history
+    from aimodels.service.state import state_history as history
 
     with stack_state(paths) as (backend, _, _):
         versions = list(reversed(history(backend)))
@@ -83,8 +83,8 @@ def state_restore(paths: tuple[str, ...], snapshot: str, yes: bool) -> None:
     """
     from aimodels.cli.output import confirm
     from aimodels.cli.state_cmds import stack_state
+    from aimodels.service.state import restore_state
     from aimodels.state.document import claim_state
-    from aimodels.state.service import restore_state
 
     with stack_state(paths) as (backend, stack, _):
         seen = claim_state(backend.where, backend.read(), stack)
@@ -134,8 +134,8 @@ def _move(paths: tuple[str, ...], local: str | None, yes: bool, *, pushing: bool
     from aimodels.cli.output import confirm
     from aimodels.cli.state_cmds import stack_state
     from aimodels.errors import UsageError
+    from aimodels.service.state import check_move, move_state
     from aimodels.state.backend import LocalBackend, local_state_path
-    from aimodels.state.service import check_move, move_state
 
     verb = "push" if pushing else "pull"
     with stack_state(paths) as (backend, stack, config):

@@ -23,15 +23,10 @@ from typing import Any
 from aimodels.errors import Diagnostic, error
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredState
-from aimodels.model.kinds import CUSTOM_MODEL
-from aimodels.plan.provider import ProviderContext, ProviderRegistry
+from aimodels.plan.provider import ListCollection, ProviderContext, ProviderRegistry
 from aimodels.plan.values import LiveObject, LiveState, PriorResource, ResolvedInputs
-from aimodels.providers.registry import default_registry
 from aimodels.transport.client import AzureClient
 from aimodels.transport.errors import NotFoundError, unexpected_shapes
-
-#: The registry's collection of custom models (not ARM: no api-version, no parent).
-REGISTRY_COLLECTION = "/custom-models"
 
 #: Fields of a live body that the planner and drift read as objects when they are set.
 _OBJECT_FIELDS = ("properties", "sku", "systemData", "tags")
@@ -57,23 +52,24 @@ class Listings:
     def __init__(self, client: AzureClient, parallelism: int = 10) -> None:
         self._client = client
         self._slots = asyncio.Semaphore(parallelism)
-        self._tasks: dict[str, asyncio.Task[list[Any] | None]] = {}
+        self._tasks: dict[ListCollection, asyncio.Task[list[Any] | None]] = {}
         self._dropped: list[asyncio.Task[list[Any] | None]] = []
 
-    def start(self, collections: Iterable[str]) -> None:
+    def start(self, collections: Iterable[ListCollection]) -> None:
         """Start listing ``collections`` (each once), in this order."""
         for collection in collections:
             if collection not in self._tasks:
                 self._tasks[collection] = asyncio.ensure_future(self._list(collection))
 
-    async def read(self, collections: Sequence[str]) -> list[tuple[str, list[Any] | None]]:
+    async def read(self, collections: Sequence[ListCollection]
+                   ) -> list[tuple[ListCollection, list[Any] | None]]:
         """The items of each of ``collections``; any other started listing is dropped."""
         self.start(collections)
         self.drop(set(self._tasks) - set(collections))
         found = await asyncio.gather(*(self._tasks[c] for c in collections))
         return list(zip(collections, found, strict=True))
 
-    def drop(self, collections: Iterable[str]) -> None:
+    def drop(self, collections: Iterable[ListCollection]) -> None:
         """Cancel these listings and forget them, and whatever error they ended with."""
         for collection in collections:
             task = self._tasks.pop(collection)
@@ -86,24 +82,23 @@ class Listings:
         dropped, self._dropped = self._dropped, []
         await asyncio.gather(*dropped, return_exceptions=True)
 
-    async def _list(self, collection: str) -> list[Any] | None:
+    async def _list(self, collection: ListCollection) -> list[Any] | None:
         async with self._slots:
             return await _list_or_none(self._client, collection)
 
 
 async def read_live(desired: DesiredState, prior: Mapping[ResourceAddress, PriorResource],
-                    client: AzureClient, *, registry: ProviderRegistry | None = None,
+                    client: AzureClient, *, registry: ProviderRegistry,
                     inputs: ResolvedInputs | None = None, parallelism: int = 10,
                     listings: Listings | None = None) -> LiveRead:
     """List every parent collection the addresses live in and match the items to addresses.
-
-    ``listings``: where the lists come from when some were started early (on ``client``).
-    """
-    registry = registry or default_registry()
+    ``registry`` says where each kind is listed (its provider's ``collection``); ``listings``
+    is where the lists come from when some were started early (on ``client``)."""
     ids = resource_ids(desired, prior, registry, inputs)
-    wanted: dict[str, dict[str, ResourceAddress]] = defaultdict(dict)
+    wanted: dict[ListCollection, dict[str, ResourceAddress]] = defaultdict(dict)
     for address, resource_id in ids.items():
-        wanted[collection_of(address, resource_id)][address.name.lower()] = address
+        collection = registry.for_address(address).collection(address, resource_id)
+        wanted[collection][address.name.lower()] = address
     own = listings is None
     listings = listings or Listings(client, parallelism)
     try:
@@ -115,10 +110,10 @@ async def read_live(desired: DesiredState, prior: Mapping[ResourceAddress, Prior
     diagnostics: list[Diagnostic] = []
     for collection, items in results:
         if items is None:
-            diagnostics += _missing_parent(collection, wanted[collection], desired)
+            diagnostics += _missing_parent(collection.url, wanted[collection], desired)
             continue
         for found in _match(items, wanted[collection], ids, prior).values():
-            objects[found.address] = checked_live(found, registry, f"GET {collection}")
+            objects[found.address] = checked_live(found, registry, f"GET {collection.url}")
     return LiveRead(LiveState(objects), tuple(diagnostics))
 
 
@@ -139,17 +134,9 @@ def resource_ids(desired: DesiredState, prior: Mapping[ResourceAddress, PriorRes
     return ids
 
 
-def collection_of(address: ResourceAddress, resource_id: str) -> str:
-    """The list URL a resource appears in: its id without the last segment."""
-    if address.kind == CUSTOM_MODEL:
-        return REGISTRY_COLLECTION
-    return resource_id.rsplit("/", 1)[0]
-
-
-async def _list_or_none(client: AzureClient, collection: str) -> list[Any] | None:
-    api = "registry" if collection == REGISTRY_COLLECTION else "arm"
+async def _list_or_none(client: AzureClient, collection: ListCollection) -> list[Any] | None:
     try:
-        return await client.list_all(collection, api=api)
+        return await client.list_all(collection.url, api=collection.api)
     except NotFoundError:
         return None
 

@@ -9,7 +9,10 @@ A provider is pure: it builds the request body from a planned spec (``to_body``)
 body back into the manifest's spec shape (``from_live``) so the two compare field by field, and
 diffs them under its ``FieldPolicy`` (through ``aimodels.plan.diff``). It never chooses an
 action: the planner does. Reads and writes of Azure are the live reader's and the executor's,
-through ``aimodels.transport``.
+through ``aimodels.transport``; a provider only says where and how, as values they ask for:
+the collection its resources are listed in (``collection``), the writer family that sends its
+writes (``writer``), and how a live body reads as an exported manifest (``export``). So a new
+kind is one provider module, and the I/O layers never name a kind.
 
 Normalized specs keep the manifest's words (``model: {catalog: ...}``, ``scale: {replicas: 2}``,
 ``modelSource: hf-private``), with the Stack's defaults filled (``aiManager``, ``account``) and
@@ -20,7 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from enum import StrEnum
+from typing import Any, Literal, Protocol
 
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredResource, Stack
@@ -48,12 +52,58 @@ class ProviderContext:
         default_factory=dict, repr=False)
 
 
+class WriterFamily(StrEnum):
+    """Which of apply's writers (``aimodels.apply.operations``) sends a kind's writes."""
+
+    #: ARM PUT and DELETE with the preconditions the API honours (If-Match, If-None-Match).
+    ARM = "arm"
+    #: ARM without If-Match (Cognitive Services): GET-compare the ETag, one write per account.
+    COGNITIVE = "cognitive"
+    #: The custom-model registry: upload the weights, register, delete by version.
+    REGISTRY = "registry"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class ListCollection:
+    """Where the live reader finds a resource: the URL of the collection it is listed in, and
+    the API that URL belongs to (``arm``, or ``registry`` for the custom-model registry)."""
+
+    url: str
+    api: Literal["arm", "registry"] = "arm"
+
+
+@dataclass(frozen=True, slots=True)
+class ExportContext:
+    """What shaping a live body into a manifest needs beyond the body: the Stack (whose
+    defaults an exported spec leaves out) and the AI manager catalog's names by lower-cased
+    AIModel name (``catalog_names``: a hashed model id is shown as ``microsoft/Phi-4``)."""
+
+    stack: Stack
+    catalog: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ExportedSpec:
+    """A live body in a manifest's words: the spec (no secret; may still hold empty values,
+    which the exporter leaves out) and notes for the person, keyed by the top-level spec key
+    they explain."""
+
+    spec: dict[str, Any]
+    notes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
 class Provider(Protocol):
-    """One kind's mapping and field rules (pure: no clock, no network)."""
+    """One kind's mapping and field rules (pure: no clock, no network), and where its
+    resources are listed and how they are written, for the I/O layers to act on."""
 
     kind: str
     api_version: str
     policy: FieldPolicy
+
+    @property
+    def writer(self) -> WriterFamily:
+        """Which writer sends this kind's writes (a class attribute in the kind modules)."""
+        ...
 
     def resource_id(self, address: ResourceAddress, spec: Mapping[str, Any],
                     stack: Stack) -> str:
@@ -89,6 +139,18 @@ class Provider(Protocol):
         shown as ``microsoft/Phi-4-mini-instruct``. For display and comparison only."""
         ...
 
+    def collection(self, address: ResourceAddress, resource_id: str) -> ListCollection:
+        """The collection the live reader lists to find the resource at ``resource_id``."""
+        ...
+
+    def listed_id(self, body: Mapping[str, Any]) -> str:
+        """Where a listed live body lives: its ARM id, or its registry path."""
+        ...
+
+    def export(self, body: Mapping[str, Any], ctx: ExportContext) -> ExportedSpec:
+        """A live body as the spec of a manifest to write (``aimodels export``): in the
+        manifest's words, the Stack's defaults left out, no secret."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,2 +1,4 @@
-"""One provider per kind behind one Protocol: how a kind is read, diffed (through its FieldPolicy)
-and written. Providers never choose actions; the planner does."""
+"""One provider per kind behind one Protocol (``aimodels.plan.provider``): how a kind is mapped
+and diffed (through its FieldPolicy), and where it is listed, how it is written and how it is
+exported, as values the live reader, the executor and the exporter act on. Providers never do
+I/O and never choose actions; the planner does."""

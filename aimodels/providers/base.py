@@ -1,12 +1,18 @@
 """What the kind modules share: ``ProviderBase`` (the generic diff under a kind's
-``FieldPolicy``) and the helpers that shape wire bodies.
+``FieldPolicy``, and the ARM defaults of where a kind is listed and how it is exported) and
+the helpers that shape wire bodies and exported specs.
 
 The protocol a kind implements, ``Provider``, is the planner's and lives in
-``aimodels.plan.provider``; the ARM id helpers are in ``aimodels.model.arm``.
+``aimodels.plan.provider``: the mapping (``resource_id``, ``normalize``, ``references``,
+``to_body``, ``from_live``, ``recognize``, ``diff`` under its ``FieldPolicy``) and what the I/O
+layers ask of a kind (its ``writer`` family, its list ``collection``, ``listed_id`` and
+``export``). A kind module subclasses ``ProviderBase`` and overrides what differs. The ARM id
+helpers are in ``aimodels.model.arm``.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -18,20 +24,23 @@ from aimodels.plan.diff import (
     copied,
     diff_specs,
 )
+from aimodels.plan.provider import ExportContext, ExportedSpec, ListCollection, WriterFamily
 
-__all__ = ["ARM_METADATA", "FieldPolicy", "ProviderBase", "ResourceDiff", "drop_server_computed",
-           "without_none"]
+__all__ = ["ARM_METADATA", "FieldPolicy", "ProviderBase", "ResourceDiff", "drop_default",
+           "drop_server_computed", "without_none"]
 
 #: The ARM metadata every tracked or proxy resource carries and nobody writes.
 ARM_METADATA = ("id", "name", "type", "systemData")
 
 
-class ProviderBase:
-    """Shared behaviour of the kind modules: the generic diff, and no references by default."""
+class ProviderBase(ABC):
+    """Shared behaviour of the kind modules: the generic diff, no references, and an ARM
+    resource's list collection (its parent's) and id, by default."""
 
     kind: ClassVar[str]
     api_version: ClassVar[str]
     policy: ClassVar[FieldPolicy]
+    writer: ClassVar[WriterFamily]
 
     def references(self, spec: Mapping[str, Any]) -> tuple[ResourceAddress, ...]:
         return ()
@@ -44,6 +53,27 @@ class ProviderBase:
     def recognize(self, known_spec: Mapping[str, Any],
                   live_spec: Mapping[str, Any]) -> Mapping[str, Any]:
         return live_spec
+
+    def collection(self, address: ResourceAddress, resource_id: str) -> ListCollection:
+        """An ARM resource is listed in its parent's collection: its id without the name."""
+        return ListCollection(resource_id.rsplit("/", 1)[0])
+
+    def listed_id(self, body: Mapping[str, Any]) -> str:
+        return str(body.get("id", ""))
+
+    def export(self, body: Mapping[str, Any], ctx: ExportContext) -> ExportedSpec:
+        return ExportedSpec(self.from_live(body))
+
+    @abstractmethod
+    def from_live(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """A live body normalized back to the manifest's spec shape (each kind's own)."""
+
+
+def drop_default(spec: dict[str, Any], key: str, default: str | None) -> None:
+    """Leave ``key`` out of an exported spec when it holds the Stack's default (ARM names
+    compare case-insensitively)."""
+    if default and str(spec.get(key, "")).lower() == default.lower():
+        spec.pop(key)
 
 
 def drop_server_computed(body: Mapping[str, Any], policy: FieldPolicy) -> dict[str, Any]:

@@ -18,13 +18,21 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Mapping
+from pathlib import PurePosixPath
 from typing import Any
 
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredResource, Stack
 from aimodels.model.kinds import CUSTOM_MODEL
 from aimodels.plan.diff import ResourceDiff, SecretDigests, covers
-from aimodels.plan.provider import DEPLOYED_DIGEST, ProviderContext
+from aimodels.plan.provider import (
+    DEPLOYED_DIGEST,
+    ExportContext,
+    ExportedSpec,
+    ListCollection,
+    ProviderContext,
+    WriterFamily,
+)
 from aimodels.plan.values import Reason
 from aimodels.providers.base import FieldPolicy, ProviderBase, drop_server_computed, without_none
 
@@ -33,6 +41,11 @@ API_VERSION = "seed-000"
 
 #: The registry path of a custom model, its id in the state (``/custom-models/{name}``).
 PATH_PREFIX = "/custom-models/"
+#: The registry's collection of custom models, every version of every model (not ARM: no
+#: api-version, no parent).
+COLLECTION = ListCollection(PATH_PREFIX.rstrip("/"), "registry")
+#: Where exported CustomModel manifests expect the weights, relative to the manifest.
+WEIGHTS_DIR = "./weights"
 #: How a deployment names a custom model: ``custom-models/{name}[/versions/{version}]`` (seed
 #: 001's ``registry_path``); the leading ``/`` of ``PATH_PREFIX`` is optional when reading back.
 REGISTRY_PATH = "custom-models/"
@@ -45,6 +58,7 @@ class CustomModelProvider(ProviderBase):
 
     kind = CUSTOM_MODEL
     api_version = API_VERSION
+    writer = WriterFamily.REGISTRY
     policy = FieldPolicy(
         server_computed=("name", "status", "created_at", "upload_id", "container", "blob_prefix",
                          "path", "file_count"),
@@ -102,10 +116,50 @@ class CustomModelProvider(ProviderBase):
             return dataclasses.replace(found, warnings=warnings)
         return _content_replacement(found, warnings)
 
+    def collection(self, address: ResourceAddress, resource_id: str) -> ListCollection:
+        return COLLECTION
+
+    def listed_id(self, body: Mapping[str, Any]) -> str:
+        return custom_model_ref(str(body.get("name", "")))
+
+    def export(self, body: Mapping[str, Any], ctx: ExportContext) -> ExportedSpec:
+        """The weights are not downloaded: ``path`` (first) says where they are expected."""
+        spec = self.from_live(body)
+        weights = spec.pop("weights", None) or {}
+        notes: tuple[str, ...] = (
+            "weights are not downloaded: put the registered weights at this path (relative to "
+            "this file)",
+            "or point it at an https:// URL; validate, plan and import need them.")
+        if weights:
+            notes += (f"registered: sha256 {weights['sha256']}, {weights.get('size')} bytes",)
+        return ExportedSpec({"path": weights_path(body), **spec}, {"path": notes})
+
 
 def custom_model_ref(name: str) -> str:
     """The registry path of a custom model, used as its id (state, import)."""
     return f"{PATH_PREFIX}{name}"
+
+
+def weights_path(body: Mapping[str, Any]) -> str:
+    """Where an exported CustomModel expects its weights: ``./weights/<file>`` for a model
+    registered from one file (the registry's path ends with its name), else
+    ``./weights/<model name>`` (a folder)."""
+    live_path = str(body.get("path") or "")
+    if body.get("file_count") == 1 and live_path and not live_path.endswith("/"):
+        return f"{WEIGHTS_DIR}/{PurePosixPath(live_path).name}"
+    return f"{WEIGHTS_DIR}/{body.get('name')}"
+
+
+def exported_model(spec: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    """An exported deployment of a custom model names the model only: version (and format)
+    come from the exported CustomModel (its newest version). The notes saying so."""
+    model = spec.get("model") or {}
+    if not model.get("custom"):
+        return {}
+    spec["model"] = {"custom": model["custom"]}
+    return {"model": (f"the version ({model.get('version')}) comes from CustomModel/"
+                      f"{model['custom']}, which must be declared too; to keep running "
+                      "another version, add model.version.",)}
 
 
 def registry_path(name: str, version: str | None = None) -> str:

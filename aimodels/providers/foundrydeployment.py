@@ -21,12 +21,19 @@ from aimodels.model.arm import arm_id, arm_parents
 from aimodels.model.desired import DesiredResource, Stack
 from aimodels.model.kinds import CUSTOM_MODEL, FOUNDRY_DEPLOYMENT
 from aimodels.plan.diff import ResourceDiff, SecretDigests
-from aimodels.plan.provider import DEPLOYED_DIGEST, ProviderContext
+from aimodels.plan.provider import (
+    DEPLOYED_DIGEST,
+    ExportContext,
+    ExportedSpec,
+    ProviderContext,
+    WriterFamily,
+)
 from aimodels.plan.values import Reason
 from aimodels.providers.base import (
     ARM_METADATA,
     FieldPolicy,
     ProviderBase,
+    drop_default,
     drop_server_computed,
     without_none,
 )
@@ -34,6 +41,7 @@ from aimodels.providers.custommodel import (
     assume_same_digest,
     deployed_model,
     explain_new_weights,
+    exported_model,
     parse_registry_path,
     registry_path,
 )
@@ -55,6 +63,7 @@ class FoundryDeploymentProvider(ProviderBase):
 
     kind = FOUNDRY_DEPLOYMENT
     api_version = API_VERSION
+    writer = WriterFamily.COGNITIVE
     policy = FieldPolicy(
         server_computed=(*ARM_METADATA, "etag", "properties.provisioningState",
                          "properties.capabilities", "properties.rateLimits",
@@ -114,6 +123,12 @@ class FoundryDeploymentProvider(ProviderBase):
             "raiPolicyName": props.get("raiPolicyName"),
             "versionUpgradeOption": props.get("versionUpgradeOption"),
         })
+
+    def export(self, body: Mapping[str, Any], ctx: ExportContext) -> ExportedSpec:
+        """A custom model is named only (``exported_model``)."""
+        spec = self.from_live(body)
+        drop_default(spec, "account", ctx.stack.foundry_account)
+        return ExportedSpec(spec, exported_model(spec))
 
     def diff(self, desired_spec: Mapping[str, Any], live_spec: Mapping[str, Any], *,
              ignore: tuple[str, ...] = (), secrets: SecretDigests | None = None) -> ResourceDiff:

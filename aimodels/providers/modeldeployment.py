@@ -24,12 +24,19 @@ from aimodels.model.arm import arm_id, arm_parents, catalog_model_id, catalog_mo
 from aimodels.model.desired import DesiredResource, Stack
 from aimodels.model.kinds import CUSTOM_MODEL, MODEL_DEPLOYMENT, MODEL_SOURCE
 from aimodels.plan.diff import ResourceDiff, SecretDigests, diff_specs
-from aimodels.plan.provider import DEPLOYED_DIGEST, ProviderContext
+from aimodels.plan.provider import (
+    DEPLOYED_DIGEST,
+    ExportContext,
+    ExportedSpec,
+    ProviderContext,
+    WriterFamily,
+)
 from aimodels.plan.values import Reason
 from aimodels.providers.base import (
     ARM_METADATA,
     FieldPolicy,
     ProviderBase,
+    drop_default,
     drop_server_computed,
     without_none,
 )
@@ -37,6 +44,7 @@ from aimodels.providers.custommodel import (
     assume_same_digest,
     deployed_model,
     explain_new_weights,
+    exported_model,
     parse_registry_path,
     registry_path,
 )
@@ -58,6 +66,7 @@ class ModelDeploymentProvider(ProviderBase):
 
     kind = MODEL_DEPLOYMENT
     api_version = API_VERSION
+    writer = WriterFamily.ARM
     policy = FieldPolicy(
         server_computed=(*ARM_METADATA, "eTag", "properties.provisioningState",
                          "properties.status"),
@@ -125,6 +134,22 @@ class ModelDeploymentProvider(ProviderBase):
     def recognize(self, known_spec: Mapping[str, Any],
                   live_spec: Mapping[str, Any]) -> Mapping[str, Any]:
         return _recognize_model(known_spec, live_spec)
+
+    def export(self, body: Mapping[str, Any], ctx: ExportContext) -> ExportedSpec:
+        """A catalog model's AIModel id (a hash) is put back into its catalog name; a custom
+        model is named only (``exported_model``)."""
+        spec = self.from_live(body)
+        drop_default(spec, "aiManager", ctx.stack.ai_manager)
+        notes = exported_model(spec)
+        model_id = (spec.get("model") or {}).get("catalog", "")
+        if model_id.startswith("/"):
+            known = ctx.catalog.get(model_id.rsplit("/", 1)[-1].lower())
+            if known:
+                spec["model"] = {"catalog": known}
+            else:
+                notes["model"] = ("not in the catalog of the Stack's region: replace the "
+                                  "AIModel id with its publisher/model name.",)
+        return ExportedSpec(spec, notes)
 
     def diff(self, desired_spec: Mapping[str, Any], live_spec: Mapping[str, Any], *,
              ignore: tuple[str, ...] = (), secrets: SecretDigests | None = None) -> ResourceDiff:

@@ -12,6 +12,7 @@ as ``{"managedIdentity": {"resourceId": ...}}``, with the project in ``microsoft
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,12 +21,13 @@ from aimodels.model.address import ResourceAddress
 from aimodels.model.arm import arm_id, arm_parents
 from aimodels.model.desired import DesiredResource, Stack
 from aimodels.model.kinds import MODEL_SOURCE
-from aimodels.plan.provider import ProviderContext
+from aimodels.plan.provider import ExportContext, ExportedSpec, ProviderContext, WriterFamily
 from aimodels.plan.values import SENSITIVE_VALUE
 from aimodels.providers.base import (
     ARM_METADATA,
     FieldPolicy,
     ProviderBase,
+    drop_default,
     drop_server_computed,
     without_none,
 )
@@ -51,6 +53,7 @@ class ModelSourceProvider(ProviderBase):
 
     kind = MODEL_SOURCE
     api_version = API_VERSION
+    writer = WriterFamily.ARM
     policy = FieldPolicy(
         server_computed=(*ARM_METADATA, "eTag", "properties.provisioningState"),
         immutable=IMMUTABLE_BY_API_VERSION[API_VERSION],
@@ -98,6 +101,33 @@ class ModelSourceProvider(ProviderBase):
             "credential": _credential_from_live(props.get("credential")),
             "microsoftFoundry": props.get("microsoftFoundry"),
         })
+
+    def export(self, body: Mapping[str, Any], ctx: ExportContext) -> ExportedSpec:
+        """A secret is never exported: an inline credential becomes a ``fromEnv`` variable
+        to fill in; a credential of a kind aimodels does not know is left out."""
+        spec = self.from_live(body)
+        drop_default(spec, "aiManager", ctx.stack.ai_manager)
+        credential = spec.get("credential")
+        if not credential:
+            return ExportedSpec(spec)
+        if credential.get("secret") == SENSITIVE_VALUE:
+            variable = f"CHANGE_ME_{_env_name(str(body.get('name', '')))}_TOKEN"
+            spec["credential"] = {"fromEnv": variable}
+            return ExportedSpec(spec, {"credential": (
+                "Azure never returns the secret, so it is not exported. Put the token in this "
+                "variable (or rename it) before plan and apply,",
+                f"e.g. export {variable}=...; the first apply after an import sends it.")})
+        if not {"keyVaultSecretUri", "managedIdentityResourceId"} & set(credential):
+            spec.pop("credential")
+            return ExportedSpec(spec, {"credential": (
+                f"left out: Azure holds a credential of a kind aimodels does not know "
+                f"({', '.join(sorted(credential))}).",)})
+        return ExportedSpec(spec)
+
+
+def _env_name(name: str) -> str:
+    """A source's name as an environment variable's (``hf-private``: ``HF_PRIVATE``)."""
+    return re.sub(r"[^A-Z0-9]+", "_", name.upper()).strip("_") or "SOURCE"
 
 
 def _credential_spec(credential: Mapping[str, Any] | None) -> Any:

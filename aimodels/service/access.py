@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from aimodels.errors import AimodelsError, Diagnostic, UsageError
+from aimodels.live import paths
 from aimodels.service.reading import ReadScope, ReadTarget, run_read
 from aimodels.transport.client import AzureClient
 from aimodels.transport.errors import NotFoundError
@@ -107,7 +108,7 @@ async def read_access(client: AzureClient, scope: ReadScope, namespace: str,
                          hint="Pass --ai-manager NAME, or set spec.aiManager in the Stack.")
     path = scope.namespace_path(manager, namespace)
     try:
-        body = await client.request_json("POST", path + "/listAccessInfo", idempotent=True)
+        body = await client.request_json("POST", paths.access_info(path), idempotent=True)
     except NotFoundError as exc:
         raise await _missing(client, scope, manager, namespace) from exc
     if not reveal:
@@ -124,7 +125,7 @@ async def read_access(client: AzureClient, scope: ReadScope, namespace: str,
 async def namespace_keys(client: AzureClient, scope: ReadScope, ai_manager: str,
                          namespace: str) -> tuple[str, str]:
     """(endpoint, primary key) of a namespace, for ``chat``; the key must stay unprinted."""
-    path = scope.namespace_path(ai_manager, namespace) + "/listAccessInfo"
+    path = paths.access_info(scope.namespace_path(ai_manager, namespace))
     body = await client.request_json("POST", path, idempotent=True)
     _register_keys(body)
     return str(body.get("endpoint") or ""), str(body.get("primaryKey") or "")
@@ -139,7 +140,7 @@ def _register_keys(body: Mapping[str, Any]) -> None:
 async def _serving(client: AzureClient, namespace_path: str) -> tuple[str, ...]:
     """Names of the namespace's deployments that finished provisioning (for the examples)."""
     try:
-        items = await client.list_all(namespace_path + "/modelDeployments")
+        items = await client.list_all(paths.model_deployments(namespace_path))
     except NotFoundError:
         return ()
     return tuple(sorted(str(i.get("name")) for i in items
@@ -151,7 +152,7 @@ async def _missing(client: AzureClient, scope: ReadScope, manager: str,
     """Why listAccessInfo was 404: no such AI manager, or no such namespace in it."""
     group = scope.stack.resource_group
     try:
-        found = await client.list_all(scope.manager_path(manager) + "/namespaces")
+        found = await client.list_all(paths.namespaces(scope.manager_path(manager)))
     except NotFoundError:
         return AimodelsError(f"no AI manager named {manager} in resource group {group}",
                              hint="Pass --ai-manager NAME, or check spec.aiManager in the Stack.")

@@ -177,8 +177,10 @@ class ApplySession:
         prior = prior_resources(state)
 
         async def read(client: AzureClient) -> Plan:
-            found = await read_live(empty, prior, client, parallelism=self.request.parallelism)
-            plan = make_plan(self.desired, found.live, prior, registry=default_registry(),
+            registry = default_registry()
+            found = await read_live(empty, prior, client, registry=registry,
+                                    parallelism=self.request.parallelism)
+            plan = make_plan(self.desired, found.live, prior, registry=registry,
                              state_lineage=state.lineage, state_serial=state.serial,
                              destroy=True)
             return plan.with_diagnostics(found.diagnostics)
@@ -201,7 +203,7 @@ class ApplySession:
         async def run(client: AzureClient) -> ApplyReport:
             async with _stop_on_sigint() as stop:
                 result = await apply_plan(plan, self.desired, client, store, on_event, options,
-                                          stop)
+                                          stop, registry=default_registry())
             access = await deployment_access(client, plan, result)
             if self.desired.stack.target == "local" and not self.request.endpoint:
                 # The embedded emulator's port lives as long as this command: not worth showing.

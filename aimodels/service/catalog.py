@@ -25,7 +25,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from aimodels.errors import AimodelsError, AuthError, Diagnostic, RemoteError, UsageError, warning
+from aimodels.live import paths
 from aimodels.live.availability import FoundryReader
+from aimodels.providers.custommodel import custom_model_ref
 from aimodels.service.catalog_foundry import (
     AI_MANAGER_CATALOG,
     FOUNDRY_CATALOG,
@@ -35,7 +37,6 @@ from aimodels.service.catalog_foundry import (
     foundry_models,
 )
 from aimodels.service.reading import (
-    CUSTOM_MODELS,
     ReadScope,
     ReadTarget,
     registry_reachable,
@@ -165,7 +166,7 @@ async def read_models(client: AzureClient, scope: ReadScope, model_type: ModelTy
     base, foundry, custom = await asyncio.gather(
         client.list_all(scope.catalog_path()) if want_base else _nothing(),
         _foundry_or_warning(client, scope, warnings) if want_base else _no_models(),
-        client.list_all(CUSTOM_MODELS, api="registry") if want_custom else _nothing(),
+        client.list_all(paths.CUSTOM_MODELS, api="registry") if want_custom else _nothing(),
     )
     rows = [base_row(item) for item in base] + [foundry_row(m) for m in foundry] + \
         [custom_row(item, scope) for item in custom]
@@ -202,7 +203,7 @@ async def find_model(client: AzureClient, scope: ReadScope, name: str,
         client.list_all(scope.catalog_path()) if model_type != "custom" else _nothing(),
         _foundry_or_warning(client, scope, notes if notes is not None else [])
         if model_type != "custom" else _no_models(),
-        client.list_all(CUSTOM_MODELS, api="registry", params={"name": name})
+        client.list_all(paths.CUSTOM_MODELS, api="registry", params={"name": name})
         if custom_query else _nothing(),
     )
     found = [m for m in (_custom_match(versions, name, scope), *_base_matches(catalog, foundry,
@@ -249,11 +250,11 @@ def _custom_match(versions: Sequence[Mapping[str, Any]], name: str,
         return None
     mine.sort(key=lambda v: (str(v.get("created_at", "")), str(v.get("version"))), reverse=True)
     canonical = str(mine[0]["name"])
-    ours = scope.managed_versions.get(f"{CUSTOM_MODELS}/{canonical}".lower(), ())
+    ours = scope.managed_versions.get(custom_model_ref(canonical).lower(), ())
     return CustomModel(canonical, tuple({**_public_version(v),
                                          "managed": str(v.get("version")) in ours}
                                         for v in mine),
-                       scope.managed_address(f"{CUSTOM_MODELS}/{canonical}"))
+                       scope.managed_address(custom_model_ref(canonical)))
 
 
 def _base_matches(catalog: Sequence[Mapping[str, Any]], foundry: Sequence[FoundryModel],
@@ -310,8 +311,8 @@ def custom_row(item: Mapping[str, Any], scope: ReadScope) -> ModelRow:
         status=str(item.get("status") or "Unknown"),
         description=str(item.get("description") or ""), version=item.get("version"),
         format=item.get("format"), size_bytes=item.get("size_bytes"),
-        created_at=item.get("created_at"), resource_id=f"{CUSTOM_MODELS}/{name}",
-        managed_by=scope.managed_address(f"{CUSTOM_MODELS}/{name}"),
+        created_at=item.get("created_at"), resource_id=custom_model_ref(name),
+        managed_by=scope.managed_address(custom_model_ref(name)),
     )
 
 

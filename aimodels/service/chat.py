@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from aimodels.errors import AimodelsError, AuthError, Diagnostic, RemoteError, UsageError, warning
+from aimodels.live import paths
 from aimodels.model.kinds import MODEL_DEPLOYMENT
 from aimodels.service.access import namespace_keys
 from aimodels.service.deployments import DeploymentRow, find_deployment, read_deployments
@@ -165,7 +166,7 @@ async def _account_key(client: AzureClient, scope: ReadScope, row: DeploymentRow
             raise AuthError(f"{address}: {disabled}", hint=KEYS_DISABLED_HINT)
         note(warning(f"{address}: using an Entra ID token: {disabled}"))
         return None
-    path = scope.account_path(str(row.account)) + "/listKeys"
+    path = paths.account_keys(scope.account_path(str(row.account)))
     try:
         response = await client.request("POST", path, idempotent=True)
     except (AuthError, RemoteError) as exc:

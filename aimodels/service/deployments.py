@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from aimodels.errors import AimodelsError, Diagnostic, UsageError, warning
+from aimodels.live import paths
 from aimodels.model.arm import arm_parents
 from aimodels.model.kinds import FOUNDRY_DEPLOYMENT, MODEL_DEPLOYMENT
 from aimodels.providers.custommodel import parse_registry_path
@@ -248,12 +249,12 @@ async def _catalog_names(client: AzureClient, scope: ReadScope) -> dict[str, str
 async def _manager_deployments(client: AzureClient, scope: ReadScope, manager: str
                                ) -> tuple[list[Any], list[Diagnostic]]:
     try:
-        namespaces = await client.list_all(scope.manager_path(manager) + "/namespaces")
+        namespaces = await client.list_all(paths.namespaces(scope.manager_path(manager)))
     except NotFoundError:
         return [], [_missing("AI manager", manager, scope)]
     lists = await asyncio.gather(*(
-        _list_or_empty(client, scope.namespace_path(manager, str(ns["name"])) +
-                       "/modelDeployments") for ns in namespaces))
+        _list_or_empty(client, paths.model_deployments(
+            scope.namespace_path(manager, str(ns["name"])))) for ns in namespaces))
     return [item for items in lists for item in items], []
 
 
@@ -261,7 +262,7 @@ async def _account_deployments(client: AzureClient, scope: ReadScope, account: s
                                ) -> tuple[Mapping[str, Any], list[Any], list[Diagnostic]]:
     path = scope.account_path(account)
     found, items = await asyncio.gather(client.get_json_or_none(path),
-                                        _list_or_empty(client, path + "/deployments"))
+                                        _list_or_empty(client, paths.account_deployments(path)))
     if found is None:
         return {"name": account}, [], [_missing("Foundry account", account, scope)]
     return found, items, []

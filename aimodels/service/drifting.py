@@ -45,8 +45,10 @@ async def _check_drift(paths: tuple[str, ...], env: Mapping[str, str], endpoint:
             state, notes = read_stack_state(desired, backend)
         prior = prior_resources(state)
         inputs = resolve_inputs(desired, state, env)
+        registry = default_registry()
         async with early.connect(desired) as (client, listings):
-            found = await read_live(desired, prior, client, inputs=inputs, listings=listings)
-    report = detect_drift(desired, found.live, prior, registry=default_registry(), inputs=inputs)
+            found = await read_live(desired, prior, client, registry=registry, inputs=inputs,
+                                    listings=listings)
+    report = detect_drift(desired, found.live, prior, registry=registry, inputs=inputs)
     return DriftOutcome(report, (*loaded.warnings, *notes, *found.diagnostics),
                         desired.stack.name)

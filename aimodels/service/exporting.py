@@ -5,7 +5,8 @@ Stack, the manifests and the state name, in the Stack's subscription and resourc
 the custom-model registry. We list every AI manager's model sources and every namespace's
 model deployments, every account's deployments, and the registry's models (the newest version
 of each), one LIST per collection, in parallel. Each live body goes through its provider's
-``from_live``, so the spec is in the manifest's words, then:
+``export`` (``from_live``, then the kind's own shaping), so the spec is in the manifest's
+words, then:
 
 - values equal to the Stack's defaults (``aiManager``, ``account``) and empty ones are left out;
 - a catalog model id (a hash) is put back into its catalog name (``microsoft/Phi-4``);
@@ -19,13 +20,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from aimodels.errors import AimodelsError, Diagnostic, warning
+from aimodels.live import paths
 from aimodels.manifest.schemas import schema_resource
 from aimodels.model.address import ResourceAddress
 from aimodels.model.kinds import (
@@ -35,12 +36,10 @@ from aimodels.model.kinds import (
     MODEL_SOURCE,
     RESOURCE_KINDS,
 )
-from aimodels.plan.values import SENSITIVE_VALUE
-from aimodels.providers.custommodel import custom_model_ref
+from aimodels.plan.provider import ExportContext, Provider
 from aimodels.providers.registry import default_registry
 from aimodels.service.catalog import catalog_names
 from aimodels.service.reading import (
-    CUSTOM_MODELS,
     ReadScope,
     ReadTarget,
     registry_reachable,
@@ -52,9 +51,6 @@ from aimodels.transport.redact import scrub_secrets
 
 #: The note key of comments about the whole document (the others are top-level spec keys).
 DOCUMENT = ""
-
-#: Where exported CustomModel manifests expect the weights, relative to the manifest.
-WEIGHTS_DIR = "./weights"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +100,10 @@ def export_resources(request: ExportRequest) -> ExportOutcome:
     kinds = (request.kind,) if request.kind else RESOURCE_KINDS
     target = ReadTarget(request.paths or (".",), request.endpoint, request.env)
     scope, found = run_read(target, lambda scope, client: _list(scope, client, kinds))
+    registry = default_registry()
     with unexpected_shapes("Azure"):  # reading the bodies, as run_read's work does
-        exported = [_exported(kind, body, scope, found.catalog) for kind, body in found.bodies]
+        exported = [_exported(registry.for_kind(kind), body, scope, found.catalog)
+                    for kind, body in found.bodies]
     kept, duplicates = _unique(exported)
     return ExportOutcome(tuple(kept), (*scope.warnings, *found.warnings, *duplicates,
                                        *_catalog_warnings(kept)))
@@ -137,12 +135,13 @@ async def _manager(client: AzureClient, scope: ReadScope, manager: str,
     if MODEL_SOURCE not in kinds and MODEL_DEPLOYMENT not in kinds:
         return [], []
     try:
-        namespaces = await client.list_all(path + "/namespaces")
+        namespaces = await client.list_all(paths.namespaces(path))
     except NotFoundError:
         return [], [_missing_parent("AI manager", manager, scope)]
-    lists = [(MODEL_SOURCE, path + "/modelSources")] if MODEL_SOURCE in kinds else []
+    lists = [(MODEL_SOURCE, paths.model_sources(path))] if MODEL_SOURCE in kinds else []
     if MODEL_DEPLOYMENT in kinds:
-        lists += [(MODEL_DEPLOYMENT, f"{path}/namespaces/{ns['name']}/modelDeployments")
+        lists += [(MODEL_DEPLOYMENT,
+                   paths.model_deployments(paths.namespace_path(path, str(ns["name"]))))
                   for ns in namespaces]
     found = await asyncio.gather(*(_list_or_empty(client, url) for _, url in lists))
     return [(kind, body) for (kind, _), items in zip(lists, found, strict=True)
@@ -151,7 +150,7 @@ async def _manager(client: AzureClient, scope: ReadScope, manager: str,
 
 async def _account(client: AzureClient, scope: ReadScope, account: str) -> ListResult:
     try:
-        items = await client.list_all(scope.account_path(account) + "/deployments")
+        items = await client.list_all(paths.account_deployments(scope.account_path(account)))
     except NotFoundError:
         return [], [_missing_parent("Foundry account", account, scope)]
     return [(FOUNDRY_DEPLOYMENT, body) for body in items], []
@@ -163,7 +162,7 @@ async def _registry(client: AzureClient) -> ListResult:
         return [], [warning("custom models not exported: the Stack names no custom-model "
                             "registry", "Set spec.customModelRegistry in the Stack.")]
     newest: dict[str, Mapping[str, Any]] = {}
-    for body in await client.list_all(CUSTOM_MODELS, api="registry"):
+    for body in await client.list_all(paths.CUSTOM_MODELS, api="registry"):
         name = str(body.get("name", "")).lower()
         if name not in newest or _created(body) > _created(newest[name]):
             newest[name] = body
@@ -199,112 +198,19 @@ def _missing_parent(what: str, name: str, scope: ReadScope) -> Diagnostic:
                    f"subscription {stack.subscription_id}; nothing exported from it")
 
 
-def _exported(kind: str, body: Mapping[str, Any], scope: ReadScope,
+def _exported(provider: Provider, body: Mapping[str, Any], scope: ReadScope,
               catalog: Mapping[str, str]) -> ExportedResource:
-    """One live body as a manifest of ``kind``."""
-    name = str(body.get("name", ""))
-    address = ResourceAddress(kind, name)
-    resource_id = custom_model_ref(name) if kind == CUSTOM_MODEL else str(body.get("id", ""))
-    spec = default_registry().for_kind(kind).from_live(body)
-    notes: dict[str, tuple[str, ...]] = {}
-    _SHAPERS[kind](spec, body, scope, catalog, notes)
-    spec = {key: value for key, value in spec.items() if value not in ({}, "", None)}
+    """One live body as a manifest of the provider's kind, in the words it exports."""
+    address = ResourceAddress(provider.kind, str(body.get("name", "")))
+    resource_id = provider.listed_id(body)
+    shaped = provider.export(body, ExportContext(scope.stack, catalog))
+    spec = {key: value for key, value in shaped.spec.items() if value not in ({}, "", None)}
+    notes = dict(shaped.notes)
     managed_as = scope.managed_address(resource_id)
     if managed_as is not None:
         notes[DOCUMENT] = ("managed by this state" if managed_as == str(address) else
                            f"managed by this state as {managed_as}",)
     return ExportedResource(address, spec, resource_id, managed_as == str(address), notes)
-
-
-Notes = dict[str, tuple[str, ...]]
-
-
-def _model_source(spec: dict[str, Any], body: Mapping[str, Any], scope: ReadScope,
-                  catalog: Mapping[str, str], notes: Notes) -> None:
-    _drop_default(spec, "aiManager", scope.stack.ai_manager)
-    credential = spec.get("credential")
-    if not credential:
-        return
-    if credential.get("secret") == SENSITIVE_VALUE:
-        variable = f"CHANGE_ME_{_env_name(str(body.get('name', '')))}_TOKEN"
-        spec["credential"] = {"fromEnv": variable}
-        notes["credential"] = (
-            "Azure never returns the secret, so it is not exported. Put the token in this "
-            "variable (or rename it) before plan and apply,",
-            f"e.g. export {variable}=...; the first apply after an import sends it.")
-    elif not {"keyVaultSecretUri", "managedIdentityResourceId"} & set(credential):
-        spec.pop("credential")
-        notes["credential"] = (f"left out: Azure holds a credential of a kind aimodels does "
-                               f"not know ({', '.join(sorted(credential))}).",)
-
-
-def _model_deployment(spec: dict[str, Any], body: Mapping[str, Any], scope: ReadScope,
-                      catalog: Mapping[str, str], notes: Notes) -> None:
-    _drop_default(spec, "aiManager", scope.stack.ai_manager)
-    _custom_reference(spec, notes)
-    model_id = (spec.get("model") or {}).get("catalog", "")
-    if model_id.startswith("/"):
-        known = catalog.get(model_id.rsplit("/", 1)[-1].lower())
-        if known:
-            spec["model"] = {"catalog": known}
-        else:
-            notes["model"] = ("not in the catalog of the Stack's region: replace the AIModel "
-                              "id with its publisher/model name.",)
-
-
-def _foundry_deployment(spec: dict[str, Any], body: Mapping[str, Any], scope: ReadScope,
-                        catalog: Mapping[str, str], notes: Notes) -> None:
-    _drop_default(spec, "account", scope.stack.foundry_account)
-    _custom_reference(spec, notes)
-
-
-def _custom_reference(spec: dict[str, Any], notes: Notes) -> None:
-    """A deployment of a custom model names it only: version (and format) come from the
-    exported CustomModel (its newest version)."""
-    model = spec.get("model") or {}
-    if model.get("custom"):
-        spec["model"] = {"custom": model["custom"]}
-        notes["model"] = (f"the version ({model.get('version')}) comes from CustomModel/"
-                          f"{model['custom']}, which must be declared too; to keep running "
-                          "another version, add model.version.",)
-
-
-def _custom_model(spec: dict[str, Any], body: Mapping[str, Any], scope: ReadScope,
-                  catalog: Mapping[str, str], notes: Notes) -> None:
-    weights = spec.pop("weights", None) or {}
-    path = weights_path(body)
-    spec_in_order = {"path": path, **spec}
-    spec.clear()
-    spec.update(spec_in_order)
-    notes["path"] = ("weights are not downloaded: put the registered weights at this path "
-                     "(relative to this file)",
-                     "or point it at an https:// URL; validate, plan and import need them.")
-    if weights:
-        notes["path"] += (f"registered: sha256 {weights['sha256']}, {weights.get('size')} "
-                          "bytes",)
-
-
-_SHAPERS = {MODEL_SOURCE: _model_source, MODEL_DEPLOYMENT: _model_deployment,
-            FOUNDRY_DEPLOYMENT: _foundry_deployment, CUSTOM_MODEL: _custom_model}
-
-
-def weights_path(body: Mapping[str, Any]) -> str:
-    """Where an exported CustomModel expects its weights: ``./weights/<file>`` for a model
-    registered from one file (the registry's path ends with its name), else
-    ``./weights/<model name>`` (a folder)."""
-    live_path = str(body.get("path") or "")
-    if body.get("file_count") == 1 and live_path and not live_path.endswith("/"):
-        return f"{WEIGHTS_DIR}/{PurePosixPath(live_path).name}"
-    return f"{WEIGHTS_DIR}/{body.get('name')}"
-
-
-def _drop_default(spec: dict[str, Any], key: str, default: str | None) -> None:
-    if default and str(spec.get(key, "")).lower() == default.lower():
-        spec.pop(key)
-
-
-def _env_name(name: str) -> str:
-    return re.sub(r"[^A-Z0-9]+", "_", name.upper()).strip("_") or "SOURCE"
 
 
 def _unique(exported: list[ExportedResource]

@@ -83,13 +83,15 @@ async def _plan(desired: DesiredState, state: State, backend: StateBackend,
     inputs = resolve_inputs(desired, state, options.env)
     state_exists = backend.exists()
     journal = backend.journal()
+    registry = default_registry()
     async with early.connect(desired) as (client, listings):
-        found = await read_live(desired, prior, client, inputs=inputs, listings=listings)
+        found = await read_live(desired, prior, client, registry=registry, inputs=inputs,
+                                listings=listings)
         # An interrupted apply's creates are planned as the next apply will see them.
         prior, interrupted = await asyncio.to_thread(with_interrupted, journal, prior,
                                                      found.live)
         # A plan made with no state file records no lineage: apply creates the state then.
-        plan = make_plan(desired, found.live, prior, registry=default_registry(), replace=replace,
+        plan = make_plan(desired, found.live, prior, registry=registry, replace=replace,
                          targets=targets, inputs=inputs,
                          state_lineage=state.lineage if state_exists else "",
                          state_serial=state.serial)

@@ -25,11 +25,13 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from types import TracebackType
 
 from aimodels.errors import AimodelsError
-from aimodels.live.reader import Listings, collection_of
+from aimodels.live.reader import Listings
 from aimodels.manifest import load_manifests
 from aimodels.manifest.load import LoadResult
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredState, Stack
+from aimodels.plan.provider import ListCollection
+from aimodels.providers.registry import default_registry
 from aimodels.service.connection import connect
 from aimodels.state.backend import LocalBackend, local_state_path
 from aimodels.transport.client import AzureClient
@@ -126,14 +128,17 @@ class EarlyReads:
         self._listings.start(collections)
 
 
-def state_collections(stack: Stack) -> list[str]:
+def state_collections(stack: Stack) -> list[ListCollection]:
     """The parent collections of the resources the Stack's local state records, or none when
     it cannot be read (the command reads it again and reports why)."""
+    registry = default_registry()
     try:
         state = LocalBackend(local_state_path(stack)).read()
-        found = {collection_of(ResourceAddress.parse(r.address), r.resource_id)
-                 for r in state.resources}
-    except (AimodelsError, OSError, ValueError) as exc:
+        found = set()
+        for entry in state.resources:
+            address = ResourceAddress.parse(entry.address)
+            found.add(registry.for_address(address).collection(address, entry.resource_id))
+    except (AimodelsError, OSError, ValueError, KeyError) as exc:
         _log.debug("no early reads from the state: %s", exc)
         return []
     return sorted(found)

@@ -1,9 +1,12 @@
-"""What every read command (``models``, ``deployments``, ``uploads``, ``access``, ``chat``)
-starts from: the manifests' Stack, the parents they name, and what this state manages.
+"""What every read command (``models``, ``deployments``, ``uploads``, ``access``, ``chat``,
+``cost``, ``availability``) starts from: the manifests' Stack, the parents they name, and what
+this state manages.
 
 Read commands never write to Azure and never take the state lock; they read the state file only
-to mark which live resources it manages. Loading uses ``strict_env=False``: a read command does
-not need the credentials a ModelSource takes from the environment, so an unset one is a warning.
+to mark which live resources it manages (``cost`` and ``availability`` read the catalog only,
+so they do not read it at all: ``run_on_stack``). Loading uses ``strict_env=False``: a read
+command does not need the credentials a ModelSource takes from the environment, so an unset
+one is a warning.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any, TypeVar
 
 from aimodels.apply.entries import registered_versions
 from aimodels.errors import AimodelsError, Diagnostic
+from aimodels.live import paths
 from aimodels.manifest import load_manifests
 from aimodels.model.arm import arm_parents
 from aimodels.model.desired import DesiredState, Stack
@@ -23,11 +27,6 @@ from aimodels.service.connection import connect, parents_named
 from aimodels.service.planning import stack_backend
 from aimodels.transport.client import AzureClient
 from aimodels.transport.errors import unexpected_shapes
-
-CONTAINER_SERVICE = "Microsoft.ContainerService"
-COGNITIVE_SERVICES = "Microsoft.CognitiveServices"
-#: The custom-model registry's collection (seed 000); not ARM, no api-version.
-CUSTOM_MODELS = "/custom-models"
 
 T = TypeVar("T")
 
@@ -63,26 +62,18 @@ class ReadScope:
     def stack(self) -> Stack:
         return self.desired.stack
 
-    def group_path(self, provider: str) -> str:
-        """``/subscriptions/{sub}/resourceGroups/{rg}/providers/{provider}``."""
-        stack = self.stack
-        return (f"/subscriptions/{stack.subscription_id}/resourceGroups/{stack.resource_group}"
-                f"/providers/{provider}")
-
     def manager_path(self, ai_manager: str) -> str:
-        return f"{self.group_path(CONTAINER_SERVICE)}/aiManagers/{ai_manager}"
+        """The AI manager's path (``live.paths``, as every path below)."""
+        return paths.manager_path(self.stack, ai_manager)
 
     def namespace_path(self, ai_manager: str, namespace: str) -> str:
-        return f"{self.manager_path(ai_manager)}/namespaces/{namespace}"
+        return paths.namespace_path(self.manager_path(ai_manager), namespace)
 
     def account_path(self, account: str) -> str:
-        return f"{self.group_path(COGNITIVE_SERVICES)}/accounts/{account}"
+        return paths.account_path(self.stack, account)
 
     def catalog_path(self) -> str:
-        """The AIModel catalog of the Stack's region (the TypeSpec's location scope)."""
-        stack = self.stack
-        return (f"/subscriptions/{stack.subscription_id}/providers/{CONTAINER_SERVICE}"
-                f"/locations/{stack.location}/aiModels")
+        return paths.catalog_path(self.stack)
 
     def managed_address(self, resource_id: str) -> str | None:
         """The state address managing ``resource_id``, or None when this state does not."""
@@ -117,13 +108,27 @@ def run_read(target: ReadTarget, work: Callable[[ReadScope, AzureClient], Awaita
     answer is therefore an unexpected response (exit 5), whichever row it broke.
     """
     scope = load_scope(target)
+    return scope, _run_connected(scope.desired, target.endpoint,
+                                 lambda client: work(scope, client), **client_options)
 
+
+def run_on_stack(target: ReadTarget, work: Callable[[AzureClient, Stack], Awaitable[T]]) -> T:
+    """Load the manifests for their Stack only (no state: catalog reads need none), connect
+    where it points (or ``target.endpoint``), and run ``work`` as ``run_read`` does."""
+    desired = load_manifests(target.paths or (".",), env=target.env, strict_env=False).desired
+    return _run_connected(desired, target.endpoint, lambda client: work(client, desired.stack))
+
+
+def _run_connected(desired: DesiredState, endpoint: str | None,
+                   work: Callable[[AzureClient], Awaitable[T]], **client_options: Any) -> T:
+    """``work`` on a client connected to the Stack's target, in one event loop; a field of
+    the wrong type in an answer it reads is an unexpected response (exit 5)."""
     async def main() -> T:
-        async with connect(scope.desired, target.endpoint, **client_options) as client:
+        async with connect(desired, endpoint, **client_options) as client:
             with unexpected_shapes("Azure"):
-                return await work(scope, client)
+                return await work(client)
 
-    return scope, asyncio.run(main())
+    return asyncio.run(main())
 
 
 def registry_reachable(client: AzureClient) -> bool:

@@ -20,6 +20,7 @@ from aimodels.model.desired import DesiredState
 from aimodels.model.kinds import CUSTOM_MODEL
 from aimodels.plan.planner import make_plan
 from aimodels.plan.values import Action, Change, LiveState
+from aimodels.providers.custommodel import custom_model_ref
 from aimodels.providers.registry import default_registry
 from aimodels.service.inputs import resolve_inputs, secret_values
 from aimodels.state.journal import JournalEntry
@@ -80,4 +81,4 @@ def _where(address: ResourceAddress, resource_id: str,
         return {"url": resource_id, "api": "arm"}
     version = spec.get("version")
     params = {"version": str(version)} if version is not None else None
-    return {"url": f"/custom-models/{address.name}", "api": "registry", "params": params}
+    return {"url": custom_model_ref(address.name), "api": "registry", "params": params}

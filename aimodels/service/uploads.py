@@ -23,8 +23,8 @@ from azure.storage.blob import ContainerClient
 
 from aimodels.blob.errors import error_code, reason
 from aimodels.errors import AimodelsError, AuthError, Diagnostic, RemoteError
+from aimodels.live import paths
 from aimodels.service.reading import (
-    CUSTOM_MODELS,
     ReadScope,
     ReadTarget,
     require_registry,
@@ -135,8 +135,8 @@ async def read_store(client: AzureClient, permissions: str | None = None) -> Dat
     require_registry(client)
     params = {"permissions": permissions} if permissions else None
     grant, models = await asyncio.gather(
-        client.get_json("/datastore/list-sas", api="registry", params=params),
-        client.list_all(CUSTOM_MODELS, api="registry"),
+        client.get_json(paths.DATASTORE_SAS, api="registry", params=params),
+        client.list_all(paths.CUSTOM_MODELS, api="registry"),
     )
     register_sas(str(grant.get("sas_uri") or ""))
     url = rewrite_url(client.config, str(grant["sas_uri"]))  # a missing one: unexpected shape

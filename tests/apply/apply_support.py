@@ -118,7 +118,8 @@ class Harness:
         prior = prior_resources(state)
         inputs = resolve_inputs(desired, state, self.env)
         async with self.client() as client:
-            found = await read_live(desired, prior, client, inputs=inputs)
+            found = await read_live(desired, prior, client, registry=default_registry(),
+                                    inputs=inputs)
         plan = make_plan(desired, found.live, prior, registry=default_registry(), inputs=inputs,
                          state_lineage=state.lineage, state_serial=state.serial)
         return plan.with_diagnostics(found.diagnostics)
@@ -131,7 +132,8 @@ class Harness:
         settings = ApplyOptions(secrets=secret_values(desired, self.env),
                                 conflict_retry=FAST_RETRY, **options)
         async with self.client() as client:
-            return await apply_plan(plan, desired, client, store, self.events.append, settings)
+            return await apply_plan(plan, desired, client, store, self.events.append, settings,
+                                    registry=default_registry())
 
     def converge(self, desired: DesiredState) -> ApplyResult:
         """Plan and apply; the apply must be complete."""

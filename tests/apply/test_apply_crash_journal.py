@@ -31,6 +31,7 @@ from aimodels.apply.state_store import StateStore
 from aimodels.cli.main import main
 from aimodels.emulator.server import RunningEmulator
 from aimodels.model.desired import DesiredState
+from aimodels.providers.registry import default_registry
 from aimodels.state.journal import Journal
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,7 +54,8 @@ def apply_until_journaled(harness: Harness, desired: DesiredState, address: str)
         store = StateStore(harness.state_path, harness.state())
         async with harness.client() as client:
             running = asyncio.create_task(apply_plan(plan, desired, client, store, sink,
-                                                     ApplyOptions(progress_every=0.02)))
+                                                     ApplyOptions(progress_every=0.02),
+                                                     registry=default_registry()))
             await asyncio.wait([running, asyncio.create_task(reached.wait())],
                                return_when=asyncio.FIRST_COMPLETED)
             assert not running.done(), "the apply ended before its handle was journaled"

@@ -18,6 +18,7 @@ from aimodels.apply.state_store import StateStore
 from aimodels.emulator.config import EmulatorConfig
 from aimodels.emulator.server import RunningEmulator, start_in_thread
 from aimodels.model.desired import DesiredState
+from aimodels.providers.registry import default_registry
 from aimodels.state.journal import Journal
 
 
@@ -47,7 +48,8 @@ def apply_stopping(harness: Harness, desired: DesiredState, when: str, phase: Ph
         store = StateStore(harness.state_path, harness.state())
         options = ApplyOptions(grace=grace, on_stop=notices.append, conflict_retry=FAST_RETRY)
         async with harness.client() as client:
-            return await apply_plan(plan, desired, client, store, sink, options, stop)
+            return await apply_plan(plan, desired, client, store, sink, options, stop,
+                                    registry=default_registry())
 
     result = asyncio.run(run())
     assert stopped_at, f"{when} never reached {phase}"

@@ -38,6 +38,7 @@ def apply_crashing(harness: Harness, desired: object, address: str) -> None:
     """Apply until ``address``'s write has reached Azure, then 'die'."""
     async def run() -> None:
         from aimodels.apply.executor import ApplyOptions, apply_plan
+        from aimodels.providers.registry import default_registry
 
         def sink(event: ApplyEvent) -> None:
             if str(event.address) == address and event.phase is Phase.POLLING:
@@ -46,7 +47,7 @@ def apply_crashing(harness: Harness, desired: object, address: str) -> None:
         store = StateStore(harness.state_path, harness.state())
         async with harness.client() as client:
             await apply_plan(plan, desired, client, store, sink,  # type: ignore[arg-type]
-                             ApplyOptions())
+                             ApplyOptions(), registry=default_registry())
 
     plan = harness.plan(desired)  # type: ignore[arg-type]
     with pytest.raises(Crash):

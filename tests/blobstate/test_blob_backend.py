@@ -14,8 +14,8 @@ from blobstate_support import STATE_BLOB, Team
 
 from aimodels.apply.upload_record import UploadRecord, UploadRecords
 from aimodels.errors import EXIT_CONFLICT, AimodelsError, PreconditionError
+from aimodels.service.state import restore_state
 from aimodels.state.document import encode_state
-from aimodels.state.service import restore_state
 from aimodels.state.values import ResourceState, StackIdentity
 
 STACK = StackIdentity("quickstart", "local", "00000000-0000-0000-0000-000000000000",

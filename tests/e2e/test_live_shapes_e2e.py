@@ -133,7 +133,8 @@ def test_any_odd_field_is_an_unexpected_response_or_nothing(
 
     async def plan_and_drift(transport: httpx.AsyncBaseTransport) -> list[str]:
         async with AzureClient(config, StaticTokenSource(), transport=transport) as client:
-            found = await read_live(desired, prior, client, inputs=inputs)
+            found = await read_live(desired, prior, client, registry=default_registry(),
+                                    inputs=inputs)
             plan = make_plan(desired, found.live, prior, registry=default_registry(), inputs=inputs,
                              state_lineage=state.lineage, state_serial=state.serial)
             plan = await run_preflight(plan, desired, found.live, client)

@@ -24,7 +24,7 @@ from importexport_support import (
 
 from aimodels.emulator.server import RunningEmulator
 from aimodels.model.arm import catalog_model_name
-from aimodels.service.exporting import weights_path
+from aimodels.providers.custommodel import weights_path
 
 SECRET = "hf_exportCanary5Tg2Wq8Zr4"
 EXPORTED_FILES = ["custommodel-tiny-llama.yaml", "foundrydeployment-gpt4o-chat.yaml",

@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 
 from aimodels.errors import EXIT_USAGE, AimodelsError, PreconditionError, UsageError
-from aimodels.state.local import read_state, write_state
-from aimodels.state.lock import acquire_lock, read_lock
-from aimodels.state.service import (
+from aimodels.service.state import (
     force_unlock,
     list_resources,
     rehome_state,
     remove_resource,
     show_resource,
 )
+from aimodels.state.local import read_state, write_state
+from aimodels.state.lock import acquire_lock, read_lock
 from aimodels.state.values import ResourceState, StackIdentity
 
 OLD = StackIdentity("alpha", "azure", "sub", "rg-old")

@@ -186,7 +186,8 @@ async def _apply_and_replan(url: str, desired: DesiredState) -> tuple[ApplyResul
     config = ClientConfig(target="local", endpoint=url)
     async with AzureClient.from_config(config) as client:
         plan = await _plan(client, desired, path)
-        result = await apply_plan(plan, desired, client, StateStore(path, read_state(path)))
+        result = await apply_plan(plan, desired, client, StateStore(path, read_state(path)),
+                                  registry=default_registry())
         return result, await _plan(client, desired, path)
 
 
@@ -194,5 +195,5 @@ async def _plan(client: AzureClient, desired: DesiredState, path: Path) -> Plan:
     state = read_state(path)
     prior = prior_resources(state)
     inputs = resolve_inputs(desired, state, {})
-    found = await read_live(desired, prior, client, inputs=inputs)
+    found = await read_live(desired, prior, client, registry=default_registry(), inputs=inputs)
     return make_plan(desired, found.live, prior, registry=default_registry(), inputs=inputs)
