@@ -1,6 +1,6 @@
 """``Transfer``: how far one upload has come, as apply's progress events carry it.
 
-The uploader measures, the renderer shows (seed 000: percent, bytes, speed, elapsed, ETA).
+The uploader measures, the renderer shows (percent, bytes, speed, elapsed, ETA: docs/uploads.md).
 Bytes found already in the service from an interrupted run count as done but not as sent, so
 the speed and the ETA are those of this run.
 """

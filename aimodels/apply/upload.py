@@ -3,8 +3,8 @@
 ``upload_weights`` picks the cheapest way that ends with the content in a fresh upload folder:
 
 1. **Already registered** (the planned sha256 and size match a registered model): the service
-   copies those blobs (``upload_copy.copy_registered``); nothing is sent.
-2. **A URL source**: the service copies from the URL (``upload_copy.copy_from_url``).
+   copies those blobs (``blob.copy.copy_registered``); nothing is sent.
+2. **A URL source**: the service copies from the URL (``blob.copy.copy_from_url``).
 3. **Local weights**: a resumable block upload (``upload_blocks``). The folder, upload id and
    block size are kept in a record under ``.aimodels/uploads/`` (``upload_record``) written
    before the first block, so an apply killed at any moment (Ctrl-C, kill -9, a network
@@ -12,8 +12,8 @@
    sent again. The content is hashed in the same read pass that sends it, and nothing is
    committed unless it hashes to the digest the plan was made with.
 
-Each run asks ``POST /datastore/upload/initialize`` for a SAS (lifetime from the size, seed
-000's rule); a resumed upload writes to its recorded folder with the new SAS (a container SAS
+Each run asks ``POST /datastore/upload/initialize`` for a SAS (lifetime from the size,
+docs/uploads.md); a resumed upload writes to its recorded folder with the new SAS (a container SAS
 covers every folder), and a SAS refused mid-upload is replaced the same way. Errors become
 ``RemoteError``/``AuthError`` naming the blob path, never the SAS.
 """
@@ -31,8 +31,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from azure.core.exceptions import AzureError, HttpResponseError
-
 from aimodels.apply.transfer import Transfer
 from aimodels.apply.upload_blocks import (
     BlockUploader,
@@ -40,9 +38,9 @@ from aimodels.apply.upload_blocks import (
     UploadSettings,
     UploadStopped,
 )
-from aimodels.apply.upload_copy import CopiedBlob, copy_from_url, copy_registered, total_size
 from aimodels.apply.upload_record import UploadRecord, UploadRecords
-from aimodels.blob.errors import reason
+from aimodels.blob.copy import CopiedBlob, copy_from_url, copy_registered, total_size
+from aimodels.blob.errors import UPLOAD, storage_errors
 from aimodels.errors import AimodelsError, AuthError, RemoteError
 from aimodels.state.backend import RecordFolder
 from aimodels.transport.client import AzureClient
@@ -118,7 +116,7 @@ class Upload:
 
 
 def sas_lifetime(size: int) -> int:
-    """Seconds to ask for an upload SAS covering ``size`` bytes (seed 000's rule)."""
+    """Seconds to ask for an upload SAS covering ``size`` bytes (docs/uploads.md)."""
     estimate = 1.5 * size / SAS_ASSUMED_BYTES_PER_SECOND
     return int(min(max(estimate, SAS_MIN_SECONDS), SAS_MAX_SECONDS))
 
@@ -225,7 +223,7 @@ def _after_upload(job: UploadJob, files: list[WeightsFile], staged: StageReport,
 
 
 def _announce(job: UploadJob, total: int, notes: UploadNotes) -> None:
-    """Before a large upload: how long it should take (seed 000's warning)."""
+    """Before a large upload: how long it should take (docs/uploads.md, Progress)."""
     if total < LARGE_UPLOAD:
         return
     measured = job.upload_records.load_speed()
@@ -373,29 +371,13 @@ async def _in_thread(work: Callable[[], T], stop: threading.Event) -> T:
     thread = threading.Thread(target=run, name="aimodels-upload-reader", daemon=True)
     thread.start()
     try:
-        return await asyncio.wrap_future(done)
+        with storage_errors("the upload", wording=UPLOAD):  # the code and status, never the SAS
+            return await asyncio.wrap_future(done)
     except asyncio.CancelledError:
         stop.set()
         raise
     except UploadStopped as exc:
         raise AimodelsError("Upload interrupted. Run the same command to resume.") from exc
-    except HttpResponseError as exc:
-        raise _storage_error(exc) from exc
-    except AzureError as exc:
-        raise RemoteError(f"Upload interrupted: {reason(exc)}. Run the same command to "
-                          "resume (what was sent is kept).", code="UploadInterrupted") from exc
-
-
-def _storage_error(exc: HttpResponseError) -> AimodelsError:
-    """A storage refusal as our error, naming the code and status but never the SAS URL."""
-    if exc.status_code in (401, 403):
-        return AuthError(f"The data store refused the upload SAS: {reason(exc)}",
-                         hint="Check the registry's data-store permissions, then run the same "
-                              "command to resume.")
-    code = getattr(exc.error_code, "value", exc.error_code)
-    return RemoteError(f"Upload interrupted: {reason(exc)}. Run the same command to resume "
-                       "(what was sent is kept).", code=str(code or "UploadFailed"),
-                       status=exc.status_code or 0)
 
 
 def _without_query(url: str) -> str:

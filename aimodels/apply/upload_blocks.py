@@ -25,7 +25,6 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from urllib.parse import quote, urlsplit
 
 import requests
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
@@ -33,6 +32,7 @@ from azure.core.pipeline.transport import RequestsTransport
 from azure.storage.blob import BlobBlock, BlobClient
 
 from aimodels.apply.transfer import Transfer, TransferMeter
+from aimodels.blob.client import blob_url
 from aimodels.errors import AimodelsError
 from aimodels.weights.cache import stat_key
 from aimodels.weights.source import WeightsFile
@@ -259,13 +259,6 @@ def _client_options(settings: UploadSettings) -> dict[str, Any]:
     if settings.request_hook is not None:
         options["raw_request_hook"] = settings.request_hook
     return options
-
-
-def blob_url(container_url: str, blob_name: str) -> str:
-    """The blob's URL: the container URL's path + the blob name, with the container's SAS."""
-    parts = urlsplit(container_url)
-    path = f"{parts.path.rstrip('/')}/{quote(blob_name, safe='/~')}"
-    return parts._replace(path=path).geturl()
 
 
 def md5_refused(exc: HttpResponseError) -> bool:

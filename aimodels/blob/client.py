@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from azure.storage.blob import ContainerClient, LinearRetry
 
@@ -126,3 +126,10 @@ def _default_credential() -> Any:
     from azure.identity import DefaultAzureCredential  # slow import: only when needed
 
     return DefaultAzureCredential()
+
+
+def blob_url(container_url: str, blob_name: str) -> str:
+    """The blob's URL: the container URL's path + the blob name, with the container's SAS."""
+    parts = urlsplit(container_url)
+    path = f"{parts.path.rstrip('/')}/{quote(blob_name, safe='/~')}"
+    return parts._replace(path=path).geturl()

@@ -263,7 +263,7 @@ def cost(obj: Context, paths: tuple[str, ...], model: str, replicas: int, output
 @click.pass_obj
 def availability(obj: Context, paths: tuple[str, ...], model: str, model_version: str | None,
                  sku: str | None, location: str | None, output: str) -> int:
-    """Check where MODEL can be deployed: region, SKU, version and quota (seed 004).
+    """Check where MODEL can be deployed: region, SKU, version and quota.
 
     MODEL is a model name (gpt-4o) or FORMAT/NAME (OpenAI/gpt-4o). The region defaults to the
     Stack's Foundry account's. Exit 0 with the report, available or not (the reason is in it);
@@ -328,7 +328,7 @@ def access(obj: Context, paths: tuple[str, ...], namespace: str, ai_manager: str
 def chat(obj: Context, paths: tuple[str, ...], deployment: str, prompt: str, max_tokens: int,
          auth: str, api_version: str | None, output: str) -> None:
     """Send PROMPT to DEPLOYMENT (base or custom) as an OpenAI-compatible chat completion, a
-    smoke test (seed 002).
+    smoke test.
 
     The answer goes to stdout, a usage line (tokens, latency, credential) to stderr. DEPLOYMENT
     may be PARENT/NAME when several share the name. A ModelDeployment takes its namespace key;

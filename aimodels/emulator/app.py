@@ -1,15 +1,15 @@
 """The emulator as one ASGI app: the shared ``Emulator`` object, the middleware that makes it
 behave like Azure (bearer auth, latency, throttling, faults), and route assembly.
 
-Each API family lives in its own module exposing ``routes(emu) -> list[BaseRoute]``; this module
-only wires them together. The app is served by uvicorn (``server.py``) on a loopback port, or run
+Each API family lives in its own module or sub-package (``containerservice/``,
+``cognitiveservices/``, ``blob/``) exposing ``routes(emu) -> list[BaseRoute]``; this module only
+wires them together. The app is served by uvicorn (``server.py``) on a loopback port, or run
 in-process through ``httpx.ASGITransport`` in unit tests.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import random
 import threading
 import time
@@ -21,21 +21,22 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from aimodels.emulator import (
+    blob,
+    cognitiveservices,
+    containerservice,
+    inference,
+    lro,
+    registry,
+)
 from aimodels.emulator import fixtures as fixture_data
-from aimodels.emulator.blob_store import BlobStore
+from aimodels.emulator.blob.store import BlobStore
 from aimodels.emulator.config import EmulatorConfig
 from aimodels.emulator.http import arm_error
 from aimodels.emulator.store import Store
 
 #: Route modules, in the order their routes are tried. Each exposes ``routes(emu)``.
-ROUTE_MODULES = (
-    "aimodels.emulator.lro",
-    "aimodels.emulator.containerservice",
-    "aimodels.emulator.cognitiveservices",
-    "aimodels.emulator.registry",
-    "aimodels.emulator.blob",
-    "aimodels.emulator.inference",
-)
+ROUTE_MODULES = (lro, containerservice, cognitiveservices, registry, blob, inference)
 
 #: Path prefixes that need an ARM-style bearer token (the others authenticate themselves:
 #: SAS for blobs, api-key or bearer for inference).
@@ -170,8 +171,8 @@ def create_app(config: EmulatorConfig | None = None, *,
     """Build the ASGI app for ``config`` (or around an existing ``emulator``)."""
     emu = emulator or Emulator(config or EmulatorConfig())
     routes: list[Any] = []
-    for name in ROUTE_MODULES:
-        routes.extend(importlib.import_module(name).routes(emu))
+    for module in ROUTE_MODULES:
+        routes.extend(module.routes(emu))
     app = Starlette(routes=routes, exception_handlers={404: _no_route, 405: _no_route})
     app.state.emulator = emu
     app.add_middleware(AzureBehaviour, emu=emu)

@@ -2,12 +2,12 @@
 both make before accepting the write.
 
 - A ModelDeployment's ``properties.modelResourceId`` is the registry path
-  ``custom-models/{name}/versions/{version}`` (seed 003's ``ModelReferenceResourceId`` admits a
-  string; seed 001's ``registry_path`` is ``custom-models/{name}``, and the ``/versions/``
+  ``custom-models/{name}/versions/{version}`` (the API's ``ModelReferenceResourceId`` admits a
+  string; a custom model's ``registry_path`` is ``custom-models/{name}``, and the ``/versions/``
   segment is how Azure ML asset ids pin a version). ``custom-models/{name}`` alone deploys the
-  newest version, as seed 001 sends it; a leading ``/`` is accepted.
+  newest version, as ``registry_path`` alone says; a leading ``/`` is accepted.
 - A FoundryDeployment's ``properties.model`` is ``{format, name, version, source}`` with
-  ``source: custom-models/{name}`` (seed 000's ``az cognitiveservices account deployment create
+  ``source: custom-models/{name}`` (as ``az cognitiveservices account deployment create
   --model-name --model-version --model-format safetensors --model-source``).
 
 The model and version must be registered (400 ``CustomModelNotFound``) and ``Ready`` (400
@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from aimodels.emulator import containerservice_sizing as sizing
+from aimodels.emulator.containerservice import sizing
 from aimodels.emulator.registry import newest, registered_versions
 
 #: How a registry path starts, without its optional leading ``/``.

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from aimodels.emulator.cognitiveservices_common import seed_account
+from aimodels.emulator.cognitiveservices.common import seed_account
 from aimodels.emulator.config import EmulatorConfig
-from aimodels.emulator.containerservice_parents import seed_parents
+from aimodels.emulator.containerservice.parents import seed_parents
 from aimodels.emulator.server import RunningEmulator, start_in_thread
 from aimodels.model.desired import Stack
 

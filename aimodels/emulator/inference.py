@@ -30,7 +30,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from aimodels.emulator import lro
-from aimodels.emulator.cognitiveservices_common import ACCOUNTS, DEPLOYMENTS, account_keys
+from aimodels.emulator.cognitiveservices.common import ACCOUNTS, DEPLOYMENTS, account_keys
 
 # 2025-01-01T00:00:00Z; ``created`` is this plus an offset from the input hash (within a year).
 _CREATED_BASE = 1735689600

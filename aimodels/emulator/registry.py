@@ -1,4 +1,4 @@
-"""Emulator routes: the custom-model registry at the root paths of seed 000 (FDP API).
+"""Emulator routes: the custom-model registry at its root paths (the "FDP API", docs/emulator.md).
 
     POST   /datastore/upload/initialize   a SAS URI for one upload's folder in the uploads container
     GET    /datastore/list-sas            a read+list SAS for the whole uploads container;
@@ -26,16 +26,15 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import jsonschema
-from azure.core.exceptions import AzureError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from aimodels.emulator.blob_account import UploadAccount, account_for
+from aimodels.emulator.blob.account import UNAVAILABLE, UploadAccount, account_for
 from aimodels.emulator.http import arm_error, base_url, json_response, read_json
 
-#: The container every upload goes to (seed 001 shows paths as ``uploads/<model>/<file>``).
+#: The container every upload goes to (paths read ``uploads/<model>/<file>``).
 UPLOADS_CONTAINER = "uploads"
 #: Upload SAS permissions: read, create, write, list (no delete: cleanup is the registry's job).
 UPLOAD_PERMISSIONS = "rcwl"
@@ -111,7 +110,7 @@ def _guarded(handler: Callable[[Request], Awaitable[Response]]) -> Callable[...,
     async def run(request: Request) -> Response:
         try:
             return await handler(request)
-        except AzureError as exc:
+        except UNAVAILABLE as exc:
             return arm_error(502, "BlobStoreUnavailable",
                              f"The blob store behind the registry did not answer: "
                              f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
@@ -134,7 +133,7 @@ def newest(docs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def sas_lifetime(file_size: int) -> int:
-    """Seconds an upload SAS lives for a file of ``file_size`` bytes (seed 000's rule)."""
+    """Seconds an upload SAS lives for a file of ``file_size`` bytes (docs/emulator.md)."""
     estimate = 1.5 * file_size / SAS_ASSUMED_BYTES_PER_SECOND
     return int(min(max(estimate, SAS_MIN_SECONDS), SAS_MAX_SECONDS))
 
@@ -281,7 +280,7 @@ class Registry:
 
     def _sas_uris(self, request: Request, prefix: str, upload: dict[str, Any],
                   token: str) -> dict[str, str]:
-        """``sas_uri`` names the blob when a file name was given (seed 000), else the container."""
+        """``sas_uri`` names the blob when a file name was given, else the container."""
         container_uri = f"{self._container_url(request)}?{token}"
         sas_uri = container_uri
         if upload["file_name"]:

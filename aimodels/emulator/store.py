@@ -1,5 +1,5 @@
 """The emulator's storage: JSON documents in SQLite (in memory or in a file) and blob content in
-files beside it (``blob_files``).
+files beside it (``blob.files``).
 
 State is keyed by (collection, key). Everything time-dependent (LRO progress) is derived from
 timestamps stored here, so an operation started by one process finishes in a later one. With a
@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from aimodels.emulator.blob_files import ContentFiles
+from aimodels.emulator.blob.files import ContentFiles
 from aimodels.errors import AimodelsError
 
 _SCHEMA = """
@@ -113,7 +113,7 @@ class Store:
 
     def legacy_bytes(self) -> list[tuple[str, str, int, int]]:
         """(collection, key, rowid, length) of the byte entries an older emulator kept in
-        SQLite (blob content now lives in ``files``); ``blob_store`` moves them out once."""
+        SQLite (blob content now lives in ``files``); ``blob.store`` moves them out once."""
         with self._lock:
             rows = self._conn.execute(
                 "SELECT collection, key, rowid, length(bytes) FROM data").fetchall()

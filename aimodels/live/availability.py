@@ -1,4 +1,4 @@
-"""Reading the Foundry catalog, capacities and quota for pre-flight (seed 004 phases 1-3).
+"""Reading the Foundry catalog, capacities and quota for pre-flight (docs/preflight.md phases 1-3).
 
 ``FoundryReader`` makes each GET at most once per run (one per account, per region's models,
 per model version's capacities, per region's usages; concurrent callers share the request in

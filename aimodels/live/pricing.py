@@ -1,4 +1,4 @@
-"""Reading prices and feasibility for ModelDeployments: calculateCost (seed 003 §6), and the
+"""Reading prices and feasibility for ModelDeployments: calculateCost (docs/preflight.md), and the
 AIModels and ModelSources that say whether a gated model can be pulled.
 
 ``PriceReader`` finds the region of each AI manager (one GET each) and POSTs calculateCost on

@@ -1,6 +1,6 @@
 """Literal secrets in manifests: found, refused, and never echoed.
 
-A secret never belongs in a manifest (spec §2): a credential names where the secret lives
+A secret never belongs in a manifest: a credential names where the secret lives
 (``fromEnv`` or ``keyVaultSecretUri``). We refuse, without showing the value:
 - any literal under a ``credential`` key (``credential: "hf_..."``, ``{value: ...}``,
   ``{inline: {value: ...}}``), and a ``fromEnv`` value that looks like a credential rather than a

@@ -1,9 +1,9 @@
-"""The availability report of ``aimodels availability`` (seed 004 phase 4), pure.
+"""The availability report of ``aimodels availability`` (docs/preflight.md phase 4), pure.
 
 ``availability_report`` takes a query (model, optional version, SKU and region) and a catalog
 snapshot, runs the same checks as plan pre-flight (``preflight_foundry``: the six reasons, at
-the SKU's default capacity), and builds the response seed 004 shows: SKU options with
-``isSupported``/``hasQuota``, version options, the capacity range, the regions where the
+the SKU's default capacity), and builds the response Azure's availability check gives: SKU options
+with ``isSupported``/``hasQuota``, version options, the capacity range, the regions where the
 selected SKU is offered, plus what we add: the reason and what to do, and one row per region
 and SKU with the units free.
 """
@@ -68,7 +68,7 @@ class RegionOffer:
 
 @dataclass(frozen=True, slots=True)
 class AvailabilityReport:
-    """The answer of seed 004's flow for one query; ``to_dict`` is the ``--output json`` shape.
+    """The availability check's answer to one query; ``to_dict`` is the ``--output json`` shape.
 
     ``version`` and ``sku`` are what the query resolves to (given, or Azure's defaults);
     ``entry`` is that version in the query's region (None when not offered there);

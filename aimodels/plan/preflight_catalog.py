@@ -1,4 +1,4 @@
-"""The Foundry catalog facts pre-flight reasons over, as one inert snapshot (seed 004 phases 2-3).
+"""The Foundry catalog facts pre-flight reasons over, as one inert snapshot (pre-flight phases 2-3).
 
 ``FoundryCatalog`` holds what Azure answered, parsed from the wire shapes of
 ``azure-contracts.md`` §1.5: the model versions each region offers (``locations/{l}/models``),
@@ -17,7 +17,7 @@ from typing import Any
 #: How many alternative regions a finding lists.
 MAX_ALTERNATIVES = 5
 
-#: SKUs whose quota a subscription only gets with a tier or an approval (seed 004 reason 6):
+#: SKUs whose quota a subscription only gets with a tier or an approval (pre-flight's sixth reason):
 #: a pool of these at limit 0 is a deployment-type constraint, not an empty quota.
 GATED_SKU_MARKERS = ("Provisioned", "Batch")
 

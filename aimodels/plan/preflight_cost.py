@@ -1,4 +1,4 @@
-"""Pre-flight and cost of ModelDeployment changes through calculateCost (seed 003 §6), pure.
+"""Pre-flight and cost of ModelDeployment changes through calculateCost (docs/preflight.md), pure.
 
 A ``CostRequest`` says how a deployment is sized before and after the change (``Sizing``); it
 names the calculateCost quotes it needs (``quote_keys``), and ``evaluate_cost`` turns those

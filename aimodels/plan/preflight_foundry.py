@@ -1,8 +1,9 @@
-"""Pre-flight of FoundryDeployment writes (seed 004), pure: requests and a catalog in, findings out.
+"""Pre-flight of FoundryDeployment writes (docs/preflight.md), pure: requests and a
+catalog in, findings out.
 
-Each planned create, update or replace becomes a ``FoundryRequest``. ``evaluate`` walks seed
-004's checks in order (model in the subscription, in the account's region, version, SKU,
-capacity range, lifecycle) and stops at the first reason the deployment cannot exist.
+Each planned create, update or replace becomes a ``FoundryRequest``. ``evaluate`` walks the
+checks of docs/preflight.md in order (model in the subscription, in the account's region,
+version, SKU, capacity range, lifecycle) and stops at the first reason the deployment cannot exist.
 ``check_quota`` then sums, per quota pool, what every deployment of the plan adds (an update
 counts only its capacity above what it already holds in that pool, like azd's check), so two
 deployments that each fit alone but not together are both flagged. Every finding names which
@@ -34,7 +35,7 @@ from aimodels.plan.preflight_catalog import (
 
 
 class Unavailability(enum.Enum):
-    """The six reasons of seed 004 a model cannot be deployed as asked. Values are JSON codes."""
+    """The six reasons (docs/preflight.md) a model cannot deploy as asked. Values are JSON codes."""
 
     MODEL_NOT_IN_SUBSCRIPTION = "ModelNotInSubscription"
     MODEL_NOT_IN_REGION = "ModelNotInRegion"
@@ -45,7 +46,7 @@ class Unavailability(enum.Enum):
 
     @property
     def phrase(self) -> str:
-        """The reason as seed 004 names it, printed in parentheses after a summary."""
+        """The reason as docs/preflight.md names it, printed in parentheses after a summary."""
         return _PHRASES[self]
 
 
@@ -70,7 +71,7 @@ class FoundryRequest:
     version running; the ``live_*`` fields describe what the deployment holds today, so an
     update asks only for the capacity it adds. ``keeps_live_model`` marks an update that keeps
     the live model version and SKU: it runs already, so only lifecycle and added quota are
-    checked (seed 004's edit mode), not whether a new deployment could be made.
+    checked (as Azure checks an edit), not whether a new deployment could be made.
     ``version_deployed`` says the subscription already runs a deployment of the requested
     version, which is what Azure asks before it deploys a ``Deprecating`` one.
     """
@@ -94,7 +95,7 @@ class FoundryRequest:
 class Finding:
     """Why a request cannot go ahead (or a warning): one diagnostic-to-be.
 
-    ``reason`` is set for the six reasons of seed 004 and None for other findings (capacity
+    ``reason`` is set for the six reasons of docs/preflight.md and None for other findings (capacity
     outside the SKU's range, lifecycle). ``path`` is the manifest field to change.
     """
 

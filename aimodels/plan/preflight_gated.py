@@ -1,6 +1,6 @@
-"""Pre-flight of gated catalog models (seed 003 §3): a ModelDeployment of a model whose license
-needs a credential (``spec.isRestricted`` in the AI manager's catalog) needs a ModelSource that
-has one. Pure: ``GatedRequest`` values in, diagnostics out.
+"""Pre-flight of gated catalog models (docs/preflight.md): a ModelDeployment of a
+model whose license needs a credential (``spec.isRestricted`` in the AI manager's catalog) needs
+a ModelSource that has one. Pure: ``GatedRequest`` values in, diagnostics out.
 
 What Azure does otherwise, and so what the plan says before anything moves:
 

@@ -1,6 +1,7 @@
 """CustomModel: weights uploaded through a SAS URI, then registered in the custom-model registry.
 
-The registry of seed 000 (``POST /custom-models``, ``GET /custom-models/{name}``) is not ARM:
+The custom-model registry (``POST /custom-models``, ``GET /custom-models/{name}``, docs/emulator.md)
+is not ARM:
 the resource id is the registry path ``/custom-models/{name}`` and there is no ETag. The
 comparable spec carries the content as ``weights: {sha256, size}`` (hashed locally by the CLI,
 see ``ResolvedInputs.weights``) instead of the manifest's ``path``. Changed content under the
@@ -36,7 +37,7 @@ from aimodels.plan.provider import (
 from aimodels.plan.values import Reason
 from aimodels.providers.base import FieldPolicy, ProviderBase, drop_server_computed, without_none
 
-#: The registry has no api-version of its own yet (seed 000 marks its paths as assumed).
+#: The registry has no api-version of its own yet (its paths are assumed ones).
 API_VERSION = "seed-000"
 
 #: The registry path of a custom model, its id in the state (``/custom-models/{name}``).
@@ -46,8 +47,8 @@ PATH_PREFIX = "/custom-models/"
 COLLECTION = ListCollection(PATH_PREFIX.rstrip("/"), "registry")
 #: Where exported CustomModel manifests expect the weights, relative to the manifest.
 WEIGHTS_DIR = "./weights"
-#: How a deployment names a custom model: ``custom-models/{name}[/versions/{version}]`` (seed
-#: 001's ``registry_path``); the leading ``/`` of ``PATH_PREFIX`` is optional when reading back.
+#: How a deployment names a custom model: ``custom-models/{name}[/versions/{version}]`` (a custom
+#: model's ``registry_path``); the leading ``/`` of ``PATH_PREFIX`` is optional when reading back.
 REGISTRY_PATH = "custom-models/"
 
 _REFERENCE = re.compile(r"^/?custom-models/([^/?#]+)(?:/versions/([^/?#]+))?/?$", re.IGNORECASE)

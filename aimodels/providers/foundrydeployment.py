@@ -3,10 +3,11 @@
 ARM ``Microsoft.CognitiveServices/accounts/{a}/deployments/{name}``, api-version 2025-09-01:
 ``sku{name,capacity}`` and ``properties{model{format,name,version}, raiPolicyName,
 versionUpgradeOption}``. The ETag is spelled ``etag`` here and the API declares no If-Match.
-A custom model travels as seed 000's ``--model-name --model-version --model-format
---model-source`` do: ``model{format: <weights format>, name, version, source:
-custom-models/name}``, and reads back as ``{custom: name, version, format}``. Its comparable
-spec also carries the digest of the weights deployed (``model.sha256``, from the state): new
+A custom model travels as ``az cognitiveservices account deployment create --model-name
+--model-version --model-format --model-source`` sends it:
+``model{format: <weights format>, name, version, source: custom-models/name}``, and reads back
+as ``{custom: name, version, format}``. Its comparable spec also carries the digest of the
+weights deployed (``model.sha256``, from the state): new
 weights under the same version update the deployment in place (a PUT provisions it again),
 with ``update_because_model_replaced``.
 """

@@ -1,16 +1,16 @@
-"""ModelDeployment: a model served on AKS AI Manager GPUs (seed 003 §5, an LRO on PUT/DELETE).
+"""ModelDeployment: a model served on AKS AI Manager GPUs (an LRO on PUT/DELETE; docs/emulator.md).
 
 ARM ``Microsoft.ContainerService/aiManagers/{m}/namespaces/{ns}/modelDeployments/{name}``.
 A catalog model is sent as its AIModel id (name = first 16 hex of sha256(modelId)), a custom
 model as its registry path with the version, ``custom-models/{name}/versions/{version}``
-(seed 003's ``ModelReferenceResourceId`` admits a string). Going back, an AIModel id cannot be
+(the API's ``ModelReferenceResourceId`` admits a string). Going back, an AIModel id cannot be
 un-hashed, so ``recognize`` (used by ``diff``, and by the planner for deletes against the spec
 last applied) puts it back: when the live id's name is the hash of the known model id, the live
 spec says those words; otherwise it shows the id Azure holds. PUT is a full replace.
 
 A custom model's comparable ``model`` also carries the digest of the weights deployed
 (``model.sha256``, from the state): the id is immutable and a PUT of the same id changes
-nothing (seed 003), so new weights under the same version replace the deployment, with
+nothing, so new weights under the same version replace the deployment, with
 ``replace_because_model_replaced``.
 """
 
@@ -52,7 +52,7 @@ from aimodels.providers.custommodel import (
 RP = "Microsoft.ContainerService"
 API_VERSION = "2026-08-02-preview"
 
-#: Fields whose change needs a new deployment, per api-version: seed 003 answers
+#: Fields whose change needs a new deployment, per api-version: the service answers
 #: ``400 ImmutableField`` for modelResourceId, modelSourceResourceId and vmSize; the parents
 #: are part of the id.
 IMMUTABLE_BY_API_VERSION: dict[str, tuple[str, ...]] = {
@@ -73,7 +73,7 @@ class ModelDeploymentProvider(ProviderBase):
         immutable=IMMUTABLE_BY_API_VERSION[API_VERSION],
         defaults={"performanceMode": "Balanced", "scale": {"replicas": 1}, "overrides": {},
                   "scale.autoscale.minReplicas": 1},
-        # Without maxReplicas the service derives one from the GPU quota (seed 003).
+        # Without maxReplicas the service derives one from the GPU quota.
         computed_if_unset=("scale.autoscale.maxReplicas", DEPLOYED_DIGEST),
         from_state=(DEPLOYED_DIGEST,),
     )

@@ -1,6 +1,6 @@
 """ModelSource: an external registry (Hugging Face) and the credential to pull from it.
 
-ARM ``Microsoft.ContainerService/aiManagers/{m}/modelSources/{name}`` (seed 003 §3). The
+ARM ``Microsoft.ContainerService/aiManagers/{m}/modelSources/{name}`` (docs/emulator.md). The
 credential is write-only: the service never returns an inline value. In the comparable spec an
 inline credential (``fromEnv`` in the manifest) is ``credential: {secret: "(sensitive value)"}``,
 compared by the keyed digest kept in state and always masked; a Key Vault reference is
@@ -39,7 +39,7 @@ API_VERSION = "2026-08-02-preview"
 #: ``PriorResource.secret_digests``) and of its value (``ProviderContext.secret_values``).
 SECRET_PATH = "credential.secret"
 
-#: Fields whose change needs a new resource, per api-version (seed 003: sourceType is
+#: Fields whose change needs a new resource, per api-version (sourceType is
 #: create-only, and so is the Foundry project a source reads; the parent aiManager is part of
 #: the id).
 IMMUTABLE_BY_API_VERSION: dict[str, tuple[str, ...]] = {

@@ -5,9 +5,9 @@ for how long, and why it waits or failed); elsewhere (CI logs, pipes) it prints 
 per event, ``10:02:11 ModelDeployment/chat: creating (12 s)``. A failure's message is shown
 here, once, where it happens; the final report only counts and names.
 
-Uploads (events carrying a ``Transfer``) show percent, bytes, speed, elapsed and ETA, as seed
-000 does: on a TTY in the table's detail column, with a bar; elsewhere as a line when the
-upload starts, a "still uploading" line every ``still_every`` seconds (30) instead of the
+Uploads (events carrying a ``Transfer``) show percent, bytes, speed, elapsed and ETA, as
+docs/uploads.md shows: on a TTY in the table's detail column, with a bar; elsewhere as a line
+when the upload starts, a "still uploading" line every ``still_every`` seconds (30) instead of the
 ticks, and a line when it ends.
 """
 
@@ -29,7 +29,7 @@ from aimodels.apply.events import ApplyEvent, Phase
 from aimodels.apply.transfer import Transfer
 from aimodels.weights.units import human_duration, human_size
 
-#: Off a terminal, how often a running upload says it is still running (seed 000: 30 s).
+#: Off a terminal, how often a running upload says it is still running (30 s, docs/uploads.md).
 STILL_EVERY = 30.0
 _BAR = 20
 

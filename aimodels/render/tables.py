@@ -142,7 +142,7 @@ def model_text(row: DeploymentRow) -> str:
 def render_deployments(rows: Sequence[DeploymentRow], *, color: bool = False,
                        width: int | None = None, only: str | None = None) -> str:
     """``deployments list``: both kinds in one table, a TYPE column (base or custom model),
-    managed ones marked, seed 001's summary line (``only``: the type filtered to, if any)."""
+    managed ones marked, a summary line (``only``: the type filtered to, if any)."""
     if not rows:
         return "No deployments found."
     grid = table("M", "NAME", "KIND", "MODEL", "TYPE", "SKU/VM SIZE", "CAPACITY/REPLICAS",

@@ -1,5 +1,5 @@
 """``access NAMESPACE``: the OpenAI-compatible endpoint and API keys of an AI manager namespace
-(``listAccessInfo``, seed 003 §7), with the keys masked unless asked for.
+(``listAccessInfo``, docs/commands.md), with the keys masked unless asked for.
 
 The keys are secrets: they stay inside ``AccessInfo`` (out of its repr) and leave it only
 through ``key_text(show=True)``, which the CLI calls only for ``--show-keys``.

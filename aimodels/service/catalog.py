@@ -8,7 +8,7 @@ Base models come from two catalogs of the Stack's region: the AI manager's AIMod
 FoundryDeployment deploys them, see ``catalog_foundry``). Custom models come from the registry
 (``/custom-models``), one row per registered version.
 
-``models show NAME`` detects the type as seed 001 does: the custom registry first (the user's
+``models show NAME`` detects the type (docs/commands.md): the custom registry first (the user's
 own models), then the base catalogs; ``--type`` overrides. Among base models, a name with a
 ``/`` is an AIModel ``modelId`` first (``microsoft/Phi-4``), else a Foundry ``FORMAT/NAME``; a
 bare name is a Foundry model's name first (``gpt-4o``, ``Phi-4``), else an AIModel resource

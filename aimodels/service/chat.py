@@ -1,11 +1,11 @@
 """``chat DEPLOYMENT PROMPT``: one OpenAI-compatible chat completion against a live deployment,
-base or custom, as a smoke test (seed 002, seed 003 §2.3).
+base or custom, as a smoke test (docs/commands.md, ``chat``).
 
 A ModelDeployment answers on its namespace gateway: ``{endpoint}/chat/completions`` from
 listAccessInfo, the namespace key as a bearer token, the deployment's name as ``model``; the
 gateway takes its keys only. A FoundryDeployment answers on its account, as Azure OpenAI does:
 ``{endpoint}openai/deployments/{name}/chat/completions?api-version=...``, authenticated either
-way Azure OpenAI accepts (seed 002):
+way Azure OpenAI accepts:
 
     key     a key of listKeys in the ``api-key`` header
     entra   a Microsoft Entra ID token for ``https://cognitiveservices.azure.com/.default``

@@ -188,7 +188,7 @@ def model_deployment_row(item: Mapping[str, Any], catalog: Mapping[str, str],
 def foundry_row(item: Mapping[str, Any], account: Mapping[str, Any],
                 scope: ReadScope) -> DeploymentRow:
     """A Microsoft.CognitiveServices account deployment as a row; the endpoint is the
-    account's with the Azure OpenAI deployment path (seed 002)."""
+    account's with the Azure OpenAI deployment path."""
     props = item.get("properties") or {}
     model = props.get("model") or {}
     sku = item.get("sku") or {}

@@ -141,7 +141,7 @@ def require_registry(client: AzureClient) -> None:
     if not registry_reachable(client):
         raise AimodelsError(
             "The Stack names no custom-model registry, so there is nothing to list",
-            hint="Set spec.customModelRegistry in the Stack (the FDP endpoint of seed 000).",
+            hint="Set spec.customModelRegistry in the Stack (the custom-model registry endpoint, the FDP API the Azure CLI calls).",
         )
 
 

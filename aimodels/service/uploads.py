@@ -1,28 +1,23 @@
 """``uploads list`` and ``uploads show``: the weights in the registry's data store, one entry
-per upload, registered (a custom model's ``blob_prefix`` covers it) or orphaned (seed 001).
+per upload, registered (a custom model's ``blob_prefix`` covers it) or orphaned (docs/commands.md).
 
 The registry hands out a read+list SAS for the whole ``uploads`` container
 (``GET /datastore/list-sas``); azure-storage-blob lists the blobs through it. Each upload has a
 folder ``{model}/{upload_id}/`` in that container, which is how blobs group into uploads.
-Storage failures become our errors in one place, ``storage_errors`` (``uploads prune`` deletes
-through it too).
+The listing itself (and ``uploads prune``'s deletes) is ``blob.listing``: azure-storage-blob
+and the one storage error map stay in ``blob/``.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from azure.core.exceptions import AzureError, ClientAuthenticationError
-from azure.storage.blob import ContainerClient
-
-from aimodels.blob.errors import error_code, reason
-from aimodels.errors import AimodelsError, AuthError, Diagnostic, RemoteError
+from aimodels.blob.listing import StoredBlob, list_blobs
+from aimodels.errors import AimodelsError, Diagnostic
 from aimodels.live import paths
 from aimodels.service.reading import (
     ReadScope,
@@ -33,24 +28,6 @@ from aimodels.service.reading import (
 from aimodels.transport.client import AzureClient
 from aimodels.transport.endpoints import rewrite_url
 from aimodels.transport.redact import register_sas
-
-
-@dataclass(frozen=True, slots=True)
-class StoredBlob:
-    """One blob of the data store: name inside the container, size, last write, metadata;
-    ``etag`` (a delete is conditioned on it) and ``copy_status`` (``pending`` while the
-    service copies into it) are for ``uploads prune``."""
-
-    name: str
-    size: int
-    last_modified: str
-    metadata: Mapping[str, str]
-    etag: str = field(default="", compare=False)
-    copy_status: str | None = field(default=None, compare=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "sizeBytes": self.size, "lastModified": self.last_modified,
-                "metadata": dict(self.metadata)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,32 +122,6 @@ async def read_store(client: AzureClient, permissions: str | None = None) -> Dat
     return DataStore(group_uploads(blobs, models, container), url, tuple(models))
 
 
-def list_blobs(container_sas_url: str) -> list[StoredBlob]:
-    """Every blob of the container, with metadata (azure-storage-blob, blocking)."""
-    with storage_errors("Listing the data store"), \
-            ContainerClient.from_container_url(container_sas_url) as container:
-        return [StoredBlob(b.name, int(b.size or 0), _iso(b.last_modified),
-                           dict(b.metadata or {}), str(b.etag or ""),
-                           getattr(b.copy, "status", None) if b.copy else None)
-                for b in container.list_blobs(include=["metadata", "copy"])]
-
-
-@contextmanager
-def storage_errors(doing: str) -> Iterator[None]:
-    """azure-storage-blob failures as our errors: a refused SAS is AuthError (exit 4), any
-    other storage error RemoteError (exit 5); the code and status, never the SAS."""
-    try:
-        yield
-    except ClientAuthenticationError as exc:
-        raise AuthError(f"The data store refused the registry's SAS: {reason(exc)}",
-                        hint="The SAS may have expired or the clock be off; run the "
-                        "command again.") from exc
-    except AzureError as exc:
-        raise RemoteError(f"{doing} failed: {reason(exc)}",
-                          code=error_code(exc) or "StorageError",
-                          status=getattr(exc, "status_code", 0) or 0) from exc
-
-
 def find_upload(uploads: Sequence[Upload], ref: str) -> Upload:
     """The upload ``ref`` names: its upload id, its folder (``llama/0a1b…/``, with or without
     the container and the trailing slash), or the name of a blob in it. Exit 1 when none."""
@@ -223,6 +174,3 @@ def upload_prefix(blob_name: str) -> str:
         return parts[0] + "/"
     return blob_name
 
-
-def _iso(when: datetime | None) -> str:
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ") if when else ""

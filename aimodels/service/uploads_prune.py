@@ -12,24 +12,20 @@ Two steps, so the CLI can show what will go and ask in between:
    and each blob is unchanged (the delete is conditioned on the ETag listed, so a blob written
    since is kept). Anything else is kept and reported.
 
-Deletes go through azure-storage-blob with the registry's SAS, and failures through
-``uploads.storage_errors`` (one error map). A blob already gone counts as deleted.
+Deletes go through azure-storage-blob with the registry's SAS (``blob.listing.delete_blobs``),
+and failures through the one storage error map. A blob already gone counts as deleted.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from azure.core import MatchConditions
-from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
-from azure.storage.blob import ContainerClient
-
+from aimodels.blob.listing import delete_blobs
 from aimodels.errors import Diagnostic
 from aimodels.service.reading import ReadScope, ReadTarget, run_read
-from aimodels.service.uploads import StoredBlob, Upload, read_store, storage_errors
+from aimodels.service.uploads import Upload, read_store
 from aimodels.transport.client import AzureClient
 
 #: What ``uploads prune`` asks the registry's SAS to allow: read, delete, list.
@@ -111,23 +107,6 @@ def prune_uploads(target: ReadTarget, selection: PruneSelection) -> PruneReport:
         return PruneReport(tuple(deleted), tuple(kept))
 
     return run_read(target, work)[1]
-
-
-def delete_blobs(container_sas_url: str, blobs: Sequence[StoredBlob]) -> str | None:
-    """Delete ``blobs``, each only if its ETag is still the one listed (blocking). Returns why
-    it stopped when a blob changed since, else None; storage failures raise."""
-    with storage_errors("Deleting from the data store"), \
-            ContainerClient.from_container_url(container_sas_url) as container:
-        for blob in blobs:
-            try:
-                container.delete_blob(blob.name, etag=blob.etag or None,
-                                      match_condition=MatchConditions.IfNotModified
-                                      if blob.etag else None)
-            except ResourceNotFoundError:
-                continue  # already gone: what we wanted
-            except ResourceModifiedError:
-                return f"kept: {blob.name} was written since the listing"
-    return None
 
 
 def _changed(picked: Upload, now: Upload | None) -> str | None:

@@ -44,7 +44,7 @@ ARM_API_VERSIONS: Mapping[str, str] = {
     "microsoft.cognitiveservices": "2025-09-01",
 }
 
-#: api-version of the OpenAI-compatible inference API (seed 002).
+#: api-version of the OpenAI-compatible inference API (Azure OpenAI's GA data plane).
 INFERENCE_API_VERSION = "2024-10-21"
 
 ENDPOINT_ENV = "AIMODELS_ENDPOINT"

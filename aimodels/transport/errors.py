@@ -16,7 +16,8 @@
                                          around the code that reads the body
 
 Inference endpoints (``api="inference"``: Azure OpenAI deployments, AI manager namespace
-gateways) have their own rules, in the words of seed 002, after the transport's retries:
+gateways) have their own rules, as docs/commands.md (``chat``) states them, after the
+transport's retries:
 
     401, 403                            AuthError (exit 4) "authentication failed at ENDPOINT"
     404 DeploymentNotFound              NotFoundError (exit 5) "deployment X not found at
@@ -234,7 +235,7 @@ def error_for_response(
 
 def inference_error(status: int, code: str, detail: str, url: str, tries: str,
                     retry_after: float | None) -> AimodelsError:
-    """The error of a failed chat completion (or any inference call), per seed 002."""
+    """The error of a failed chat completion (or any inference call), per the table above."""
     at = endpoint_of(url)
     if status in (401, 403):
         hint = KEYS_DISABLED_HINT if code == "AuthenticationTypeDisabled" else INFERENCE_AUTH_HINT

@@ -14,7 +14,7 @@ def human_size(size: float) -> str:
 
 
 def human_duration(seconds: float) -> str:
-    """``8s``, ``2m 45s``, ``1h 05m`` (seed 000's progress lines)."""
+    """``8s``, ``2m 45s``, ``1h 05m`` (the upload progress lines of docs/uploads.md)."""
     whole = max(0, round(seconds))
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)

@@ -18,8 +18,8 @@ from azure.storage.blob import ContainerClient
 from click.testing import CliRunner, Result
 
 from aimodels.cli.main import main
-from aimodels.emulator.cognitiveservices_common import seed_account
-from aimodels.emulator.containerservice_parents import seed_parents
+from aimodels.emulator.cognitiveservices.common import seed_account
+from aimodels.emulator.containerservice.parents import seed_parents
 from aimodels.emulator.server import RunningEmulator
 from aimodels.state.local import write_state
 from aimodels.state.values import ResourceState, State

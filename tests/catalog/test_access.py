@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from read_harness import RG, Azure, Entry, run, write_stack
 
-from aimodels.emulator.containerservice_parents import seed_parents
+from aimodels.emulator.containerservice.parents import seed_parents
 from aimodels.service.access import mask_key
 
 

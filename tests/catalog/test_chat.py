@@ -1,6 +1,7 @@
 """`aimodels chat DEPLOYMENT PROMPT`: a chat completion on a ModelDeployment (namespace gateway,
 key from listAccessInfo) or a FoundryDeployment (account endpoint, a key from listKeys or an
-Entra ID token), base or custom; --api-version; the error mapping of seed 002 (401/403 exit 4,
+Entra ID token), base or custom; --api-version; the error mapping of docs/commands.md
+(401/403 exit 4,
 404 exit 5 naming the deployment, 429 retried with Retry-After then exit 5 with the wait, 5xx
 retried then exit 5), and keys never printed or logged."""
 
@@ -18,7 +19,7 @@ import httpx
 import pytest
 from read_harness import ACCOUNT, KEYLESS, Azure, new_azure, run, write_stack
 
-from aimodels.emulator.cognitiveservices_common import account_keys
+from aimodels.emulator.cognitiveservices.common import account_keys
 from aimodels.emulator.config import EmulatorConfig
 from aimodels.emulator.server import start_in_thread
 from aimodels.errors import EXIT_AUTH, EXIT_REMOTE, EXIT_USAGE, AuthError, RemoteError

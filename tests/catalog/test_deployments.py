@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from read_harness import LLAMA_8B, MANAGER, PHI_MINI, RG, Azure, run, write_managed, write_stack
 
-from aimodels.emulator.cognitiveservices_common import seed_account
-from aimodels.emulator.containerservice_parents import seed_parents
+from aimodels.emulator.cognitiveservices.common import seed_account
+from aimodels.emulator.containerservice.parents import seed_parents
 from aimodels.service.deployments import model_type_of
 
 MODEL_DEPLOYMENT_DOC = """

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from aimodels.blob.listing import StoredBlob
 from aimodels.model.kinds import FOUNDRY_DEPLOYMENT, MODEL_DEPLOYMENT
 from aimodels.render.tables import (
     render_deployments,
@@ -18,7 +19,7 @@ from aimodels.render.tables import (
 )
 from aimodels.service.catalog import ModelRow
 from aimodels.service.deployments import DeploymentRow
-from aimodels.service.uploads import StoredBlob, Upload
+from aimodels.service.uploads import Upload
 from aimodels.service.uploads_prune import PruneReport, PruneSelection, Spared
 
 

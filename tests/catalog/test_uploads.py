@@ -17,9 +17,10 @@ from azure.core.exceptions import HttpResponseError
 from azure.storage.blob import ContainerClient
 from read_harness import Azure, run, write_stack
 
+from aimodels.blob.listing import StoredBlob, list_blobs
 from aimodels.errors import EXIT_USAGE, AuthError
 from aimodels.service.reading import ReadTarget
-from aimodels.service.uploads import StoredBlob, group_uploads, list_blobs, upload_prefix
+from aimodels.service.uploads import group_uploads, upload_prefix
 from aimodels.service.uploads_prune import prune_uploads, select_prune
 
 

@@ -1,4 +1,5 @@
-"""Pre-flight through `aimodels plan`: each of seed 004's six reasons a Foundry model cannot be
+"""Pre-flight through `aimodels plan`: each of the six reasons (docs/preflight.md) a
+Foundry model cannot be
 deployed (triggered by the fixture items of docs/emulator.md's table), quota summed across the
 plan, and an errored plan refused by apply. Exit 1, the reason named, what to do said."""
 

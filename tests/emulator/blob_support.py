@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from azure.storage.blob import BlobClient, ContainerClient
 
-from aimodels.emulator.blob_sas import ACCOUNT_NAME, account_key, mint_container_sas
+from aimodels.emulator.blob.sas import ACCOUNT_NAME, account_key, mint_container_sas
 from aimodels.emulator.server import RunningEmulator
 
 KIB = 1024

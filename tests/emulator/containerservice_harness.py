@@ -19,7 +19,7 @@ import pytest
 from aimodels.emulator.app import Emulator
 from aimodels.emulator.config import EmulatorConfig
 from aimodels.emulator.containerservice import API_VERSION, seed_parents
-from aimodels.emulator.containerservice_sizing import model_name
+from aimodels.emulator.containerservice.sizing import model_name
 from aimodels.emulator.server import RunningEmulator, start_in_thread
 
 LRO_SECONDS = 10.0

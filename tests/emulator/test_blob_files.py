@@ -33,8 +33,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aimodels.emulator.app import Emulator
-from aimodels.emulator.blob_files import ContentFiles
-from aimodels.emulator.blob_store import BlobStore
+from aimodels.emulator.blob.files import ContentFiles
+from aimodels.emulator.blob.store import BlobStore
 from aimodels.emulator.config import EmulatorConfig
 from aimodels.emulator.server import RunningEmulator, start_in_thread
 from aimodels.emulator.store import Store

@@ -21,8 +21,8 @@ from azure.storage.blob import (
 from hand_clock import Clock
 
 from aimodels.emulator.app import Emulator
-from aimodels.emulator.blob_sas import ACCOUNT_NAME, account_key, mint_container_sas, query_of
-from aimodels.emulator.blob_store import BlobStore
+from aimodels.emulator.blob.sas import ACCOUNT_NAME, account_key, mint_container_sas, query_of
+from aimodels.emulator.blob.store import BlobStore
 from aimodels.emulator.config import EmulatorConfig
 from aimodels.emulator.server import RunningEmulator, start_in_thread
 

@@ -19,7 +19,7 @@ from azure.storage.blob import BlobBlock, BlobClient, BlockState, ContainerClien
 from blob_support import KIB, SMALL, blob_client, blob_url, container_url
 
 from aimodels.emulator.app import Emulator
-from aimodels.emulator.blob_store import BlobStore
+from aimodels.emulator.blob.store import BlobStore
 from aimodels.emulator.config import EmulatorConfig
 from aimodels.emulator.server import RunningEmulator, start_in_thread
 

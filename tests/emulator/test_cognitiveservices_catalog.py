@@ -1,5 +1,6 @@
 """Catalog and quota of the emulated Microsoft.CognitiveServices API, over real HTTP: location and
-account models, modelCapacities, usages, and the fixture items behind seed 004's six reasons."""
+account models, modelCapacities, usages, and the fixture items behind
+the six reasons of docs/preflight.md."""
 
 from __future__ import annotations
 

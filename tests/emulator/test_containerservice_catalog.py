@@ -9,7 +9,7 @@ from urllib.parse import quote
 import pytest
 from containerservice_harness import LLAMA_8B, PHI_MINI, cs, error_code, served  # noqa: F401
 
-from aimodels.emulator import containerservice_sizing as sizing
+from aimodels.emulator.containerservice import sizing
 from aimodels.emulator.fixtures import load
 
 FIXTURES = load()

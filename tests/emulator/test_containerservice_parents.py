@@ -11,7 +11,7 @@ from containerservice_harness import API_VERSION, cs, error_code, served  # noqa
 from aimodels.emulator.app import Emulator, create_app
 from aimodels.emulator.config import EmulatorConfig
 from aimodels.emulator.containerservice import seed_parents
-from aimodels.emulator.containerservice_parents import access_keys
+from aimodels.emulator.containerservice.parents import access_keys
 
 QUICKSTART = (
     "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-quickstart/"

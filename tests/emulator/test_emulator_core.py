@@ -17,8 +17,8 @@ from azure.core.pipeline.policies import SansIOHTTPPolicy
 from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 
 from aimodels.emulator.app import Emulator
-from aimodels.emulator.blob_sas import ACCOUNT_NAME, account_key, mint_container_sas
-from aimodels.emulator.blob_store import BlobStore
+from aimodels.emulator.blob.sas import ACCOUNT_NAME, account_key, mint_container_sas
+from aimodels.emulator.blob.store import BlobStore
 from aimodels.emulator.config import EmulatorConfig
 from aimodels.emulator.server import RunningEmulator, start_in_thread
 from aimodels.transport.client import AzureClient, HttpEvent

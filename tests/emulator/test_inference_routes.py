@@ -1,5 +1,5 @@
 """Chat completions on emulated Foundry deployments, called the way OpenAI-compatible clients do
-(plain httpx, as seed 002's client would): auth, deployment lookup, body validation."""
+(plain httpx, as an OpenAI-compatible client would): auth, deployment lookup, body validation."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Hand-made Azure answers for the pure pre-flight tests, in the wire shapes of
-azure-contracts.md §1.5 (location models, modelCapacities, usages) and seed 003 §6
+azure-contracts.md §1.5 (location models, modelCapacities, usages) and docs/preflight.md
 (calculateCost)."""
 
 from __future__ import annotations

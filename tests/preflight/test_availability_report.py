@@ -1,4 +1,5 @@
-"""The availability report (seed 004 phase 4) from hand-made catalog data, and its rendering."""
+"""The availability report (docs/preflight.md, phase 4) from
+hand-made catalog data, and its rendering."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The pure FoundryDeployment checks: each of seed 004's six reasons, quota summed per pool
+"""The pure FoundryDeployment checks: each of docs/preflight.md's six reasons, quota summed per pool
 across the plan, the delta rule on update, lifecycle and capacity range."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""run_preflight end to end over HTTP against the emulator: each of seed 004's six reasons from
+"""run_preflight end to end over HTTP against the emulator: each of the six reasons of
+docs/preflight.md from
 the fixture table of docs/emulator.md, quota summed across a plan and the delta on update, and
 ModelDeployment feasibility and prices from calculateCost."""
 

@@ -1,5 +1,6 @@
 """Microsoft.ContainerService aiManagers have no live recordings; the preview spec examples are
-the only material besides seed 003. The 2026-08-02-preview ModelDeployment example reads back
+the only material besides docs/emulator.md. The
+2026-08-02-preview ModelDeployment example reads back
 as the manifest shape (``scale.autoscale``), the shape the emulator serves."""
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Upload progress as seed 000 shows it: percent, bytes, speed, elapsed, ETA; off a terminal a
-line at the start, a "still uploading" line every 30 s (ticks included), and one at the end."""
+"""Upload progress as docs/uploads.md shows it: percent, bytes, speed, elapsed, ETA; off a
+terminal a line at the start, a "still uploading" line every 30 s (ticks included), and one at
+the end."""
 
 from __future__ import annotations
 

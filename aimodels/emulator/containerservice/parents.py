@@ -18,9 +18,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from aimodels.emulator import containerservice_arm as arm
 from aimodels.emulator import lro
-from aimodels.emulator.containerservice_sizing import normalize_location
+from aimodels.emulator.containerservice import arm
+from aimodels.emulator.containerservice.sizing import normalize_location
 from aimodels.emulator.http import base_url, json_response, new_etag
 
 DEFAULT_NAMESPACES = ("default", "dev", "staging", "prod")
@@ -143,7 +143,7 @@ async def get_namespace(emu: Any, request: Request) -> Response:
 
 
 async def list_access_info(emu: Any, request: Request) -> Response:
-    """The namespace gateway's endpoint and keys (NamespaceAccessInfo of seed 003 §7)."""
+    """The namespace gateway's endpoint and keys (the API's NamespaceAccessInfo)."""
     p = request.path_params
     found = arm.namespace(emu, p["sub"], p["rg"], p["manager"], p["ns"], as_parent=False)
     doc = found.namespace or {}

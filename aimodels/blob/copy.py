@@ -1,7 +1,7 @@
 """Uploads where no byte leaves this machine: the storage service copies by itself.
 
 - **From a URL** (``spec.path: https://...``): Put Blob From URL (``upload_blob_from_url``):
-  the service reads the source, as AzCopy's server-to-server copy does (seed 000). Azure caps
+  the service reads the source, as AzCopy's server-to-server copy does. Azure caps
   one such call at 5000 MiB, which covers a Hugging Face shard (5 GB by default); a larger
   single file has to be downloaded and uploaded from a folder instead.
 - **From registered content** (dedup): when a registered model already holds the same sha256
@@ -23,7 +23,7 @@ from typing import Any
 from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.blob import BlobClient, ContainerClient
 
-from aimodels.apply.upload_blocks import blob_url
+from aimodels.blob.client import blob_url
 from aimodels.errors import AimodelsError
 
 #: How often a running Copy Blob is polled.

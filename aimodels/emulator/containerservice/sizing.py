@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aimodels.emulator import lro
-from aimodels.emulator.containerservice_arm import MODEL_DEPLOYMENTS, key
+from aimodels.emulator.containerservice.arm import MODEL_DEPLOYMENTS, key
 
 BYTES_PER_PARAMETER = {"fp16": 2.0, "fp8": 1.0, "awq-int4": 0.5}
 #: Weights plus room for the KV cache and activations.

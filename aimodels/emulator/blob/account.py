@@ -12,11 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from azure.core.exceptions import ResourceExistsError
+from azure.core.exceptions import AzureError, ResourceExistsError
 from azure.storage.blob import ContainerClient
 
-from aimodels.emulator.blob_sas import ACCOUNT_NAME, account_key, mint_container_sas
-from aimodels.emulator.blob_store import BlobStore
+from aimodels.emulator.blob.sas import ACCOUNT_NAME, account_key, mint_container_sas
+from aimodels.emulator.blob.store import BlobStore
+
+#: What an account's calls raise when the blob store behind it fails (the external one is
+#: azure-storage-blob talking to an Azurite that may be down).
+UNAVAILABLE: tuple[type[Exception], ...] = (AzureError,)
 
 
 @dataclass(frozen=True, slots=True)

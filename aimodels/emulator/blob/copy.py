@@ -5,7 +5,7 @@ or the request must pass ``x-ms-copy-source-authorization``. The emulator does t
 ``https://`` sources anywhere (e.g. a Hugging Face file), ``http://`` sources only on loopback
 (our own blob endpoint, an Azurite, a test server), so an emulator cannot be used to reach into a
 network over plain http. The copy finishes before the response, so its status is always
-``success``. The source is streamed into a content file as it arrives (``blob_files.receive``),
+``success``. The source is streamed into a content file as it arrives (``files.receive``),
 so a copy of any size holds about a megabyte in memory.
 """
 
@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from aimodels.emulator.blob_xml import StorageError
+from aimodels.emulator.blob.xml import StorageError
 
 #: How long one source fetch may take; sources are model files, so this is generous.
 FETCH_TIMEOUT_S = 600.0

@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from aimodels.emulator import lro
-from aimodels.emulator.cognitiveservices_common import (
+from aimodels.emulator.cognitiveservices.common import (
     ACCOUNTS,
     DEPLOYMENTS,
     PROVIDER,

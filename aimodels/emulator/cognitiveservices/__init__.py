@@ -2,8 +2,8 @@
 deployments, the model catalog, model capacities and usages.
 
 This module serves the accounts and assembles the routes of the family; deployments live in
-``cognitiveservices_deployments``, the catalog and quota in ``cognitiveservices_catalog``, the
-validation rules in ``cognitiveservices_rules``. ``seed_account`` is what the embedded
+``deployments``, the catalog and quota in ``catalog``, the
+validation rules in ``rules``. ``seed_account`` is what the embedded
 ``target: local`` calls to provide the account a user's Stack names.
 """
 
@@ -15,8 +15,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from aimodels.emulator import cognitiveservices_catalog, cognitiveservices_deployments
-from aimodels.emulator.cognitiveservices_common import (
+from aimodels.emulator.cognitiveservices import catalog, deployments
+from aimodels.emulator.cognitiveservices.common import (
     ACCOUNTS,
     RG_SCOPE,
     SUB_SCOPE,
@@ -39,8 +39,8 @@ __all__ = ["routes", "seed_account"]
 def routes(emu: Any) -> list[Route]:
     """Seed the fixture accounts, then return every Microsoft.CognitiveServices route."""
     seed_fixture_accounts(emu)
-    return (_account_routes(emu) + cognitiveservices_deployments.routes(emu)
-            + cognitiveservices_catalog.routes(emu))
+    return (_account_routes(emu) + deployments.routes(emu)
+            + catalog.routes(emu))
 
 
 def _account_routes(emu: Any) -> list[Route]:

@@ -4,7 +4,7 @@ registered custom model, ``custom_models``) and model source it names, the VM si
 quota; and the runtime ``status`` it leads to.
 
 Everything here raises ``ArmFailure`` (400 with the service's codes) and writes nothing; the
-routes in ``containerservice_deployments`` decide when to call it and what to store.
+routes in ``deployments`` decide when to call it and what to store.
 """
 
 from __future__ import annotations
@@ -17,10 +17,9 @@ from urllib.parse import unquote
 
 from jsonschema import Draft202012Validator
 
-from aimodels.emulator import containerservice_arm as arm
-from aimodels.emulator import containerservice_sizing as sizing
 from aimodels.emulator import custom_models
-from aimodels.emulator.containerservice_sources import find_source, has_credential, lacks_access
+from aimodels.emulator.containerservice import arm, sizing
+from aimodels.emulator.containerservice.sources import find_source, has_credential, lacks_access
 
 PERFORMANCE_MODES = ("Balanced", "Latency", "Throughput")
 IMMUTABLE_FIELDS = ("modelResourceId", "modelSourceResourceId", "vmSize")

@@ -19,10 +19,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from aimodels.emulator import containerservice_arm as arm
 from aimodels.emulator import lro
-from aimodels.emulator.containerservice_deployments import is_serving, live_deployment
-from aimodels.emulator.containerservice_parents import access_keys
+from aimodels.emulator.containerservice import arm
+from aimodels.emulator.containerservice.deployments import is_serving, live_deployment
+from aimodels.emulator.containerservice.parents import access_keys
 from aimodels.emulator.http import read_json
 from aimodels.emulator.inference import make_completion
 

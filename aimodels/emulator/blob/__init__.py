@@ -6,11 +6,11 @@ the host contains ``127.0.0.1`` or ``localhost``, so SAS URIs are handed out for
 
 Served: Put Blob, Put Block (Content-MD5 checked), Put Block List, Get Block List, Get Blob (with
 ranges), Get Blob Properties, Delete Blob, Set Blob Metadata, Copy Blob / Copy Blob From URL /
-Put Blob From URL (see ``blob_copy``), List Blobs and Get Container Properties. Every request is
-authorized by a service SAS (``blob_sas``); there is no Shared Key or Entra ID auth here.
+Put Blob From URL (see ``copy``), List Blobs and Get Container Properties. Every request is
+authorized by a service SAS (``sas``); there is no Shared Key or Entra ID auth here.
 
 Bodies are streamed to disk as they arrive and downloads are streamed from disk
-(``blob_files``): a block of Azure's largest size (4000 MiB) costs about a megabyte of memory,
+(``files``): a block of Azure's largest size (4000 MiB) costs about a megabyte of memory,
 and the request is checked (SAS, container, conditions, block id) before its body is read.
 """
 
@@ -29,17 +29,17 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from aimodels.emulator.blob_copy import open_source, redacted
-from aimodels.emulator.blob_files import MIB, Written, receive
-from aimodels.emulator.blob_sas import ACCOUNT_NAME, SasGrant, account_key, query_of, verify_sas
-from aimodels.emulator.blob_store import (
+from aimodels.emulator.blob.copy import open_source, redacted
+from aimodels.emulator.blob.files import MIB, Written, receive
+from aimodels.emulator.blob.sas import ACCOUNT_NAME, SasGrant, account_key, query_of, verify_sas
+from aimodels.emulator.blob.store import (
     MAX_BLOCK_BYTES,
     MAX_PUT_BLOB_BYTES,
     BlobStore,
     BlobWrite,
     parse_metadata,
 )
-from aimodels.emulator.blob_xml import (
+from aimodels.emulator.blob.xml import (
     StorageError,
     error_response,
     http_date,

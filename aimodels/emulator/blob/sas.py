@@ -23,7 +23,7 @@ from urllib.parse import parse_qs
 from azure.storage.blob import generate_container_sas
 from azure.storage.blob._shared_access_signature import BlobSharedAccessSignature
 
-from aimodels.emulator.blob_xml import StorageError
+from aimodels.emulator.blob.xml import StorageError
 from aimodels.emulator.store import Store
 
 #: The one storage account our blob endpoint serves (path-style, as Azurite serves

@@ -4,7 +4,7 @@ A file is named by a random token (``<root>/<token[:2]>/<token>``) and never cha
 written: a committed blob is the ordered list of the files of its blocks (its *parts*), so
 Put Block List moves no bytes, whatever the size of the blob, and a commit that reuses only some
 blocks just lists fewer files. Which files a blob or a staged block owns is metadata, kept in
-the emulator's SQLite store by ``blob_store``; this module only writes, reads and removes files.
+the emulator's SQLite store by ``store``; this module only writes, reads and removes files.
 
 Bodies arrive as async chunks (``receive``): they are written as they come, in batches of about
 1 MiB handed to a worker thread, with their MD5 computed on the way, so a 4000 MiB block costs
@@ -31,7 +31,7 @@ from typing import IO, Any
 
 from starlette.concurrency import run_in_threadpool
 
-from aimodels.emulator.blob_xml import StorageError
+from aimodels.emulator.blob.xml import StorageError
 
 MIB = 1024 * 1024
 #: Bytes gathered from a body before they are written (in a worker thread) and hashed.

@@ -29,8 +29,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from aimodels.emulator import lro
-from aimodels.emulator.cognitiveservices_catalog import usage_name
-from aimodels.emulator.cognitiveservices_common import (
+from aimodels.emulator.cognitiveservices.catalog import usage_name
+from aimodels.emulator.cognitiveservices.common import (
     API_VERSION,
     DEPLOYMENTS,
     PROVIDER,
@@ -40,7 +40,7 @@ from aimodels.emulator.cognitiveservices_common import (
     paged,
     versioned,
 )
-from aimodels.emulator.cognitiveservices_rules import (
+from aimodels.emulator.cognitiveservices.rules import (
     Desired,
     check_account_idle,
     check_deprecating,

@@ -1,6 +1,6 @@
 """Block blobs kept by the emulator: containers, blobs, staged and committed blocks.
 
-Metadata is in the Store's SQLite documents, content in files (``blob_files``), one immutable
+Metadata is in the Store's SQLite documents, content in files (``files``), one immutable
 file per staged block or Put Blob body:
 
 - a blob is a document in ``blob.blobs`` keyed ``{container}/{name}`` (blob names are
@@ -28,8 +28,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from aimodels.emulator.blob_files import MIB, ContentFiles, Written, modified_before
-from aimodels.emulator.blob_xml import StorageError
+from aimodels.emulator.blob.files import MIB, ContentFiles, Written, modified_before
+from aimodels.emulator.blob.xml import StorageError
 from aimodels.emulator.store import Store
 
 _BLOBS, _STAGED, _CONTAINERS = "blob.blobs", "blob.staged", "blob.containers"

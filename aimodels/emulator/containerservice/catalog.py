@@ -1,7 +1,7 @@
 """Routes of the read-only AIModel catalog and its calculateCost action.
 
 The TypeSpec puts AIModel under a subscription location (``locations/{location}/aiModels``);
-seed 003 puts it under a resource group (``resourceGroups/{rg}/.../aiModels``). Both are served:
+aimodels reads it under a resource group (``resourceGroups/{rg}/.../aiModels``). Both are served:
 the resource-group form takes its region from the resource group. Names are the 16-hex-digit
 hash of the modelId; the modelId itself (``microsoft%2FPhi-4``) is accepted too.
 """
@@ -14,8 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from aimodels.emulator import containerservice_arm as arm
-from aimodels.emulator import containerservice_sizing as sizing
+from aimodels.emulator.containerservice import arm, sizing
 from aimodels.emulator.http import json_response
 
 AI_MODEL_TYPE = f"{arm.PROVIDER}/aiModels"
@@ -53,7 +52,7 @@ def location_scope(emu: Any, request: Request) -> tuple[str, str]:
 
 
 def group_scope(emu: Any, request: Request) -> tuple[str, str]:
-    """(scope path, region) of a resource-group-scoped request (seed 003 paths)."""
+    """(scope path, region) of a resource-group-scoped request (the paths aimodels reads)."""
     sub, rg = request.path_params["sub"], request.path_params["rg"]
     group = arm.resource_group(emu, sub, rg)
     return arm.rg_path(sub, group.rg), group.location

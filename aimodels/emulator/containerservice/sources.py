@@ -19,8 +19,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from aimodels.emulator import containerservice_arm as arm
 from aimodels.emulator import lro
+from aimodels.emulator.containerservice import arm
 from aimodels.emulator.http import json_response, new_etag, no_content
 
 SOURCE_TYPE = f"{arm.PROVIDER}/aiManagers/modelSources"

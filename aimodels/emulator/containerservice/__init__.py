@@ -5,7 +5,7 @@ AI managers and namespaces (seeded: GET and LIST), model sources (synchronous CR
 deployments (LROs), the AIModel catalog with calculateCost, listAccessInfo, and OpenAI-compatible
 chat completions on each namespace gateway (``/inference/{aiManager}/{namespace}/v1``).
 
-The work is split by resource (``containerservice_*.py``); this module assembles their routes and
+The work is split by resource (the modules of this package); this module assembles their routes and
 seeds the parents named by fixture ``containerService.aiManagers``. ``seed_parents`` is the entry
 point the embedded ``target: local`` uses to create the parents a Stack names.
 """
@@ -16,26 +16,26 @@ from typing import Any
 
 from starlette.routing import Route
 
-from aimodels.emulator import (
-    containerservice_catalog,
-    containerservice_deployments,
-    containerservice_inference,
-    containerservice_parents,
-    containerservice_sources,
+from aimodels.emulator.containerservice import (
+    catalog,
+    deployments,
+    inference,
+    parents,
+    sources,
 )
-from aimodels.emulator.containerservice_arm import API_VERSION
-from aimodels.emulator.containerservice_parents import DEFAULT_NAMESPACES, seed_parents
+from aimodels.emulator.containerservice.arm import API_VERSION
+from aimodels.emulator.containerservice.parents import DEFAULT_NAMESPACES, seed_parents
 
 __all__ = ["API_VERSION", "DEFAULT_NAMESPACES", "routes", "seed_parents"]
 
 
 def routes(emu: Any) -> list[Route]:
     """Every Microsoft.ContainerService route, after seeding the fixture parents into the store."""
-    containerservice_parents.seed_fixtures(emu)
+    parents.seed_fixtures(emu)
     return [
-        *containerservice_catalog.routes(emu),
-        *containerservice_parents.routes(emu),
-        *containerservice_sources.routes(emu),
-        *containerservice_deployments.routes(emu),
-        *containerservice_inference.routes(emu),
+        *catalog.routes(emu),
+        *parents.routes(emu),
+        *sources.routes(emu),
+        *deployments.routes(emu),
+        *inference.routes(emu),
     ]

@@ -17,8 +17,8 @@ from typing import Any
 from starlette.responses import Response
 
 from aimodels.emulator import custom_models, lro
-from aimodels.emulator.cognitiveservices_catalog import pool, skus_in, usage_name, visible_models
-from aimodels.emulator.cognitiveservices_common import DEPLOYMENTS
+from aimodels.emulator.cognitiveservices.catalog import pool, skus_in, usage_name, visible_models
+from aimodels.emulator.cognitiveservices.common import DEPLOYMENTS
 from aimodels.emulator.http import arm_error
 
 UPGRADE_OPTIONS = ("OnceNewDefaultVersionAvailable", "OnceCurrentVersionExpired", "NoAutoUpgrade")

@@ -15,10 +15,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from aimodels.emulator import containerservice_arm as arm
-from aimodels.emulator import containerservice_deployment_spec as specs
 from aimodels.emulator import lro
-from aimodels.emulator.containerservice_parents import namespace_endpoint
+from aimodels.emulator.containerservice import arm
+from aimodels.emulator.containerservice import deployment_spec as specs
+from aimodels.emulator.containerservice.parents import namespace_endpoint
 from aimodels.emulator.http import json_response, new_etag, no_content
 
 DEPLOYMENT_TYPE = f"{arm.PROVIDER}/aiManagers/namespaces/modelDeployments"
