@@ -15,14 +15,15 @@ import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from jsonschema import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from aimodels.errors import Diagnostic, error
 from aimodels.manifest.schemas import resolve
 from aimodels.manifest.secrets import CREDENTIAL_KEYS
 from aimodels.manifest.yamldoc import FieldPath, YamlDocument, format_path
+
+if TYPE_CHECKING:  # errors come from jsonschema, imported only when a document is invalid
+    from jsonschema import ValidationError
 
 RFC1123 = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 _FIELD_HINTS = {
@@ -334,7 +335,7 @@ def type_name(value: Any) -> str:
     return next((word for cls, word in checks if isinstance(value, cls)), type(value).__name__)
 
 
-_Handler = Callable[[ValidationError, _Context], list[Diagnostic]]
+_Handler = Callable[["ValidationError", _Context], list[Diagnostic]]
 _HANDLERS: dict[str, _Handler] = {
     "additionalProperties": _unknown_fields, "required": _required, "enum": _enum,
     "const": _const, "type": _type, "pattern": _pattern, "minLength": _length,
