@@ -18,8 +18,9 @@ from typing import Any
 
 try:
     import jsonschema_rs
+    _HAVE_RS = True
 except ImportError:  # pragma: no cover - a dependency; the slow path still decides
-    jsonschema_rs = None
+    _HAVE_RS = False
 
 #: A compiled check: True only when the document certainly matches its schema.
 Check = Callable[[Any], bool]
@@ -39,7 +40,7 @@ _COMPILED: dict[int, tuple[Mapping[str, Any], Check]] = {}
 
 
 def _compile(schema: Mapping[str, Any]) -> Check:
-    if jsonschema_rs is None:  # pragma: no cover
+    if not _HAVE_RS:  # pragma: no cover
         return _never
     validator = jsonschema_rs.Draft202012Validator(json.loads(json.dumps(schema)))
 

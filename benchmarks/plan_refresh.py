@@ -2,25 +2,34 @@
 
 Run from the repository root:
 
-    .venv/bin/python benchmarks/plan_refresh.py [--resources 1000] [--latency-ms 50] [--repeat 5]
+    .venv/bin/python benchmarks/plan_refresh.py [--workload spread|concentrated]
+        [--resources 100 1000 10000] [--latency-ms 50] [--repeat 5] [--keep DIR] [--compare DIR]
 
-What it does, in one run:
+What it does, in one run, for each size of ``--resources``:
 
 1. Writes a fixtures file adding four AI managers (four namespaces each) and Foundry accounts
    (alternately in eastus and eastus2, at most 32 deployments each, Azure's default limit per
-   resource) to the built-in ones, and a Stack with N resources spread over them: 20%
-   ModelSources, 40% ModelDeployments (scaled to zero, so GPU quota is no limit), 40%
-   FoundryDeployments (capacity 1, over ten models).
+   resource) to the built-in ones, and a Stack with N resources:
+   - ``spread``: 20% ModelSources over the four AI managers, 40% ModelDeployments (scaled to
+     zero, so GPU quota is no limit) over their 16 namespaces, 40% FoundryDeployments
+     (capacity 1, over ten models);
+   - ``concentrated``: 95% ModelSources in one AI manager (one collection: its pages come one
+     after another, each ``nextLink`` with the page before) and 5% FoundryDeployments.
 2. Serves the emulator (``aimodels emulator serve``, a subprocess) with no latency over a data
    folder and runs ``aimodels apply --yes`` once, so the resources, their ETags and the state
-   file are the real ones.
+   file are the real ones (skipped for a ``--keep`` folder seeded by an earlier run).
 3. Serves the same data again with ``--latency-ms`` and, interleaved ``--repeat`` times, times:
    - ``aimodels plan --detailed-exitcode`` as a subprocess (the whole command: interpreter
-     start, manifests, state, live reads, planning; it must exit 0: nothing to change);
+     start, manifests, state, live reads, planning; it must exit 0: nothing to change), with
+     its CPU time (user + system) and peak resident set, from ``wait4``;
+   - with ``--compare DIR``, the same command run from the ``aimodels`` package under DIR (a
+     copy of other code, e.g. before a change), in the same rounds;
    - the live-read phase alone (``read_live``, in this process, the code ``plan`` runs);
    - the baseline: one GET per resource id of the state, 10 at a time (httpx.AsyncClient, a
      semaphore of 10, the same bearer token and api-versions), as ``terraform refresh`` does.
-4. Prints the medians, the ratios and the exact command, as markdown for docs/performance.md.
+4. Prints, per size, the medians, every run, the ratios, CPU per resource, peak RSS and the load
+   average before and after, then a summary table across sizes: markdown for
+   docs/performance.md.
 
 Not a test: nothing here asserts a timing; it fails only if plan finds changes or a GET fails.
 """
@@ -32,7 +41,7 @@ import asyncio
 import json
 import os
 import platform
-import resource
+import shutil
 import signal
 import statistics
 import subprocess
@@ -69,30 +78,49 @@ API_VERSIONS = {"microsoft.containerservice": "2026-08-02-preview",
 
 
 @dataclass(frozen=True, slots=True)
-class Timings:
-    """Seconds per repetition of each measurement; ``plan_cpu`` is the CPU time (user + system)
-    the plan subprocess used, which tells its work apart from waiting and from contention."""
+class Run:
+    """One timed command: wall and CPU seconds (user + system, which tells its work apart from
+    waiting and from contention) and its peak resident set in MiB."""
 
-    plan: list[float]
-    plan_cpu: list[float]
+    wall: float
+    cpu: float
+    rss_mib: float
+
+
+@dataclass(slots=True)
+class Timings:
+    """Every repetition of each measurement at one size, and the load average around them."""
+
+    plan: list[Run]
+    compare: list[Run]
     live_read: list[float]
     refresh: list[float]
+    load_before: float = 0.0
+    load_after: float = 0.0
 
 
 # --- the workload -------------------------------------------------------------------------------
 
+WORKLOADS = ("spread", "concentrated")
+
 
 @dataclass(frozen=True, slots=True)
 class Workload:
-    """How many resources of each kind, and the Foundry accounts they need."""
+    """How many resources of each kind, over how many AI managers the sources are, and the
+    Foundry accounts the deployments need."""
 
     sources: int
     model_deployments: int
     foundry_deployments: int
+    source_managers: int = len(AI_MANAGERS)
 
     @classmethod
-    def of(cls, count: int) -> Workload:
-        """20% sources, 40% model deployments, 40% Foundry deployments."""
+    def of(cls, count: int, kind: str = "spread") -> Workload:
+        """``spread``: 20% sources over four AI managers, 40% model deployments, 40% Foundry
+        deployments. ``concentrated``: 95% sources in one AI manager, 5% Foundry deployments."""
+        if kind == "concentrated":
+            foundry = max(1, count // 20)
+            return cls(count - foundry, 0, foundry, source_managers=1)
         sources = count // 5
         model = (count - sources) // 2
         return cls(sources, model, count - sources - model)
@@ -109,7 +137,7 @@ def documents(work: Workload) -> list[dict[str, Any]]:
     """The Stack and the workload's resources as manifest documents."""
     accounts = [name for name, _ in work.accounts]
     docs = [_stack(accounts[0])]
-    docs += [_source(i) for i in range(work.sources)]
+    docs += [_source(i, AI_MANAGERS[i % work.source_managers]) for i in range(work.sources)]
     docs += [_model_deployment(i) for i in range(work.model_deployments)]
     docs += [_foundry_deployment(i, accounts) for i in range(work.foundry_deployments)]
     return docs
@@ -125,16 +153,16 @@ def _stack(account: str) -> dict[str, Any]:
         "location": "eastus", "aiManager": AI_MANAGERS[0], "foundryAccount": account})
 
 
-def _source(i: int) -> dict[str, Any]:
-    return _doc("ModelSource", f"src-{i:04d}", {
-        "aiManager": AI_MANAGERS[i % len(AI_MANAGERS)], "sourceType": "HuggingFace",
+def _source(i: int, manager: str) -> dict[str, Any]:
+    return _doc("ModelSource", f"src-{i:05d}", {
+        "aiManager": manager, "sourceType": "HuggingFace",
         "description": f"Hugging Face org {i}"})
 
 
 def _model_deployment(i: int) -> dict[str, Any]:
     manager = AI_MANAGERS[i % len(AI_MANAGERS)]
     namespace = NAMESPACES[(i // len(AI_MANAGERS)) % len(NAMESPACES)]
-    return _doc("ModelDeployment", f"md-{i:04d}", {
+    return _doc("ModelDeployment", f"md-{i:05d}", {
         "aiManager": manager, "namespace": namespace,
         "model": {"catalog": CATALOG_MODELS[i % len(CATALOG_MODELS)]},
         "vmSize": "Standard_NC24ads_A100_v4", "scale": {"replicas": 0}})
@@ -142,7 +170,7 @@ def _model_deployment(i: int) -> dict[str, Any]:
 
 def _foundry_deployment(i: int, accounts: Sequence[str]) -> dict[str, Any]:
     fmt, name, version = FOUNDRY_MODELS[i % len(FOUNDRY_MODELS)]
-    return _doc("FoundryDeployment", f"fd-{i:04d}", {
+    return _doc("FoundryDeployment", f"fd-{i:05d}", {
         "account": accounts[i % len(accounts)],
         "model": {"format": fmt, "name": name, "version": version},
         "sku": {"name": "GlobalStandard", "capacity": 1}})
@@ -206,11 +234,19 @@ def serve(data: Path, fixtures: Path, latency_ms: int) -> Iterator[str]:
 def run_cli(url: str, stack: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The CLI against ``url``, with bytecode cached beside the stack as an installed package
     has it (a PYTHONDONTWRITEBYTECODE environment would compile every module on every run)."""
-    env = {**os.environ, "AIMODELS_ENDPOINT": url, "NO_COLOR": "1",
-           "PYTHONPYCACHEPREFIX": str(stack.parent / "bytecode")}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    return subprocess.run(aimodels(*args, "-f", str(stack)), env=env, text=True,
+    return subprocess.run(aimodels(*args, "-f", str(stack)), env=cli_env(url, stack), text=True,
                           capture_output=True, check=False)
+
+
+def cli_env(url: str, stack: Path, code: Path | None = None) -> dict[str, str]:
+    """The CLI's environment; with ``code``, the ``aimodels`` package under that folder comes
+    first on the path (the editable install's finder comes after ``PYTHONPATH``)."""
+    env = {**os.environ, "AIMODELS_ENDPOINT": url, "NO_COLOR": "1",
+           "PYTHONPYCACHEPREFIX": str(stack.parent / ("bytecode-compare" if code else "bytecode"))}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
+    return env
 
 
 def seed(url: str, stack: Path) -> float:
@@ -226,19 +262,25 @@ def seed(url: str, stack: Path) -> float:
 # --- the three measurements ---------------------------------------------------------------------
 
 
-def time_plan(url: str, stack: Path) -> tuple[float, float]:
-    """The whole ``aimodels plan --detailed-exitcode`` command, wall and CPU seconds; it must
+def time_plan(url: str, stack: Path, code: Path | None = None) -> Run:
+    """The whole ``aimodels plan --detailed-exitcode`` command (from the package under ``code``
+    when given): wall and CPU seconds and peak RSS of that process alone (``wait4``). It must
     find nothing to do."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    done = run_cli(url, stack, "plan", "--detailed-exitcode")
-    elapsed = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        raise SystemExit(f"plan exited {done.returncode} (0 expected: nothing to change):\n"
-                         f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return elapsed, cpu
+    command = [sys.executable, "-m", "aimodels"] if code else aimodels()
+    command = [*command, "plan", "--detailed-exitcode", "-f", str(stack)]
+    with tempfile.TemporaryFile("w+") as out:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, env=cli_env(url, stack, code), stdout=out,
+                                   stderr=subprocess.STDOUT, text=True)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            out.seek(0)
+            raise SystemExit(f"plan{f' ({code})' if code else ''} exited {process.returncode} "
+                             f"(0 expected: nothing to change):\n{out.read()[-3000:]}")
+    # ru_maxrss is in KiB on Linux.
+    return Run(elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
 
 
 def time_live_read(url: str, stack: Path) -> float:
@@ -302,53 +344,100 @@ def state_resource_ids(stack: Path) -> list[str]:
     return [r["resourceId"] for r in state["resources"]]
 
 
-def measure(url: str, stack: Path, repeat: int) -> Timings:
-    """Each measurement ``repeat`` times, interleaved so that drift hits all three alike."""
+def measure(url: str, stack: Path, repeat: int, compare: Path | None) -> Timings:
+    """Each measurement ``repeat`` times, interleaved so that drift hits all alike."""
     ids = state_resource_ids(stack)
     time_plan(url, stack)  # warm-up: page cache, .pyc files, the emulator's SQLite
-    timings = Timings([], [], [], [])
+    if compare:
+        time_plan(url, stack, compare)
+    timings = Timings([], [], [], [], load_before=_load())
     for _ in range(repeat):
-        wall, cpu = time_plan(url, stack)
-        timings.plan.append(wall)
-        timings.plan_cpu.append(cpu)
+        timings.plan.append(time_plan(url, stack))
+        if compare:
+            timings.compare.append(time_plan(url, stack, compare))
         timings.live_read.append(time_live_read(url, stack))
         timings.refresh.append(time_refresh(url, ids))
+    timings.load_after = _load()
     return timings
 
 
 # --- the report ---------------------------------------------------------------------------------
 
 
-def report(args: argparse.Namespace, timings: Timings, seeded: float | None) -> str:
-    """Markdown for docs/performance.md: the command, the machine, medians and ratios."""
-    plan, live = statistics.median(timings.plan), statistics.median(timings.live_read)
-    refresh = statistics.median(timings.refresh)
-    command = (f".venv/bin/python benchmarks/plan_refresh.py --resources {args.resources} "
-               f"--latency-ms {args.latency_ms} --repeat {args.repeat}")
+def command_line(args: argparse.Namespace) -> str:
+    """The command that reproduces this run."""
+    sizes = " ".join(str(n) for n in args.resources)
+    extra = f" --compare {args.compare}" if args.compare else ""
+    return (f".venv/bin/python benchmarks/plan_refresh.py --workload {args.workload} "
+            f"--resources {sizes} --latency-ms {args.latency_ms} --repeat {args.repeat}{extra}")
 
-    def runs(values: list[float]) -> str:
+
+def machine() -> str:
+    """Cores, architecture, Python and system, for the report."""
+    return (f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}")
+
+
+def report_size(count: int, timings: Timings, seeded: float | None,
+                compare: Path | None) -> str:
+    """Markdown for one size: every measurement, its runs, and the ratios to the refresh."""
+    refresh = statistics.median(timings.refresh)
+    live = statistics.median(timings.live_read)
+
+    def runs(values: Sequence[float]) -> str:
         return ", ".join(f"{v:.2f}" for v in values)
 
+    def plan_rows(label: str, measured: Sequence[Run]) -> list[str]:
+        wall = statistics.median(r.wall for r in measured)
+        cpu = statistics.median(r.cpu for r in measured)
+        rss = max(r.rss_mib for r in measured)
+        return [
+            f"| {label}, whole command | {wall:.2f} | {runs([r.wall for r in measured])} | "
+            f"**{refresh / wall:.1f}x** |",
+            f"| (its CPU, user + system; {1000 * cpu / count:.2f} ms per resource; peak RSS "
+            f"{rss:.0f} MiB) | {cpu:.2f} | {runs([r.cpu for r in measured])} | |",
+        ]
+
+    seeding = (f"seeded by `aimodels apply --yes` in {seeded:.1f} s" if seeded is not None
+               else "folder seeded by an earlier run")
+    rows = plan_rows("`aimodels plan --detailed-exitcode`", timings.plan)
+    if compare:
+        rows += plan_rows(f"the same from `{compare}`", timings.compare)
     return "\n".join([
-        f"Command: `{command}`",
-        f"Machine: {os.cpu_count()} cores, {platform.machine()}, Python "
-        f"{platform.python_version()}, {platform.system()} {platform.release()}.",
-        (f"Seeding with `aimodels apply --yes` (no latency): {seeded:.1f} s. " if seeded
-         else "Reused an earlier run's folder (no seeding). ")
-        + f"Load average before and after the timed runs: {args.load_before:.1f}, "
-        f"{_load():.1f}.",
+        f"**{count} resources** ({seeding}; load average {timings.load_before:.2f} before, "
+        f"{timings.load_after:.2f} after)",
         "",
         "| measurement (median of runs) | seconds | runs | refresh ÷ this |",
         "|---|---|---|---|",
-        f"| `aimodels plan --detailed-exitcode`, whole command | {plan:.2f} | "
-        f"{runs(timings.plan)} | {refresh / plan:.1f}x |",
-        f"| (its CPU time, user + system) | {statistics.median(timings.plan_cpu):.2f} | "
-        f"{runs(timings.plan_cpu)} | |",
-        f"| live-read phase of plan (`read_live`) | {live:.2f} | {runs(timings.live_read)} | "
-        f"{refresh / live:.1f}x |",
+        *rows,
+        f"| live-read phase of plan (`read_live`, in process) | {live:.2f} | "
+        f"{runs(timings.live_read)} | {refresh / live:.1f}x |",
         f"| refresh baseline: one GET per resource, 10 in parallel | {refresh:.2f} | "
         f"{runs(timings.refresh)} | 1.0x |",
+        "",
     ])
+
+
+def report_summary(results: Sequence[tuple[int, Timings]], compare: Path | None) -> str:
+    """One row per size: the curve of wall time, CPU and memory, and the ratios."""
+    lines = ["| resources | plan, whole command | its CPU | CPU per resource | peak RSS | "
+             "refresh | refresh ÷ plan | load before, after |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for count, timings in results:
+        refresh = statistics.median(timings.refresh)
+        for label, measured in (("", timings.plan), (" (compare)", timings.compare)):
+            if not measured:
+                continue
+            wall = statistics.median(r.wall for r in measured)
+            cpu = statistics.median(r.cpu for r in measured)
+            rss = max(r.rss_mib for r in measured)
+            lines.append(f"| {count:,}{label} | {wall:.2f} s | {cpu:.2f} s | "
+                         f"{1000 * cpu / count:.2f} ms | {rss:.0f} MiB | {refresh:.2f} s | "
+                         f"**{refresh / wall:.1f}x** | {timings.load_before:.2f}, "
+                         f"{timings.load_after:.2f} |")
+    if compare:
+        lines.append(f"\n(compare): the same command run from the package under `{compare}`.")
+    return "\n".join(lines)
 
 
 def _load() -> float:
@@ -358,45 +447,61 @@ def _load() -> float:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--resources", type=int, default=1000, help="resources to manage")
+    parser.add_argument("--workload", choices=WORKLOADS, default="spread",
+                        help="resources over many parents (spread) or mostly in one "
+                        "collection (concentrated)")
+    parser.add_argument("--resources", type=int, nargs="+", default=[1000],
+                        help="resources to manage; several sizes make a sweep")
     parser.add_argument("--latency-ms", type=int, default=50, help="emulator latency per request")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs of each measurement")
-    parser.add_argument("--keep", type=Path, help="work in this (new) folder and keep it")
-    parser.add_argument("--reuse", type=Path, metavar="DIR",
-                        help="time again over a folder kept by --keep (no new workload, no "
-                        "seeding; --resources is taken from it)")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="work in DIR/<workload>-<N> and keep it; a folder seeded by an "
+                        "earlier run is timed again without seeding")
+    parser.add_argument("--compare", type=Path, metavar="DIR",
+                        help="also time plan run from the aimodels package under DIR (a copy "
+                        "of other code), interleaved")
     args = parser.parse_args(argv)
-    if args.reuse:
-        state = json.loads((args.reuse / "stack" / ".aimodels" / "state.json").read_text())
-        args.resources = len(state["resources"])
-    if args.resources < 5 or args.repeat < 1:
-        parser.error("--resources must be at least 5 and --repeat at least 1")
+    if min(args.resources) < 20 or args.repeat < 1:
+        parser.error("--resources must be at least 20 and --repeat at least 1")
+    if args.compare and not (args.compare / "aimodels" / "__init__.py").is_file():
+        parser.error(f"--compare: no aimodels package under {args.compare}")
     return args
 
 
-def prepare(work: Path, count: int) -> float:
-    """Fixtures, manifests and one real apply in ``work``; returns the seconds apply took."""
+def prepare(work: Path, count: int, kind: str) -> float | None:
+    """Fixtures, manifests and one real apply in ``work``; returns the seconds apply took, or
+    None when ``work`` was seeded by an earlier run."""
     stack, data, fixtures = work / "stack", work / "emulator", work / "fixtures.json"
+    if (stack / ".aimodels" / "state.json").is_file():
+        return None
     work.mkdir(parents=True, exist_ok=True)
-    work_load = Workload.of(count)
+    work_load = Workload.of(count, kind)
     write_fixtures(fixtures, work_load)
     write_manifests(stack, documents(work_load))
-    print(f"seeding {count} resources with aimodels apply ...", file=sys.stderr)
+    print(f"seeding {count} resources ({kind}) with aimodels apply ...", file=sys.stderr)
     with serve(data, fixtures, latency_ms=0) as url:
         return seed(url, stack)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
+    results: list[tuple[int, Timings]] = []
+    sections: list[str] = []
     with tempfile.TemporaryDirectory(prefix="aimodels-bench-") as scratch:
-        work = args.reuse or args.keep or Path(scratch)
-        stack, data, fixtures = work / "stack", work / "emulator", work / "fixtures.json"
-        seeded = None if args.reuse else prepare(work, args.resources)
-        print(f"timing with --latency-ms {args.latency_ms} ...", file=sys.stderr)
-        args.load_before = _load()
-        with serve(data, fixtures, latency_ms=args.latency_ms) as url:
-            timings = measure(url, stack, args.repeat)
-    print(report(args, timings, seeded))
+        for count in args.resources:
+            work = (args.keep or Path(scratch)) / f"{args.workload}-{count}"
+            seeded = prepare(work, count, args.workload)
+            stack, data, fixtures = work / "stack", work / "emulator", work / "fixtures.json"
+            print(f"timing {count} resources with --latency-ms {args.latency_ms} ...",
+                  file=sys.stderr)
+            with serve(data, fixtures, latency_ms=args.latency_ms) as url:
+                timings = measure(url, stack, args.repeat, args.compare)
+            results.append((count, timings))
+            sections.append(report_size(count, timings, seeded, args.compare))
+            if not args.keep:
+                shutil.rmtree(work)
+    print("\n".join([f"Command: `{command_line(args)}`", f"Machine: {machine()}.", "",
+                      *sections, report_summary(results, args.compare)]))
 
 
 if __name__ == "__main__":

@@ -30,9 +30,9 @@ def state_entry(change: Change, etag: str | None, *, resource: DesiredResource |
              if k not in ("secretDigests", "provisioningFailed")}
     if digests:
         extra["secretDigests"] = dict(digests)
-    if change.address.kind == CUSTOM_MODEL and (change.after or {}).get("version") is not None:
-        extra[REGISTERED_VERSIONS] = sorted({*registered_versions(prior),
-                                             str(change.after["version"])})
+    version = (change.after or {}).get("version")
+    if change.address.kind == CUSTOM_MODEL and version is not None:
+        extra[REGISTERED_VERSIONS] = sorted({*registered_versions(prior), str(version)})
     return ResourceState(
         address=str(change.address), resource_id=change.resource_id,
         desired=dict(change.after or {}), etag=etag,

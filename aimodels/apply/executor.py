@@ -211,7 +211,7 @@ class _Run:
         """A forget drops the state entry; a record writes the manifest's lifecycle into it.
         Neither calls Azure."""
         address = str(step.address)
-        entry, resource = self.store.state.get(address), self.desired.resources.get(step.address)
+        entry, resource = self.store.get(address), self.desired.resources.get(step.address)
         if step.operation == "forget":
             await self.store.remove(address)
         elif entry is not None and resource is not None:
@@ -300,7 +300,7 @@ class _Run:
             await self.store.remove(str(step.address))
             return
         if step.operation == "retire":
-            entry = self.store.state.get(str(step.address))
+            entry = self.store.get(str(step.address))
             if entry is not None:
                 await self.store.put(without_versions(entry, change.retires))
             return
@@ -315,7 +315,7 @@ class _Run:
         digests = {path: self.store.secret_digest(value)
                    for path, value in self.options.secrets.get(address, {}).items()}
         entry = state_entry(change, outcome.etag, resource=self.desired.resources.get(address),
-                            prior=self.store.state.get(str(address)), digests=digests)
+                            prior=self.store.get(str(address)), digests=digests)
         return with_failure(entry, failure.code, failure.message) if failure else entry
 
     def _request(self, step: Step, change: Change) -> StepRequest:

@@ -57,12 +57,13 @@ class Flight:
 
     async def run(self, write: Awaitable[T]) -> T:
         """Send ``write`` as a task a stop request can cancel (then FlightCancelled)."""
-        self.task = asyncio.ensure_future(write)
+        task = asyncio.ensure_future(write)
+        self.task = task
         try:
-            return await self.task
+            return await task
         except asyncio.CancelledError:
             current = asyncio.current_task()
-            if not self.task.cancelled() or (current is not None and current.cancelling()):
+            if not task.cancelled() or (current is not None and current.cancelling()):
                 raise  # the whole run is being torn down, not just this flight
             raise FlightCancelled(self.parked) from None
 

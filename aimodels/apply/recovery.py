@@ -177,7 +177,7 @@ async def _record(store: StateStore, intent: JournalEntry, details: Mapping[str,
     """Write what the interrupted change left; the line saying so, or None."""
     address = intent.address
     if intent.action == "delete":
-        if found.body is None and store.state.get(address) is not None:
+        if found.body is None and store.get(address) is not None:
             await store.remove(address)
             return f"{address}: deleted by an interrupted run; dropped from the state"
         return None

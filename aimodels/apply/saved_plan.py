@@ -54,10 +54,9 @@ async def check_live(plan: Plan, client: AzureClient, parallelism: int = 10) -> 
 
 async def _live_problem(client: AzureClient, change: Change) -> str | None:
     body = await _read(client, change)
-    exists = body is not None
     if change.action is Action.CREATE or change.is_forget:
-        return f"{change.address} exists now" if exists else None
-    if not exists:
+        return f"{change.address} exists now" if body is not None else None
+    if body is None:
         return f"{change.address} no longer exists"
     etag = body.get("eTag") or body.get("etag")
     if change.precondition_etag and etag != change.precondition_etag:

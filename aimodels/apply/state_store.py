@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,11 @@ class StateStore:
     def __init__(self, backend: StateBackend | str | Path, state: State,
                  journal: Journal | None = None, *, interval: float = GROUP_INTERVAL) -> None:
         self.backend = backend_of(backend)
-        self._state = state
+        self._state = state  # as last read or written
+        # The changes since, by address (None: removed): a put costs O(1), not a copy of the
+        # whole state; they are merged into a State only for a write (or ``state``).
+        self._changes: dict[str, ResourceState | None] = {}
+        self._merged: State | None = state
         self.journal = journal or self.backend.journal()
         self.upload_records: RecordFolder = self.backend.upload_records()
         self.interval = interval
@@ -61,8 +65,17 @@ class StateStore:
 
     @property
     def state(self) -> State:
-        """The state with every change recorded so far (written or about to be)."""
-        return self._state
+        """The state with every change recorded so far (written or about to be). Merged
+        from the changes since the last write when asked: use ``get`` for one address."""
+        if self._merged is None:
+            self._merged = self._state.with_changes(self._changes)
+        return self._merged
+
+    def get(self, address: str) -> ResourceState | None:
+        """The entry at ``address`` with every change recorded so far, or None."""
+        if address in self._changes:
+            return self._changes[address]
+        return self._state.get(address)
 
     def secret_digest(self, value: str) -> str:
         """The keyed digest of a secret under this state's key (what the next plan compares)."""
@@ -99,12 +112,11 @@ class StateStore:
 
     async def put(self, resource: ResourceState) -> None:
         """Record a created or updated resource (replacing what state held at its address)."""
-        await self._write(lambda state: state.with_resource(resource))
+        await self._write(resource.address, resource)
 
     async def remove(self, address: str) -> None:
         """Forget the resource at ``address`` (deleted, or gone outside aimodels)."""
-        await self._write(lambda state: state.without(address)
-                          if state.get(address) is not None else None)
+        await self._write(address, None)
 
     async def flush(self) -> None:
         """Write the state now if it holds changes not written yet, then close the intents
@@ -131,16 +143,17 @@ class StateStore:
         with contextlib.suppress(Exception):
             await self.flush()
 
-    async def _write(self, change: Callable[[State], State | None]) -> None:
-        """Apply ``change`` to the latest state under the lock (two changes may finish at
-        once, and each must see the other's entry); ``None`` means nothing to write. The
-        state is written now if the last write is old enough, else soon (``_schedule``)."""
+    async def _write(self, address: str, entry: ResourceState | None) -> None:
+        """Record ``entry`` (None: no entry) at ``address`` under the lock, so that a write
+        under way holds either all of a change or none of it; removing what is not there
+        changes nothing. The state is written now if the last write is old enough, else soon
+        (``_schedule``)."""
         self._raise_failure()
         async with self._lock:
-            new = change(self._state)
-            if new is None:
+            if entry is None and self.get(address) is None:
                 return
-            self._state, self._dirty = new, True
+            self._changes[address] = entry
+            self._merged, self._dirty = None, True
             if self._due() <= 0:
                 await self._commit()
                 return
@@ -179,7 +192,8 @@ class StateStore:
         that write. The caller holds the lock."""
         if self._dirty:
             started = time.monotonic()
-            self._state = await asyncio.to_thread(self.backend.write, self._state)
+            written = await asyncio.to_thread(self.backend.write, self.state)
+            self._state, self._changes, self._merged = written, {}, written
             self._dirty = False
             self._last_write = time.monotonic()
             self._write_cost = self._last_write - started

@@ -355,7 +355,10 @@ class RegistrySas:
 def _threadsafe(report: Callable[[T], None]) -> Callable[[T], None]:
     """``report`` called on the event loop's thread, whichever thread reports."""
     loop = asyncio.get_running_loop()
-    return lambda value: loop.call_soon_threadsafe(report, value)
+
+    def threadsafe(value: T) -> None:
+        loop.call_soon_threadsafe(report, value)
+    return threadsafe
 
 
 async def _in_thread(work: Callable[[], T], stop: threading.Event) -> T:

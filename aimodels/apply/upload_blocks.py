@@ -337,8 +337,8 @@ def _block_check(text: str) -> str:
 def _sas_refused(exc: HttpResponseError) -> bool:
     """A 403 saying the signature does not hold (expired): Azure's AuthenticationFailed,
     Azurite's AuthorizationFailure. A permission mismatch is not cured by a new SAS."""
-    return exc.status_code == 403 and exc.error_code in ("AuthenticationFailed",
-                                                          "AuthorizationFailure")
+    return exc.status_code == 403 and error_code(exc) in ("AuthenticationFailed",
+                                                           "AuthorizationFailure")
 
 
 def _parse_size(text: str) -> int | None:

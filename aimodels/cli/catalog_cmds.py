@@ -14,7 +14,10 @@ from aimodels.cli.output import use_color
 from aimodels.errors import EXIT_OK
 
 if TYPE_CHECKING:
+    # The --type and --auth choices are these literals: click.Choice admits nothing else.
     from aimodels.cli.main import Context
+    from aimodels.service.catalog import ModelType, ShowType
+    from aimodels.service.chat import AuthMode
     from aimodels.service.reading import ReadTarget
 
 
@@ -30,7 +33,7 @@ def models() -> None:
 @click.option("--query", "-q", metavar="Q", help="Only models whose name or description has Q.")
 @output_format
 @click.pass_obj
-def models_list(obj: Context, paths: tuple[str, ...], model_type: str, query: str | None,
+def models_list(obj: Context, paths: tuple[str, ...], model_type: ModelType, query: str | None,
                 output: str) -> None:
     """List base and custom models in one table, with TYPE and CATALOG columns.
 
@@ -41,7 +44,7 @@ def models_list(obj: Context, paths: tuple[str, ...], model_type: str, query: st
     from aimodels.render.tables import render_models, to_json
     from aimodels.service.catalog import list_models
 
-    listing = list_models(_read_target(obj, paths), model_type, query)  # type: ignore[arg-type]
+    listing = list_models(_read_target(obj, paths), model_type, query)
     _read_warnings(listing.warnings)
     if output == "json":
         click.echo(to_json([row.to_dict() for row in listing.rows]))
@@ -58,7 +61,7 @@ def models_list(obj: Context, paths: tuple[str, ...], model_type: str, query: st
               "or only the base catalogs or the custom registry.")
 @output_format
 @click.pass_obj
-def models_show(obj: Context, paths: tuple[str, ...], name: str, model_type: str,
+def models_show(obj: Context, paths: tuple[str, ...], name: str, model_type: ShowType,
                 output: str) -> None:
     """Show one model: a custom model with all its versions (sha256 in JSON), an AI manager
     catalog model by modelId (microsoft/Phi-4-mini-instruct), or a Foundry catalog model by
@@ -69,8 +72,7 @@ def models_show(obj: Context, paths: tuple[str, ...], name: str, model_type: str
     from aimodels.render.tables import to_json
     from aimodels.service.catalog import show_model
 
-    model, warnings = show_model(_read_target(obj, paths), name,
-                                 model_type)  # type: ignore[arg-type]
+    model, warnings = show_model(_read_target(obj, paths), name, model_type)
     _read_warnings(warnings)
     if output == "json":
         click.echo(to_json(model.to_dict()))
@@ -93,7 +95,8 @@ def deployments() -> None:
               help="Only deployments in provisioning state S (Succeeded, Creating, Failed...).")
 @output_format
 @click.pass_obj
-def deployments_list(obj: Context, paths: tuple[str, ...], model: str | None, model_type: str,
+def deployments_list(obj: Context, paths: tuple[str, ...], model: str | None,
+                     model_type: ModelType,
                      status: str | None, output: str) -> None:
     """List ModelDeployments (every namespace of the AI managers the Stack, manifests and state
     name) and FoundryDeployments (their accounts) in one table, with the TYPE of their model
@@ -103,8 +106,7 @@ def deployments_list(obj: Context, paths: tuple[str, ...], model: str | None, mo
     from aimodels.render.tables import render_deployments, to_json
     from aimodels.service.deployments import list_deployments
 
-    listing = list_deployments(_read_target(obj, paths), model, status,
-                               model_type)  # type: ignore[arg-type]
+    listing = list_deployments(_read_target(obj, paths), model, status, model_type)
     _read_warnings(listing.warnings)
     if output == "json":
         click.echo(to_json([row.to_dict() for row in listing.rows]))
@@ -326,7 +328,7 @@ def access(obj: Context, paths: tuple[str, ...], namespace: str, ai_manager: str
 @output_format
 @click.pass_obj
 def chat(obj: Context, paths: tuple[str, ...], deployment: str, prompt: str, max_tokens: int,
-         auth: str, api_version: str | None, output: str) -> None:
+         auth: AuthMode, api_version: str | None, output: str) -> None:
     """Send PROMPT to DEPLOYMENT (base or custom) as an OpenAI-compatible chat completion, a
     smoke test.
 
@@ -342,7 +344,7 @@ def chat(obj: Context, paths: tuple[str, ...], deployment: str, prompt: str, max
     from aimodels.service.chat import ChatOptions
     from aimodels.service.chat import chat as send_chat
 
-    options = ChatOptions(max_tokens, auth, api_version)  # type: ignore[arg-type]
+    options = ChatOptions(max_tokens, auth, api_version)
     answer, warnings = send_chat(_read_target(obj, paths), deployment, prompt, options)
     _read_warnings(warnings)
     if output == "json":

@@ -39,7 +39,6 @@ def plan(obj: Context, paths: tuple[str, ...], out: str | None, fmt: str, detail
     be applied (pre-flight errors), 2 changes present (--detailed-exitcode only), 3 invalid
     manifests, 4 authentication, 5 Azure error.
     """
-    from aimodels.plan.planfile import write_plan_file
     from aimodels.render.plan import render_plan
     from aimodels.service.planning import PlanOptions, plan_changes
     from aimodels.transport.redact import scrub_secrets
@@ -54,6 +53,8 @@ def plan(obj: Context, paths: tuple[str, ...], out: str | None, fmt: str, detail
     if outcome.plan.errored:
         return EXIT_ERROR
     if out:
+        from aimodels.plan.planfile import write_plan_file  # jsonschema: only for --out
+
         write_plan_file(out, outcome.plan, scrub=scrub_secrets)
         click.echo(f"\nSaved the plan to {out}. Apply exactly it with: aimodels apply {out}",
                    err=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -61,15 +62,21 @@ def read_override(path: Path) -> dict[str, Any]:
 
 
 @cache
+def _schema() -> dict[str, Any]:
+    """The schema of fixtures files (``fixtures/schema.yaml``, ours: a mapping)."""
+    schema: dict[str, Any] = yaml.safe_load((_folder() / SCHEMA_FILE).read_text(encoding="utf-8"))
+    return schema
+
+
+@cache
 def validator() -> Draft202012Validator:
     """The validator for fixtures files (``fixtures/schema.yaml``)."""
-    schema = yaml.safe_load((_folder() / SCHEMA_FILE).read_text(encoding="utf-8"))
-    return Draft202012Validator(schema)
+    return Draft202012Validator(_schema())
 
 
 def section_names() -> list[str]:
     """The sections a fixtures file may hold."""
-    return sorted(validator().schema["properties"])
+    return sorted(_schema()["properties"])
 
 
 def _folder() -> Any:
@@ -95,13 +102,14 @@ def _parse(path: Path) -> Any:
 def _describe(problem: ValidationError) -> str:
     where = _path_of(problem)
     message = problem.message
-    if problem.validator == "additionalProperties" and isinstance(problem.instance, dict):
+    if problem.validator == "additionalProperties" and isinstance(problem.instance, dict) \
+            and isinstance(problem.schema, Mapping):
         message = _unknown_keys(problem.instance, problem.schema, "section" if not where
                                 else "field")
     return f"{where}: {message}" if where else message
 
 
-def _unknown_keys(instance: dict[str, Any], schema: dict[str, Any], what: str) -> str:
+def _unknown_keys(instance: dict[str, Any], schema: Mapping[str, Any], what: str) -> str:
     """``unknown section 'x' (did you mean 'y'?)``: the words a typo deserves."""
     known = list(schema.get("properties", {}))
     unknown = [k for k in instance if k not in known and not str(k).startswith("_")]

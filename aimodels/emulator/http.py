@@ -45,17 +45,22 @@ def new_etag() -> str:
     return f'"{uuid.uuid4()}"'
 
 
-async def read_json(request: Request) -> tuple[dict[str, Any] | None, Response | None]:
+def json_object(value: Any) -> dict[str, Any]:
+    """A JSON object of a request body (``sku``, ``properties``...), or an empty one for
+    anything else."""
+    return value if isinstance(value, dict) else {}
+
+
+async def read_json(request: Request) -> dict[str, Any] | Response:
     """The request body as a JSON object, or a 400 ``InvalidRequestContent`` response."""
     raw = await request.body()
     try:
         body = json.loads(raw or b"{}")
     except ValueError:
-        return None, arm_error(400, "InvalidRequestContent", "The request body is not valid JSON.")
+        return arm_error(400, "InvalidRequestContent", "The request body is not valid JSON.")
     if not isinstance(body, dict):
-        return None, arm_error(400, "InvalidRequestContent",
-                               "The request body must be a JSON object.")
-    return body, None
+        return arm_error(400, "InvalidRequestContent", "The request body must be a JSON object.")
+    return body
 
 
 def check_preconditions(request: Request, current_etag: str | None) -> Response | None:

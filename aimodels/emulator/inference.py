@@ -150,23 +150,22 @@ def _authorized(emu: Any, request: Request, accounts: Accounts) -> tuple[Account
     return [], _error(401, "401", _NO_KEY)
 
 
-def _deployment(emu: Any, accounts: Accounts,
-                name: str) -> tuple[dict[str, Any] | None, Response | None]:
+def _deployment(emu: Any, accounts: Accounts, name: str) -> dict[str, Any] | Response:
     """The Succeeded deployment ``name`` of one of ``accounts``, or 404 DeploymentNotFound."""
     now = emu.now()
-    found = []
+    found: list[tuple[str, dict[str, Any]]] = []
     for account in accounts:
         doc = emu.store.get(DEPLOYMENTS, f"{_key_of(account)}/{name.lower()}")
         if doc is not None and lro.phase(doc, now) == "Succeeded" and not lro.is_gone(doc, now):
             found.append((account["name"], doc))
     if not found:
-        return None, _error(404, "DeploymentNotFound", _NOT_DEPLOYED)
+        return _error(404, "DeploymentNotFound", _NOT_DEPLOYED)
     if len(found) > 1:
         names = ", ".join(sorted(n for n, _ in found))
-        return None, _bad_request(f"The deployment '{name}' exists in several accounts ({names}); "
-                                  "call /accounts/{account}/openai/deployments/... or send that "
-                                  "account's api-key.", None)
-    return found[0][1], None
+        return _bad_request(f"The deployment '{name}' exists in several accounts ({names}); "
+                            "call /accounts/{account}/openai/deployments/... or send that "
+                            "account's api-key.", None)
+    return found[0][1]
 
 
 def _key_of(account: dict[str, Any]) -> str:
@@ -213,9 +212,9 @@ def routes(emu: Any) -> list[Route]:
         allowed, error = _authorized(emu, request, candidates)
         if error:
             return error
-        doc, error = _deployment(emu, allowed, request.path_params["deployment"])
-        if error:
-            return error
+        doc = _deployment(emu, allowed, request.path_params["deployment"])
+        if isinstance(doc, Response):
+            return doc
         messages, limit, error = await _parse(request)
         if error:
             return error

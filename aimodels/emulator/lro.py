@@ -76,7 +76,9 @@ def is_gone(doc: dict[str, Any], now: float) -> bool:
 def is_busy(doc: dict[str, Any], now: float) -> bool:
     """True while an operation on ``doc`` is still running."""
     lro = doc.get("_lro")
-    return bool(lro) and now < lro["started"] + lro["duration"]
+    if not lro:
+        return False
+    return bool(now < lro["started"] + lro["duration"])
 
 
 def public(doc: dict[str, Any], now: float) -> dict[str, Any]:

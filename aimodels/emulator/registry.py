@@ -291,9 +291,9 @@ class Registry:
 
 
 async def _validated(request: Request, schema: dict[str, Any]) -> tuple[Any, Response | None]:
-    body, error = await read_json(request)
-    if error is not None:
-        return None, error
+    body = await read_json(request)
+    if isinstance(body, Response):
+        return None, body
     problem = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema)
                                                .iter_errors(body))
     if problem is not None:

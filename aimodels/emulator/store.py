@@ -9,6 +9,7 @@ store keeps them in a temporary directory removed on ``close``.
 
 from __future__ import annotations
 
+import builtins
 import json
 import sqlite3
 import threading
@@ -111,7 +112,7 @@ class Store:
             ).fetchall()
         return [json.loads(r[0]) for r in rows]
 
-    def legacy_bytes(self) -> list[tuple[str, str, int, int]]:
+    def legacy_bytes(self) -> builtins.list[tuple[str, str, int, int]]:  # not Store.list
         """(collection, key, rowid, length) of the byte entries an older emulator kept in
         SQLite (blob content now lives in ``files``); ``blob.store`` moves them out once."""
         with self._lock:

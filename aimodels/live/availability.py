@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -65,7 +66,7 @@ class ReadCache:
         self._tasks: dict[tuple[Any, ...], asyncio.Task[Any]] = {}
 
     async def once(self, key: tuple[Any, ...], call: Callable[[], Awaitable[T]]) -> T:
-        task = self._tasks.get(key)
+        task: asyncio.Task[T] | None = self._tasks.get(key)  # a key is always the same call
         if task is None:
             task = asyncio.ensure_future(self._bounded(call))
             self._tasks[key] = task
@@ -146,9 +147,10 @@ class FoundryReader:
                                     lambda: self.client.list_all(f"{self.scope}/accounts"))
         ids = sorted({str(a["id"]) for a in accounts if isinstance(a, Mapping) and a.get("id")})
         found = await self._gather(self._once(("deployments", i.lower()),
-                                              lambda i=i: self.client.list_all(i + "/deployments"))
+                                              partial(self.client.list_all, i + "/deployments"))
                                    for i in ids)
-        return {tuple(str(model.get(k, "")).lower() for k in ("format", "name", "version"))
+        return {capacity_key(str(model.get("format", "")), str(model.get("name", "")),
+                             str(model.get("version", "")))
                 for items in found for d in items if isinstance(d, Mapping)
                 and isinstance(model := (d.get("properties") or {}).get("model"), Mapping)}
 

@@ -96,7 +96,7 @@ async def _foundry_diagnostics(plan: Plan, stack: Stack,
                and c.action in WRITES and c.after and not _is_custom(c.after)]
     if not changes:
         return []
-    accounts = sorted({str(c.after["account"]) for c in changes if c.after.get("account")})
+    accounts = sorted({str(a) for c in changes if (a := (c.after or {}).get("account"))})
     bodies = await asyncio.gather(*(reader.account(stack.resource_group, a) for a in accounts))
     regions = {a: _region(b) for a, b in zip(accounts, bodies, strict=True) if b}
     requests, diagnostics = foundry_requests(changes, regions, stack)

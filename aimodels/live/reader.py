@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,23 +40,72 @@ class LiveRead:
     diagnostics: tuple[Diagnostic, ...] = ()
 
 
+class Listings:
+    """Parent collections listed once each, at most ``parallelism`` at a time, following
+    ``nextLink``; None for a collection whose parent does not exist.
+
+    A caller may ``start`` collections before it knows it needs them (``plan`` starts those of
+    the state while the manifests are still being checked); ``read_live`` then takes the ones it
+    needs, starts the others, and drops what it does not need unseen, errors included.
+    """
+
+    def __init__(self, client: AzureClient, parallelism: int = 10) -> None:
+        self._client = client
+        self._slots = asyncio.Semaphore(parallelism)
+        self._tasks: dict[ListCollection, asyncio.Task[list[Any] | None]] = {}
+        self._dropped: list[asyncio.Task[list[Any] | None]] = []
+
+    def start(self, collections: Iterable[ListCollection]) -> None:
+        """Start listing ``collections`` (each once), in this order."""
+        for collection in collections:
+            if collection not in self._tasks:
+                self._tasks[collection] = asyncio.ensure_future(self._list(collection))
+
+    async def read(self, collections: Sequence[ListCollection]
+                   ) -> list[tuple[ListCollection, list[Any] | None]]:
+        """The items of each of ``collections``; any other started listing is dropped."""
+        self.start(collections)
+        self.drop(set(self._tasks) - set(collections))
+        found = await asyncio.gather(*(self._tasks[c] for c in collections))
+        return list(zip(collections, found, strict=True))
+
+    def drop(self, collections: Iterable[ListCollection]) -> None:
+        """Cancel these listings and forget them, and whatever error they ended with."""
+        for collection in collections:
+            task = self._tasks.pop(collection)
+            task.cancel()
+            self._dropped.append(task)  # aclose collects it: its error is no one's error
+
+    async def aclose(self) -> None:
+        """Stop every listing still running (before the client closes)."""
+        self.drop(list(self._tasks))
+        dropped, self._dropped = self._dropped, []
+        await asyncio.gather(*dropped, return_exceptions=True)
+
+    async def _list(self, collection: ListCollection) -> list[Any] | None:
+        async with self._slots:
+            return await _list_or_none(self._client, collection)
+
+
 async def read_live(desired: DesiredState, prior: Mapping[ResourceAddress, PriorResource],
                     client: AzureClient, *, registry: ProviderRegistry,
-                    inputs: ResolvedInputs | None = None, parallelism: int = 10) -> LiveRead:
+                    inputs: ResolvedInputs | None = None, parallelism: int = 10,
+                    listings: Listings | None = None) -> LiveRead:
     """List every parent collection the addresses live in and match the items to addresses.
-    ``registry`` says where each kind is listed (its provider's ``collection``)."""
+    ``registry`` says where each kind is listed (its provider's ``collection``); ``listings``
+    is where the lists come from when some were started early (on ``client``)."""
     ids = resource_ids(desired, prior, registry, inputs)
     wanted: dict[ListCollection, dict[str, ResourceAddress]] = defaultdict(dict)
     for address, resource_id in ids.items():
         collection = registry.for_address(address).collection(address, resource_id)
         wanted[collection][address.name.lower()] = address
-    slots = asyncio.Semaphore(parallelism)
-
-    async def listed(collection: ListCollection) -> tuple[ListCollection, list[Any] | None]:
-        async with slots:
-            return collection, await _list_or_none(client, collection)
-
-    results = await asyncio.gather(*(listed(c) for c in sorted(wanted)))
+    own = listings is None
+    listings = listings or Listings(client, parallelism)
+    try:
+        results = await listings.read(sorted(wanted))
+    finally:
+        if own:
+            await listings.aclose()
     objects: dict[ResourceAddress, LiveObject] = {}
     diagnostics: list[Diagnostic] = []
     for collection, items in results:

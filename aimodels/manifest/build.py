@@ -33,9 +33,10 @@ from aimodels.model.kinds import STACK
 def build_desired(manifests: Sequence[Manifest], stack: Manifest) -> DesiredState:
     """The desired state of a valid manifest set with exactly one Stack."""
     resources = {}
+    folders: dict[Path, Path] = {}
     for m in manifests:
         if m.kind != STACK:
-            res = _resource(m, stack)
+            res = _resource(m, stack, folders)
             resources[res.address] = res
     files = tuple(dict.fromkeys(m.doc.file for m in manifests))
     return DesiredState(stack=build_stack(stack), resources=dict(sorted(resources.items())),
@@ -60,7 +61,7 @@ def build_stack(stack: Manifest) -> Stack:
     )
 
 
-def _resource(m: Manifest, stack: Manifest) -> DesiredResource:
+def _resource(m: Manifest, stack: Manifest, folders: dict[Path, Path]) -> DesiredResource:
     spec = {k: copy.deepcopy(v) for k, v in m.spec.items() if k != "lifecycle"}
     if m.kind in PARENT_DEFAULTS:
         spec[PARENT_DEFAULTS[m.kind][0]] = resolved_parent(m, stack)
@@ -69,7 +70,7 @@ def _resource(m: Manifest, stack: Manifest) -> DesiredResource:
     metadata = m.doc.data["metadata"]
     return DesiredResource(
         address=ResourceAddress(m.kind, str(m.name)), spec=spec, source=m.doc.start,
-        base_dir=_base_dir(m), labels=dict(metadata.get("labels", {})),
+        base_dir=_base_dir(m, folders), labels=dict(metadata.get("labels", {})),
         lifecycle=Lifecycle(prevent_destroy=bool(lifecycle.get("preventDestroy", False)),
                             ignore_changes=tuple(lifecycle.get("ignoreChanges", ()))),
         field_sources=_field_sources(m),
@@ -92,5 +93,13 @@ def _field_sources(m: Manifest) -> dict[str, SourceLocation]:
             if path[:1] in (("spec",), ("metadata",)) and path[1:2] != ("lifecycle",)}
 
 
-def _base_dir(m: Manifest) -> Path:
-    return m.doc.input.path.parent.resolve()
+def _base_dir(m: Manifest, folders: dict[Path, Path] | None = None) -> Path:
+    """The manifest's folder, resolved; ``folders`` keeps them for one build: a repository
+    holds hundreds of manifests per file, and each resolve makes a system call per part of
+    the path."""
+    folder = m.doc.input.path.parent
+    if folders is None:
+        return folder.resolve()
+    if folder not in folders:
+        folders[folder] = folder.resolve()
+    return folders[folder]

@@ -15,14 +15,15 @@ import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from jsonschema import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from aimodels.errors import Diagnostic, error
 from aimodels.manifest.schemas import resolve
 from aimodels.manifest.secrets import CREDENTIAL_KEYS
 from aimodels.manifest.yamldoc import FieldPath, YamlDocument, format_path
+
+if TYPE_CHECKING:  # errors come from jsonschema, imported only when a document is invalid
+    from jsonschema import ValidationError
 
 RFC1123 = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 _FIELD_HINTS = {
@@ -79,7 +80,7 @@ def _typos(errors: Iterable[ValidationError], kind: str) -> frozenset[tuple[Fiel
     for err in errors:
         if err.validator != "additionalProperties" or not isinstance(err.instance, Mapping):
             continue
-        allowed = list(resolve(kind, err.schema).get("properties", {}))
+        allowed = list(resolve(kind, _schema(err)).get("properties", {}))
         for key in err.instance:
             guess = did_you_mean(str(key), allowed) if key not in allowed else None
             if guess is not None and guess not in err.instance:
@@ -88,7 +89,7 @@ def _typos(errors: Iterable[ValidationError], kind: str) -> frozenset[tuple[Fiel
 
 
 def _unknown_fields(err: ValidationError, ctx: _Context) -> list[Diagnostic]:
-    allowed = list(resolve(ctx.kind, err.schema).get("properties", {}))
+    allowed = list(resolve(ctx.kind, _schema(err)).get("properties", {}))
     parent = tuple(err.absolute_path)
     if not isinstance(err.instance, Mapping):
         return []
@@ -114,9 +115,9 @@ def _required(err: ValidationError, ctx: _Context) -> list[Diagnostic]:
     if not isinstance(err.instance, Mapping):
         return []
     parent = tuple(err.absolute_path)
-    props = resolve(ctx.kind, err.schema).get("properties", {})
+    props = resolve(ctx.kind, _schema(err)).get("properties", {})
     out = []
-    for name in err.validator_value:
+    for name in _listed(err):
         if name in err.instance or (parent, name) in ctx.typos:
             continue
         where = f" in {format_path(parent)}" if parent else ""
@@ -130,13 +131,13 @@ def _required(err: ValidationError, ctx: _Context) -> list[Diagnostic]:
 def _why(err: ValidationError) -> str:
     """The reason a conditional (if/then) rule applies, from the ``then`` schema's description."""
     if "then" in err.absolute_schema_path:
-        return str(err.schema.get("description", ""))
+        return str(_schema(err).get("description", ""))
     return ""
 
 
 def _enum(err: ValidationError, ctx: _Context) -> list[Diagnostic]:
     path = tuple(err.absolute_path)
-    allowed = [str(v) for v in err.validator_value]
+    allowed = [str(v) for v in _listed(err)]
     guess = did_you_mean(str(err.instance), allowed) if not _sensitive(path) else None
     summary = f"must be one of {', '.join(allowed)}{_not(ctx, path, err.instance)}"
     summary += f" (did you mean '{guess}'?)" if guess else ""
@@ -170,7 +171,8 @@ def _quote_hint(ctx: _Context, path: FieldPath, value: Any) -> str:
 
 def _pattern(err: ValidationError, ctx: _Context) -> list[Diagnostic]:
     path = tuple(err.absolute_path)
-    rule = err.schema.get("patternErrorMessage") or f"a match for the pattern {err.validator_value}"
+    rule = (_schema(err).get("patternErrorMessage")
+            or f"a match for the pattern {err.validator_value}")
     if "propertyNames" in err.absolute_schema_path:
         return [ctx.diag(path, f"key '{err.instance}' is not valid",
                          f"Keys of {format_path(path)} must be {rule}.")]
@@ -182,7 +184,7 @@ def _pattern(err: ValidationError, ctx: _Context) -> list[Diagnostic]:
                      "\n".join(d for d in detail if d))]
 
 
-def _name_suggestion(value: Any, pattern: str) -> str:
+def _name_suggestion(value: Any, pattern: object) -> str:
     if pattern != RFC1123 or not isinstance(value, str):
         return ""
     candidate = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")[:63].strip("-")
@@ -190,6 +192,8 @@ def _name_suggestion(value: Any, pattern: str) -> str:
 
 
 def _length(err: ValidationError, ctx: _Context) -> list[Diagnostic]:
+    if not isinstance(err.instance, str):
+        return _generic(err, ctx)  # jsonschema checks lengths of strings only
     path = tuple(err.absolute_path)
     size, limit = len(err.instance), err.validator_value
     if err.validator == "minLength":
@@ -208,6 +212,8 @@ def _bound(err: ValidationError, ctx: _Context) -> list[Diagnostic]:
 
 
 def _unique(err: ValidationError, ctx: _Context) -> list[Diagnostic]:
+    if not isinstance(err.instance, list):
+        return _generic(err, ctx)  # jsonschema checks uniqueness of arrays only
     path = tuple(err.absolute_path)
     items = [repr(i) for i in err.instance]
     dup = next((i for i in items if items.count(i) > 1), "an item")
@@ -216,7 +222,7 @@ def _unique(err: ValidationError, ctx: _Context) -> list[Diagnostic]:
 
 def _not_allowed(err: ValidationError, ctx: _Context) -> list[Diagnostic]:
     path = tuple(err.absolute_path)
-    message = err.schema.get("errorMessage") or f"{format_path(path)} is not allowed here"
+    message = _schema(err).get("errorMessage") or f"{format_path(path)} is not allowed here"
     return [ctx.diag(path, str(message), key=True)]
 
 
@@ -227,7 +233,7 @@ def _one_of(err: ValidationError, ctx: _Context) -> list[Diagnostic]:
     if not isinstance(err.instance, Mapping):
         return []  # the sibling `type` error says it better
     path = tuple(err.absolute_path)
-    branches = [resolve(ctx.kind, b) for b in err.validator_value]
+    branches = [resolve(ctx.kind, b) for b in _listed(err)]
     fields = [list(b.get("properties", {})) for b in branches]
     present = set(map(str, err.instance))
     hits = [i for i, names in enumerate(_own_keys(fields)) if names & present]
@@ -277,8 +283,22 @@ def _generic(err: ValidationError, ctx: _Context) -> list[Diagnostic]:
 
 
 def _description(err: ValidationError) -> str:
-    about = err.schema.get("description") if isinstance(err.schema, Mapping) else None
+    about = _schema(err).get("description")
     return str(about) if about else ""
+
+
+def _schema(err: ValidationError) -> Mapping[str, Any]:
+    """The schema object holding the rule that failed. jsonschema also allows a boolean schema
+    (or none, for an error built by hand); ours have no boolean subschemas, and an empty one
+    explains nothing rather than crash."""
+    return err.schema if isinstance(err.schema, Mapping) else {}
+
+
+def _listed(err: ValidationError) -> list[Any]:
+    """The failing rule's list: ``required`` names, ``enum`` values, ``oneOf`` branches (set on
+    every error validation reports; typed as possibly unset by jsonschema)."""
+    value = err.validator_value
+    return list(value) if isinstance(value, list | tuple) else []
 
 
 def _not(ctx: _Context, path: FieldPath, value: Any) -> str:
@@ -315,7 +335,7 @@ def type_name(value: Any) -> str:
     return next((word for cls, word in checks if isinstance(value, cls)), type(value).__name__)
 
 
-_Handler = Callable[[ValidationError, _Context], list[Diagnostic]]
+_Handler = Callable[["ValidationError", _Context], list[Diagnostic]]
 _HANDLERS: dict[str, _Handler] = {
     "additionalProperties": _unknown_fields, "required": _required, "enum": _enum,
     "const": _const, "type": _type, "pattern": _pattern, "minLength": _length,

@@ -12,11 +12,12 @@ import json
 from collections.abc import Mapping
 from importlib import resources
 from importlib.resources.abc import Traversable
-from typing import Any
-
-from jsonschema import Draft202012Validator
+from typing import TYPE_CHECKING, Any
 
 from aimodels.model.kinds import ALL_KINDS
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 
 def schema_file_name(kind: str) -> str:
@@ -43,7 +44,11 @@ def load_schema(kind: str) -> Mapping[str, Any]:
 
 @functools.cache
 def validator(kind: str) -> Draft202012Validator:
-    """A Draft 2020-12 validator for documents of ``kind``."""
+    """A Draft 2020-12 validator for documents of ``kind``: only to find and explain the
+    errors of a document the compiled check refused (jsonschema is imported then, not on
+    every run)."""
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(load_schema(kind))
 
 

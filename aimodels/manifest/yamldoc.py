@@ -93,6 +93,8 @@ def read_documents(item: ManifestInput) -> tuple[list[YamlDocument], list[Diagno
     try:
         while loader.check_node():
             node = loader.get_node()
+            if node is None:  # not after check_node() said yes; the stubs cannot know that
+                break
             _check_size(node, item)
             problems: list[Diagnostic] = []
             spots = _map_spots(node, item, problems)

@@ -97,7 +97,7 @@ def planned_spec(desired: Mapping[str, Any], live: Mapping[str, Any], policy: Fi
     planned); ``computed_if_unset`` paths keep it only when the manifest leaves them out of a
     block it does use.
     """
-    planned = copied(dict(desired))
+    planned: dict[str, Any] = copied(dict(desired))
     unset = [p for p in policy.computed_if_unset
              if get_path(desired, p) is _MISSING and _has_parent(desired, p)]
     kept = [*ignore, *unset]
@@ -116,7 +116,7 @@ def with_defaults(spec: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[
     A nested default (``scale.autoscale.minReplicas``) is filled only when its parent is there,
     so a default never brings in a block the manifest chose not to use.
     """
-    filled = copied(dict(spec))
+    filled: dict[str, Any] = copied(dict(spec))
     for path, value in sorted(defaults.items()):
         if get_path(filled, path) is _MISSING and _has_parent(filled, path):
             set_path(filled, path, copied(value))
@@ -126,7 +126,7 @@ def with_defaults(spec: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[
 def remembered(live: Mapping[str, Any], applied: Mapping[str, Any],
                paths: Iterable[str]) -> dict[str, Any]:
     """``live`` with the fields the service never returns taken from the spec last applied."""
-    filled = copied(dict(live))
+    filled: dict[str, Any] = copied(dict(live))
     for path in paths:
         value = get_path(applied, path)
         if get_path(filled, path) is _MISSING and value is not _MISSING:
@@ -138,7 +138,7 @@ def mask(spec: Mapping[str, Any] | None, policy: FieldPolicy) -> dict[str, Any] 
     """A copy of ``spec`` fit to show or store: every secret path holds ``SENSITIVE_VALUE``."""
     if spec is None:
         return None
-    masked = copied(dict(spec))
+    masked: dict[str, Any] = copied(dict(spec))
     for path in policy.secret:
         if get_path(masked, path) is not _MISSING:
             set_path(masked, path, SENSITIVE_VALUE)

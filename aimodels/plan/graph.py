@@ -27,13 +27,21 @@ from __future__ import annotations
 import heapq
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from aimodels.model.address import ResourceAddress
 from aimodels.model.kinds import CUSTOM_MODEL
 from aimodels.plan.values import Action, Change
 
-N = TypeVar("N", bound=Hashable)
+
+class SortableNode(Hashable, Protocol):
+    """What a node must be: hashable (a dict key) and ordered (ready nodes leave a heap
+    smallest first, which keeps every order deterministic)."""
+
+    def __lt__(self, other: Any, /) -> bool: ...
+
+
+N = TypeVar("N", bound=SortableNode)
 
 
 class CycleError(ValueError):
@@ -60,7 +68,7 @@ class Graph(Generic[N]):
 
     @property
     def nodes(self) -> list[N]:
-        return sorted(self._deps)  # type: ignore[type-var]
+        return sorted(self._deps)
 
     def dependencies(self, node: N) -> frozenset[N]:
         """What ``node`` needs first (direct)."""
@@ -125,7 +133,7 @@ class Graph(Generic[N]):
             return None
         state[node] = 1
         path.append(node)
-        for dep in sorted(self._deps[node]):  # type: ignore[type-var]
+        for dep in sorted(self._deps[node]):
             found = self._cycle_from(dep, state, path)
             if found:
                 return found

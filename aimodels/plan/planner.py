@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aimodels.errors import Diagnostic, error, warning
 from aimodels.model.address import ResourceAddress
@@ -67,7 +68,7 @@ class _Inputs:
     prior: Mapping[ResourceAddress, PriorResource]
     registry: ProviderRegistry
     ctx: ProviderContext
-    specs: Mapping[ResourceAddress, dict]
+    specs: Mapping[ResourceAddress, dict[str, Any]]
     depends_on: Mapping[ResourceAddress, tuple[ResourceAddress, ...]]
     replace: frozenset[ResourceAddress]
     destroy: bool = False
@@ -117,7 +118,7 @@ def _gather(desired: DesiredState, live: LiveState,
                    destroy)
 
 
-def _references(address: ResourceAddress, specs: Mapping[ResourceAddress, dict],
+def _references(address: ResourceAddress, specs: Mapping[ResourceAddress, dict[str, Any]],
                 prior: Mapping[ResourceAddress, PriorResource], registry: ProviderRegistry,
                 known: set[ResourceAddress]) -> tuple[ResourceAddress, ...]:
     """What a resource names in the manifests or named when last applied, among those we know:

@@ -151,7 +151,8 @@ def sku_of(entry: Mapping[str, Any], sku_name: str) -> Mapping[str, Any] | None:
     skus = list(entry.get("skus") or ())
     names = CATALOG_SKU_ALIASES.get(sku_name.lower(), (sku_name,))
     for name in names:
-        found = next((s for s in skus if str(s.get("name", "")).lower() == name.lower()), None)
+        found: Mapping[str, Any] | None = next(
+            (s for s in skus if str(s.get("name", "")).lower() == name.lower()), None)
         if found is not None:
             return found
     return None
@@ -187,7 +188,8 @@ class CapacityBounds:
 
     @classmethod
     def of(cls, sku: Mapping[str, Any]) -> CapacityBounds:
-        raw = sku.get("capacity") if isinstance(sku.get("capacity"), Mapping) else {}
+        capacity = sku.get("capacity")
+        raw: Mapping[str, Any] = capacity if isinstance(capacity, Mapping) else {}
         minimum = _whole(raw.get("minimum"), 1)
         maximum = raw.get("maximum")
         return cls(minimum, None if maximum is None else _whole(maximum, 0),
@@ -243,7 +245,7 @@ def catalog_from_wire(location_models: Mapping[str, Iterable[Mapping[str, Any]]]
                       complete: bool = False) -> FoundryCatalog:
     """A catalog from the raw ``value`` items of each list operation."""
     return FoundryCatalog(
-        models={loc.lower(): tuple(_unwrap(i) for i in items)
+        models={loc.lower(): tuple(unwrap_model(i) for i in items)
                 for loc, items in location_models.items()},
         capacities={key: tuple(_offer(i) for i in items) for key, items in capacities.items()},
         usages={loc.lower(): {u.name: u for u in (_usage(i) for i in items)}
@@ -252,9 +254,11 @@ def catalog_from_wire(location_models: Mapping[str, Iterable[Mapping[str, Any]]]
     )
 
 
-def _unwrap(item: Mapping[str, Any]) -> Mapping[str, Any]:
-    """Location models wrap each version in ``model``; account models do not."""
-    return item.get("model") if isinstance(item.get("model"), Mapping) else item
+def unwrap_model(item: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A model version of a catalog listing: location models wrap each in ``model``; account
+    models do not."""
+    model = item.get("model")
+    return model if isinstance(model, Mapping) else item
 
 
 def _offer(item: Mapping[str, Any]) -> Offer:

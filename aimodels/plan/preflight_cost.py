@@ -173,12 +173,14 @@ def evaluate_cost(request: CostRequest,
     """Price the change before and after, and check the planned size is feasible."""
     check = request.check_key()
     quote = quotes.get(check) if check else None
-    live_quote = quotes.get(request.price_key()) if request.price_key() else None
+    price = request.price_key()
+    live_quote = quotes.get(price) if price else None
     diagnostics = _feasibility(request, quote) if check else []
     before = _price(request.before, live_quote)
     after = _price(request.after, quote) if request.action is not Action.DELETE else None
     notes = _notes(request, quote, live_quote)
-    currency = (quote or live_quote).currency if (quote or live_quote) else "USD"
+    priced = quote or live_quote
+    currency = priced.currency if priced else "USD"
     if before is None and after is None:
         return CostOutcome(None, notes, tuple(diagnostics))
     return CostOutcome(CostEstimate(currency, before, after), notes, tuple(diagnostics))

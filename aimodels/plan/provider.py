@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Literal, Protocol
+from typing import Any, ClassVar, Literal, Protocol
 
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredResource, Stack
@@ -96,9 +96,10 @@ class Provider(Protocol):
     """One kind's mapping and field rules (pure: no clock, no network), and where its
     resources are listed and how they are written, for the I/O layers to act on."""
 
-    kind: str
-    api_version: str
-    policy: FieldPolicy
+    # Constants of the kind, set on the provider class (as ProviderBase declares them).
+    kind: ClassVar[str]
+    api_version: ClassVar[str]
+    policy: ClassVar[FieldPolicy]
 
     @property
     def writer(self) -> WriterFamily:

@@ -79,7 +79,7 @@ def drop_default(spec: dict[str, Any], key: str, default: str | None) -> None:
 def drop_server_computed(body: Mapping[str, Any], policy: FieldPolicy) -> dict[str, Any]:
     """A copy of a live body without the fields the service computes, and without a block
     left empty by their removal (as ``delete_path`` leaves it), copied in one pass."""
-    drop: dict[str, Any] = {}
+    drop: dict[object, Any] = {}  # path parts, and _END where a path ends
     for path in policy.server_computed:
         node = drop
         for part in path.split("."):

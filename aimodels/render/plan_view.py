@@ -87,8 +87,8 @@ def _mask(value: Any, path: str, secret: tuple[str, ...]) -> Any:
 def _mask_field(fc: FieldChange, secret: tuple[str, ...]) -> FieldChange:
     if fc.sensitive or not _covered(fc.path, secret):
         return fc
-    hidden = [None if v is None else SENSITIVE_VALUE for v in (fc.before, fc.after)]
-    return FieldChange(fc.path, *hidden, forces_replacement=fc.forces_replacement,
+    before, after = (None if v is None else SENSITIVE_VALUE for v in (fc.before, fc.after))
+    return FieldChange(fc.path, before, after, forces_replacement=fc.forces_replacement,
                        sensitive=True)
 
 
@@ -163,8 +163,10 @@ def _side(fc: FieldChange, value: Any) -> str:
 
 def leaves(spec: Mapping[str, Any] | None, path: str = "spec") -> Iterator[tuple[str, Any]]:
     """``(dotted path, value)`` for every leaf of a spec, keys sorted; lists stay whole."""
-    for key in sorted(spec or {}, key=str):
-        value, here = spec[key], f"{path}.{key}"  # type: ignore[index]
+    if spec is None:
+        return
+    for key in sorted(spec, key=str):
+        value, here = spec[key], f"{path}.{key}"
         if isinstance(value, Mapping) and value:
             yield from leaves(value, here)
         else:

@@ -19,11 +19,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from aimodels.apply.events import ApplyResult, EventSink, Interruption, Status
 from aimodels.apply.executor import ApplyOptions, apply_plan
@@ -35,7 +34,7 @@ from aimodels.apply.saved_plan import check_live, check_recorded
 from aimodels.apply.state_store import StateStore
 from aimodels.errors import Diagnostic
 from aimodels.live.reader import read_live
-from aimodels.manifest import load_manifests
+from aimodels.manifest import LoadResult, load_manifests
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredState
 from aimodels.model.kinds import FOUNDRY_DEPLOYMENT, MODEL_DEPLOYMENT
@@ -46,6 +45,7 @@ from aimodels.plan.values import Plan
 from aimodels.providers.registry import default_registry
 from aimodels.service.connection import connect
 from aimodels.service.inputs import secret_values
+from aimodels.service.locking import LockedSession, lock_state
 from aimodels.service.planning import (
     PlanOptions,
     PlanOutcome,
@@ -55,9 +55,11 @@ from aimodels.service.planning import (
     read_stack_state,
 )
 from aimodels.service.relocate import manifest_locator
-from aimodels.state.backend import StateBackend, StateLock, open_backend, took_over
+from aimodels.state.backend import StateBackend, StateLock, took_over
 from aimodels.state.values import State
 from aimodels.transport.client import AzureClient
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,17 +95,16 @@ class ApplyReport:
     access: tuple[DeploymentAccess, ...] = ()
 
 
-class ApplySession:
+class ApplySession(LockedSession):
     """One apply or destroy under the state lock; use ``open`` as a context manager."""
 
     def __init__(self, request: ApplyRequest, desired: DesiredState,
                  warnings: tuple[Diagnostic, ...], backend: StateBackend,
                  lock: StateLock) -> None:
+        super().__init__(backend, lock)
         self.request = request
         self.desired = desired
         self.warnings = warnings
-        self.backend = backend
-        self._lock = lock
 
     @classmethod
     def open(cls, request: ApplyRequest) -> ApplySession:
@@ -111,24 +112,9 @@ class ApplySession:
         Destroy does not need the secrets, so unset ``fromEnv`` variables are warnings then."""
         loaded = load_manifests(request.paths, env=request.env,
                                 strict_env=not request.destroying)
-        backend = open_backend(loaded.desired.stack, request.env)
-        try:
-            lock = backend.lock(request.command)
-        except BaseException:
-            backend.close()
-            raise
+        backend, lock = lock_state(loaded.desired.stack, request.env, request.command)
         return cls(request, loaded.desired, (*loaded.warnings, *took_over(lock)), backend,
                    lock)
-
-    def __enter__(self) -> ApplySession:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        try:
-            self._lock.release()
-        finally:
-            self.backend.close()
 
     def pending(self) -> int:
         """How many operations an interrupted run left for ``recover`` to settle."""
@@ -147,11 +133,15 @@ class ApplySession:
             store, client, locate=locate, parallelism=self.request.parallelism)))
 
     def plan(self) -> PlanOutcome:
-        """A fresh plan of the manifests (``plan``'s own code, pre-flight included)."""
+        """A fresh plan of the manifests (``plan``'s own code, pre-flight included), from the
+        manifests ``open`` loaded: loading them again doubled the CPU of an apply's start
+        and showed the loader's warnings twice."""
         options = PlanOptions(self.request.paths, self.request.env, self.request.endpoint,
                               targets=self.request.targets,
                               parallelism=self.request.parallelism)
-        outcome = plan_changes(options, self.backend)
+        # Loaded strictly unless destroying; its warnings are in self.warnings already.
+        loaded = None if self.request.destroying else LoadResult(self.desired, ())
+        outcome = plan_changes(options, self.backend, loaded)
         self.desired = outcome.desired
         return PlanOutcome(outcome.plan, outcome.desired, (*self.warnings, *outcome.warnings))
 
@@ -216,7 +206,7 @@ class ApplySession:
         """The state, read under the lock, refused when it belongs to another Stack."""
         return read_stack_state(self.desired, self.backend)[0]
 
-    async def _with_client(self, work: Any) -> Any:
+    async def _with_client(self, work: Callable[[AzureClient], Awaitable[T]]) -> T:
         async with connect(self.desired, self.request.endpoint) as client:
             return await work(client)
 
@@ -270,8 +260,9 @@ async def deployment_access(client: AzureClient, plan: Plan,
     """Endpoints and try-it commands of the deployments this run created or updated."""
     found = []
     accounts: dict[str, Any] = {}
+    planned_for = {planned.address: planned for planned in plan.changes}
     for change in result.changes:
-        planned = plan.change_for(change.address)
+        planned = planned_for.get(change.address)
         if change.status is not Status.DONE or planned is None or planned.after is None \
                 or planned.is_record:  # only the state changed: nothing new to reach
             continue

@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from aimodels.plan.preflight_catalog import unwrap_model
+
 #: The catalog field of a row: which deployment kind takes the model.
 AI_MANAGER_CATALOG = "aiManager"
 FOUNDRY_CATALOG = "foundry"
@@ -44,7 +46,7 @@ def foundry_models(items: Sequence[Mapping[str, Any]], location: str) -> list[Fo
     default first, then newest first."""
     groups: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
     for item in items:
-        model = item.get("model") if isinstance(item.get("model"), Mapping) else item
+        model = unwrap_model(item)
         key = (str(model.get("format") or ""), str(model.get("name") or ""))
         groups.setdefault(key, []).append(model)
     found = [FoundryModel(name, fmt, location, tuple(_ordered(versions)))

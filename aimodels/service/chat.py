@@ -136,10 +136,10 @@ async def chat_target(client: AzureClient, scope: ReadScope, row: DeploymentRow,
                           {"Authorization": f"Bearer {key}"}, model=row.name)
     version = options.api_version or INFERENCE_API_VERSION
     url = f"{row.endpoint}/chat/completions?api-version={version}"
-    key = await _account_key(client, scope, row, options.auth, note)
-    if key is None:
+    api_key = await _account_key(client, scope, row, options.auth, note)
+    if api_key is None:
         return ChatTarget(row, url, {}, auth=ENTRA_TOKEN)
-    return ChatTarget(row, url, {"api-key": key}, auth=KEY_FROM_LIST_KEYS)
+    return ChatTarget(row, url, {"api-key": api_key}, auth=KEY_FROM_LIST_KEYS)
 
 
 def _gateway_options(row: DeploymentRow, options: ChatOptions) -> None:

@@ -13,13 +13,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from aimodels.errors import AimodelsError, Diagnostic, UsageError, warning
+from aimodels.errors import AimodelsError, Diagnostic, UsageError
 from aimodels.live import paths
 from aimodels.model.arm import arm_parents
 from aimodels.model.kinds import FOUNDRY_DEPLOYMENT, MODEL_DEPLOYMENT
 from aimodels.providers.custommodel import parse_registry_path
 from aimodels.service.catalog import catalog_names
-from aimodels.service.reading import ReadScope, ReadTarget, run_read
+from aimodels.service.reading import ReadScope, ReadTarget, list_or_empty, run_read
 from aimodels.transport.client import AzureClient
 from aimodels.transport.errors import NotFoundError
 
@@ -253,7 +253,7 @@ async def _manager_deployments(client: AzureClient, scope: ReadScope, manager: s
     except NotFoundError:
         return [], [_missing("AI manager", manager, scope)]
     lists = await asyncio.gather(*(
-        _list_or_empty(client, paths.model_deployments(
+        list_or_empty(client, paths.model_deployments(
             scope.namespace_path(manager, str(ns["name"])))) for ns in namespaces))
     return [item for items in lists for item in items], []
 
@@ -262,24 +262,14 @@ async def _account_deployments(client: AzureClient, scope: ReadScope, account: s
                                ) -> tuple[Mapping[str, Any], list[Any], list[Diagnostic]]:
     path = scope.account_path(account)
     found, items = await asyncio.gather(client.get_json_or_none(path),
-                                        _list_or_empty(client, paths.account_deployments(path)))
+                                        list_or_empty(client, paths.account_deployments(path)))
     if found is None:
         return {"name": account}, [], [_missing("Foundry account", account, scope)]
     return found, items, []
 
 
-async def _list_or_empty(client: AzureClient, path: str) -> list[Any]:
-    """A list, or nothing when its parent vanished between two calls."""
-    try:
-        return await client.list_all(path)
-    except NotFoundError:
-        return []
-
-
 def _missing(what: str, name: str, scope: ReadScope) -> Diagnostic:
-    stack = scope.stack
-    return warning(f"{what} {name} not found in resource group {stack.resource_group} of "
-                   f"subscription {stack.subscription_id}; its deployments are not listed")
+    return scope.missing_parent(what, name, "its deployments are not listed")
 
 
 def _qualifies(row: DeploymentRow, qualifier: str) -> bool:

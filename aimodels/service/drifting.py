@@ -6,18 +6,17 @@ the secrets): their credentials are then not compared.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from aimodels.errors import Diagnostic
 from aimodels.live.reader import read_live
-from aimodels.manifest import load_manifests
 from aimodels.plan.drift import DriftReport, detect_drift
 from aimodels.providers.registry import default_registry
-from aimodels.service.connection import connect
 from aimodels.service.inputs import resolve_inputs
 from aimodels.service.planning import prior_resources, read_stack_state, stack_backend
+from aimodels.service.prefetch import EarlyReads
+from aimodels.service.runner import run
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,22 +31,24 @@ class DriftOutcome:
 
 def check_drift(paths: tuple[str, ...], env: Mapping[str, str], endpoint: str | None,
                 parallelism: int = 10) -> DriftOutcome:
-    """Load the manifests and state, read live, and compare."""
-    loaded = load_manifests(paths, env=env, strict_env=False)
-    desired = loaded.desired
-    with stack_backend(desired, env) as backend:
-        state, notes = read_stack_state(desired, backend)
-    prior = prior_resources(state)
-    inputs = resolve_inputs(desired, state, env)
+    """Load the manifests and state, read live, and compare. The state's parent collections
+    are listed while the manifests are checked, as for ``plan`` (``service.prefetch``)."""
+    return run(_check_drift(paths, env, endpoint, parallelism))
 
-    registry = default_registry()
 
-    async def run() -> DriftOutcome:
-        async with connect(desired, endpoint) as client:
+async def _check_drift(paths: tuple[str, ...], env: Mapping[str, str], endpoint: str | None,
+                       parallelism: int) -> DriftOutcome:
+    async with EarlyReads(endpoint, parallelism) as early:
+        loaded = await early.load(paths, env=env, strict_env=False)
+        desired = loaded.desired
+        with stack_backend(desired, env) as backend:
+            state, notes = read_stack_state(desired, backend)
+        prior = prior_resources(state)
+        inputs = resolve_inputs(desired, state, env)
+        registry = default_registry()
+        async with early.connect(desired) as (client, listings):
             found = await read_live(desired, prior, client, registry=registry, inputs=inputs,
-                                    parallelism=parallelism)
-        report = detect_drift(desired, found.live, prior, registry=registry, inputs=inputs)
-        return DriftOutcome(report, (*loaded.warnings, *notes, *found.diagnostics),
-                            desired.stack.name)
-
-    return asyncio.run(run())
+                                    listings=listings)
+    report = detect_drift(desired, found.live, prior, registry=registry, inputs=inputs)
+    return DriftOutcome(report, (*loaded.warnings, *notes, *found.diagnostics),
+                        desired.stack.name)

@@ -42,6 +42,7 @@ from aimodels.service.catalog import catalog_names
 from aimodels.service.reading import (
     ReadScope,
     ReadTarget,
+    list_or_empty,
     registry_reachable,
     run_read,
 )
@@ -118,7 +119,7 @@ async def _list(scope: ReadScope, client: AzureClient, kinds: Sequence[str]) -> 
     if CUSTOM_MODEL in kinds:
         jobs.append(_registry(client))
     catalog = _catalog(client, scope) if MODEL_DEPLOYMENT in kinds else _nothing()
-    names, *listed = await asyncio.gather(catalog, *jobs)
+    names, listed = await asyncio.gather(catalog, asyncio.gather(*jobs))
     for found, problems in listed:
         bodies += found
         warnings += problems
@@ -143,7 +144,7 @@ async def _manager(client: AzureClient, scope: ReadScope, manager: str,
         lists += [(MODEL_DEPLOYMENT,
                    paths.model_deployments(paths.namespace_path(path, str(ns["name"]))))
                   for ns in namespaces]
-    found = await asyncio.gather(*(_list_or_empty(client, url) for _, url in lists))
+    found = await asyncio.gather(*(list_or_empty(client, url) for _, url in lists))
     return [(kind, body) for (kind, _), items in zip(lists, found, strict=True)
             for body in items], []
 
@@ -184,18 +185,8 @@ async def _nothing() -> Mapping[str, str]:
     return {}
 
 
-async def _list_or_empty(client: AzureClient, path: str) -> list[Any]:
-    """A list, or nothing when its parent vanished between two calls."""
-    try:
-        return await client.list_all(path)
-    except NotFoundError:
-        return []
-
-
 def _missing_parent(what: str, name: str, scope: ReadScope) -> Diagnostic:
-    stack = scope.stack
-    return warning(f"{what} {name} not found in resource group {stack.resource_group} of "
-                   f"subscription {stack.subscription_id}; nothing exported from it")
+    return scope.missing_parent(what, name, "nothing exported from it")
 
 
 def _exported(provider: Provider, body: Mapping[str, Any], scope: ReadScope,

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
 from aimodels.apply.recovery import recover_pending
@@ -38,9 +37,10 @@ from aimodels.providers.custommodel import custom_model_ref
 from aimodels.providers.registry import default_registry
 from aimodels.service.connection import connect
 from aimodels.service.inputs import resolve_inputs
+from aimodels.service.locking import LockedSession, lock_state
 from aimodels.service.planning import prior_resources, read_stack_state
 from aimodels.service.reading import require_registry
-from aimodels.state.backend import StateBackend, StateLock, open_backend, took_over
+from aimodels.state.backend import StateBackend, StateLock, took_over
 from aimodels.state.values import ResourceState, State
 from aimodels.transport.client import AzureClient
 from aimodels.transport.errors import NotFoundError
@@ -93,18 +93,17 @@ class ImportPreview:
         return self.plan.changes[0]
 
 
-class ImportSession:
+class ImportSession(LockedSession):
     """One import under the state lock; use ``open`` as a context manager."""
 
     def __init__(self, request: ImportRequest, desired: DesiredState, resource: DesiredResource,
                  warnings: tuple[Diagnostic, ...], backend: StateBackend,
                  lock: StateLock) -> None:
+        super().__init__(backend, lock)
         self.request = request
         self.desired = desired
         self.resource = resource
         self.warnings = warnings
-        self.backend = backend
-        self._lock = lock
         self._state: State | None = None
 
     @classmethod
@@ -118,24 +117,10 @@ class ImportSession:
         resource = declared(loaded.desired, address)
         check_same_resource(address, expected_id(loaded.desired, resource),
                             request.resource_id, resource)
-        backend = open_backend(loaded.desired.stack, request.env)
-        try:
-            lock = backend.lock(f"aimodels import {address} {request.resource_id}")
-        except BaseException:
-            backend.close()
-            raise
+        backend, lock = lock_state(loaded.desired.stack, request.env,
+                                   f"aimodels import {address} {request.resource_id}")
         return cls(request, loaded.desired, resource,
                    (*loaded.warnings, *took_over(lock)), backend, lock)
-
-    def __enter__(self) -> ImportSession:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        try:
-            self._lock.release()
-        finally:
-            self.backend.close()
 
     @property
     def address(self) -> ResourceAddress:

@@ -16,14 +16,15 @@ from aimodels.apply.pending import with_interrupted
 from aimodels.errors import Diagnostic, UsageError, warning
 from aimodels.live.preflight import run_preflight
 from aimodels.live.reader import read_live
-from aimodels.manifest import load_manifests
+from aimodels.manifest import LoadResult
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredState, Stack
 from aimodels.plan.planner import make_plan
 from aimodels.plan.values import Plan, PriorResource
 from aimodels.providers.registry import default_registry
-from aimodels.service.connection import connect
 from aimodels.service.inputs import resolve_inputs
+from aimodels.service.prefetch import EarlyReads
+from aimodels.service.runner import run
 from aimodels.state.backend import StateBackend, open_backend
 from aimodels.state.document import claim_state
 from aimodels.state.values import StackIdentity, State
@@ -50,32 +51,46 @@ class PlanOutcome:
     warnings: tuple[Diagnostic, ...] = ()
 
 
-def plan_changes(options: PlanOptions, backend: StateBackend | None = None) -> PlanOutcome:
+def plan_changes(options: PlanOptions, backend: StateBackend | None = None,
+                 loaded: LoadResult | None = None) -> PlanOutcome:
     """Load, read state and live, plan, and run pre-flight; raises AimodelsError subclasses.
-    ``backend`` is the state's when the caller has it open (apply), else opened here."""
+    ``backend`` is the state's when the caller has it open (apply), else opened here;
+    ``loaded`` the manifests when the caller has loaded them (apply), else loaded here.
+
+    When the manifests are loaded here, the parent collections of the state are listed while
+    they are checked (``service.prefetch``): the same plan and the same errors, sooner.
+    """
     targets = parse_addresses(options.targets, "--target")
     replace = parse_addresses(options.replace, "--replace")
-    loaded = load_manifests(options.paths, env=options.env, strict_env=True)
-    desired = loaded.desired
-    with contextlib.ExitStack() as stack:
-        if backend is None:
-            backend = stack.enter_context(stack_backend(desired, options.env))
-        state, notes = read_stack_state(desired, backend)
-        plan = asyncio.run(_plan(desired, state, backend, options, targets, replace))
+    return run(_load_and_plan(options, backend, loaded, targets, replace))
+
+
+async def _load_and_plan(options: PlanOptions, backend: StateBackend | None,
+                         loaded: LoadResult | None, targets: Sequence[ResourceAddress],
+                         replace: Sequence[ResourceAddress]) -> PlanOutcome:
+    async with EarlyReads(options.endpoint, options.parallelism) as early:
+        if loaded is None:
+            loaded = await early.load(options.paths, env=options.env, strict_env=True)
+        desired = loaded.desired
+        with contextlib.ExitStack() as stack:
+            if backend is None:
+                backend = stack.enter_context(stack_backend(desired, options.env))
+            state, notes = read_stack_state(desired, backend)
+            plan = await _plan(desired, state, backend, options, targets, replace, early)
     return PlanOutcome(plan, desired, (*loaded.warnings, *notes))
 
 
 async def _plan(desired: DesiredState, state: State, backend: StateBackend,
                 options: PlanOptions, targets: Sequence[ResourceAddress],
-                replace: Sequence[ResourceAddress]) -> Plan:
+                replace: Sequence[ResourceAddress], early: EarlyReads) -> Plan:
     prior = prior_resources(state)
     inputs = resolve_inputs(desired, state, options.env)
     state_exists = backend.exists()
     journal = backend.journal()
     registry = default_registry()
-    async with connect(desired, options.endpoint) as client:
+    async with early.connect(desired) as (client, listings):
         found = await read_live(desired, prior, client, registry=registry, inputs=inputs,
-                                parallelism=options.parallelism)
+                                listings=listings)
         # An interrupted apply's creates are planned as the next apply will see them.
         prior, interrupted = await asyncio.to_thread(with_interrupted, journal, prior,
                                                      found.live)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from aimodels.apply.entries import registered_versions
-from aimodels.errors import AimodelsError, Diagnostic
+from aimodels.errors import AimodelsError, Diagnostic, warning
 from aimodels.live import paths
 from aimodels.manifest import load_manifests
 from aimodels.model.arm import arm_parents
@@ -26,7 +26,7 @@ from aimodels.model.kinds import CUSTOM_MODEL
 from aimodels.service.connection import connect, parents_named
 from aimodels.service.planning import stack_backend
 from aimodels.transport.client import AzureClient
-from aimodels.transport.errors import unexpected_shapes
+from aimodels.transport.errors import NotFoundError, unexpected_shapes
 
 T = TypeVar("T")
 
@@ -78,6 +78,21 @@ class ReadScope:
     def managed_address(self, resource_id: str) -> str | None:
         """The state address managing ``resource_id``, or None when this state does not."""
         return self.managed.get(resource_id.lower())
+
+    def missing_parent(self, what: str, name: str, consequence: str) -> Diagnostic:
+        """The warning for a parent (``AI manager``, ``Foundry account``) that is not there:
+        where it was looked for, and what the command leaves out because of it."""
+        stack = self.stack
+        return warning(f"{what} {name} not found in resource group {stack.resource_group} of "
+                       f"subscription {stack.subscription_id}; {consequence}")
+
+
+async def list_or_empty(client: AzureClient, path: str) -> list[Any]:
+    """A list, or nothing when its parent vanished between two calls."""
+    try:
+        return await client.list_all(path)
+    except NotFoundError:
+        return []
 
 
 def load_scope(target: ReadTarget) -> ReadScope:
@@ -141,7 +156,8 @@ def require_registry(client: AzureClient) -> None:
     if not registry_reachable(client):
         raise AimodelsError(
             "The Stack names no custom-model registry, so there is nothing to list",
-            hint="Set spec.customModelRegistry in the Stack (the custom-model registry endpoint, the FDP API the Azure CLI calls).",
+            hint="Set spec.customModelRegistry in the Stack (the custom-model registry "
+                 "endpoint, the FDP API the Azure CLI calls).",
         )
 
 

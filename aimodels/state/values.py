@@ -8,6 +8,7 @@ desired spec last applied, the ETag seen then, and protection flags.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import hmac
 import secrets
@@ -184,6 +185,14 @@ class State:
     resources: tuple[ResourceState, ...] = ()
     stack: StackIdentity | None = None
 
+    def __post_init__(self) -> None:
+        # Kept sorted by address whoever builds the value, since get/with_resource/without
+        # binary-search it: O(N) for a sorted tuple (every copy of one is O(N) anyway).
+        addresses = [resource.address for resource in self.resources]
+        if addresses != sorted(addresses):
+            object.__setattr__(self, "resources",
+                               tuple(sorted(self.resources, key=_by_address)))
+
     @classmethod
     def new(cls) -> State:
         """An empty state with a fresh lineage and digest key (serial 0: never written)."""
@@ -195,17 +204,45 @@ class State:
         return [resource.address for resource in self.resources]
 
     def get(self, address: str) -> ResourceState | None:
-        """The resource at ``address``, or None."""
-        return next((r for r in self.resources if r.address == address), None)
+        """The resource at ``address``, or None (a binary search: apply asks once per change)."""
+        index = self._position(address)
+        return self.resources[index] if self._holds(index, address) else None
 
     def with_resource(self, resource: ResourceState) -> State:
-        """A copy with ``resource`` added, or replacing the one at its address."""
-        others = [r for r in self.resources if r.address != resource.address]
-        return replace(self, resources=tuple(sorted([*others, resource], key=_by_address)))
+        """A copy with ``resource`` added, or replacing the one at its address (kept sorted
+        by a binary search and two slices, not a sort: apply makes one per change)."""
+        index = self._position(resource.address)
+        end = index + 1 if self._holds(index, resource.address) else index
+        return replace(self, resources=(*self.resources[:index], resource,
+                                        *self.resources[end:]))
 
     def without(self, address: str) -> State:
         """A copy without the resource at ``address`` (the same state if it was not there)."""
-        return replace(self, resources=tuple(r for r in self.resources if r.address != address))
+        index = self._position(address)
+        if not self._holds(index, address):
+            return self
+        return replace(self, resources=self.resources[:index] + self.resources[index + 1:])
+
+    def with_changes(self, changes: Mapping[str, ResourceState | None]) -> State:
+        """A copy with each address of ``changes`` set to its entry, or removed where the
+        entry is None: many changes in one O(N log N) pass (apply's group commits)."""
+        if not changes:
+            return self
+        entries = {r.address: r for r in self.resources}
+        for address, entry in changes.items():
+            if entry is None:
+                entries.pop(address, None)
+            else:
+                entries[address] = entry
+        return replace(self, resources=tuple(sorted(entries.values(), key=_by_address)))
+
+    def _position(self, address: str) -> int:
+        """Where ``address`` is or would go in ``resources``, which are sorted by address
+        (``from_dict`` sorts them and every copy keeps them so)."""
+        return bisect.bisect_left(self.resources, address, key=_by_address)
+
+    def _holds(self, index: int, address: str) -> bool:
+        return index < len(self.resources) and self.resources[index].address == address
 
     def secret_digest(self, value: str) -> str:
         """``secret_digest`` with this state's key."""

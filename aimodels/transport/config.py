@@ -125,13 +125,11 @@ class ClientConfig:
         return self.origin is None
 
     @classmethod
-    def from_env(
-        cls, target: Target, environ: Mapping[str, str] | None = None, **kwargs: object
-    ) -> ClientConfig:
+    def from_env(cls, target: Target, environ: Mapping[str, str] | None = None) -> ClientConfig:
         """The config for ``target``, with ``AIMODELS_ENDPOINT`` as the endpoint when set."""
         env = os.environ if environ is None else environ
         endpoint = env.get(ENDPOINT_ENV) or None
-        return cls(target=target, endpoint=endpoint, **kwargs)  # type: ignore[arg-type]
+        return cls(target=target, endpoint=endpoint)
 
 
 def checked_endpoint(raw: str) -> str:

@@ -18,6 +18,7 @@ import json
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 FORMATS = ("safetensors", "gguf", "onnx", "pytorch")
 
@@ -60,14 +61,14 @@ def format_from_name(name: str) -> str | None:
     return _EXTENSIONS.get(suffix)
 
 
-def _is_safetensors(handle: object, head: bytes, size: int) -> bool:
+def _is_safetensors(handle: BinaryIO, head: bytes, size: int) -> bool:
     if len(head) < 10:
         return False
     length = int.from_bytes(head[:8], "little")
     if not 2 <= length <= min(_SAFETENSORS_MAX_HEADER, size - 8) or head[8:9] != b"{":
         return False
-    handle.seek(8)  # type: ignore[attr-defined]
-    raw = handle.read(length)  # type: ignore[attr-defined]
+    handle.seek(8)
+    raw = handle.read(length)
     try:
         return isinstance(json.loads(raw), dict)
     except ValueError:

@@ -302,3 +302,17 @@ def test_apply_with_a_target_changes_only_it_and_what_it_needs(
     assert "Apply complete: 1 done." in out
     code, out, _ = run(capsys, emulator, stack, "state", "list")
     assert out.split()[0] == "FoundryDeployment/gpt4o-chat" and len(out.splitlines()) == 1
+
+
+def test_apply_loads_the_manifests_once_and_shows_their_warnings_once(
+        capsys: pytest.CaptureFixture[str], emulator: RunningEmulator, stack: Path) -> None:
+    """apply used to load the manifests twice (to take the lock, then to plan): twice the
+    CPU of its start at thousands of manifests, and every loader warning printed twice."""
+    (stack / "configmap.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: unrelated\n")
+
+    code, out, err = run(capsys, emulator, stack, "apply", "--yes")
+
+    assert code == 0, err
+    assert "Apply complete: 4 done." in out
+    assert err.count("configmap.yaml") == 1, err

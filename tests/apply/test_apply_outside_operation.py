@@ -51,13 +51,27 @@ RUNNING = ("an operation started outside aimodels is running (provisioningState 
            "apply waits for it, then checks the ETag")
 
 
-@pytest.fixture
-def slow() -> Iterator[RunningEmulator]:
-    running = start_in_thread(EmulatorConfig(lro_seconds=LRO_SECONDS))
+#: For the test that needs the plan and apply's first write both to land while the outside
+#: operation still runs: on a loaded machine 0.8 s was sometimes over before apply wrote.
+LONG_LRO_SECONDS = 2.5
+
+
+def emulator_with_lro(seconds: float) -> Iterator[RunningEmulator]:
+    running = start_in_thread(EmulatorConfig(lro_seconds=seconds))
     try:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture
+def slow() -> Iterator[RunningEmulator]:
+    yield from emulator_with_lro(LRO_SECONDS)
+
+
+@pytest.fixture
+def slower() -> Iterator[RunningEmulator]:
+    yield from emulator_with_lro(LONG_LRO_SECONDS)
 
 
 def start_outside_update(session: httpx.Client, name: str, replicas: int) -> dict[str, Any]:
@@ -82,9 +96,9 @@ def wait_settled(session: httpx.Client, name: str) -> dict[str, Any]:
 
 
 def test_an_outside_operation_is_waited_out_then_the_change_goes(
-        slow: RunningEmulator, tmp_path: Path) -> None:
-    harness = Harness(slow.url, tmp_path)
-    with httpx.Client(base_url=slow.url, headers={"Authorization": "Bearer t"}) as outside:
+        slower: RunningEmulator, tmp_path: Path) -> None:
+    harness = Harness(slower.url, tmp_path)
+    with httpx.Client(base_url=slower.url, headers={"Authorization": "Bearer t"}) as outside:
         harness.converge(harness.desired(model_deployment("chat")))
         start_outside_update(outside, "chat", replicas=3)
         desired = harness.desired(model_deployment("chat", scale={"replicas": 2}))

@@ -205,16 +205,36 @@ def test_a_model_format_with_a_space_plans_and_applies(cli: Cli, stack: Path) ->
     cli.applied("--target", "FoundryDeployment/gpt4o-chat")
 
 
+UNWANTED_ON_PLAN = ("azure.storage.blob", "requests", "azure.identity", "jsonschema", "pygments",
+                    "deepdiff", "aimodels.emulator.app")
+
+
 def test_plan_and_drift_do_not_import_what_only_apply_or_azure_needs() -> None:
     # Every plan pays for its imports: azure-storage-blob and requests (uploads) and
-    # azure-identity (real Azure only) cost 0.1-0.3 s, a third of a 1,000-resource plan.
-    probe = ("import sys; import aimodels.cli.main, aimodels.service.planning, "
-             "aimodels.service.drifting, aimodels.render.plan, aimodels.render.drift; "
-             "print(sorted(m for m in ('azure.storage.blob', 'requests', 'azure.identity') "
-             "if m in sys.modules))")
+    # azure-identity (real Azure only) cost 0.1-0.3 s, a third of a 1,000-resource plan;
+    # jsonschema (only to explain an invalid manifest or state: the compiled check passes
+    # valid ones) 0.05-0.1 s; httpx's own command-line tool (pygments) 15-20 ms; deepdiff (only
+    # when two specs differ) and the emulator (target: local only) more.
+    probe = ("import sys; import aimodels.cli.main, aimodels.cli.change_cmds, "
+             "aimodels.service.planning, aimodels.service.drifting, aimodels.render.plan, "
+             "aimodels.render.drift; "
+             f"print(sorted(m for m in {UNWANTED_ON_PLAN!r} if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                             check=True)
     assert loaded.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("command", ["plan", "drift"])
+def test_a_plan_or_drift_run_imports_none_of_it(command: str, cli: Cli, stack: Path) -> None:
+    # The whole command, as run: the imports inside command functions count too.
+    cli.applied()
+    probe = ("import atexit, sys; atexit.register(lambda: print('imported:', sorted(m for m in "
+             f"{UNWANTED_ON_PLAN!r} if m in sys.modules), file=sys.stderr)); "
+             "from aimodels.cli.main import main; main()")
+    ran = subprocess.run([sys.executable, "-c", probe, "--endpoint", cli.url, command, "-f",
+                          str(stack)], capture_output=True, text=True, check=False)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "imported: []" in ran.stderr, ran.stderr
 
 
 def test_aimodels_endpoint_in_the_environment_reaches_the_same_emulator(

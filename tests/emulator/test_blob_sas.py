@@ -21,8 +21,15 @@ from azure.storage.blob import (
 from hand_clock import Clock
 
 from aimodels.emulator.app import Emulator
-from aimodels.emulator.blob.sas import ACCOUNT_NAME, account_key, mint_container_sas, query_of
+from aimodels.emulator.blob.sas import (
+    ACCOUNT_NAME,
+    account_key,
+    mint_container_sas,
+    query_of,
+    verify_sas,
+)
 from aimodels.emulator.blob.store import BlobStore
+from aimodels.emulator.blob.xml import StorageError
 from aimodels.emulator.config import EmulatorConfig
 from aimodels.emulator.server import RunningEmulator, start_in_thread
 
@@ -184,3 +191,29 @@ def test_unsupported_operation_is_501(emulator: RunningEmulator) -> None:
 
 def _dt(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
+
+
+@pytest.mark.parametrize(("sip", "client_ip", "code"), [
+    ("127.0.0.1-127.0.0.9", "127.0.0.5", None),
+    ("127.0.0.7", "127.0.0.7", None),
+    ("::1", "::1", None),
+    ("127.0.0.1-127.0.0.9", "127.0.0.20", "AuthorizationSourceIPMismatch"),
+    ("::1", "127.0.0.1", "AuthenticationFailed"),  # an IPv6 range never holds an IPv4 client
+    ("127.0.0.1-::ffff", "127.0.0.5", "AuthenticationFailed"),
+    ("not-an-address", "127.0.0.1", "AuthenticationFailed"),
+])
+def test_sas_source_ip_range_is_enforced(sip: str, client_ip: str, code: str | None) -> None:
+    """``sip``: a client inside the range is let in, outside is refused (403
+    AuthorizationSourceIPMismatch); a range that is no range of one IP version is a bad token."""
+    key = "c2VjcmV0" * 8
+    now = datetime(2030, 1, 1, tzinfo=UTC)
+    sas = generate_container_sas(ACCOUNT_NAME, "uploads", account_key=key, permission="r",
+                                 start=now, expiry=datetime(2030, 1, 2, tzinfo=UTC), ip=sip,
+                                 protocol="https,http")
+    query, when = query_of(sas), now.timestamp() + 60
+    if code is None:
+        assert verify_sas(query, key, "uploads", None, when, "http", client_ip).permissions == "r"
+        return
+    with pytest.raises(StorageError) as refused:
+        verify_sas(query, key, "uploads", None, when, "http", client_ip)
+    assert (refused.value.status, refused.value.code) == (403, code)

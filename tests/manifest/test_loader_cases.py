@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from aimodels.errors import ManifestError
-from aimodels.manifest.load import LoadResult, load_manifests
+from aimodels.manifest.load import LoadResult, StackHook, load_manifests
+from aimodels.model.desired import Stack
 from aimodels.render.diagnostics import format_diagnostics, print_error
 
 CASES_DIR = Path(__file__).parent / "cases"
@@ -51,12 +52,12 @@ def render_success(result: LoadResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_case(case: Path) -> tuple[str, bool]:
+def run_case(case: Path, on_stack: StackHook | None = None) -> tuple[str, bool]:
     """The rendered outcome of a case (cwd must be the case folder) and whether it failed."""
     config = case_config(case)
     try:
         result = load_manifests(config.get("paths", ["."]), env=config.get("env", {}),
-                                strict_env=config.get("strict_env", False))
+                                strict_env=config.get("strict_env", False), on_stack=on_stack)
     except ManifestError as exc:
         out = io.StringIO()
         print_error(exc, out)
@@ -74,6 +75,46 @@ def test_golden_case(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert expected_file.exists(), f"no expected.txt: run with AIMODELS_UPDATE_GOLDEN=1 ({case})"
     assert actual == expected_file.read_text()
     assert failed == case.name.startswith("bad-"), "bad-* cases fail, good-* cases load"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_the_early_stack_hook_changes_nothing(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # plan hands the Stack over early (to start its reads): same output, and the Stack handed
+    # over is the one of the result whenever the set is valid.
+    monkeypatch.chdir(case)
+    handed: list[Stack] = []
+    actual, failed = run_case(case, on_stack=handed.append)
+    assert actual == (case / "expected.txt").read_text()
+    assert len(handed) <= 1
+    if not failed:
+        config = case_config(case)
+        desired = load_manifests(config.get("paths", ["."]), env=config.get("env", {}),
+                                 strict_env=config.get("strict_env", False)).desired
+        assert handed == [desired.stack]
+
+
+def test_the_stack_is_handed_over_before_the_other_files_are_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from aimodels.manifest import load
+
+    (tmp_path / "a-sources.yaml").write_text("".join(
+        f"---\napiVersion: aimodels/v1\nkind: ModelSource\nmetadata: {{name: src-{i}}}\n"
+        "spec: {sourceType: HuggingFace}\n" for i in range(3)))
+    (tmp_path / "z-stack.yaml").write_text(
+        "apiVersion: aimodels/v1\nkind: Stack\nmetadata: {name: s}\n"
+        "spec: {target: local, subscriptionId: 00000000-0000-0000-0000-000000000000,\n"
+        "       resourceGroup: rg, location: eastus, aiManager: m}\n")
+    read: list[str] = []
+    real = load.read_documents
+    monkeypatch.setattr(load, "read_documents",
+                        lambda item: (read.append(item.path.name), real(item))[1])
+    read_when_handed: list[list[str]] = []
+    result = load_manifests([str(tmp_path)], env={}, strict_env=True,
+                            on_stack=lambda stack: read_when_handed.append(list(read)))
+    assert read_when_handed == [["z-stack.yaml"]]
+    # The documents keep the order of the files all the same.
+    assert [a.name for a in result.desired.resources] == ["src-0", "src-1", "src-2"]
+    assert result.desired.files[-1].endswith("z-stack.yaml")
 
 
 def test_there_are_at_least_30_distinct_bad_cases() -> None:

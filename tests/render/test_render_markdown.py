@@ -131,6 +131,20 @@ def test_a_plan_of_2000_changes_stays_under_githubs_limit() -> None:
     assert {row[0] for row in rows} == {"-/+ replace"}
 
 
+def test_a_plan_of_10000_changes_says_how_many_rows_it_leaves_out() -> None:
+    """The table of a huge plan is cut, never silently: the rows shown and the count left out
+    add up to every change, and the comment says where the whole plan is."""
+    markdown = render_markdown(large_plan(10_000), stack="big")
+
+    assert len(markdown) <= MARKDOWN_BUDGET < GITHUB_LIMIT
+    shown = len(table_rows(markdown))
+    hidden = re.search(r"_\.\.\.and (\d+) more changes not shown\._", markdown)
+    assert hidden is not None and shown > 100
+    assert shown + int(hidden.group(1)) == 10_000
+    assert f"_10000 changes {FOLDED}_" in markdown
+    assert markdown.endswith("<!-- aimodels-plan stack=big -->")
+
+
 def test_a_medium_plan_keeps_the_table_and_folds_the_largest_details() -> None:
     markdown = render_markdown(large_plan(150))
     assert len(markdown) <= MARKDOWN_BUDGET

@@ -14,10 +14,11 @@ import base64
 import hmac
 import ipaddress
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import formatdate
+from typing import TypedDict
 from urllib.parse import parse_qs
 
 from azure.storage.blob import generate_container_sas
@@ -33,8 +34,24 @@ ACCOUNT_NAME = "aimodelsdevstore"
 _KEY_COLLECTION = "blob.account"
 
 #: The response-header overrides a SAS may carry; they are part of the signed string.
-_OVERRIDES = {"rscc": "cache_control", "rscd": "content_disposition", "rsce": "content_encoding",
-              "rscl": "content_language", "rsct": "content_type"}
+
+
+class _SignedFields(TypedDict):
+    """The SDK signer's keyword arguments a token carries itself (``sp``, ``se``, ``st``...,
+    the ``rsc*`` response-header overrides), and the hook that sees the string it signs."""
+
+    permission: str
+    expiry: str
+    start: str | None
+    ip: str | None
+    protocol: str | None
+    sts_hook: Callable[[str], None]
+    encryption_scope: str | None
+    cache_control: str | None
+    content_disposition: str | None
+    content_encoding: str | None
+    content_language: str | None
+    content_type: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,14 +143,16 @@ def _check_signature(query: Mapping[str, str], key: str, container: str, blob: s
 
 
 def _recompute(query: Mapping[str, str], key: str, container: str, blob: str | None,
-               hook: object) -> str:
+               hook: Callable[[str], None]) -> str:
     """The signature the token should carry, from its own signed fields (the SDK's signer)."""
     signer = BlobSharedAccessSignature(ACCOUNT_NAME, key)
     signer.x_ms_version = query["sv"]  # sign with the token's version, not the SDK's default
-    common = {"permission": query["sp"], "expiry": query["se"], "start": query.get("st"),
-              "ip": query.get("sip"), "protocol": query.get("spr"), "sts_hook": hook,
-              "encryption_scope": query.get("ses")}
-    common.update({arg: query.get(name) for name, arg in _OVERRIDES.items()})
+    common = _SignedFields(
+        permission=query["sp"], expiry=query["se"], start=query.get("st"), ip=query.get("sip"),
+        protocol=query.get("spr"), sts_hook=hook, encryption_scope=query.get("ses"),
+        cache_control=query.get("rscc"), content_disposition=query.get("rscd"),
+        content_encoding=query.get("rsce"), content_language=query.get("rscl"),
+        content_type=query.get("rsct"))
     if query["sr"] == "b":
         if blob is None:
             return ""
@@ -174,11 +193,12 @@ def _check_ip(query: Mapping[str, str], client_ip: str | None) -> None:
         return
     low, _, high = sip.partition("-")
     try:
-        address = ipaddress.ip_address(client_ip)
-        inside = ipaddress.ip_address(low) <= address <= ipaddress.ip_address(high or low)
-    except (ValueError, TypeError) as exc:
+        address, first, last = (ipaddress.ip_address(a) for a in (client_ip, low, high or low))
+        if not address.version == first.version == last.version:
+            raise ValueError("an IPv4 and an IPv6 address do not compare")
+    except ValueError as exc:
         raise _authentication_failed(f"sip is not a valid IP address or range: {sip}") from exc
-    if not inside:
+    if not int(first) <= int(address) <= int(last):
         raise StorageError(403, "AuthorizationSourceIPMismatch",
                          f"This request is not authorized to perform this operation using this "
                          f"source IP {client_ip}.")

@@ -146,4 +146,5 @@ def _listed_properties(doc: dict[str, Any]) -> list[tuple[str, str | None]]:
 
 
 def _serialize(root: ET.Element) -> bytes:
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)  # bytes: not "unicode"
+    return data

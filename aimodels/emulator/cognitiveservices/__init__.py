@@ -46,8 +46,10 @@ def routes(emu: Any) -> list[Route]:
 def _account_routes(emu: Any) -> list[Route]:
     async def get_account(request: Request) -> Response:
         p = request.path_params
-        doc, error = find_account(emu, p["sub"], p["rg"], p["account"])
-        return error or json_response(public_account(request, doc))
+        doc = find_account(emu, p["sub"], p["rg"], p["account"])
+        if isinstance(doc, Response):
+            return doc
+        return json_response(public_account(request, doc))
 
     async def list_in_group(request: Request) -> Response:
         p = request.path_params
@@ -62,12 +64,14 @@ def _account_routes(emu: Any) -> list[Route]:
 
     async def list_keys(request: Request) -> Response:
         p = request.path_params
-        doc, error = find_account(emu, p["sub"], p["rg"], p["account"])
-        if error is None and doc["properties"].get("disableLocalAuth"):
+        doc = find_account(emu, p["sub"], p["rg"], p["account"])
+        if isinstance(doc, Response):
+            return doc
+        if doc["properties"].get("disableLocalAuth"):
             # What Azure answers (seen through azapi): keys do not exist for such an account.
             return arm_error(400, "BadRequest", "Failed to list key. disableLocalAuth is set to "
                              "true")
-        return error or json_response(account_keys(emu, doc))
+        return json_response(account_keys(emu, doc))
 
     return [
         Route(SUB_SCOPE + "/accounts", versioned(list_in_subscription), methods=["GET"]),

@@ -70,7 +70,7 @@ def usage_name(model: dict[str, Any], sku_name: str) -> str:
     """The quota pool a SKU of a model draws on (fixture override, else Azure's naming)."""
     sku = model["skus"].get(sku_name, {})
     if sku.get("usageName"):
-        return sku["usageName"]
+        return str(sku["usageName"])
     prefix = "OpenAI" if model["format"] == "OpenAI" else "AIServices"
     return f"{prefix}.{sku_name}.{model['name']}"
 
@@ -237,9 +237,9 @@ def routes(emu: Any) -> list[Route]:
 
     async def account_models(request: Request) -> Response:
         p = request.path_params
-        account, error = find_account(emu, p["sub"], p["rg"], p["account"])
-        if error:
-            return error
+        account = find_account(emu, p["sub"], p["rg"], p["account"])
+        if isinstance(account, Response):
+            return account
         loc = account["location"]
         items = [account_model(m, loc) for m in visible_models(emu) if skus_in(m, loc)]
         return json_response(paged(request, emu, items))

@@ -88,18 +88,17 @@ def paged(request: Request, emu: Any, items: list[dict[str, Any]]) -> dict[str, 
     return page
 
 
-def find_account(emu: Any, sub: str, rg: str,
-                 name: str) -> tuple[dict[str, Any] | None, Response | None]:
+def find_account(emu: Any, sub: str, rg: str, name: str) -> dict[str, Any] | Response:
     """The account document, or the 404 ARM gives for a missing group or account."""
-    doc = emu.store.get(ACCOUNTS, key_of(sub, rg, name))
+    doc: dict[str, Any] | None = emu.store.get(ACCOUNTS, key_of(sub, rg, name))
     if doc is not None:
-        return doc, None
+        return doc
     if not group_exists(emu, sub, rg):
-        return None, group_not_found(rg)
-    return None, arm_error(404, "ResourceNotFound",
-                           f"The Resource '{PROVIDER}/accounts/{name}' under resource group "
-                           f"'{rg}' was not found. For more details please go to "
-                           "https://aka.ms/ARMResourceNotFoundFix")
+        return group_not_found(rg)
+    return arm_error(404, "ResourceNotFound",
+                     f"The Resource '{PROVIDER}/accounts/{name}' under resource group "
+                     f"'{rg}' was not found. For more details please go to "
+                     "https://aka.ms/ARMResourceNotFoundFix")
 
 
 def group_exists(emu: Any, sub: str, rg: str) -> bool:
@@ -129,7 +128,7 @@ def seed_account(emu: Any, subscription: str, resource_group: str, account: str,
     """
     key = key_of(subscription, resource_group, account)
     with emu.store.transaction() as store:
-        existing = store.get(ACCOUNTS, key)
+        existing: dict[str, Any] | None = store.get(ACCOUNTS, key)
         if existing is not None:
             return existing
         group_key = key_of(subscription, resource_group)

@@ -50,7 +50,14 @@ from aimodels.emulator.cognitiveservices.rules import (
     parse_put,
     resolve_model,
 )
-from aimodels.emulator.http import arm_error, json_response, new_etag, no_content, read_json
+from aimodels.emulator.http import (
+    arm_error,
+    json_object,
+    json_response,
+    new_etag,
+    no_content,
+    read_json,
+)
 
 DEPLOYMENT_TYPE = f"{PROVIDER}/accounts/deployments"
 
@@ -69,20 +76,32 @@ class Target:
 
     @property
     def location(self) -> str:
-        return self.account["location"]
+        return str(self.account["location"])
 
 
-def _target(emu: Any, request: Request) -> tuple[Target | None, Response | None]:
+def _target(emu: Any, request: Request) -> Target | Response:
     p = request.path_params
-    account, error = find_account(emu, p["sub"], p["rg"], p["account"])
-    if error:
-        return None, error
-    return Target(account, key_of(p["sub"], p["rg"], p["account"]), p.get("deployment", "")), None
+    account = find_account(emu, p["sub"], p["rg"], p["account"])
+    if isinstance(account, Response):
+        return account
+    return Target(account, key_of(p["sub"], p["rg"], p["account"]), p.get("deployment", ""))
+
+
+async def _target_and_body(emu: Any,
+                           request: Request) -> tuple[Target, dict[str, Any]] | Response:
+    """What a write addresses, and its JSON body (or the error answer for either)."""
+    target = _target(emu, request)
+    if isinstance(target, Response):
+        return target
+    body = await read_json(request)
+    if isinstance(body, Response):
+        return body
+    return target, body
 
 
 def _live(emu: Any, key: str, now: float) -> dict[str, Any] | None:
     """The stored deployment unless absent or deleted by a finished delete operation."""
-    doc = emu.store.get(DEPLOYMENTS, key)
+    doc: dict[str, Any] | None = emu.store.get(DEPLOYMENTS, key)
     return None if doc is None or lro.is_gone(doc, now) else doc
 
 
@@ -92,28 +111,30 @@ def _not_found(target: Target) -> Response:
 
 
 def _sub_of(target: Target) -> str:
-    return target.account["id"].split("/")[2]
+    return str(target.account["id"]).split("/")[2]
 
 
 def _write(emu: Any, target: Target, desired: Desired, existing: dict[str, Any] | None,
-           now: float) -> tuple[dict[str, Any] | None, Response | None]:
+           now: float) -> dict[str, Any] | Response:
     """Validate a create/replace/update against catalog, quota and account lock; the new doc."""
-    entry, error = resolve_model(emu, target.location, desired)
-    error = error or check_deprecating(emu, _sub_of(target), entry, existing, now)
+    entry = resolve_model(emu, target.location, desired)
+    if isinstance(entry, Response):
+        return entry
+    error = check_deprecating(emu, _sub_of(target), entry, existing, now)
     if error:
-        return None, error
+        return error
     if existing and existing["properties"]["model"]["name"].lower() != entry["name"].lower():
-        return None, arm_error(400, "InvalidResourceProperties",
-                               "The model name of an existing account deployment cannot be "
-                               "changed; delete the deployment and create it again.")
-    capacity, error = check_sku(entry, target.location, desired.sku_name, desired.capacity)
-    if error:
-        return None, error
+        return arm_error(400, "InvalidResourceProperties",
+                         "The model name of an existing account deployment cannot be "
+                         "changed; delete the deployment and create it again.")
+    capacity = check_sku(entry, target.location, desired.sku_name, desired.capacity)
+    if isinstance(capacity, Response):
+        return capacity
     error = check_account_idle(emu, target.account, target.account_key, now) or check_quota(
         emu, _sub_of(target), target.location, entry, desired.sku_name, capacity, existing, now)
     if error:
-        return None, error
-    return _document(target, entry, desired, capacity, existing, now), None
+        return error
+    return _document(target, entry, desired, capacity, existing, now)
 
 
 def _document(target: Target, entry: dict[str, Any], desired: Desired, capacity: int,
@@ -169,35 +190,35 @@ def _begin(emu: Any, request: Request, target: Target, doc: dict[str, Any], kind
 
 
 async def put_deployment(emu: Any, request: Request) -> Response:
-    target, error = _target(emu, request)
-    if error:
-        return error
-    body, error = await read_json(request)
-    if error:
-        return error
-    desired, error = parse_put(body)
-    error = error or check_name(target.name)
+    found = await _target_and_body(emu, request)
+    if isinstance(found, Response):
+        return found
+    target, body = found
+    desired = parse_put(body)
+    if isinstance(desired, Response):
+        return desired
+    error = check_name(target.name)
     if error:
         return error
     with emu.store.transaction():
         now = emu.now()
         existing = _live(emu, target.key, now)
-        doc, error = _write(emu, target, desired, existing, now)
-        if error:
-            return error
+        doc = _write(emu, target, desired, existing, now)
+        if isinstance(doc, Response):
+            return doc
         headers = _begin(emu, request, target, doc, "update" if existing else "create", now)
-    body = lro.public(doc, now)
+    answer = lro.public(doc, now)
     if _recorded(emu):  # the PutDeployment example: Accepted, and no LRO header at all
         headers = {}
-        body["properties"]["provisioningState"] = "Accepted"
+        answer["properties"]["provisioningState"] = "Accepted"
     headers["ETag"] = doc["etag"]  # as the recordings: the body's etag, and the header too
-    return json_response(body, 200 if existing else 201, headers)
+    return json_response(answer, 200 if existing else 201, headers)
 
 
 def _patched(existing: dict[str, Any], body: dict[str, Any]) -> Desired:
     """The deployment ``existing`` with the sku and tags of a PATCH body applied."""
     props, model = existing["properties"], existing["properties"]["model"]
-    sku = {**existing["sku"], **(body.get("sku") if isinstance(body.get("sku"), dict) else {})}
+    sku = {**existing["sku"], **json_object(body.get("sku"))}
     desired = Desired(str(sku.get("name")), sku.get("capacity"), model["format"], model["name"],
                       model["version"], props["raiPolicyName"], props["versionUpgradeOption"],
                       existing.get("tags"), model.get("source"))
@@ -207,28 +228,26 @@ def _patched(existing: dict[str, Any], body: dict[str, Any]) -> Desired:
 
 
 async def patch_deployment(emu: Any, request: Request) -> Response:
-    target, error = _target(emu, request)
-    if error:
-        return error
-    body, error = await read_json(request)
-    if error:
-        return error
+    found = await _target_and_body(emu, request)
+    if isinstance(found, Response):
+        return found
+    target, body = found
     with emu.store.transaction():
         now = emu.now()
         existing = _live(emu, target.key, now)
         if existing is None:
             return _not_found(target)
-        doc, error = _write(emu, target, _patched(existing, body), existing, now)
-        if error:
-            return error
+        doc = _write(emu, target, _patched(existing, body), existing, now)
+        if isinstance(doc, Response):
+            return doc
         headers = _begin(emu, request, target, doc, "update", now)
     return no_content(202, headers)
 
 
 async def delete_deployment(emu: Any, request: Request) -> Response:
-    target, error = _target(emu, request)
-    if error:
-        return error
+    target = _target(emu, request)
+    if isinstance(target, Response):
+        return target
     with emu.store.transaction():
         now = emu.now()
         existing = _live(emu, target.key, now)
@@ -245,9 +264,9 @@ async def delete_deployment(emu: Any, request: Request) -> Response:
 
 
 async def get_deployment(emu: Any, request: Request) -> Response:
-    target, error = _target(emu, request)
-    if error:
-        return error
+    target = _target(emu, request)
+    if isinstance(target, Response):
+        return target
     now = emu.now()
     doc = _live(emu, target.key, now)
     if doc is None:
@@ -256,9 +275,9 @@ async def get_deployment(emu: Any, request: Request) -> Response:
 
 
 async def list_deployments(emu: Any, request: Request) -> Response:
-    target, error = _target(emu, request)
-    if error:
-        return error
+    target = _target(emu, request)
+    if isinstance(target, Response):
+        return target
     now = emu.now()
     docs = [lro.public(d, now) for d in emu.store.list(DEPLOYMENTS, target.account_key + "/")
             if not lro.is_gone(d, now)]

@@ -19,7 +19,7 @@ from starlette.responses import Response
 from aimodels.emulator import custom_models, lro
 from aimodels.emulator.cognitiveservices.catalog import pool, skus_in, usage_name, visible_models
 from aimodels.emulator.cognitiveservices.common import DEPLOYMENTS
-from aimodels.emulator.http import arm_error
+from aimodels.emulator.http import arm_error, json_object
 
 UPGRADE_OPTIONS = ("OnceNewDefaultVersionAvailable", "OnceCurrentVersionExpired", "NoAutoUpgrade")
 #: What a deployment created without a raiPolicyName carries. Existing deployments commonly
@@ -45,27 +45,27 @@ class Desired:
     model_source: str | None = None
 
 
-def parse_put(body: dict[str, Any]) -> tuple[Desired | None, Response | None]:
+def parse_put(body: dict[str, Any]) -> Desired | Response:
     """The PUT body as a Desired, or the 400 Azure gives for a missing sku or model."""
-    sku = body.get("sku") if isinstance(body.get("sku"), dict) else {}
-    props = body.get("properties") if isinstance(body.get("properties"), dict) else {}
-    model = props.get("model") if isinstance(props.get("model"), dict) else {}
+    sku, props = json_object(body.get("sku")), json_object(body.get("properties"))
+    model = json_object(props.get("model"))
     if not sku.get("name"):
-        return None, _invalid("The sku of account deployment is required.")
+        return _invalid("The sku of account deployment is required.")
     if not model.get("format") or not model.get("name"):
-        return None, _invalid("The model format and name of account deployment are required.")
+        return _invalid("The model format and name of account deployment are required.")
     upgrade = props.get("versionUpgradeOption") or UPGRADE_OPTIONS[0]
     if upgrade not in UPGRADE_OPTIONS:
-        return None, _invalid(f"The versionUpgradeOption '{upgrade}' is not valid; use one of "
-                              f"{', '.join(UPGRADE_OPTIONS)}.")
+        return _invalid(f"The versionUpgradeOption '{upgrade}' is not valid; use one of "
+                        f"{', '.join(UPGRADE_OPTIONS)}.")
     return Desired(str(sku["name"]), sku.get("capacity"), str(model["format"]), str(model["name"]),
                    str(model["version"]) if model.get("version") else None,
                    str(props.get("raiPolicyName") or DEFAULT_RAI_POLICY), upgrade,
                    body.get("tags") if isinstance(body.get("tags"), dict) else None,
-                   str(model["source"]) if model.get("source") else None), None
+                   str(model["source"]) if model.get("source") else None)
 
 
-Found = tuple[dict[str, Any] | None, Response | None]
+#: A model entry, or the error answer that says why there is none.
+Found = dict[str, Any] | Response
 
 
 def check_name(name: str) -> Response | None:
@@ -85,19 +85,20 @@ def resolve_model(emu: Any, location: str, desired: Desired) -> Found:
     same = [m for m in visible_models(emu) if m["format"].lower() == fmt.lower()
             and m["name"].lower() == name.lower() and skus_in(m, location)]
     if version is None:
-        entry = next((m for m in same if m.get("isDefaultVersion")), same[0] if same else None)
+        entry: dict[str, Any] | None = next((m for m in same if m.get("isDefaultVersion")),
+                                            same[0] if same else None)
     else:
         entry = next((m for m in same if m["version"].lower() == version.lower()), None)
     if entry is None:
         ref = f"Format:{fmt},Name:{name},Version:{version or ''}"
-        return None, arm_error(400, "DeploymentModelNotSupported",
-                               f"The model '{ref}' of account deployment is not supported.")
+        return arm_error(400, "DeploymentModelNotSupported",
+                         f"The model '{ref}' of account deployment is not supported.")
     if entry.get("lifecycleStatus") == "Deprecated":
-        return None, arm_error(400, "DeploymentModelNotSupported",
-                               "Creating account deployment is not supported by the model "
-                               f"'{entry['name']}'. This is usually because there are better "
-                               "models available for the similar functionality.")
-    return entry, None
+        return arm_error(400, "DeploymentModelNotSupported",
+                         "Creating account deployment is not supported by the model "
+                         f"'{entry['name']}'. This is usually because there are better "
+                         "models available for the similar functionality.")
+    return entry
 
 
 def _custom_entry(emu: Any, location: str, desired: Desired) -> Found:
@@ -107,19 +108,19 @@ def _custom_entry(emu: Any, location: str, desired: Desired) -> Found:
         name, pinned = custom_models.parse_registry_path(str(desired.model_source))
         version = desired.model_version or pinned
         if pinned and version and pinned.lower() != version.lower():
-            return None, _invalid(f"The model version '{version}' and the version in the "
-                                  f"source '{desired.model_source}' differ.")
+            return _invalid(f"The model version '{version}' and the version in the "
+                            f"source '{desired.model_source}' differ.")
         if name.lower() != desired.model_name.lower():
-            return None, _invalid(f"The model name '{desired.model_name}' and the custom model "
-                                  f"'{name}' of the source '{desired.model_source}' differ.")
+            return _invalid(f"The model name '{desired.model_name}' and the custom model "
+                            f"'{name}' of the source '{desired.model_source}' differ.")
         doc = custom_models.registered_model(emu, name, version)
     except custom_models.CustomModelError as exc:
-        return None, arm_error(400, exc.code, exc.message)
+        return arm_error(400, exc.code, exc.message)
     if str(doc["format"]).lower() != desired.model_format.lower():
-        return None, _invalid(f"The model format '{desired.model_format}' is not the format of "
-                              f"custom model '{doc['name']}' version '{doc['version']}': it is "
-                              f"registered as '{doc['format']}'.")
-    return custom_models.foundry_entry(doc, location), None
+        return _invalid(f"The model format '{desired.model_format}' is not the format of "
+                        f"custom model '{doc['name']}' version '{doc['version']}': it is "
+                        f"registered as '{doc['format']}'.")
+    return custom_models.foundry_entry(doc, location)
 
 
 def check_deprecating(emu: Any, sub: str, entry: dict[str, Any],
@@ -146,27 +147,27 @@ def _model_ref(doc: dict[str, Any]) -> tuple[str, ...]:
 
 
 def check_sku(entry: dict[str, Any], location: str, sku_name: str,
-              capacity: Any) -> tuple[int | None, Response | None]:
+              capacity: Any) -> int | Response:
     """The capacity to deploy (the SKU's default when omitted), or the 400 for a bad one."""
     skus = skus_in(entry, location)
     if sku_name not in skus:
-        return None, _invalid(f"The specified SKU '{sku_name}' of account deployment is not "
-                              f"supported by the model '{entry['name']}' version: "
-                              f"'{entry['version']}'.")
+        return _invalid(f"The specified SKU '{sku_name}' of account deployment is not "
+                        f"supported by the model '{entry['name']}' version: "
+                        f"'{entry['version']}'.")
     bounds = skus[sku_name]["capacity"]
     # Real catalogs leave out minimum and step (Standard, GlobalStandard) or default (Global
     # and DataZone provisioned): 1, 1 and the minimum then.
     low, high = bounds.get("minimum", 1), bounds["maximum"]
     capacity = bounds.get("default", low) if capacity is None else capacity
     if isinstance(capacity, bool) or not isinstance(capacity, int) or not low <= capacity <= high:
-        return None, arm_error(400, "InvalidCapacity",
-                               f"The specified capacity '{capacity}' of account deployment should "
-                               f"be at least {low} and no more than {high}.")
+        return arm_error(400, "InvalidCapacity",
+                         f"The specified capacity '{capacity}' of account deployment should "
+                         f"be at least {low} and no more than {high}.")
     if capacity % bounds.get("step", 1):
-        return None, arm_error(400, "InvalidCapacity",
-                               f"The specified capacity '{capacity}' of account deployment should "
-                               f"be a multiple of {bounds['step']}.")
-    return capacity, None
+        return arm_error(400, "InvalidCapacity",
+                         f"The specified capacity '{capacity}' of account deployment should "
+                         f"be a multiple of {bounds['step']}.")
+    return capacity
 
 
 def check_quota(emu: Any, sub: str, location: str, entry: dict[str, Any], sku_name: str,

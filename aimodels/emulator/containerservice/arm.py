@@ -105,8 +105,8 @@ def check_api_version(request: Request) -> None:
 
 async def body_of(request: Request) -> dict[str, Any]:
     """The JSON object body, or a 400 InvalidRequestContent."""
-    body, error = await read_json(request)
-    if error is not None or body is None:
+    body = await read_json(request)
+    if isinstance(body, Response):
         raise ArmFailure(400, "InvalidRequestContent", "The request body is not a JSON object.")
     return body
 

@@ -98,8 +98,8 @@ async def chat_completions(emu: Any, request: Request) -> Response:
     parent = authenticated_parent(emu, request)
     if isinstance(parent, Response):
         return parent
-    body, error = await read_json(request)
-    if error is not None or body is None:
+    body = await read_json(request)
+    if isinstance(body, Response):
         return openai_error(400, "BadRequest", "The request body must be a JSON object.")
     problem = _check_request(body)
     if problem is not None:
