@@ -37,6 +37,7 @@ from aimodels.apply.upload_blocks import (
     StageReport,
     UploadSettings,
     UploadStopped,
+    describe_check,
 )
 from aimodels.apply.upload_record import UploadRecord, UploadRecords
 from aimodels.blob.copy import CopiedBlob, copy_from_url, copy_registered, total_size
@@ -155,6 +156,7 @@ async def _send_blocks(client: AzureClient, job: UploadJob, files: list[WeightsF
     uploader = BlockUploader(sas, settings, record.block_size, record.blob_prefix,
                              _threadsafe(notes.progress), stop)
     _announce(job, total, notes)
+    notes.say(describe_check(settings.block_check))
     started_ns = time.time_ns()
     say = _threadsafe(notes.say)
     staged, digest = await _in_thread(

@@ -6,9 +6,11 @@ service which blocks a blob already holds (``get_block_list``) and send only the
 staged block is skipped when its size is the one expected, a blob whose committed list is
 exactly ours is not touched. One thread reads each file in order, feeding sha256 (the plan's
 digest) and handing the blocks to send to ``concurrency`` workers; at most ``concurrency + 1``
-blocks are in memory at once, so memory does not grow with the file. Each block carries its
-MD5 (``validate_content``): a block corrupted on the way is refused by the service and sent
-again, up to ``MD5_RETRIES`` times.
+blocks are in memory at once, so memory does not grow with the file. Each block carries a
+checksum the service verifies before it stages the block (``BLOCK_CHECKS``: by default its
+CRC64, ``x-ms-content-crc64``; ``AIMODELS_UPLOAD_BLOCK_CHECK=md5`` sends its MD5 instead): a
+block corrupted on the way is refused by the service and sent again, up to
+``CHECK_RETRIES`` times.
 
 The SAS comes from a ``SasSource``: on a 403 that says the signature no longer holds (it
 expired mid-upload), the source fetches a fresh one and the block is sent again with it.
@@ -24,17 +26,17 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import requests
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.core.pipeline.transport import RequestsTransport
-from azure.storage.blob import BlobBlock, BlobClient
+from azure.storage.blob import BlobBlock, BlobClient, ExponentialRetry
 
 from aimodels.apply.transfer import Transfer, TransferMeter
 from aimodels.blob.client import blob_url
-from aimodels.blob.errors import error_code
-from aimodels.errors import AimodelsError
+from aimodels.blob.errors import UPLOAD, error_code, storage_error
+from aimodels.errors import AimodelsError, UsageError
 from aimodels.weights.cache import stat_key
 from aimodels.weights.source import WeightsFile
 
@@ -45,8 +47,21 @@ MAX_BLOCKS = 50_000
 #: Azure's largest block (service version 2019-12-12 and later).
 MAX_BLOCK_SIZE = 4000 * MIB
 DEFAULT_CONCURRENCY = 8
-#: How often a block refused for a wrong MD5 (corrupted in transit) is sent again.
-MD5_RETRIES = 3
+#: How often a block refused for a wrong checksum (corrupted in transit) is sent again.
+CHECK_RETRIES = 3
+#: The per-block checks, by name: what azure-storage-blob's ``validate_content`` sends.
+#: ``crc64`` (Azure Storage's CRC64, computed by the native azure-storage-extensions, about
+#: 1.7 GB/s a core) is the default: it costs less than half the CPU of ``md5`` (OpenSSL, about
+#: 750 MB/s), which is for services that do not check CRC64 (Azurite). ``none`` only measures
+#: what a check costs (benchmarks/upload_throughput.py).
+BLOCK_CHECKS: Mapping[str, Literal["crc64", "md5"] | None] = {
+    "crc64": "crc64", "md5": "md5", "none": None}
+BLOCK_CHECK_ENV = "AIMODELS_UPLOAD_BLOCK_CHECK"
+#: The hint when the data store refuses the blocks' CRC64 (strict Azurite).
+CRC64_REFUSED = ("The data store does not take the blocks' CRC64 (x-ms-content-crc64): Azurite "
+                 "refuses it in strict mode and ignores it with --loose. Set "
+                 f"{BLOCK_CHECK_ENV}=md5 to upload there with each block's MD5, then run the "
+                 "same command to resume.")
 #: How often one block may ask for a fresh SAS before the refusal is taken as final.
 SAS_RETRIES = 2
 
@@ -60,25 +75,28 @@ class UploadSettings:
     """How uploads run. ``block_size`` applies to new uploads (a resumed one keeps the size it
     started with); ``retry_total`` is azure-storage-blob's per-request retry count (None: the
     SDK's default); ``request_hook`` is azure-core's ``raw_request_hook`` (tests count and
-    corrupt requests with it). ``block_md5`` sends each block's MD5 for the service to check;
-    turning it off is for measuring what that check costs, not for use."""
+    corrupt requests with it). ``block_check`` is the checksum each block carries for the
+    service to verify (a key of ``BLOCK_CHECKS``)."""
 
     block_size: int = BLOCK_SIZE
     concurrency: int = DEFAULT_CONCURRENCY
     progress_every: float = 1.0
     retry_total: int | None = None
-    block_md5: bool = True
+    block_check: str = "crc64"
     request_hook: Callable[[Any], None] | None = field(default=None, compare=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> UploadSettings:
         """``AIMODELS_UPLOAD_BLOCK_SIZE`` (bytes, or with a KiB/MiB suffix) and
-        ``AIMODELS_UPLOAD_CONCURRENCY``; unset or invalid values keep the defaults."""
+        ``AIMODELS_UPLOAD_CONCURRENCY``, where unset or invalid values keep the defaults;
+        ``AIMODELS_UPLOAD_BLOCK_CHECK`` (``crc64`` or ``md5``), where any other value is a
+        UsageError: the integrity check is never chosen silently."""
         size = _parse_size(env.get("AIMODELS_UPLOAD_BLOCK_SIZE", ""))
         workers = env.get("AIMODELS_UPLOAD_CONCURRENCY", "")
         return cls(block_size=size or BLOCK_SIZE,
                    concurrency=int(workers) if workers.isdigit() and int(workers) > 0
-                   else DEFAULT_CONCURRENCY)
+                   else DEFAULT_CONCURRENCY,
+                   block_check=_block_check(env.get(BLOCK_CHECK_ENV, "")))
 
     def block_size_for(self, largest_file: int) -> int:
         """The configured block size, grown when the largest file would need more than
@@ -196,17 +214,21 @@ class BlockUploader:
         job.staged = {b.id: b.size for b in uncommitted}
 
     def send_block(self, job: _FileJob, index: int, data: bytes) -> None:
-        """Stage one block; a block corrupted in transit (400 Md5Mismatch) is sent again."""
-        for attempt in range(MD5_RETRIES + 1):
+        """Stage one block with its checksum; a block corrupted in transit (400
+        Crc64Mismatch or Md5Mismatch) is sent again."""
+        check = BLOCK_CHECKS[self.settings.block_check]
+        for attempt in range(CHECK_RETRIES + 1):
             if self.stop.is_set():
                 raise UploadStopped()
             try:
                 self._call(job.blob_name, lambda blob: blob.stage_block(
                     block_id(index), data, length=len(data),
-                    validate_content=self.settings.block_md5))
+                    validate_content=check))
                 return
             except HttpResponseError as exc:
-                if not md5_refused(exc) or attempt == MD5_RETRIES:
+                if crc64_unsupported(exc):  # never falls back to MD5 by itself: says how to
+                    raise storage_error(exc, "the upload", CRC64_REFUSED, UPLOAD) from exc
+                if not check_refused(exc) or attempt == CHECK_RETRIES:
                     raise
 
     # -- committing ---------------------------------------------------------------------
@@ -253,23 +275,63 @@ class BlockUploader:
         return generation, blob
 
 
+class _UploadRetry(ExponentialRetry):
+    """azure-storage-blob's retry, except for an answer that no retry changes: a service that
+    does not support what was sent (Azurite's 500 FeatureNotSupported for
+    ``x-ms-content-crc64``) fails at once, not after a minute of back-off."""
+
+    def increment(self, settings: dict[str, Any], request: Any, response: Any = None,
+                  error: Any = None) -> bool:
+        if response is not None and \
+                response.headers.get("x-ms-error-code") == "FeatureNotSupported":
+            return False
+        return bool(super().increment(settings, request, response, error))
+
+
 def _client_options(settings: UploadSettings) -> dict[str, Any]:
-    options: dict[str, Any] = {}
-    if settings.retry_total is not None:
-        options["retry_total"] = settings.retry_total
+    retry = _UploadRetry() if settings.retry_total is None else \
+        _UploadRetry(retry_total=settings.retry_total)
+    options: dict[str, Any] = {"retry_policy": retry}
     if settings.request_hook is not None:
         options["raw_request_hook"] = settings.request_hook
     return options
 
 
-def md5_refused(exc: HttpResponseError) -> bool:
-    """A 400 saying the block's bytes do not match its Content-MD5: Azure's Md5Mismatch, or
-    Azurite's InvalidOperation "Provided contentMD5 doesn't match"."""
+def check_refused(exc: HttpResponseError) -> bool:
+    """A 400 saying the block's bytes do not match the checksum sent with them: Azure's
+    Crc64Mismatch or Md5Mismatch, or Azurite's InvalidOperation "Provided contentMD5 doesn't
+    match"."""
     if exc.status_code != 400:
         return False
     code = error_code(exc)
-    return code == "Md5Mismatch" or \
+    return code in ("Crc64Mismatch", "Md5Mismatch") or \
         (code == "InvalidOperation" and "contentmd5" in str(exc.message).lower())
+
+
+def crc64_unsupported(exc: HttpResponseError) -> bool:
+    """Azurite's answer to ``x-ms-content-crc64`` in its default (strict) mode: 500
+    FeatureNotSupported (Azure Storage checks the header; loose Azurite ignores it)."""
+    return error_code(exc) == "FeatureNotSupported" and \
+        "x-ms-content-crc64" in str(exc.message).lower()
+
+
+def describe_check(name: str) -> str:
+    """How an upload names its per-block check to the user (one line)."""
+    if name == "crc64":
+        return "each block carries its CRC64 (x-ms-content-crc64), checked by the data store"
+    if name == "md5":
+        return "each block carries its MD5 (Content-MD5), checked by the data store"
+    return "blocks carry no checksum (a measurement setting): nothing is checked per block"
+
+
+def _block_check(text: str) -> str:
+    """The per-block check ``AIMODELS_UPLOAD_BLOCK_CHECK`` names (``crc64`` when unset)."""
+    name = text.strip().lower() or "crc64"
+    if name not in ("crc64", "md5"):
+        raise UsageError(f"{BLOCK_CHECK_ENV}={text.strip()} is not a per-block check aimodels "
+                         "knows", hint=f"Use {BLOCK_CHECK_ENV}=crc64 (the default) or "
+                         f"{BLOCK_CHECK_ENV}=md5 (for Azurite, which does not check CRC64).")
+    return name
 
 
 def _sas_refused(exc: HttpResponseError) -> bool:

@@ -27,6 +27,7 @@ import httpx
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.storage.blob import BlobBlock, BlobClient, BlockState
+from azure.storage.extensions.checksums import crc64
 from blob_support import KIB, blob_client, blob_url
 from hand_clock import Clock
 from hypothesis import given, settings
@@ -169,6 +170,30 @@ def test_a_block_with_a_wrong_md5_leaves_no_file(emulator: RunningEmulator) -> N
     assert files_of(emulator) == set()
     with pytest.raises(ResourceNotFoundError):
         client.get_block_list("all")  # no block, so no blob either
+
+
+def test_a_block_with_a_wrong_crc64_leaves_no_file(emulator: RunningEmulator) -> None:
+    client = blob_client(emulator, "m/d/model.bin")
+    wrong = base64.b64encode(crc64.compute(b"other", 0).to_bytes(8, "little")).decode()
+    with pytest.raises(HttpResponseError) as refused:
+        client.stage_block(block_id(0), b"the real block",
+                           headers={"x-ms-content-crc64": wrong})
+    assert refused.value.status_code == 400
+    assert refused.value.error_code == "Crc64Mismatch"
+    assert files_of(emulator) == set()
+
+
+def test_a_block_is_checked_against_azure_storage_crc64_across_write_batches(
+        emulator: RunningEmulator) -> None:
+    """A body of several write batches (1 MiB each) is checked whole: the SDK's CRC64
+    (azure-storage-extensions, validate_content="crc64") is accepted and echoed back."""
+    client = blob_client(emulator, "m/e/model.bin")
+    data = os.urandom(3 * 1024 * KIB + 5)
+    staged = client.stage_block(block_id(0), data, validate_content="crc64")
+    expected = crc64.compute(data, 0).to_bytes(8, "little")
+    assert staged["content_crc64"] == expected
+    client.commit_block_list([BlobBlock(block_id=block_id(0))])
+    assert client.download_blob().readall() == data
 
 
 def raw_put(running: RunningEmulator, url: str, headers: dict[str, str],

@@ -90,6 +90,8 @@ def test_identical_weights_of_two_models_are_sent_once(store: Store, tmp_path: P
     assert code == 0, out + err
     assert len(store.proxy.blocks) == 16 and store.proxy.sent_twice() == []
     assert "the data store copies them, nothing is uploaded" in out
+    # the per-block check is said, never chosen silently: CRC64 unless told otherwise
+    assert "each block carries its CRC64 (x-ms-content-crc64), checked by the data store" in out
     with api(store) as session:
         models = session.get("/custom-models").json()["value"]
     assert sorted(m["name"] for m in models) == ["llama", "llama-twin"]
@@ -197,3 +199,19 @@ async def _plan(client: AzureClient, desired: DesiredState, path: Path) -> Plan:
     inputs = resolve_inputs(desired, state, {})
     found = await read_live(desired, prior, client, registry=default_registry(), inputs=inputs)
     return make_plan(desired, found.live, prior, registry=default_registry(), inputs=inputs)
+
+
+def test_an_unknown_per_block_check_is_a_usage_error_before_anything_is_sent(
+        store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    stack = write_stack(tmp_path, "llama", "./a/model.safetensors")
+    random_file(stack / "a" / "model.safetensors", 1 * MIB)
+    monkeypatch.setenv("AIMODELS_UPLOAD_BLOCK_CHECK", "sha1")
+
+    code, out, err = run_cli(["--endpoint", store.url, "apply", "--yes", "-f", str(stack)],
+                             capsys)
+
+    assert code == 64, out + err
+    assert "AIMODELS_UPLOAD_BLOCK_CHECK=sha1 is not a per-block check" in out + err
+    assert "AIMODELS_UPLOAD_BLOCK_CHECK=md5" in out + err and "Traceback" not in out + err
+    assert store.proxy.blocks == {}

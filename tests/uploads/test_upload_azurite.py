@@ -1,7 +1,10 @@
 """The same uploads against Azurite (a real Blob service implementation): the emulator's
 registry hands out SAS URIs for Azurite (``external_blob``), and a counting proxy sits in front
 of Azurite so every accepted Put Block is seen. Azurite does not implement Put Blob From URL
-(501), so URL sources are covered against the emulator only."""
+(501), so URL sources are covered against the emulator only. Azurite does not check a block's
+CRC64 (strict, its default, refuses ``x-ms-content-crc64``; ``--loose`` ignores it), so these
+uploads send each block's MD5 (``AIMODELS_UPLOAD_BLOCK_CHECK=md5``), and one test shows what the
+default CRC64 gets there: a clear error naming that setting."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import hashlib
 import random
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +21,7 @@ from azurite import AzuriteBlob, azurite_blob  # noqa: F401  (the fixture)
 from upload_support import (
     KIB,
     MIB,
+    SMALL,
     CountingProxy,
     MovableClock,
     apply_in_child,
@@ -41,6 +45,8 @@ from aimodels.errors import RemoteError
 from aimodels.weights.hashing import hash_local
 
 SEED = random.randrange(1 << 30)
+#: What Azurite checks per block: the MD5.
+MD5 = replace(SMALL, block_check="md5")
 
 
 @dataclass
@@ -75,14 +81,17 @@ def test_apply_killed_mid_upload_resumes_on_azurite(azure_store: AzuriteStore, t
     sha = random_file(stack / "weights" / "llama.safetensors", 64 * MIB)
     moment = random.Random(SEED).randrange(16, 240)
 
-    kill_after(apply_in_child(azure_store.url, stack), azure_store.proxy, moment)
+    kill_after(apply_in_child(azure_store.url, stack, AIMODELS_UPLOAD_BLOCK_CHECK="md5"),
+               azure_store.proxy, moment)
     unlock(stack, capsys)
     staged = len(azure_store.proxy.blocks)
     monkeypatch.setenv("AIMODELS_UPLOAD_BLOCK_SIZE", "256KiB")
+    monkeypatch.setenv("AIMODELS_UPLOAD_BLOCK_CHECK", "md5")
     code, out, err = run_cli(["--endpoint", azure_store.url, "apply", "--yes", "-f",
                               str(stack)], capsys)
 
     assert code == 0, f"seed {SEED}: {out}{err}"
+    assert "each block carries its MD5 (Content-MD5), checked by the data store" in out
     assert f"{staged * 256 * KIB / 1e6:.1f} MB of it from an earlier run" in out
     assert azure_store.proxy.sent_twice() == [] and len(azure_store.proxy.blocks) == 256
     code, out, _ = run_cli(["--endpoint", azure_store.url, "models", "show", "llama",
@@ -104,6 +113,7 @@ def test_a_sas_expiring_mid_upload_is_replaced_on_azurite(azure_store: AzuriteSt
             time.sleep(max(0.0, expires - time.time()) + 1.1)  # Azurite counts whole seconds
 
     settings = UploadSettings(block_size=256 * KIB, concurrency=1, progress_every=0.0,
+                              block_check="md5",
                               request_hook=hook_on_block(outlive_the_sas, "00000004"))
     done = upload(azure_store.url, source, sha, tmp_path / ".aimodels", settings)
 
@@ -132,6 +142,7 @@ def test_a_corrupted_block_is_sent_again_and_a_folder_keeps_its_paths_on_azurite
             flipped.append(True)
 
     settings = UploadSettings(block_size=256 * KIB, concurrency=2, progress_every=0.0,
+                              block_check="md5",
                               request_hook=hook_on_block(flip, "00000002"))
     done = upload(azure_store.url, folder, planned.sha256, tmp_path / ".aimodels", settings)
 
@@ -156,6 +167,7 @@ def test_a_block_corrupted_every_time_is_refused_on_azurite(azure_store: Azurite
         request.http_request.data = bytes(body)
 
     settings = UploadSettings(block_size=256 * KIB, concurrency=1, progress_every=0.0,
+                              block_check="md5",
                               request_hook=hook_on_block(flip, "00000001"))
     with pytest.raises(RemoteError, match="Run the same command to resume"):
         upload(azure_store.url, source, sha, tmp_path / ".aimodels", settings)
@@ -167,12 +179,28 @@ def test_registered_content_is_copied_inside_azurite(azure_store: AzuriteStore,
                                                      tmp_path: Path) -> None:
     first = tmp_path / "a.gguf"
     sha = random_file(first, 2 * MIB, head=b"GGUF\x03\x00\x00\x00")
-    register(azure_store.url, upload(azure_store.url, first, sha, tmp_path / ".aimodels"))
+    register(azure_store.url, upload(azure_store.url, first, sha, tmp_path / ".aimodels", MD5))
     sent = len(azure_store.proxy.blocks)
 
-    done = upload(azure_store.url, first, sha, tmp_path / ".aimodels", model="copy")
+    done = upload(azure_store.url, first, sha, tmp_path / ".aimodels", MD5, model="copy")
 
     assert done.how == "copied" and len(azure_store.proxy.blocks) == sent
     model = register(azure_store.url, done, name="copy")
     assert hashlib.sha256(stored(azure_store.url, model["blob_prefix"])["a.gguf"]
                           ).hexdigest() == sha
+
+
+def test_the_default_crc64_on_azurite_fails_clearly_and_names_the_md5_setting(
+        azure_store: AzuriteStore, tmp_path: Path) -> None:
+    source = tmp_path / "model.safetensors"
+    sha = random_file(source, 256 * KIB)  # one block
+
+    with pytest.raises(RemoteError) as failed:
+        upload(azure_store.url, source, sha, tmp_path / ".aimodels")
+
+    assert azure_store.proxy.count("PUT", "block", 500) == 1  # refused once, not retried
+    assert failed.value.code == "FeatureNotSupported"
+    assert "does not take the blocks' CRC64" in failed.value.hint
+    assert "AIMODELS_UPLOAD_BLOCK_CHECK=md5" in failed.value.hint
+    assert "sig=" not in failed.value.message + failed.value.hint
+    assert azure_store.proxy.count("PUT", "blocklist") == 0 and not azure_store.proxy.blocks

@@ -99,13 +99,21 @@ def test_a_sas_expiring_mid_upload_is_replaced_and_no_block_goes_twice(
                           ).hexdigest() == sha
 
 
-def test_a_block_corrupted_on_the_wire_is_refused_by_its_md5_and_sent_again(
-        store: Store, tmp_path: Path) -> None:
+#: The per-block checks and the header each puts on a Put Block.
+CHECK_HEADERS = [("crc64", "x-ms-content-crc64"), ("md5", "Content-MD5")]
+
+
+@pytest.mark.parametrize(("check", "header"), CHECK_HEADERS)
+def test_a_block_corrupted_on_the_wire_is_refused_by_its_checksum_and_sent_again(
+        store: Store, tmp_path: Path, check: str, header: str) -> None:
     source = tmp_path / "model.safetensors"
     sha = random_file(source, 4 * MIB)
     corrupted = []
+    sent_headers: set[str] = set()
 
     def flip(request: Any) -> None:
+        sent_headers.update(k.lower() for k in request.http_request.headers
+                            if k.lower() in ("content-md5", "x-ms-content-crc64"))
         if not corrupted:
             body = bytearray(request.http_request.data)
             body[100] ^= 0xFF
@@ -113,9 +121,10 @@ def test_a_block_corrupted_on_the_wire_is_refused_by_its_md5_and_sent_again(
             corrupted.append(True)
 
     settings = UploadSettings(block_size=256 * KIB, concurrency=2, progress_every=0.0,
-                              request_hook=hook_on_block(flip, "00000005"))
+                              block_check=check, request_hook=hook_on_block(flip, "00000005"))
     done = upload(store.url, source, sha, tmp_path / ".aimodels", settings)
 
+    assert sent_headers == {header.lower()}  # one check per block, the one chosen
     assert store.proxy.count("PUT", "block", 400) == 1
     assert store.proxy.blocks[next(k for k in store.proxy.blocks if k[1] == "00000005")] == 1
     model = register(store.url, done)
@@ -123,8 +132,9 @@ def test_a_block_corrupted_on_the_wire_is_refused_by_its_md5_and_sent_again(
                           ).hexdigest() == sha
 
 
+@pytest.mark.parametrize(("check", "code"), [("crc64", "Crc64Mismatch"), ("md5", "Md5Mismatch")])
 def test_a_block_corrupted_every_time_fails_the_upload_and_nothing_is_committed(
-        store: Store, tmp_path: Path) -> None:
+        store: Store, tmp_path: Path, check: str, code: str) -> None:
     source = tmp_path / "model.safetensors"
     sha = random_file(source, 2 * MIB)
 
@@ -134,11 +144,11 @@ def test_a_block_corrupted_every_time_fails_the_upload_and_nothing_is_committed(
         request.http_request.data = bytes(body)
 
     settings = UploadSettings(block_size=256 * KIB, concurrency=2, progress_every=0.0,
-                              request_hook=hook_on_block(flip, "00000003"))
+                              block_check=check, request_hook=hook_on_block(flip, "00000003"))
     with pytest.raises(RemoteError) as failed:
         upload(store.url, source, sha, tmp_path / ".aimodels", settings)
 
-    assert failed.value.code == "Md5Mismatch"
+    assert failed.value.code == code
     assert "Run the same command to resume" in failed.value.message
     assert "sig=" not in failed.value.message
     assert store.proxy.count("PUT", "block", 400) == 4  # the first try and three more
@@ -199,3 +209,9 @@ def test_content_already_registered_is_copied_by_the_service_not_uploaded(
     assert list(stored(store.url, model["blob_prefix"])) == ["twin.safetensors"]
     assert hashlib.sha256(stored(store.url, model["blob_prefix"])["twin.safetensors"]
                           ).hexdigest() == sha
+
+
+@pytest.mark.parametrize(("value", "check"), [("", "crc64"), ("crc64", "crc64"), (" MD5 ", "md5")])
+def test_the_per_block_check_comes_from_the_environment(value: str, check: str) -> None:
+    env = {"AIMODELS_UPLOAD_BLOCK_CHECK": value} if value else {}
+    assert UploadSettings.from_env(env).block_check == check

@@ -236,8 +236,9 @@ def child_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def apply_in_child(url: str, stack: Path) -> subprocess.Popen[bytes]:
-    env = child_env(AIMODELS_UPLOAD_BLOCK_SIZE="256KiB", AIMODELS_UPLOAD_CONCURRENCY="4")
+def apply_in_child(url: str, stack: Path, **extra: str) -> subprocess.Popen[bytes]:
+    env = child_env(AIMODELS_UPLOAD_BLOCK_SIZE="256KiB", AIMODELS_UPLOAD_CONCURRENCY="4",
+                    **extra)
     return subprocess.Popen([sys.executable, "-m", "aimodels", "--endpoint", url, "apply",
                              "--yes", "-f", str(stack)], env=env, cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -4,10 +4,11 @@ Path-style URLs as Azurite serves them: ``http://127.0.0.1:PORT/aimodelsdevstore
 azure-storage-blob only splits the account out of the path (and keeps ``/`` in blob names) when
 the host contains ``127.0.0.1`` or ``localhost``, so SAS URIs are handed out for those hosts.
 
-Served: Put Blob, Put Block (Content-MD5 checked), Put Block List, Get Block List, Get Blob (with
-ranges), Get Blob Properties, Delete Blob, Set Blob Metadata, Copy Blob / Copy Blob From URL /
-Put Blob From URL (see ``copy``), List Blobs and Get Container Properties. Every request is
-authorized by a service SAS (``sas``); there is no Shared Key or Entra ID auth here.
+Served: Put Blob, Put Block (Content-MD5 and x-ms-content-crc64 checked), Put Block List, Get
+Block List, Get Blob (with ranges), Get Blob Properties, Delete Blob, Set Blob Metadata, Copy Blob
+/ Copy Blob From URL / Put Blob From URL (see ``copy``), List Blobs and Get Container Properties.
+Every request is authorized by a service SAS (``sas``); there is no Shared Key or Entra ID auth
+here.
 
 Bodies are streamed to disk as they arrive and downloads are streamed from disk
 (``files``): a block of Azure's largest size (4000 MiB) costs about a megabyte of memory,
@@ -185,8 +186,10 @@ class BlobEndpoint:
         self.blobs.check_block(container, name, block_id)
         content = await self._receive(request, MAX_BLOCK_BYTES, "4000 MiB for a block")
         await run_in_threadpool(self.blobs.stage_block, container, name, block_id, content)
-        return Response(status_code=201, headers={"Content-MD5": _b64(content.md5),
-                                                  "x-ms-request-server-encrypted": "true"})
+        headers = {"Content-MD5": _b64(content.md5), "x-ms-request-server-encrypted": "true"}
+        if content.crc64 is not None:
+            headers["x-ms-content-crc64"] = _b64(content.crc64)
+        return Response(status_code=201, headers=headers)
 
     async def put_block_list(self, request: Request, grant: SasGrant) -> Response:
         container, name = self._target(request)
@@ -298,17 +301,24 @@ class BlobEndpoint:
 
     async def _receive(self, request: Request, limit: int, what: str) -> Written:
         """The request body, streamed to a content file as it arrives; 413 before reading a
-        body whose Content-Length is past ``limit``, 400 Md5Mismatch (and the file deleted)
-        when a Content-MD5 was sent and the body does not match it."""
+        body whose Content-Length is past ``limit``; 400 Md5Mismatch or Crc64Mismatch (and the
+        file deleted) when a Content-MD5 or an x-ms-content-crc64 was sent and the body does not
+        match it (Azure Storage's CRC64, as azure-storage-extensions computes it)."""
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             raise StorageError(413, "RequestBodyTooLarge", "The request body is too large and "
                                f"exceeds the maximum permissible limit ({what}).")
-        content = await receive(self.blobs.files, request.stream(), limit, what)
+        sent_crc64 = request.headers.get("x-ms-content-crc64")
+        content = await receive(self.blobs.files, request.stream(), limit, what,
+                                with_crc64=sent_crc64 is not None)
         sent = request.headers.get("content-md5")
         if sent and sent != _b64(content.md5):
             self.blobs.files.remove([content.token])
             raise _md5_mismatch()
+        if content.crc64 is not None and sent_crc64 != _b64(content.crc64):
+            self.blobs.files.remove([content.token])
+            raise StorageError(400, "Crc64Mismatch", "The CRC64 value specified in the request "
+                               "did not match with the CRC64 value calculated by the server.")
         return content
 
 

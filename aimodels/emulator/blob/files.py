@@ -7,8 +7,9 @@ blocks just lists fewer files. Which files a blob or a staged block owns is meta
 the emulator's SQLite store by ``store``; this module only writes, reads and removes files.
 
 Bodies arrive as async chunks (``receive``): they are written as they come, in batches of about
-1 MiB handed to a worker thread, with their MD5 computed on the way, so a 4000 MiB block costs
-one batch of memory, not the block. Reads (``open_range``) stream the parts in 1 MiB chunks.
+1 MiB handed to a worker thread, with their MD5 (and, when the request sent one to check, their
+CRC64) computed on the way, so a 4000 MiB block costs one batch of memory, not the block.
+Reads (``open_range``) stream the parts in 1 MiB chunks.
 
 Without a data directory (``emulator serve`` without ``--data``, unit tests) the files go to a
 temporary directory, created on the first write and removed when the store closes (or, at the
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from azure.storage.extensions.checksums import crc64
 from starlette.concurrency import run_in_threadpool
 
 from aimodels.emulator.blob.xml import StorageError
@@ -46,11 +48,13 @@ OPEN_AHEAD = 64
 
 @dataclass(frozen=True, slots=True)
 class Written:
-    """A file just written: its token, size in bytes and MD5 digest."""
+    """A file just written: its token, size in bytes, MD5 digest, and Azure Storage's CRC64
+    of it (8 bytes, little-endian, as ``x-ms-content-crc64`` carries it) when it was asked for."""
 
     token: str
     size: int
     md5: bytes
+    crc64: bytes | None = None
 
 
 class ContentFiles:
@@ -154,22 +158,27 @@ class ContentFiles:
 
 
 class FileWriter:
-    """One content file being written: size and MD5 are kept as the bytes go by."""
+    """One content file being written: size and MD5 (and the CRC64, once ``crc64`` is set
+    to 0) are kept as the bytes go by."""
 
     def __init__(self, token: str, path: Path, handle: IO[bytes]) -> None:
         self.token, self.path, self._handle = token, path, handle
         self.size = 0
         self._md5 = hashlib.md5()
+        self.crc64: int | None = None
 
     def write(self, chunks: Sequence[bytes]) -> None:
         for chunk in chunks:
             self._md5.update(chunk)
+            if self.crc64 is not None:
+                self.crc64 = crc64.compute(chunk, self.crc64)
             self._handle.write(chunk)
             self.size += len(chunk)
 
     def finish(self) -> Written:
         self._handle.close()
-        return Written(self.token, self.size, self._md5.digest())
+        checked = None if self.crc64 is None else self.crc64.to_bytes(8, "little")
+        return Written(self.token, self.size, self._md5.digest(), checked)
 
     def discard(self) -> None:
         self._handle.close()
@@ -177,11 +186,14 @@ class FileWriter:
 
 
 async def receive(files: ContentFiles, chunks: AsyncIterator[bytes], limit: int,
-                  what: str) -> Written:
-    """Write ``chunks`` to a new content file as they arrive; 413 RequestBodyTooLarge past
-    ``limit`` bytes (``what`` names the limit in the message). On any failure (a client that
-    went away mid-body included) the partial file is deleted."""
+                  what: str, with_crc64: bool = False) -> Written:
+    """Write ``chunks`` to a new content file as they arrive (with their CRC64 too when
+    ``with_crc64``); 413 RequestBodyTooLarge past ``limit`` bytes (``what`` names the limit in
+    the message). On any failure (a client that went away mid-body included) the partial file
+    is deleted."""
     writer = await run_in_threadpool(files.create)
+    if with_crc64:
+        writer.crc64 = 0
     try:
         batch: list[bytes] = []
         held = 0
