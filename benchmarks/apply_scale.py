@@ -29,7 +29,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from plan_refresh import Workload, _source, _stack, aimodels, write_fixtures, write_manifests
+from plan_refresh import (
+    AI_MANAGERS,
+    Workload,
+    _source,
+    _stack,
+    aimodels,
+    write_fixtures,
+    write_manifests,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +81,8 @@ def apply_once(work: Path, changes: int, parallelism: int) -> Run:
     workload = Workload(changes, 0, 0)
     write_fixtures(fixtures, workload)
     write_manifests(stack, [_stack(workload.accounts[0][0]),
-                            *(_source(i) for i in range(changes))])
+                            *(_source(i, AI_MANAGERS[i % len(AI_MANAGERS)])
+                              for i in range(changes))])
     env = {**os.environ, "NO_COLOR": "1", "PYTHONPYCACHEPREFIX": str(work / "bytecode")}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     with serve(work / "emulator", fixtures) as (url, pid):
