@@ -159,9 +159,6 @@ SDK_ELSEWHERE = {
     # azure-identity's credential serves ARM too, and transport/ sits below blob/: the
     # failures of its get_token are azure-core's exception types.
     "aimodels/transport/credentials.py",
-    # The resumable block upload: its SDK calls are not yet split from the staging logic into
-    # blob/ (issue 14; left while the upload's performance work lands).
-    "aimodels/apply/upload_blocks.py",
 }
 
 

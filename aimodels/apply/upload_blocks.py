@@ -14,8 +14,9 @@ block corrupted on the way is refused by the service and sent again, up to
 
 The SAS comes from a ``SasSource``: on a 403 that says the signature no longer holds (it
 expired mid-upload), the source fetches a fresh one and the block is sent again with it.
-Everything here is synchronous (azure-storage-blob) and runs in worker threads; ``stop`` ends
-it early (Ctrl-C), after the blocks already on the wire.
+What the data store is asked goes through ``blob.blocks`` (this module imports no storage
+SDK); everything here is synchronous and runs in worker threads; ``stop`` ends it early
+(Ctrl-C), after the blocks already on the wire.
 """
 
 from __future__ import annotations
@@ -26,19 +27,15 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
-
-import requests
-from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-from azure.core.pipeline.transport import RequestsTransport
-from azure.storage.blob import BlobBlock, BlobClient, ExponentialRetry
+from typing import Any, Protocol, TypeVar
 
 from aimodels.apply.transfer import Transfer, TransferMeter
-from aimodels.blob.client import blob_url
-from aimodels.blob.errors import UPLOAD, error_code, storage_error
+from aimodels.blob.blocks import BlockBlob, BlockBlobs, BlockOptions, BlockRefused, Check
 from aimodels.errors import AimodelsError, UsageError
 from aimodels.weights.cache import stat_key
 from aimodels.weights.source import WeightsFile
+
+T = TypeVar("T")
 
 MIB = 1024 * 1024
 #: 8 MiB blocks keep a 400 GB file under the 50,000-block limit and amortize per-request cost.
@@ -54,7 +51,7 @@ CHECK_RETRIES = 3
 #: 1.7 GB/s a core) is the default: it costs less than half the CPU of ``md5`` (OpenSSL, about
 #: 750 MB/s), which is for services that do not check CRC64 (Azurite). ``none`` only measures
 #: what a check costs (benchmarks/upload_throughput.py).
-BLOCK_CHECKS: Mapping[str, Literal["crc64", "md5"] | None] = {
+BLOCK_CHECKS: Mapping[str, Check] = {
     "crc64": "crc64", "md5": "md5", "none": None}
 BLOCK_CHECK_ENV = "AIMODELS_UPLOAD_BLOCK_CHECK"
 #: The hint when the data store refuses the blocks' CRC64 (strict Azurite).
@@ -174,13 +171,10 @@ class BlockUploader:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.sas, self.settings, self.block_size, self.prefix = sas, settings, block_size, prefix
         self.on_progress, self.stop, self.clock = on_progress, stop, clock
-        self._session = requests.Session()
-        pool = max(10, settings.concurrency + 2)
-        self._session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=pool))
-        self._session.mount("https://", requests.adapters.HTTPAdapter(pool_maxsize=pool))
-        self._transport = RequestsTransport(session=self._session, session_owner=False,
-                                            connection_timeout=20, read_timeout=120)
-        self._clients: dict[tuple[int, str], BlobClient] = {}
+        self._blobs = BlockBlobs(BlockOptions(
+            connections=max(10, settings.concurrency + 2), retry_total=settings.retry_total,
+            request_hook=settings.request_hook, unsupported_check_hint=CRC64_REFUSED))
+        self._clients: dict[tuple[int, str], BlockBlob] = {}
         self._guard = threading.Lock()
         self._jobs: list[_FileJob] = []
         self._pool = ThreadPoolExecutor(max_workers=max(1, settings.concurrency),
@@ -188,7 +182,7 @@ class BlockUploader:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
-        self._session.close()
+        self._blobs.close()
 
     # -- staging ------------------------------------------------------------------------
 
@@ -203,15 +197,12 @@ class BlockUploader:
     def _probe(self, job: _FileJob) -> None:
         """What the blob holds: its committed list if it is exactly ours, else the staged
         blocks (id -> size). A blob that does not exist yet holds nothing."""
-        try:
-            committed, uncommitted = self._call(
-                job.blob_name, lambda blob: blob.get_block_list("all"))
-        except ResourceNotFoundError:
+        held = self._call(job.blob_name, lambda blob: blob.block_list())
+        if held is None:
             return
         expected = [(block_id(i), n) for i, (_, n) in enumerate(job.spans)]
-        job.committed = bool(committed) and \
-            [(b.id, b.size) for b in committed] == expected
-        job.staged = {b.id: b.size for b in uncommitted}
+        job.committed = bool(held.committed) and list(held.committed) == expected
+        job.staged = dict(held.uncommitted)
 
     def send_block(self, job: _FileJob, index: int, data: bytes) -> None:
         """Stage one block with its checksum; a block corrupted in transit (400
@@ -221,15 +212,12 @@ class BlockUploader:
             if self.stop.is_set():
                 raise UploadStopped()
             try:
-                self._call(job.blob_name, lambda blob: blob.stage_block(
-                    block_id(index), data, length=len(data),
-                    validate_content=check))
+                self._call(job.blob_name,
+                           lambda blob: blob.stage(block_id(index), data, check))
                 return
-            except HttpResponseError as exc:
-                if crc64_unsupported(exc):  # never falls back to MD5 by itself: says how to
-                    raise storage_error(exc, "the upload", CRC64_REFUSED, UPLOAD) from exc
-                if not check_refused(exc) or attempt == CHECK_RETRIES:
-                    raise
+            except BlockRefused as refused:  # the checksum: _call handles the SAS
+                if attempt == CHECK_RETRIES:
+                    raise refused.error from refused.error.__cause__
 
     # -- committing ---------------------------------------------------------------------
 
@@ -242,77 +230,38 @@ class BlockUploader:
             future.result()
 
     def _commit(self, job: _FileJob, sha256: str) -> None:
-        blocks = [BlobBlock(block_id=block_id(i)) for i in range(len(job.spans))]
+        blocks = [block_id(i) for i in range(len(job.spans))]
         metadata = {"sha256": sha256} if sha256 else None
-        self._call(job.blob_name, lambda blob: blob.commit_block_list(blocks, metadata=metadata))
+        self._call(job.blob_name, lambda blob: blob.commit(blocks, metadata))
         job.committed = True
 
     # -- the SAS ------------------------------------------------------------------------
 
-    def _call(self, blob_name: str, action: Callable[[BlobClient], Any]) -> Any:
+    def _call(self, blob_name: str, action: Callable[[BlockBlob], T]) -> T:
         """``action`` on the blob with the current SAS; a refused SAS is renewed and the
-        action sent again (at most SAS_RETRIES times)."""
+        action sent again (at most SAS_RETRIES times). Any other ``BlockRefused`` (a block's
+        checksum) is the caller's to retry."""
         for attempt in range(SAS_RETRIES + 1):
             generation, blob = self._client(blob_name)
             try:
                 return action(blob)
-            except HttpResponseError as exc:
-                if not _sas_refused(exc) or attempt == SAS_RETRIES:
+            except BlockRefused as refused:
+                if refused.cure != "sas":
                     raise
+                if attempt == SAS_RETRIES:
+                    raise refused.error from refused.error.__cause__
                 self.sas.refresh(generation)
         raise AssertionError("unreachable")
 
-    def _client(self, blob_name: str) -> tuple[int, BlobClient]:
+    def _client(self, blob_name: str) -> tuple[int, BlockBlob]:
         generation, container_url = self.sas.current()
         with self._guard:
             blob = self._clients.get((generation, blob_name))
             if blob is None:
-                blob = BlobClient.from_blob_url(
-                    blob_url(container_url, blob_name), transport=self._transport,
-                    **_client_options(self.settings))
+                blob = self._blobs.open(container_url, blob_name)
                 self._clients = {k: v for k, v in self._clients.items() if k[0] == generation}
                 self._clients[(generation, blob_name)] = blob
         return generation, blob
-
-
-class _UploadRetry(ExponentialRetry):
-    """azure-storage-blob's retry, except for an answer that no retry changes: a service that
-    does not support what was sent (Azurite's 500 FeatureNotSupported for
-    ``x-ms-content-crc64``) fails at once, not after a minute of back-off."""
-
-    def increment(self, settings: dict[str, Any], request: Any, response: Any = None,
-                  error: Any = None) -> bool:
-        if response is not None and \
-                response.headers.get("x-ms-error-code") == "FeatureNotSupported":
-            return False
-        return bool(super().increment(settings, request, response, error))
-
-
-def _client_options(settings: UploadSettings) -> dict[str, Any]:
-    retry = _UploadRetry() if settings.retry_total is None else \
-        _UploadRetry(retry_total=settings.retry_total)
-    options: dict[str, Any] = {"retry_policy": retry}
-    if settings.request_hook is not None:
-        options["raw_request_hook"] = settings.request_hook
-    return options
-
-
-def check_refused(exc: HttpResponseError) -> bool:
-    """A 400 saying the block's bytes do not match the checksum sent with them: Azure's
-    Crc64Mismatch or Md5Mismatch, or Azurite's InvalidOperation "Provided contentMD5 doesn't
-    match"."""
-    if exc.status_code != 400:
-        return False
-    code = error_code(exc)
-    return code in ("Crc64Mismatch", "Md5Mismatch") or \
-        (code == "InvalidOperation" and "contentmd5" in str(exc.message).lower())
-
-
-def crc64_unsupported(exc: HttpResponseError) -> bool:
-    """Azurite's answer to ``x-ms-content-crc64`` in its default (strict) mode: 500
-    FeatureNotSupported (Azure Storage checks the header; loose Azurite ignores it)."""
-    return error_code(exc) == "FeatureNotSupported" and \
-        "x-ms-content-crc64" in str(exc.message).lower()
 
 
 def describe_check(name: str) -> str:
@@ -332,13 +281,6 @@ def _block_check(text: str) -> str:
                          "knows", hint=f"Use {BLOCK_CHECK_ENV}=crc64 (the default) or "
                          f"{BLOCK_CHECK_ENV}=md5 (for Azurite, which does not check CRC64).")
     return name
-
-
-def _sas_refused(exc: HttpResponseError) -> bool:
-    """A 403 saying the signature does not hold (expired): Azure's AuthenticationFailed,
-    Azurite's AuthorizationFailure. A permission mismatch is not cured by a new SAS."""
-    return exc.status_code == 403 and error_code(exc) in ("AuthenticationFailed",
-                                                           "AuthorizationFailure")
 
 
 def _parse_size(text: str) -> int | None:

@@ -6,10 +6,12 @@ mid-way, and a block corrupted on the wire is sent again (or refused)."""
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+from azure.core.exceptions import HttpResponseError
 from upload_support import (
     KIB,
     MIB,
@@ -23,9 +25,9 @@ from upload_support import (
 )
 
 from aimodels.apply.transfer import Transfer
-from aimodels.apply.upload_blocks import UploadSettings
+from aimodels.apply.upload_blocks import SAS_RETRIES, UploadSettings
 from aimodels.apply.upload_record import UploadRecords
-from aimodels.errors import AimodelsError, RemoteError
+from aimodels.errors import AimodelsError, AuthError, RemoteError
 
 
 def test_each_block_is_sent_once_and_hashed_in_the_same_pass(store: Store,
@@ -97,6 +99,29 @@ def test_a_sas_expiring_mid_upload_is_replaced_and_no_block_goes_twice(
     model = register(store.url, done)
     assert hashlib.sha256(stored(store.url, model["blob_prefix"])["model.safetensors"]
                           ).hexdigest() == sha
+
+
+def test_a_sas_refused_again_after_renewals_ends_the_upload_as_refused(
+        store: Store, tmp_path: Path) -> None:
+    source = tmp_path / "model.safetensors"
+    sha = random_file(source, 1 * MIB)
+
+    def forge(request: Any) -> None:  # every signature for this block is a wrong one
+        http = request.http_request
+        http.url = re.sub(r"sig=[^&]*", "sig=AAAA", http.url)
+
+    settings = UploadSettings(block_size=256 * KIB, concurrency=1, progress_every=0.0,
+                              request_hook=hook_on_block(forge, "00000002"))
+    with pytest.raises(AuthError) as failed:
+        upload(store.url, source, sha, tmp_path / ".aimodels", settings)
+
+    assert failed.value.message == \
+        "The data store refused the upload SAS: 403 AuthenticationFailed"
+    assert "resume" in failed.value.hint and "sig=" not in failed.value.message
+    assert isinstance(failed.value.__cause__, HttpResponseError)  # kept for --debug
+    assert store.proxy.count("PUT", "block", 403) == SAS_RETRIES + 1
+    assert store.proxy.count("POST", "", 200) == SAS_RETRIES + 1  # initialize, then renewals
+    assert store.proxy.count("PUT", "blocklist") == 0
 
 
 #: The per-block checks and the header each puts on a Put Block.
