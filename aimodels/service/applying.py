@@ -55,6 +55,7 @@ from aimodels.service.planning import (
     read_stack_state,
 )
 from aimodels.service.relocate import manifest_locator
+from aimodels.service.runner import run
 from aimodels.state.backend import StateBackend, StateLock, took_over
 from aimodels.state.values import State
 from aimodels.transport.client import AzureClient
@@ -129,7 +130,7 @@ class ApplySession(LockedSession):
         state = self._state()
         store = StateStore(self.backend, state, journal)
         locate = manifest_locator(self.desired, state, self.request.env)
-        return asyncio.run(self._with_client(lambda client: recover_pending(
+        return run(self._with_client(lambda client: recover_pending(
             store, client, locate=locate, parallelism=self.request.parallelism)))
 
     def plan(self) -> PlanOutcome:
@@ -153,7 +154,7 @@ class ApplySession(LockedSession):
         state = self._state()
         check_recorded(plan, self.desired, state, self.backend.exists())
         refuse_protected_deletes(plan.changes, self.desired, state)
-        asyncio.run(self._with_client(lambda client: check_live(
+        run(self._with_client(lambda client: check_live(
             plan, client, self.request.parallelism)))
         return PlanOutcome(plan, self.desired, self.warnings)
 
@@ -175,7 +176,7 @@ class ApplySession(LockedSession):
                              destroy=True)
             return plan.with_diagnostics(found.diagnostics)
 
-        plan = asyncio.run(self._with_client(read))
+        plan = run(self._with_client(read))
         targets = parse_addresses(self.request.targets, "--target")
         return PlanOutcome(narrow_to_dependents(plan, targets), self.desired,
                            (*self.warnings, *notes))
@@ -190,7 +191,7 @@ class ApplySession(LockedSession):
                                secrets=secret_values(self.desired, self.request.env),
                                grace=self.request.grace, on_stop=on_stop)
 
-        async def run(client: AzureClient) -> ApplyReport:
+        async def apply_with(client: AzureClient) -> ApplyReport:
             async with _stop_on_sigint() as stop:
                 result = await apply_plan(plan, self.desired, client, store, on_event, options,
                                           stop, registry=default_registry())
@@ -200,7 +201,7 @@ class ApplySession(LockedSession):
                 access = tuple(replace(a, endpoint=None) for a in access)
             return ApplyReport(result, access)
 
-        return asyncio.run(self._with_client(run))
+        return run(self._with_client(apply_with))
 
     def _state(self) -> State:
         """The state, read under the lock, refused when it belongs to another Stack."""

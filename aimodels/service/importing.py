@@ -16,7 +16,6 @@ Nothing here prints; the preview is a value the CLI renders.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +39,7 @@ from aimodels.service.inputs import resolve_inputs
 from aimodels.service.locking import LockedSession, lock_state
 from aimodels.service.planning import prior_resources, read_stack_state
 from aimodels.service.reading import require_registry
+from aimodels.service.runner import run
 from aimodels.state.backend import StateBackend, StateLock, took_over
 from aimodels.state.values import ResourceState, State
 from aimodels.transport.client import AzureClient
@@ -129,7 +129,7 @@ class ImportSession(LockedSession):
     def preview(self) -> ImportPreview:
         """Settle an interrupted apply, refuse what the state already manages, read the
         resource, and work out its state entry and the next plan's change."""
-        return asyncio.run(self._preview())
+        return run(self._preview())
 
     async def _preview(self) -> ImportPreview:
         resource_id = expected_id(self.desired, self.resource)

@@ -11,7 +11,6 @@ one is a warning.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -25,6 +24,7 @@ from aimodels.model.desired import DesiredState, Stack
 from aimodels.model.kinds import CUSTOM_MODEL
 from aimodels.service.connection import connect, parents_named
 from aimodels.service.planning import stack_backend
+from aimodels.service.runner import run
 from aimodels.transport.client import AzureClient
 from aimodels.transport.errors import NotFoundError, unexpected_shapes
 
@@ -143,7 +143,7 @@ def _run_connected(desired: DesiredState, endpoint: str | None,
             with unexpected_shapes("Azure"):
                 return await work(client)
 
-    return asyncio.run(main())
+    return run(main())
 
 
 def registry_reachable(client: AzureClient) -> bool:
