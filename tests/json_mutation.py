@@ -63,3 +63,10 @@ def mutated(data: st.DataObject, document: Any, values: st.SearchStrategy[Any],
         value = data.draw(st.one_of(like(get(document, place), strings, values), values))
         document = put(document, place, value)
     return document
+
+
+#: Any file content a reader may meet: raw bytes, and text encoded as UTF-8 with lone
+#: surrogates kept (so some of it is not valid UTF-8).
+file_contents = st.one_of(
+    st.binary(max_size=300),
+    st.text(max_size=200).map(lambda t: t.encode("utf-8", "surrogatepass")))

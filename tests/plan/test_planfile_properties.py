@@ -12,7 +12,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from json_mutation import mutated
+from json_mutation import file_contents, mutated
 
 from aimodels.apply.protection import refuse_protected_deletes
 from aimodels.errors import AimodelsError, SourceLocation, error, warning
@@ -100,8 +100,7 @@ def apply_reads(content: bytes) -> None:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(content=st.one_of(st.binary(max_size=300),
-                         st.text(max_size=200).map(lambda t: t.encode("utf-8", "surrogatepass"))))
+@given(content=file_contents)
 def test_arbitrary_bytes_never_escape_as_anything_but_aimodels_error(content: bytes) -> None:
     apply_reads(content)
 
