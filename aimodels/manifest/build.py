@@ -9,7 +9,9 @@ the ``lifecycle`` block, which becomes ``DesiredResource.lifecycle``.
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +67,7 @@ def _resource(m: Manifest, stack: Manifest, folders: dict[Path, Path]) -> Desire
     spec = {k: copy.deepcopy(v) for k, v in m.spec.items() if k != "lifecycle"}
     if m.kind in PARENT_DEFAULTS:
         spec[PARENT_DEFAULTS[m.kind][0]] = resolved_parent(m, stack)
-    _fill_defaults(m.kind, spec_schema(m.kind), spec)
+    _fill_defaults(_defaults_tree(m.kind), spec)
     lifecycle = field(m, "lifecycle") or {}
     metadata = m.doc.data["metadata"]
     return DesiredResource(
@@ -77,14 +79,36 @@ def _resource(m: Manifest, stack: Manifest, folders: dict[Path, Path]) -> Desire
     )
 
 
-def _fill_defaults(kind: str, schema: Mapping[str, Any], value: dict[str, Any]) -> None:
-    """Add the schema's defaults for omitted properties, recursing into objects present."""
-    for name, default in defaults_of(kind, schema).items():
-        value.setdefault(name, copy.deepcopy(default))
+@dataclass(frozen=True, slots=True)
+class _Defaults:
+    """The schema's defaults of one object: its own, then those of the object properties
+    to fill when the manifest has them. Derived once per kind (the schema walk and its
+    ``$ref`` merges cost more than the filling itself)."""
+
+    own: tuple[tuple[str, Any], ...]
+    nested: tuple[tuple[str, _Defaults], ...]
+
+
+@functools.cache
+def _defaults_tree(kind: str) -> _Defaults:
+    return _defaults_of_schema(kind, spec_schema(kind))
+
+
+def _defaults_of_schema(kind: str, schema: Mapping[str, Any]) -> _Defaults:
     props = resolve(kind, schema).get("properties", {})
-    for name, sub in props.items():
-        if isinstance(value.get(name), dict) and name != "lifecycle":
-            _fill_defaults(kind, sub, value[name])
+    nested = ((name, _defaults_of_schema(kind, sub))
+              for name, sub in props.items() if name != "lifecycle")
+    return _Defaults(own=tuple(defaults_of(kind, schema).items()),
+                     nested=tuple((name, sub) for name, sub in nested if sub.own or sub.nested))
+
+
+def _fill_defaults(defaults: _Defaults, value: dict[str, Any]) -> None:
+    """Add the schema's defaults for omitted properties, recursing into objects present."""
+    for name, default in defaults.own:
+        value.setdefault(name, copy.deepcopy(default))
+    for name, sub in defaults.nested:
+        if isinstance(value.get(name), dict):
+            _fill_defaults(sub, value[name])
 
 
 def _field_sources(m: Manifest) -> dict[str, SourceLocation]:
