@@ -8,7 +8,6 @@ the ``lifecycle`` block, which becomes ``DesiredResource.lifecycle``.
 
 from __future__ import annotations
 
-import copy
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from aimodels.model.desired import (
     Stack,
     StateBackendConfig,
 )
+from aimodels.model.jsonvalue import copied
 from aimodels.model.kinds import STACK
 
 
@@ -64,7 +64,7 @@ def build_stack(stack: Manifest) -> Stack:
 
 
 def _resource(m: Manifest, stack: Manifest, folders: dict[Path, Path]) -> DesiredResource:
-    spec = {k: copy.deepcopy(v) for k, v in m.spec.items() if k != "lifecycle"}
+    spec = {k: copied(v) for k, v in m.spec.items() if k != "lifecycle"}
     if m.kind in PARENT_DEFAULTS:
         spec[PARENT_DEFAULTS[m.kind][0]] = resolved_parent(m, stack)
     _fill_defaults(_defaults_tree(m.kind), spec)
@@ -105,16 +105,17 @@ def _defaults_of_schema(kind: str, schema: Mapping[str, Any]) -> _Defaults:
 def _fill_defaults(defaults: _Defaults, value: dict[str, Any]) -> None:
     """Add the schema's defaults for omitted properties, recursing into objects present."""
     for name, default in defaults.own:
-        value.setdefault(name, copy.deepcopy(default))
+        value.setdefault(name, copied(default))
     for name, sub in defaults.nested:
         if isinstance(value.get(name), dict):
             _fill_defaults(sub, value[name])
 
 
 def _field_sources(m: Manifest) -> dict[str, SourceLocation]:
-    spots = sorted(m.doc.spots.items(), key=lambda item: str(item[0]))
-    return {format_path(path): spot.value for path, spot in spots
-            if path[:1] in (("spec",), ("metadata",)) and path[1:2] != ("lifecycle",)}
+    spots = sorted(((path, spot) for path, spot in m.doc.spots.items()
+                    if path[:1] in (("spec",), ("metadata",)) and path[1:2] != ("lifecycle",)),
+                   key=lambda item: str(item[0]))
+    return {format_path(path): spot.value for path, spot in spots}
 
 
 def _base_dir(m: Manifest, folders: dict[Path, Path] | None = None) -> Path:

@@ -10,15 +10,14 @@ result are rooted at the document (``spec.scale.replicas``).
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from aimodels.model.jsonvalue import copied
 from aimodels.plan.values import SENSITIVE_VALUE, FieldChange, Reason
 
 _MISSING = object()
-_ATOMS = frozenset({str, int, float, bool, type(None)})
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,19 +142,6 @@ def mask(spec: Mapping[str, Any] | None, policy: FieldPolicy) -> dict[str, Any] 
         if get_path(masked, path) is not _MISSING:
             set_path(masked, path, SENSITIVE_VALUE)
     return masked
-
-
-def copied(value: Any) -> Any:
-    """A deep copy of JSON-shaped data (dicts, lists, scalars), anything else by
-    ``copy.deepcopy``. Planning copies each spec several times; this is ~5x faster."""
-    kind = type(value)
-    if kind is dict:
-        return {key: copied(item) for key, item in value.items()}
-    if kind is list:
-        return [copied(item) for item in value]
-    if kind in _ATOMS:
-        return value
-    return copy.deepcopy(value)
 
 
 def _has_parent(spec: Mapping[str, Any], path: str) -> bool:
