@@ -13,10 +13,12 @@ def copied(value: Any) -> Any:
     ``copy.deepcopy``. Loading and planning copy each spec several times; this is ~5x faster
     (and does not keep a YAML alias shared: each use gets its own copy)."""
     kind = type(value)
+    # Scalars are most of the items: tested inline, not by a call each.
     if kind is dict:
-        return {key: copied(item) for key, item in value.items()}
+        return {key: item if type(item) in _ATOMS else copied(item)
+                for key, item in value.items()}
     if kind is list:
-        return [copied(item) for item in value]
+        return [item if type(item) in _ATOMS else copied(item) for item in value]
     if kind in _ATOMS:
         return value
     return copy.deepcopy(value)

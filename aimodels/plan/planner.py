@@ -177,8 +177,9 @@ def _create(run: _Inputs, resource: DesiredResource, prior: PriorResource | None
         Reason.CREATE_BECAUSE_NOT_IN_LIVE
     warnings = ("--replace: nothing is live, so it is only created",) \
         if address in run.replace else ()
-    return Change(address, Action.CREATE, (reason,), after=mask(planned, provider.policy),
-                  resource_id=provider.resource_id(address, planned, run.desired.stack),
+    resource_id = provider.resource_id(address, planned, run.desired.stack)  # before masking
+    return Change(address, Action.CREATE, (reason,),
+                  after=mask(planned, provider.policy, owned=True), resource_id=resource_id,
                   depends_on=run.depends_on[address], warnings=warnings)
 
 
@@ -194,7 +195,8 @@ def _delete(run: _Inputs, address: ResourceAddress, prior: PriorResource,
     reason = Reason.DELETE_BECAUSE_DESTROY_REQUESTED if run.destroy else \
         Reason.DELETE_BECAUSE_NOT_IN_MANIFEST
     return Change(address, Action.DELETE, (reason,),
-                  before=mask(with_defaults(before, provider.policy.defaults), provider.policy),
+                  before=mask(with_defaults(before, provider.policy.defaults), provider.policy,
+                              owned=True),
                   precondition_etag=live.etag, resource_id=live.resource_id,
                   live_resource_id=live.resource_id, depends_on=run.depends_on[address],
                   warnings=_operation_running(live))
@@ -212,12 +214,15 @@ def _compare(run: _Inputs, resource: DesiredResource, prior: PriorResource,
     if lifecycle:
         reasons = (*reasons, Reason.RECORD_BECAUSE_LIFECYCLE_CHANGED)
     running = _operation_running(live) if action is not Action.NOOP else ()
+    # masking changes found.planned and found.live in place (they are this change's own)
+    resource_id = provider.resource_id(address, found.planned, run.desired.stack)
     return Change(
         address, action, reasons,
         field_changes=tuple(sorted(found.field_changes + lifecycle, key=lambda f: f.path)),
-        before=mask(found.live, provider.policy), after=mask(found.planned, provider.policy),
+        before=mask(found.live, provider.policy, owned=True),
+        after=mask(found.planned, provider.policy, owned=True),
         precondition_etag=live.etag,
-        resource_id=provider.resource_id(address, found.planned, run.desired.stack),
+        resource_id=resource_id,
         live_resource_id=live.resource_id,
         replace_paths=found.replace_paths if action is Action.REPLACE else (),
         depends_on=run.depends_on[address], warnings=(*found.warnings, *running))
