@@ -193,6 +193,8 @@ def _identical(a: Any, b: Any, skip: frozenset[str], path: str = "") -> bool:
     if type(a) is not type(b):
         return False
     if isinstance(a, dict):
+        if not skip:  # most kinds have no secret: no paths to build
+            return a.keys() == b.keys() and all(_identical(a[k], b[k], skip) for k in a)
         keys = {k for k in (*a, *b) if f"{path}{k}" not in skip}
         return all(k in a and k in b and _identical(a[k], b[k], skip, f"{path}{k}.")
                    for k in keys)
