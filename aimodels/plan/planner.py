@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aimodels.errors import Diagnostic, error, warning
-from aimodels.model.address import ResourceAddress
+from aimodels.model.address import ResourceAddress, sorted_addresses
 from aimodels.model.desired import DesiredResource, DesiredState
 from aimodels.model.kinds import CUSTOM_MODEL, FOUNDRY_DEPLOYMENT, MODEL_DEPLOYMENT
 from aimodels.plan.diff import (
@@ -94,7 +94,7 @@ def make_plan(desired: DesiredState, live: LiveState,
     diags = _cycle_diagnostics(graph)
     scope = _scope(graph, targets)
     diags += _unmatched(targets, set(graph.nodes), "--target")
-    changes = [change for address in sorted(scope)
+    changes = [change for address in sorted_addresses(scope)
                if (change := _plan_one(run, address, diags)) is not None]
     changes, found = settle_custom_models(changes, run.prior)
     diags += found
@@ -113,7 +113,8 @@ def _gather(desired: DesiredState, live: LiveState,
     ctx = ProviderContext(desired.stack, inputs or ResolvedInputs(), desired.resources)
     specs = {a: registry.for_address(a).normalize(r, ctx) for a, r in desired.resources.items()}
     known = set(specs) | set(prior)
-    depends_on = {a: _references(a, specs, prior, registry, known) for a in sorted(known)}
+    depends_on = {a: _references(a, specs, prior, registry, known)
+                  for a in sorted_addresses(known)}
     return _Inputs(desired, live, prior, registry, ctx, specs, depends_on, frozenset(replace),
                    destroy)
 
