@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Sized
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,6 +102,7 @@ async def read_live(desired: DesiredState, prior: Mapping[ResourceAddress, Prior
     own = listings is None
     listings = listings or Listings(client, parallelism)
     try:
+        listings.start(largest_first(wanted))
         results = await listings.read(sorted(wanted))
     finally:
         if own:
@@ -115,6 +116,13 @@ async def read_live(desired: DesiredState, prior: Mapping[ResourceAddress, Prior
         for found in _match(items, wanted[collection], ids, prior).values():
             objects[found.address] = checked_live(found, registry, f"GET {collection.url}")
     return LiveRead(LiveState(objects), tuple(diagnostics))
+
+
+def largest_first(sizes: Mapping[ListCollection, Sized]) -> list[ListCollection]:
+    """The collections, those with the most resources first: they are the likeliest to need
+    several pages, one after another, so they start before the one-page lists that can fill
+    the other slots meanwhile (the longest jobs first keeps the last round short)."""
+    return sorted(sizes, key=lambda collection: (-len(sizes[collection]), collection))
 
 
 def resource_ids(desired: DesiredState, prior: Mapping[ResourceAddress, PriorResource],

@@ -20,11 +20,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from types import TracebackType
 
 from aimodels.errors import AimodelsError
-from aimodels.live.reader import Listings
+from aimodels.live.reader import Listings, largest_first
 from aimodels.manifest.result import LoadResult
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredState, Stack
@@ -115,11 +116,12 @@ def state_collections(stack: Stack) -> list[ListCollection]:
     registry = default_registry()
     try:
         state = LocalBackend(local_state_path(stack)).read()
-        found = set()
+        found: dict[ListCollection, list[str]] = defaultdict(list)
         for entry in state.resources:
             address = ResourceAddress.parse(entry.address)
-            found.add(registry.for_address(address).collection(address, entry.resource_id))
+            collection = registry.for_address(address).collection(address, entry.resource_id)
+            found[collection].append(entry.address)
     except (AimodelsError, OSError, ValueError, KeyError) as exc:
         _log.debug("no early reads from the state: %s", exc)
         return []
-    return sorted(found)
+    return largest_first(found)

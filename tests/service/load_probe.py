@@ -39,7 +39,8 @@ def main(mode: str, folder: str) -> dict[str, Any]:
     try:
         stack, result = asyncio.run(wait())
     except ManifestError as exc:
-        report["error"] = [str(exc), *(f"{d.source}: {d.summary}: {d.detail}" for d in exc.diagnostics)]
+        report["error"] = [str(exc), *(f"{d.source}: {d.summary}: {d.detail}"
+                                        for d in exc.diagnostics)]
     else:
         report["stack"] = stack.name if stack else None
         report["addresses"] = sorted(str(a) for a in result.desired.resources)

@@ -100,5 +100,6 @@ def test_invalid_manifests_raise_the_loaders_own_errors(mode: str, folder: Path)
     with pytest.raises(ManifestError) as here:
         load_manifests([str(folder)], env={"HF_TOKEN": CANARY}, strict_env=True)
     report = probe(mode, folder, HF_TOKEN=CANARY)
-    assert report["error"] == [str(here.value), *(f"{d.source}: {d.summary}: {d.detail}" for d in here.value.diagnostics)]
+    assert report["error"] == [str(here.value), *(f"{d.source}: {d.summary}: {d.detail}"
+                                                  for d in here.value.diagnostics)]
     assert "capacity" in " ".join(report["error"]).lower()
