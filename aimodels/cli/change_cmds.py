@@ -42,15 +42,15 @@ def plan(obj: Context, paths: tuple[str, ...], out: str | None, fmt: str, detail
     from aimodels.service.manifest_load import ManifestLoad
 
     # Before the imports below: the manifests load on the other core while they run.
-    manifests = ManifestLoad.start(paths or (".",), env=os.environ, strict_env=True)
-    from aimodels.service.planning import PlanOptions, plan_changes
-    from aimodels.transport.redact import scrub_secrets
+    with ManifestLoad.start(paths or (".",), env=os.environ, strict_env=True) as manifests:
+        from aimodels.service.planning import PlanOptions, plan_changes
 
-    options = PlanOptions(paths or (".",), os.environ, endpoint=obj.endpoint, targets=targets,
-                          replace=replace, parallelism=parallelism)
-    with progress_note("Reading live state and planning", obj):
-        outcome = plan_changes(options, loaded=manifests, meanwhile=_import_plan_renderer)
+        options = PlanOptions(paths or (".",), os.environ, endpoint=obj.endpoint,
+                              targets=targets, replace=replace, parallelism=parallelism)
+        with progress_note("Reading live state and planning", obj):
+            outcome = plan_changes(options, loaded=manifests, meanwhile=_import_plan_renderer)
     from aimodels.render.plan import render_plan
+    from aimodels.transport.redact import scrub_secrets
 
     show_warnings(outcome.warnings)
     click.echo(render_plan(outcome.plan, fmt, color=use_color(obj),
@@ -126,13 +126,14 @@ def drift(obj: Context, paths: tuple[str, ...], fmt: str, parallelism: int) -> i
     not yet applied. Read-only; for cron jobs: exit 0 no drift, 2 drift found, 1+ errors."""
     from aimodels.service.manifest_load import ManifestLoad
 
-    manifests = ManifestLoad.start(paths or (".",), env=os.environ, strict_env=False)
-    from aimodels.render.drift import render_drift
-    from aimodels.service.drifting import check_drift
+    with ManifestLoad.start(paths or (".",), env=os.environ, strict_env=False) as manifests:
+        from aimodels.service.drifting import check_drift
 
-    with progress_note("Reading live state", obj):
-        outcome = check_drift(paths or (".",), os.environ, obj.endpoint, parallelism,
-                              manifests=manifests)
+        with progress_note("Reading live state", obj):
+            outcome = check_drift(paths or (".",), os.environ, obj.endpoint, parallelism,
+                                  manifests=manifests)
+    from aimodels.render.drift import render_drift
+
     show_warnings(outcome.diagnostics)
     click.echo(render_drift(outcome.report, fmt, stack=outcome.stack))
     return EXIT_CHANGES if outcome.report.has_drift else EXIT_OK

@@ -44,10 +44,14 @@ _START_WAIT_SECONDS = 5.0
 _HEADER = struct.Struct("!cQ")
 _STACK, _RESULT, _FAILED = b"S", b"R", b"F"
 
+#: The signals that stop a command (Ctrl-C, a CI runner's cancel).
+_STOPPING = {signal.SIGINT, signal.SIGTERM}
+
 
 class ManifestLoad:
     """One load of the manifests under ``paths``, started at once; ``stack()`` and
-    ``result()`` await it from the event loop, ``close()`` ends it (the command's ``finally``)."""
+    ``result()`` await it from the event loop, ``close()`` ends it (or use it as ``with``:
+    whatever interrupts the command, the child is stopped and waited for)."""
 
     def __init__(self, paths: Sequence[str], *, env: Mapping[str, str], strict_env: bool) -> None:
         self._paths = tuple(paths)
@@ -58,15 +62,27 @@ class ManifestLoad:
         self._released = threading.Event()
         self._closed = threading.Event()
         self._child: int | None = None
+        self._reaping = threading.Lock()
+        self._reaped = False
 
     @classmethod
     def start(cls, paths: Sequence[str], *, env: Mapping[str, str],
               strict_env: bool) -> ManifestLoad:
         """Start loading: in a child process when fork is safe here, else in a thread."""
         load = cls(paths, env=env, strict_env=strict_env)
-        if not (_fork_is_safe() and load._fork()):
-            load._in_thread(lambda: load._load_here(hand_over=True))
+        try:
+            if not (_fork_is_safe() and load._fork()):
+                load._in_thread(lambda: load._load_here(hand_over=True))
+        except BaseException:  # a Ctrl-C held back over the fork lands here: stop the child
+            load.close()
+            raise
         return load
+
+    def __enter__(self) -> ManifestLoad:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     @property
     def in_child(self) -> bool:
@@ -90,30 +106,39 @@ class ManifestLoad:
         return await asyncio.wrap_future(self._result)
 
     def close(self) -> None:
-        """Stop a child still running (the command ended first: an error, Ctrl-C)."""
+        """Stop a child still running (the command ended first: an error, Ctrl-C), and wait
+        for it: a child left unwaited stays a zombie where the container's init reaps none."""
         self._closed.set()
         self._released.set()
         if self._child is not None and not self._result.done():
             with contextlib.suppress(OSError):
                 os.kill(self._child, signal.SIGKILL)
+        self._reap()
 
     # --- the two ways --------------------------------------------------------------------------
 
     def _fork(self) -> bool:
-        """Fork the child that loads; False (and nothing started) when fork fails."""
+        """Fork the child that loads; False (and nothing started) when fork fails.
+
+        Ctrl-C and SIGTERM are held back across the fork: a child interrupted before it runs
+        ``_child_main`` would go on in the parent's code. The child then dies of them at once,
+        silently (their default action), and the parent handles its own as ever.
+        """
         read_end, write_end = os.pipe()
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING)
         try:
             pid = os.fork()
         except OSError:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
             os.close(read_end)
             os.close(write_end)
             return False
         if pid == 0:  # the child: never returns
-            os.close(read_end)
-            _child_main(write_end, self._paths, self._env, self._strict_env)
-        os.close(write_end)
+            _child_main(read_end, write_end, held, self._paths, self._env, self._strict_env)
         self._child = pid
+        os.close(write_end)
         self._in_thread(lambda: self._receive(os.fdopen(read_end, "rb")))
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)  # last: a signal held back lands now
         return True
 
     def _receive(self, pipe: IO[bytes]) -> None:
@@ -140,9 +165,11 @@ class ManifestLoad:
             self._load_here()
 
     def _reap(self) -> None:
-        if self._child is not None:
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(self._child, 0)
+        with self._reaping:
+            if self._child is not None and not self._reaped:
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(self._child, 0)
+                self._reaped = True
 
     def _load_here(self, hand_over: bool = False) -> None:
         """``load_manifests`` in this process (a worker thread)."""
@@ -161,16 +188,19 @@ class ManifestLoad:
         self._finish(result, None)
 
     def _offer_stack(self, stack: Stack | None) -> None:
-        if not self._stack.done():
-            self._stack.set_result(stack)
+        # A future the command cancelled (Ctrl-C) has no one waiting: nothing to tell.
+        with contextlib.suppress(concurrent.futures.InvalidStateError):
+            if not self._stack.done():
+                self._stack.set_result(stack)
 
     def _finish(self, result: LoadResult | None, error: BaseException | None) -> None:
         self._offer_stack(None)
-        if error is not None:
-            self._result.set_exception(error)
-        else:
-            assert result is not None
-            self._result.set_result(result)
+        with contextlib.suppress(concurrent.futures.InvalidStateError):
+            if error is not None:
+                self._result.set_exception(error)
+            else:
+                assert result is not None
+                self._result.set_result(result)
 
     @staticmethod
     def _in_thread(work: Any) -> None:
@@ -183,11 +213,15 @@ def _fork_is_safe() -> bool:
     return sys.platform == "linux" and hasattr(os, "fork") and threading.active_count() == 1
 
 
-def _child_main(write_end: int, paths: Sequence[str], env: Mapping[str, str],
-                strict_env: bool) -> None:
+def _child_main(read_end: int, write_end: int, held: set[int | signal.Signals],
+                paths: Sequence[str], env: Mapping[str, str], strict_env: bool) -> None:
     """The child: load, send the Stack, the result and the secrets learned, and exit without
     running any of the parent's exit handlers or flushing its buffers."""
     try:
+        for stopping in _STOPPING:
+            signal.signal(stopping, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        os.close(read_end)
         with os.fdopen(write_end, "wb") as pipe:
             try:
                 from aimodels.manifest.load import load_manifests
