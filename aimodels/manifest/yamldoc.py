@@ -14,7 +14,7 @@ import codecs
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -32,16 +32,30 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
-@dataclass(frozen=True, slots=True)
-class Spot:
-    """Where one field stands: its key (absent for list items and the root) and its value.
+class Spot(NamedTuple):
+    """Where one field stands: its value and its key (absent for list items and the root).
 
-    ``raw`` is a scalar's text as written (``2024-11-20``, not a date), for messages.
+    Kept as numbers, one tuple per YAML node (a document has hundreds); ``value`` and ``key``
+    make the locations when asked. ``raw`` is a scalar's text as written (``2024-11-20``, not
+    a date), for messages.
     """
 
-    value: SourceLocation
-    key: SourceLocation | None = None
+    file: str
+    line: int
+    column: int
+    key_line: int = 0  # 0: no key
+    key_column: int = 0
     raw: str | None = None
+
+    @property
+    def value(self) -> SourceLocation:
+        return SourceLocation(self.file, self.line, self.column)
+
+    @property
+    def key(self) -> SourceLocation | None:
+        if not self.key_line:
+            return None
+        return SourceLocation(self.file, self.key_line, self.key_column)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +112,7 @@ def read_documents(item: ManifestInput) -> tuple[list[YamlDocument], list[Diagno
                 break
             _check_size(node, item)
             walk = _Walk(item, loader)
-            data = walk.node(node, (), None)
+            data = walk.node(node, ())
             if not walk.built:
                 data = loader.construct_document(node)
             if data is not None:
@@ -235,17 +249,19 @@ class _Walk:
         self.spots: dict[FieldPath, Spot] = {}
         self.problems: list[Diagnostic] = []
 
-    def node(self, node: yaml.Node, path: FieldPath, key: SourceLocation | None) -> Any:
-        """Record the spots of ``node`` and everything under it; its value (None when it is
-        not ``built``)."""
+    def node(self, node: yaml.Node, path: FieldPath, key_line: int = 0,
+             key_column: int = 0) -> Any:
+        """Record the spots of ``node`` (whose key, if any, is at ``key_line``:``key_column``)
+        and everything under it; its value (None when it is not ``built``)."""
         mark = node.start_mark
-        where = SourceLocation(self.display, mark.line + 1, mark.column + 1)
         if type(node) is yaml.ScalarNode:
-            self.spots[path] = Spot(where, key, node.value)
+            self.spots[path] = Spot(self.display, mark.line + 1, mark.column + 1, key_line,
+                                    key_column, node.value)
             return self._scalar(node)
-        self.spots[path] = Spot(where, key, None)
+        self.spots[path] = Spot(self.display, mark.line + 1, mark.column + 1, key_line,
+                                key_column)
         if type(node) is yaml.SequenceNode:
-            items = [self.node(child, (*path, i), None)
+            items = [self.node(child, (*path, i))
                      for i, child in reversed(list(enumerate(node.value)))]
             items.reverse()
             return self._shared(node, items, node.tag == _SEQ)
@@ -270,19 +286,19 @@ class _Walk:
         return self.memo.setdefault(id(node), value)
 
     def _mapping(self, node: yaml.MappingNode, path: FieldPath) -> Any:
-        seen: dict[str, SourceLocation] = {}
-        children: list[tuple[yaml.Node, FieldPath, SourceLocation]] = []
+        seen: dict[str, int] = {}  # line of each key
+        children: list[tuple[yaml.Node, FieldPath, int, int]] = []
         plain = node.tag == _MAP
         for key_node, value_node in node.value:
             if type(key_node) is not yaml.ScalarNode or key_node.tag == _MERGE_TAG:
                 plain = False  # merged keys point at their anchor through the ancestor fallback
                 continue
             name, mark = key_node.value, key_node.start_mark
-            where = SourceLocation(self.display, mark.line + 1, mark.column + 1)
             if name in seen:
+                where = SourceLocation(self.display, mark.line + 1, mark.column + 1)
                 self.problems.append(_duplicate_key(name, path, where, seen[name]))
-            seen[name] = where
-            children.append((value_node, (*path, name), where))
+            seen[name] = mark.line + 1
+            children.append((value_node, (*path, name), mark.line + 1, mark.column + 1))
         values = [self.node(*child) for child in reversed(children)]
         if not plain:
             return self._shared(node, None, False)
@@ -293,10 +309,10 @@ class _Walk:
 
 
 def _duplicate_key(name: str, path: FieldPath, loc: SourceLocation,
-                   first: SourceLocation) -> Diagnostic:
+                   first_line: int) -> Diagnostic:
     return error(
         f"duplicate key '{name}'",
-        f"'{name}' is already set at line {first.line}. YAML keeps only the last one, so the "
+        f"'{name}' is already set at line {first_line}. YAML keeps only the last one, so the "
         "other is silently lost: delete one of them.",
         source=loc, path=format_path((*path, name)),
     )

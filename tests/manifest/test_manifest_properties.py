@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from aimodels.errors import ManifestError, SourceLocation
 from aimodels.manifest.discover import ManifestInput
 from aimodels.manifest.load import LoadResult, load_manifests
-from aimodels.manifest.yamldoc import Spot, format_path, read_documents
+from aimodels.manifest.yamldoc import format_path, read_documents
 
 STACK = """apiVersion: aimodels/v1
 kind: Stack
@@ -87,7 +87,7 @@ def _reference_spots(root: yaml.Node, display: str) -> tuple[dict[Any, Any], lis
         node, path, key_loc = pending.pop()
         raw = node.value if isinstance(node, yaml.ScalarNode) else None
         where = SourceLocation(display, node.start_mark.line + 1, node.start_mark.column + 1)
-        spots[path] = Spot(where, key_loc, raw)
+        spots[path] = (where, key_loc, raw)
         if isinstance(node, yaml.SequenceNode):
             pending += [(child, (*path, i), None) for i, child in enumerate(node.value)]
         elif isinstance(node, yaml.MappingNode):
@@ -167,5 +167,6 @@ def test_read_documents_builds_what_pyyaml_builds_with_the_same_spots(text: str)
     assert len(docs) == len(kept)
     for doc, (value, (spots, duplicates)) in zip(docs, kept, strict=True):
         assert _same_values(doc.data, value, {})
-        assert list(doc.spots.items()) == list(spots.items())
+        assert [(path, (spot.value, spot.key, spot.raw)) for path, spot in doc.spots.items()] \
+            == list(spots.items())
         assert [p.path for p in doc.problems] == duplicates
