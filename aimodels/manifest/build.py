@@ -19,7 +19,7 @@ from aimodels.manifest.checks import field
 from aimodels.manifest.crosscheck import PARENT_DEFAULTS, resolved_parent
 from aimodels.manifest.header import Manifest
 from aimodels.manifest.schemas import defaults_of, resolve, spec_schema
-from aimodels.manifest.yamldoc import format_path
+from aimodels.manifest.yamldoc import FieldPath, format_path
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import (
     DesiredResource,
@@ -36,9 +36,10 @@ def build_desired(manifests: Sequence[Manifest], stack: Manifest) -> DesiredStat
     """The desired state of a valid manifest set with exactly one Stack."""
     resources = {}
     folders: dict[Path, Path] = {}
+    names: dict[FieldPath, str] = {}
     for m in manifests:
         if m.kind != STACK:
-            res = _resource(m, stack, folders)
+            res = _resource(m, stack, folders, names)
             resources[res.address] = res
     files = tuple(dict.fromkeys(m.doc.file for m in manifests))
     return DesiredState(stack=build_stack(stack), resources=dict(sorted(resources.items())),
@@ -63,7 +64,8 @@ def build_stack(stack: Manifest) -> Stack:
     )
 
 
-def _resource(m: Manifest, stack: Manifest, folders: dict[Path, Path]) -> DesiredResource:
+def _resource(m: Manifest, stack: Manifest, folders: dict[Path, Path],
+              names: dict[FieldPath, str]) -> DesiredResource:
     spec = {k: copied(v) for k, v in m.spec.items() if k != "lifecycle"}
     if m.kind in PARENT_DEFAULTS:
         spec[PARENT_DEFAULTS[m.kind][0]] = resolved_parent(m, stack)
@@ -75,7 +77,7 @@ def _resource(m: Manifest, stack: Manifest, folders: dict[Path, Path]) -> Desire
         base_dir=_base_dir(m, folders), labels=dict(metadata.get("labels", {})),
         lifecycle=Lifecycle(prevent_destroy=bool(lifecycle.get("preventDestroy", False)),
                             ignore_changes=tuple(lifecycle.get("ignoreChanges", ()))),
-        field_sources=_field_sources(m),
+        field_sources=_field_sources(m, names),
     )
 
 
@@ -111,11 +113,19 @@ def _fill_defaults(defaults: _Defaults, value: dict[str, Any]) -> None:
             _fill_defaults(sub, value[name])
 
 
-def _field_sources(m: Manifest) -> dict[str, SourceLocation]:
+def _field_sources(m: Manifest, names: dict[FieldPath, str]) -> dict[str, SourceLocation]:
+    """Where each field of spec and metadata stands, by dotted path; ``names`` keeps the
+    paths already formatted in this build (manifests of a kind share their fields)."""
     spots = sorted(((path, spot) for path, spot in m.doc.spots.items()
                     if path[:1] in (("spec",), ("metadata",)) and path[1:2] != ("lifecycle",)),
                    key=lambda item: str(item[0]))
-    return {format_path(path): spot.value for path, spot in spots}
+    found = {}
+    for path, spot in spots:
+        name = names.get(path)
+        if name is None:
+            name = names[path] = format_path(path)
+        found[name] = spot.value
+    return found
 
 
 def _base_dir(m: Manifest, folders: dict[Path, Path] | None = None) -> Path:
