@@ -12,10 +12,14 @@ the slow path, which decides. Without jsonschema-rs installed, every document ta
 
 from __future__ import annotations
 
+import decimal  # noqa: F401 - see below
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+# jsonschema-rs imports `decimal` from Rust the first time it needs it; a Ctrl-C that lands
+# during that import is a Rust panic (a traceback) instead of a KeyboardInterrupt. Imported
+# here first, it is only looked up there.
 try:
     import jsonschema_rs
     _HAVE_RS = True

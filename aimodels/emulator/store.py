@@ -101,14 +101,14 @@ class Store:
             )
         return cur.rowcount > 0
 
-    def list(self, collection: str, prefix: str = "",
-             limit: int = -1) -> list[dict[str, Any]]:
+    def list(self, collection: str, prefix: str = "", limit: int = -1,
+             after: str = "") -> list[dict[str, Any]]:
         """Documents of a collection whose key starts with ``prefix``, in key order (at most
-        ``limit`` of them; -1: all)."""
+        ``limit`` of them; -1: all), only those whose key sorts after ``after`` when given."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT body FROM docs WHERE collection=? AND key >= ? AND key < ? ORDER BY key "
-                "LIMIT ?", (collection, prefix, prefix + "\uffff", limit),
+                "SELECT body FROM docs WHERE collection=? AND key >= ? AND key > ? AND key < ? "
+                "ORDER BY key LIMIT ?", (collection, prefix, after, prefix + "\uffff", limit),
             ).fetchall()
         return [json.loads(r[0]) for r in rows]
 

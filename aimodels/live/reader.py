@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from aimodels.errors import Diagnostic, error
 from aimodels.model.address import ResourceAddress
@@ -38,6 +38,9 @@ class LiveRead:
 
     live: LiveState
     diagnostics: tuple[Diagnostic, ...] = ()
+
+
+T = TypeVar("T")
 
 
 class Listings:
@@ -61,13 +64,18 @@ class Listings:
             if collection not in self._tasks:
                 self._tasks[collection] = asyncio.ensure_future(self._list(collection))
 
-    async def read(self, collections: Sequence[ListCollection]
-                   ) -> list[tuple[ListCollection, list[Any] | None]]:
-        """The items of each of ``collections``; any other started listing is dropped."""
+    async def read(self, collections: Sequence[ListCollection],
+                   then: Callable[[ListCollection, list[Any] | None], T]) -> list[T]:
+        """``then`` of each of ``collections`` and its items (None: no such parent), in that
+        order, each called as soon as its listing is done (so the work on the first lists
+        overlaps the wait for the last); any other started listing is dropped."""
         self.start(collections)
         self.drop(set(self._tasks) - set(collections))
-        found = await asyncio.gather(*(self._tasks[c] for c in collections))
-        return list(zip(collections, found, strict=True))
+
+        async def done(collection: ListCollection) -> T:
+            return then(collection, await self._tasks[collection])
+
+        return await asyncio.gather(*(done(c) for c in collections))
 
     def drop(self, collections: Iterable[ListCollection]) -> None:
         """Cancel these listings and forget them, and whatever error they ended with."""
@@ -101,20 +109,33 @@ async def read_live(desired: DesiredState, prior: Mapping[ResourceAddress, Prior
         wanted[collection][address.name.lower()] = address
     own = listings is None
     listings = listings or Listings(client, parallelism)
+
+    def matched(collection: ListCollection, items: list[Any] | None
+                ) -> tuple[list[LiveObject], list[Diagnostic]]:
+        if items is None:
+            return [], _missing_parent(collection.url, wanted[collection], desired)
+        return [checked_live(found, registry, f"GET {collection.url}")
+                for found in _match(items, wanted[collection], ids, prior).values()], []
+
     try:
-        results = await listings.read(sorted(wanted))
+        listings.start(largest_first(wanted))
+        results = await listings.read(sorted(wanted), matched)
     finally:
         if own:
             await listings.aclose()
     objects: dict[ResourceAddress, LiveObject] = {}
     diagnostics: list[Diagnostic] = []
-    for collection, items in results:
-        if items is None:
-            diagnostics += _missing_parent(collection.url, wanted[collection], desired)
-            continue
-        for found in _match(items, wanted[collection], ids, prior).values():
-            objects[found.address] = checked_live(found, registry, f"GET {collection.url}")
+    for found, missing in results:
+        objects.update((live.address, live) for live in found)
+        diagnostics += missing
     return LiveRead(LiveState(objects), tuple(diagnostics))
+
+
+def largest_first(sizes: Mapping[ListCollection, Sized]) -> list[ListCollection]:
+    """The collections, those with the most resources first: they are the likeliest to need
+    several pages, one after another, so they start before the one-page lists that can fill
+    the other slots meanwhile (the longest jobs first keeps the last round short)."""
+    return sorted(sizes, key=lambda collection: (-len(sizes[collection]), collection))
 
 
 def resource_ids(desired: DesiredState, prior: Mapping[ResourceAddress, PriorResource],

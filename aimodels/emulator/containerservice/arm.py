@@ -267,11 +267,36 @@ def page(request: Request, items: list[dict[str, Any]]) -> Response:
     after = _decode_token(request.query_params.get("$skipToken"))
     ordered = sorted(items, key=lambda d: d["name"].lower())
     remaining = [d for d in ordered if d["name"].lower() > after] if after else ordered
-    body: dict[str, Any] = {"value": remaining[:size]}
-    if len(remaining) > size:
-        query = {"api-version": API_VERSION, "$skipToken": _encode_token(remaining[size - 1])}
+    return _page_answer(request, remaining[:size], more=len(remaining) > size)
+
+
+def stored_page(request: Request, store: Any, collection: str, prefix: str,
+                view: Callable[[dict[str, Any]], dict[str, Any]],
+                keep: Callable[[dict[str, Any]], bool] = lambda doc: True) -> Response:
+    """``page`` over the documents of ``collection`` under the key ``prefix`` (whose keys are
+    the prefix and the lower-cased name, so key order is ``page``'s order), reading only the
+    page asked for: a collection of thousands is served page by page in constant time per
+    page, as ARM does, instead of reading all of it for each. ``keep`` drops documents (a
+    finished delete) as ``page``'s caller would have before; ``view`` makes the answer's item.
+    """
+    size = _page_size(request)
+    start = prefix + _decode_token(request.query_params.get("$skipToken"))
+    kept: list[dict[str, Any]] = []
+    while len(kept) <= size:
+        batch = store.list(collection, prefix, limit=size + 1, after=start)
+        kept += [doc for doc in batch if keep(doc)]
+        if len(batch) <= size:
+            break
+        start = prefix + batch[-1]["name"].lower()
+    return _page_answer(request, [view(doc) for doc in kept[:size]], more=len(kept) > size)
+
+
+def _page_answer(request: Request, items: list[dict[str, Any]], *, more: bool) -> Response:
+    body: dict[str, Any] = {"value": items}
+    if more:
+        query = {"api-version": API_VERSION, "$skipToken": _encode_token(items[-1])}
         if "$top" in request.query_params:
-            query["$top"] = str(size)
+            query["$top"] = str(len(items))
         body["nextLink"] = f"{base_url(request)}{request.url.path}?{urlencode(query)}"
     return json_response(body)
 

@@ -203,8 +203,9 @@ async def list_deployments(emu: Any, request: Request) -> Response:
     found = _parent(emu, request)
     prefix = arm.key(found.sub, found.rg, found.manager_name, found.namespace_name) + "/"
     now = emu.now()
-    docs = [d for d in emu.store.list(arm.MODEL_DEPLOYMENTS, prefix) if not lro.is_gone(d, now)]
-    return arm.page(request, [view(emu, request, d) for d in docs])
+    return arm.stored_page(request, emu.store, arm.MODEL_DEPLOYMENTS, prefix,
+                           lambda doc: view(emu, request, doc),
+                           keep=lambda doc: not lro.is_gone(doc, now))
 
 
 def routes(emu: Any) -> list[Route]:

@@ -231,8 +231,10 @@ async def delete_source(emu: Any, request: Request) -> Response:
 async def list_sources(emu: Any, request: Request) -> Response:
     p = request.path_params
     found = arm.ai_manager(emu, p["sub"], p["rg"], p["manager"])
-    docs = emu.store.list(arm.MODEL_SOURCES, arm.key(found.sub, found.rg, found.manager_name) + "/")
-    return arm.page(request, [lro.public(d, emu.now()) for d in docs])
+    now = emu.now()
+    return arm.stored_page(request, emu.store, arm.MODEL_SOURCES,
+                           arm.key(found.sub, found.rg, found.manager_name) + "/",
+                           lambda doc: lro.public(doc, now))
 
 
 def routes(emu: Any) -> list[Route]:
