@@ -136,12 +136,20 @@ class Journal:
         self, address: str, action: str, details: Mapping[str, Any] | None = None
     ) -> str:
         """Note, durably, that ``action`` on ``address`` is about to be sent; returns its id."""
-        entry = JournalEntry(
-            str(uuid.uuid4()), "intent", address, action, self._clock(), details or {}
-        )
-        self._append(entry)
-        self._open[entry.id] = entry
-        return entry.id
+        return self.record_intents([(address, action, details)])[0]
+
+    def record_intents(
+        self, intents: Sequence[tuple[str, str, Mapping[str, Any] | None]]
+    ) -> list[str]:
+        """``record_intent`` for several ``(address, action, details)`` in one durable append
+        (one fsync; each line is whole or absent on its own); returns their ids in order."""
+        now = self._clock()
+        entries = [JournalEntry(str(uuid.uuid4()), "intent", address, action, now, details or {})
+                   for address, action, details in intents]
+        self.log.append(b"".join(_line(entry) for entry in entries))
+        for entry in entries:
+            self._open[entry.id] = entry
+        return [entry.id for entry in entries]
 
     def record_done(
         self, intent_id: str, outcome: str = "ok", details: Mapping[str, Any] | None = None
@@ -178,9 +186,6 @@ class Journal:
         """Forget every entry; call after the state holds their results."""
         self.log.clear()
         self._open.clear()
-
-    def _append(self, entry: JournalEntry) -> None:
-        self.log.append(_line(entry))
 
     def _entries(self) -> list[JournalEntry]:
         """The entries in order; a torn last line (a crash mid-append) is left out."""

@@ -90,13 +90,24 @@ def test_pending_changes_are_written_within_the_interval(tmp_path: Path) -> None
 
 
 class CountingLog(FileJournalLog):
-    """The journal file, counting whole reads."""
+    """The journal file, counting whole reads and keeping each append (the bytes of one
+    durable write) in order; ``fail`` makes the appends raise, as a full disk would."""
 
-    reads = 0
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.reads = 0
+        self.appends: list[bytes] = []
+        self.fail = False
 
     def read_text(self) -> str | None:
         self.reads += 1
         return super().read_text()
+
+    def append(self, line: bytes) -> None:
+        if self.fail:
+            raise OSError(28, "No space left on device")
+        super().append(line)
+        self.appends.append(line)
 
 
 def test_closing_an_intent_does_not_reread_the_journal(tmp_path: Path) -> None:
@@ -114,3 +125,64 @@ def test_an_intent_written_by_another_run_can_still_be_closed(tmp_path: Path) ->
     later = Journal(tmp_path)
     later.record_dones([(earlier, "recovered")])
     assert later.pending() == []
+
+
+def test_intents_asked_together_share_one_durable_append(tmp_path: Path) -> None:
+    """Ten steps asking for their intents at once (apply at ``--parallelism 10``) cost the
+    first one append and the nine others one more between them, not nine (an append is an
+    fsync and a worker-thread hop); each gets its own id only once its line is durable."""
+    log = CountingLog(tmp_path / "journal.jsonl")
+    store = StateStore(tmp_path / "state.json", State.new(), Journal(log=log))
+
+    async def ask(i: int) -> str:
+        intent_id = await store.intent(f"ModelSource/s{i}", "create")
+        durable = b"".join(log.appends)
+        assert intent_id.encode() in durable and f"ModelSource/s{i}".encode() in durable
+        return intent_id
+
+    async def run() -> list[str]:
+        return list(await asyncio.gather(*(ask(i) for i in range(10))))
+
+    ids = asyncio.run(run())
+
+    assert len(log.appends) == 2, [a.count(b"\n") for a in log.appends]  # was 10
+    assert len(set(ids)) == 10
+    pending = Journal(tmp_path).pending()
+    assert [(e.id, e.address) for e in pending] == [(ids[i], f"ModelSource/s{i}")
+                                                   for i in range(10)]
+
+
+def test_an_append_that_fails_fails_every_intent_it_held(tmp_path: Path) -> None:
+    log = CountingLog(tmp_path / "journal.jsonl")
+    store = StateStore(tmp_path / "state.json", State.new(), Journal(log=log))
+    log.fail = True
+
+    async def run() -> list[BaseException | str]:
+        return list(await asyncio.gather(*(store.intent(f"ModelSource/s{i}", "create")
+                                           for i in range(5)), return_exceptions=True))
+
+    outcomes = asyncio.run(run())
+
+    assert all(isinstance(o, OSError) for o in outcomes), outcomes
+    assert Journal(tmp_path).pending() == []
+
+
+def test_a_step_cancelled_while_its_intent_waits_leaves_no_intent(tmp_path: Path) -> None:
+    """A step cancelled (Ctrl-C, a failure elsewhere) before its line was taken for an
+    append never has an intent: nothing for the next apply to settle."""
+    log = CountingLog(tmp_path / "journal.jsonl")
+    store = StateStore(tmp_path / "state.json", State.new(), Journal(log=log))
+
+    async def run() -> list[str]:
+        first = asyncio.ensure_future(store.intent("ModelSource/s0", "create"))
+        await asyncio.sleep(0)  # s0 holds the lock, its append in a worker thread
+        waiting = [asyncio.ensure_future(store.intent(f"ModelSource/s{i}", "create"))
+                   for i in (1, 2)]
+        await asyncio.sleep(0)
+        waiting[0].cancel()
+        return [await first, await waiting[1]]
+
+    asyncio.run(run())
+
+    assert sorted(e.address for e in Journal(tmp_path).pending()) == ["ModelSource/s0",
+                                                                        "ModelSource/s2"]

@@ -237,6 +237,22 @@ def test_a_plan_or_drift_run_imports_none_of_it(command: str, cli: Cli, stack: P
     assert "imported: []" in ran.stderr, ran.stderr
 
 
+def test_an_apply_without_a_custom_model_imports_no_upload_machinery(cli: Cli,
+                                                                   stack: Path) -> None:
+    # The registry's writer (uploads: azure-storage-blob, requests, ~0.3 s of CPU) is made
+    # only when the plan has a CustomModel change; here it has none (the quickstart's
+    # CustomModel is left out), and the whole apply, as run, never imports it.
+    (stack / "custom-model.yaml").unlink()
+    probe = ("import atexit, sys; atexit.register(lambda: print('imported:', sorted(m for m in "
+             "('azure.storage.blob', 'requests') if m in sys.modules), file=sys.stderr)); "
+             "from aimodels.cli.main import main; main()")
+    ran = subprocess.run([sys.executable, "-c", probe, "--endpoint", cli.url, "apply", "--yes",
+                          "-f", str(stack)], capture_output=True, text=True, check=False)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "Apply complete" in ran.stdout, ran.stdout
+    assert "imported: []" in ran.stderr, ran.stderr
+
+
 def test_aimodels_endpoint_in_the_environment_reaches_the_same_emulator(
         cli: Cli, stack: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cli.applied()
