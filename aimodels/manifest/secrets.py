@@ -13,6 +13,7 @@ Then ``scrub`` removes each such value from every diagnostic, whatever produced 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -91,7 +92,9 @@ class SecretFinding:
 
 def find_secrets(doc: YamlDocument) -> list[SecretFinding]:
     """Every literal secret in one document."""
-    return list(_walk(doc.data, (), credential=None))
+    found: list[SecretFinding] = []
+    _walk(doc.data, (), None, found)
+    return found
 
 
 def secret_diagnostic(doc: YamlDocument, finding: SecretFinding, address: str) -> Diagnostic:
@@ -122,33 +125,46 @@ def _mask(text: str, literals: list[str]) -> str:
     return TOKEN_SHAPES.sub(MASK, text)
 
 
-def _walk(value: Any, path: FieldPath, credential: FieldPath | None) -> Iterator[SecretFinding]:
-    """``credential`` is the path of the enclosing credential block, if any."""
-    if isinstance(value, Mapping):
-        yield from _walk_mapping(value, path, credential)
+def _walk(value: Any, path: FieldPath, credential: FieldPath | None,
+          found: list[SecretFinding]) -> None:
+    """Add the findings in ``value`` to ``found``; ``credential`` is the path of the enclosing
+    credential block, if any. (Appending, not generators: every manifest is walked, and
+    nested generators cost more than the checks.)"""
+    if type(value) is dict or isinstance(value, Mapping):
+        _walk_mapping(value, path, credential, found)
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            yield from _walk(item, (*path, i), credential)
+            _walk(item, (*path, i), credential, found)
     elif credential is not None and _is_literal(value):
-        yield SecretFinding(path, str(value), "a literal secret in a credential", credential)
+        found.append(SecretFinding(path, str(value), "a literal secret in a credential",
+                                   credential))
     elif isinstance(value, str) and TOKEN_SHAPES.search(value):
-        yield SecretFinding(path, value, _token_reason(value), path)
+        found.append(SecretFinding(path, value, _token_reason(value), path))
 
 
-def _walk_mapping(mapping: Mapping[Any, Any], path: FieldPath,
-                  credential: FieldPath | None) -> Iterator[SecretFinding]:
+def _walk_mapping(mapping: Mapping[Any, Any], path: FieldPath, credential: FieldPath | None,
+                  found: list[SecretFinding]) -> None:
     for key, value in mapping.items():
         where = (*path, str(key))
-        if isinstance(key, str) and TOKEN_SHAPES.search(key):
-            yield SecretFinding(where, key, "a key that looks like a secret token", where)
+        shaped, normalized = _key_facts(key) if type(key) is str else (False, _normalized(key))
+        if shaped:
+            found.append(SecretFinding(where, key, "a key that looks like a secret token",
+                                       where))
         elif credential is not None and key in REFERENCE_KEYS:
-            yield from _check_reference(key, value, where, credential)
-        elif _normalized(key) in SECRET_KEYS and _is_literal(value):
-            yield SecretFinding(where, str(value), f"a literal secret in '{key}'", where)
+            found.extend(_check_reference(key, value, where, credential))
+        elif normalized in SECRET_KEYS and _is_literal(value):
+            found.append(SecretFinding(where, str(value), f"a literal secret in '{key}'", where))
         else:
-            inside = where if credential is None and _normalized(key) in CREDENTIAL_KEYS \
+            inside = where if credential is None and normalized in CREDENTIAL_KEYS \
                 else credential
-            yield from _walk(value, where, inside)
+            _walk(value, where, inside, found)
+
+
+@functools.lru_cache(maxsize=4096)
+def _key_facts(key: str) -> tuple[bool, str]:
+    """Whether a key is shaped like a token, and its ``_normalized`` form: the same few keys
+    come back in every manifest."""
+    return bool(TOKEN_SHAPES.search(key)), _normalized(key)
 
 
 def _check_reference(key: str, value: Any, where: FieldPath,

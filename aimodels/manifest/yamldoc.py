@@ -1,7 +1,8 @@
 """Manifest files as YAML documents that remember where every field stands.
 
-We compose each document with yaml's safe loader (libyaml when available), walk the node tree to
-map every field path to its ``file:line:col``, and only then construct Python values. Reading is
+We compose each document with yaml's safe loader (libyaml when available), then one walk over the
+node tree maps every field path to its ``file:line:col`` and builds the Python values (PyYAML's
+generic constructor does the rare documents with other tags: dates, merge keys, sets...). Reading is
 defensive: a file over 10 MiB, binary or non-UTF-8 input, a document that expands past a node
 budget through aliases (a "billion laughs" file) or nests too deep is refused with one clear
 diagnostic, before any of it is expanded.
@@ -13,7 +14,7 @@ import codecs
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -31,16 +32,30 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
-@dataclass(frozen=True, slots=True)
-class Spot:
-    """Where one field stands: its key (absent for list items and the root) and its value.
+class Spot(NamedTuple):
+    """Where one field stands: its value and its key (absent for list items and the root).
 
-    ``raw`` is a scalar's text as written (``2024-11-20``, not a date), for messages.
+    Kept as numbers, one tuple per YAML node (a document has hundreds); ``value`` and ``key``
+    make the locations when asked. ``raw`` is a scalar's text as written (``2024-11-20``, not
+    a date), for messages.
     """
 
-    value: SourceLocation
-    key: SourceLocation | None = None
+    file: str
+    line: int
+    column: int
+    key_line: int = 0  # 0: no key
+    key_column: int = 0
     raw: str | None = None
+
+    @property
+    def value(self) -> SourceLocation:
+        return SourceLocation(self.file, self.line, self.column)
+
+    @property
+    def key(self) -> SourceLocation | None:
+        if not self.key_line:
+            return None
+        return SourceLocation(self.file, self.key_line, self.key_column)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,11 +111,13 @@ def read_documents(item: ManifestInput) -> tuple[list[YamlDocument], list[Diagno
             if node is None:  # not after check_node() said yes; the stubs cannot know that
                 break
             _check_size(node, item)
-            problems: list[Diagnostic] = []
-            spots = _map_spots(node, item, problems)
-            data = loader.construct_document(node)
+            walk = _Walk(item, loader)
+            data = walk.node(node, ())
+            if not walk.built:
+                data = loader.construct_document(node)
             if data is not None:
-                docs.append(YamlDocument(item, len(docs), data, spots, tuple(problems)))
+                docs.append(YamlDocument(item, len(docs), data, walk.spots,
+                                         tuple(walk.problems)))
     except _Refused as refused:
         return [], [refused.diagnostic]
     except yaml.reader.ReaderError:
@@ -172,6 +189,8 @@ def _check_size(root: yaml.Node, item: ManifestInput) -> None:
             raise _Refused(error(f"YAML nests deeper than {MAX_DEPTH} levels",
                                  "Manifests are shallow; this looks generated or broken.",
                                  source=_location(node.start_mark, item)))
+        if type(node) is yaml.ScalarNode:
+            return 1  # most nodes: no children to count, nothing to remember
         if id(node) in sizes:
             return sizes[id(node)]
         total = 1
@@ -203,42 +222,97 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def _map_spots(root: yaml.Node, item: ManifestInput,
-               diagnostics: list[Diagnostic]) -> dict[FieldPath, Spot]:
-    """Map every field path of a document to its spot; report duplicate keys on the way."""
-    spots: dict[FieldPath, Spot] = {}
-    pending: list[tuple[yaml.Node, FieldPath, SourceLocation | None]] = [(root, (), None)]
-    while pending:
-        node, path, key_loc = pending.pop()
-        raw = node.value if isinstance(node, yaml.ScalarNode) else None
-        spots[path] = Spot(_location(node.start_mark, item), key_loc, raw)
-        if isinstance(node, yaml.SequenceNode):
-            pending += [(child, (*path, i), None) for i, child in enumerate(node.value)]
-        elif isinstance(node, yaml.MappingNode):
-            pending += _mapping_children(node, path, item, diagnostics)
-    return spots
+_TAG = "tag:yaml.org,2002:"
+_STR, _MAP, _SEQ = f"{_TAG}str", f"{_TAG}map", f"{_TAG}seq"
+#: Scalar tags whose values the walk builds itself, with SafeConstructor's own functions.
+_PLAIN_SCALARS = frozenset(f"{_TAG}{name}" for name in ("null", "bool", "int", "float", "str"))
 
 
-def _mapping_children(node: yaml.MappingNode, path: FieldPath, item: ManifestInput,
-                      diagnostics: list[Diagnostic]) -> list[tuple[yaml.Node, FieldPath, Any]]:
-    seen: dict[str, SourceLocation] = {}
-    children = []
-    for key_node, value_node in node.value:
-        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE_TAG:
-            continue  # merged keys point at their anchor through the ancestor fallback
-        name, loc = key_node.value, _location(key_node.start_mark, item)
-        if name in seen:
-            diagnostics.append(_duplicate_key(name, path, loc, seen[name]))
-        seen[name] = loc
-        children.append((value_node, (*path, name), loc))
-    return children
+class _Walk:
+    """One walk over a composed document: the spot of every field path, the duplicate keys,
+    and the document's value, exactly as SafeConstructor builds it for plain maps, lists and
+    scalars (YAML 1.1 resolution was done by the composer; an alias gives the same object).
+
+    Any other node (a date, ``<<`` merge, ``!!set``, a custom tag, a complex key) clears
+    ``built``: the caller then lets PyYAML's constructor build the whole document, with its
+    own values and errors. Children are walked last to first, which keeps the order (and,
+    for a duplicated key, the first spot) of the stack-based walk this replaces.
+    """
+
+    __slots__ = ("built", "display", "loader", "memo", "problems", "spots")
+
+    def __init__(self, item: ManifestInput, loader: Any) -> None:
+        self.display = item.display
+        self.loader = loader
+        self.built = True
+        self.memo: dict[int, Any] = {}
+        self.spots: dict[FieldPath, Spot] = {}
+        self.problems: list[Diagnostic] = []
+
+    def node(self, node: yaml.Node, path: FieldPath, key_line: int = 0,
+             key_column: int = 0) -> Any:
+        """Record the spots of ``node`` (whose key, if any, is at ``key_line``:``key_column``)
+        and everything under it; its value (None when it is not ``built``)."""
+        mark = node.start_mark
+        if type(node) is yaml.ScalarNode:
+            self.spots[path] = Spot(self.display, mark.line + 1, mark.column + 1, key_line,
+                                    key_column, node.value)
+            return self._scalar(node)
+        self.spots[path] = Spot(self.display, mark.line + 1, mark.column + 1, key_line,
+                                key_column)
+        if type(node) is yaml.SequenceNode:
+            items = [self.node(child, (*path, i))
+                     for i, child in reversed(list(enumerate(node.value)))]
+            items.reverse()
+            return self._shared(node, items, node.tag == _SEQ)
+        if type(node) is yaml.MappingNode:
+            return self._mapping(node, path)
+        self.built = False  # unreachable: the composer makes only these three
+        return None
+
+    def _scalar(self, node: yaml.ScalarNode) -> Any:
+        tag = node.tag
+        if tag == _STR:
+            return node.value
+        if tag in _PLAIN_SCALARS:
+            return self.loader.yaml_constructors[tag](self.loader, node)
+        self.built = False
+        return None
+
+    def _shared(self, node: yaml.Node, value: Any, plain: bool) -> Any:
+        """The value of a collection node: the first one built for it (aliases share it)."""
+        if not plain:
+            self.built = False
+        return self.memo.setdefault(id(node), value)
+
+    def _mapping(self, node: yaml.MappingNode, path: FieldPath) -> Any:
+        seen: dict[str, int] = {}  # line of each key
+        children: list[tuple[yaml.Node, FieldPath, int, int]] = []
+        plain = node.tag == _MAP
+        for key_node, value_node in node.value:
+            if type(key_node) is not yaml.ScalarNode or key_node.tag == _MERGE_TAG:
+                plain = False  # merged keys point at their anchor through the ancestor fallback
+                continue
+            name, mark = key_node.value, key_node.start_mark
+            if name in seen:
+                where = SourceLocation(self.display, mark.line + 1, mark.column + 1)
+                self.problems.append(_duplicate_key(name, path, where, seen[name]))
+            seen[name] = mark.line + 1
+            children.append((value_node, (*path, name), mark.line + 1, mark.column + 1))
+        values = [self.node(*child) for child in reversed(children)]
+        if not plain:
+            return self._shared(node, None, False)
+        mapping: dict[Any, Any] = {}
+        for (key_node, _), value in zip(node.value, reversed(values), strict=True):
+            mapping[self._scalar(key_node)] = value
+        return self._shared(node, mapping, True)
 
 
 def _duplicate_key(name: str, path: FieldPath, loc: SourceLocation,
-                   first: SourceLocation) -> Diagnostic:
+                   first_line: int) -> Diagnostic:
     return error(
         f"duplicate key '{name}'",
-        f"'{name}' is already set at line {first.line}. YAML keeps only the last one, so the "
+        f"'{name}' is already set at line {first_line}. YAML keeps only the last one, so the "
         "other is silently lost: delete one of them.",
         source=loc, path=format_path((*path, name)),
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import attrgetter
 
 from aimodels.model.kinds import RESOURCE_KINDS
 
@@ -21,6 +23,10 @@ class ResourceAddress:
     def __str__(self) -> str:
         return f"{self.kind}/{self.name}"
 
+    def __reduce__(self) -> tuple[type[ResourceAddress], tuple[str, str]]:
+        # by its fields, cheaper than the slots dataclass's state (see SourceLocation)
+        return ResourceAddress, (self.kind, self.name)
+
     @classmethod
     def parse(cls, text: str) -> ResourceAddress:
         """Parse ``Kind/name``; raises ValueError with a sentence a user can act on."""
@@ -33,3 +39,12 @@ class ResourceAddress:
                 f"{text!r}: unknown kind {kind!r}; the kinds are {', '.join(RESOURCE_KINDS)}"
             )
         return cls(kind, name)
+
+
+_ORDER = attrgetter("kind", "name")
+
+
+def sorted_addresses(addresses: Iterable[ResourceAddress]) -> list[ResourceAddress]:
+    """``sorted(addresses)``, several times faster for thousands: the (kind, name) keys are
+    compared in C rather than through the dataclass's ``__lt__``."""
+    return sorted(addresses, key=_ORDER)

@@ -27,7 +27,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 
 from aimodels.errors import Diagnostic, error
-from aimodels.model.address import ResourceAddress
+from aimodels.model.address import ResourceAddress, sorted_addresses
 from aimodels.model.kinds import CUSTOM_MODEL, FOUNDRY_DEPLOYMENT, MODEL_DEPLOYMENT
 from aimodels.plan.values import Action, Change, PriorResource, Reason
 
@@ -78,7 +78,7 @@ def _uses(by_address: Mapping[ResourceAddress, Change],
           prior: Mapping[ResourceAddress, PriorResource], *, planned: bool) -> Uses:
     """Which deployment uses which version, after this plan (``planned``) or before it."""
     found: Uses = defaultdict(lambda: defaultdict(list))
-    for address in sorted({*by_address, *prior}):
+    for address in sorted_addresses({*by_address, *prior}):
         if address.kind not in DEPLOYMENT_KINDS:
             continue
         change, known = by_address.get(address), prior.get(address)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aimodels.errors import Diagnostic, error, warning
-from aimodels.model.address import ResourceAddress
+from aimodels.model.address import ResourceAddress, sorted_addresses
 from aimodels.model.desired import DesiredResource, DesiredState
 from aimodels.model.kinds import CUSTOM_MODEL, FOUNDRY_DEPLOYMENT, MODEL_DEPLOYMENT
 from aimodels.plan.diff import (
@@ -94,7 +94,7 @@ def make_plan(desired: DesiredState, live: LiveState,
     diags = _cycle_diagnostics(graph)
     scope = _scope(graph, targets)
     diags += _unmatched(targets, set(graph.nodes), "--target")
-    changes = [change for address in sorted(scope)
+    changes = [change for address in sorted_addresses(scope)
                if (change := _plan_one(run, address, diags)) is not None]
     changes, found = settle_custom_models(changes, run.prior)
     diags += found
@@ -113,7 +113,8 @@ def _gather(desired: DesiredState, live: LiveState,
     ctx = ProviderContext(desired.stack, inputs or ResolvedInputs(), desired.resources)
     specs = {a: registry.for_address(a).normalize(r, ctx) for a, r in desired.resources.items()}
     known = set(specs) | set(prior)
-    depends_on = {a: _references(a, specs, prior, registry, known) for a in sorted(known)}
+    depends_on = {a: _references(a, specs, prior, registry, known)
+                  for a in sorted_addresses(known)}
     return _Inputs(desired, live, prior, registry, ctx, specs, depends_on, frozenset(replace),
                    destroy)
 
@@ -177,8 +178,9 @@ def _create(run: _Inputs, resource: DesiredResource, prior: PriorResource | None
         Reason.CREATE_BECAUSE_NOT_IN_LIVE
     warnings = ("--replace: nothing is live, so it is only created",) \
         if address in run.replace else ()
-    return Change(address, Action.CREATE, (reason,), after=mask(planned, provider.policy),
-                  resource_id=provider.resource_id(address, planned, run.desired.stack),
+    resource_id = provider.resource_id(address, planned, run.desired.stack)  # before masking
+    return Change(address, Action.CREATE, (reason,),
+                  after=mask(planned, provider.policy, owned=True), resource_id=resource_id,
                   depends_on=run.depends_on[address], warnings=warnings)
 
 
@@ -194,7 +196,8 @@ def _delete(run: _Inputs, address: ResourceAddress, prior: PriorResource,
     reason = Reason.DELETE_BECAUSE_DESTROY_REQUESTED if run.destroy else \
         Reason.DELETE_BECAUSE_NOT_IN_MANIFEST
     return Change(address, Action.DELETE, (reason,),
-                  before=mask(with_defaults(before, provider.policy.defaults), provider.policy),
+                  before=mask(with_defaults(before, provider.policy.defaults), provider.policy,
+                              owned=True),
                   precondition_etag=live.etag, resource_id=live.resource_id,
                   live_resource_id=live.resource_id, depends_on=run.depends_on[address],
                   warnings=_operation_running(live))
@@ -212,12 +215,15 @@ def _compare(run: _Inputs, resource: DesiredResource, prior: PriorResource,
     if lifecycle:
         reasons = (*reasons, Reason.RECORD_BECAUSE_LIFECYCLE_CHANGED)
     running = _operation_running(live) if action is not Action.NOOP else ()
+    # masking changes found.planned and found.live in place (they are this change's own)
+    resource_id = provider.resource_id(address, found.planned, run.desired.stack)
     return Change(
         address, action, reasons,
         field_changes=tuple(sorted(found.field_changes + lifecycle, key=lambda f: f.path)),
-        before=mask(found.live, provider.policy), after=mask(found.planned, provider.policy),
+        before=mask(found.live, provider.policy, owned=True),
+        after=mask(found.planned, provider.policy, owned=True),
         precondition_etag=live.etag,
-        resource_id=provider.resource_id(address, found.planned, run.desired.stack),
+        resource_id=resource_id,
         live_resource_id=live.resource_id,
         replace_paths=found.replace_paths if action is Action.REPLACE else (),
         depends_on=run.depends_on[address], warnings=(*found.warnings, *running))

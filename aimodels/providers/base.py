@@ -12,16 +12,17 @@ helpers are in ``aimodels.model.arm``.
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from aimodels.model.address import ResourceAddress
+from aimodels.model.jsonvalue import copied
 from aimodels.plan.diff import (
     FieldPolicy,
     ResourceDiff,
     SecretDigests,
-    copied,
     diff_specs,
 )
 from aimodels.plan.provider import ExportContext, ExportedSpec, ListCollection, WriterFamily
@@ -79,13 +80,19 @@ def drop_default(spec: dict[str, Any], key: str, default: str | None) -> None:
 def drop_server_computed(body: Mapping[str, Any], policy: FieldPolicy) -> dict[str, Any]:
     """A copy of a live body without the fields the service computes, and without a block
     left empty by their removal (as ``delete_path`` leaves it), copied in one pass."""
-    drop: dict[object, Any] = {}  # path parts, and _END where a path ends
-    for path in policy.server_computed:
+    return _pruned(body, _drop_tree(policy.server_computed))
+
+
+@functools.cache
+def _drop_tree(paths: tuple[str, ...]) -> Mapping[object, Any]:
+    """The paths as a tree of their parts, with _END where a path ends (once per kind)."""
+    drop: dict[object, Any] = {}
+    for path in paths:
         node = drop
         for part in path.split("."):
             node = node.setdefault(part, {})
         node[_END] = True
-    return _pruned(body, drop)
+    return drop
 
 
 #: Marks where a server-computed path ends in ``drop_server_computed``'s tree of paths.

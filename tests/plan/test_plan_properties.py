@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from plan_cases import STACK, desired_state, planned_spec
 
-from aimodels.model.address import ResourceAddress
+from aimodels.model.address import ResourceAddress, sorted_addresses
 from aimodels.model.desired import DesiredState
 from aimodels.plan.graph import Graph, apply_graph
 from aimodels.plan.planner import make_plan
@@ -310,3 +310,11 @@ def _shuffled(mapping: Any, rnd: random.Random) -> list[tuple[Any, Any]]:
     items = list(mapping.items())
     rnd.shuffle(items)
     return items
+
+
+@given(st.lists(st.builds(ResourceAddress, st.sampled_from(["ModelSource", "ModelDeployment",
+                                                            "A", "a", ""]),
+                          st.text(max_size=4)), max_size=30))
+def test_sorted_addresses_is_the_dataclass_order(addresses: list[ResourceAddress]) -> None:
+    assert sorted_addresses(addresses) == sorted(addresses)
+    assert sorted_addresses(set(addresses)) == sorted(set(addresses))

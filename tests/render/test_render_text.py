@@ -156,3 +156,17 @@ def test_cost_totals_never_add_two_currencies() -> None:
     assert [(t.currency, t.hourly_delta, t.priced) for t in totals] == [("EUR", 1.0, 1),
                                                                         ("USD", 2.0, 1)]
     assert totals[1].monthly_delta == 1460.0
+
+
+def test_control_codes_are_dropped_alike_with_and_without_colour() -> None:
+    # the plain text is joined from the lines' parts, the coloured one printed from rich
+    # Text: both drop the control codes rich strips (bell, backspace, VT, FF, CR)
+    noisy = "\a\b\v\f\r"
+    change = Change(create("odd").address, Action.CREATE, (Reason.CREATE_BECAUSE_NOT_IN_LIVE,),
+                    after={"vmSize": "a"}, warnings=(f"odd{noisy}warning",),
+                    notes=(f"a{noisy}note",))
+    plan = Plan.build([change])
+    plain, coloured = render_text(plan), render_text(plan, color=True)
+    assert "# warning: oddwarning\n" in plain and "# anote\n" in plain
+    assert not set(noisy) & set(plain)
+    assert ANSI.sub("", coloured) == plain
