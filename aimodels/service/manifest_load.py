@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import gc
 import os
 import pickle
 import signal
@@ -151,6 +152,9 @@ class ManifestLoad:
                         self._offer_stack(pickle.loads(payload))
                     elif tag == _RESULT:
                         result, secrets = pickle.loads(payload)
+                        # The manifests live as long as the command: the collector need not
+                        # walk them again on every later collection.
+                        gc.freeze()
                         for value in secrets:
                             register_secret(value)
                         self._finish(result, None)
@@ -218,6 +222,9 @@ def _child_main(read_end: int, write_end: int, held: set[int | signal.Signals],
     """The child: load, send the Stack, the result and the secrets learned, and exit without
     running any of the parent's exit handlers or flushing its buffers."""
     try:
+        # A short life that ends in os._exit: the cyclic collector would only walk the growing
+        # heap of loaded manifests over and over (a third of the load at 10,000 of them).
+        gc.disable()
         for stopping in _STOPPING:
             signal.signal(stopping, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
