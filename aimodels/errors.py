@@ -56,11 +56,6 @@ class SourceLocation:
             return f"{self.file}:{self.line}:{self.column}"
         return self.file
 
-    def __reduce__(self) -> tuple[type[SourceLocation], tuple[str, int, int]]:
-        # Pickled by its fields: a loaded manifest set holds one per field and crosses a
-        # process boundary; this is ~4x cheaper than the slots dataclass's own state.
-        return SourceLocation, (self.file, self.line, self.column)
-
 
 @dataclass(frozen=True, slots=True)
 class Diagnostic:

@@ -23,10 +23,6 @@ class ResourceAddress:
     def __str__(self) -> str:
         return f"{self.kind}/{self.name}"
 
-    def __reduce__(self) -> tuple[type[ResourceAddress], tuple[str, str]]:
-        # by its fields, cheaper than the slots dataclass's state (see SourceLocation)
-        return ResourceAddress, (self.kind, self.name)
-
     @classmethod
     def parse(cls, text: str) -> ResourceAddress:
         """Parse ``Kind/name``; raises ValueError with a sentence a user can act on."""

@@ -25,10 +25,6 @@ class Lifecycle:
     prevent_destroy: bool = False
     ignore_changes: tuple[str, ...] = ()
 
-    def __reduce__(self) -> tuple[type[Lifecycle], tuple[bool, tuple[str, ...]]]:
-        # by its fields, cheaper than the slots dataclass's state (see SourceLocation)
-        return Lifecycle, (self.prevent_destroy, self.ignore_changes)
-
 
 @dataclass(frozen=True, slots=True)
 class DesiredResource:
@@ -46,11 +42,6 @@ class DesiredResource:
     labels: Mapping[str, str] = field(default_factory=dict)
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
     field_sources: Mapping[str, SourceLocation] = field(default_factory=dict)
-
-    def __reduce__(self) -> tuple[type[DesiredResource], tuple[Any, ...]]:
-        # by its fields, cheaper than the slots dataclass's state (see SourceLocation)
-        return DesiredResource, (self.address, self.spec, self.source, self.base_dir,
-                                 self.labels, self.lifecycle, self.field_sources)
 
     @property
     def kind(self) -> str:

@@ -10,11 +10,9 @@ review the diff like code.
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import json
 import os
-import pickle
 from pathlib import Path
 from typing import Any
 
@@ -124,24 +122,3 @@ def test_there_are_at_least_30_distinct_bad_cases() -> None:
     assert len(bad) >= 30
     outputs = {(c / "expected.txt").read_text() for c in bad}
     assert len(outputs) == len(bad), "each bad case shows a different mistake"
-
-
-GOOD_CASES = [c for c in CASES if not c.name.startswith("bad-")]
-
-
-@pytest.mark.parametrize("case", GOOD_CASES, ids=[c.name for c in GOOD_CASES])
-def test_a_loaded_set_crosses_a_pickle_unchanged(case: Path, monkeypatch: pytest.MonkeyPatch,
-                                                 ) -> None:
-    # plan loads the manifests in a child process and pickles the result to the parent; the
-    # value classes pickle by their fields (__reduce__), which must name every field
-    monkeypatch.chdir(case)
-    config = case_config(case)
-    result = load_manifests(config.get("paths", ["."]), env=config.get("env", {}),
-                            strict_env=config.get("strict_env", False))
-    assert pickle.loads(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)) == result
-    for resource in result.desired.resources.values():
-        values = [resource, resource.address, resource.source, resource.lifecycle,
-                  *resource.field_sources.values()]
-        for value in values:
-            _, args = value.__reduce__()
-            assert args == tuple(getattr(value, f.name) for f in dataclasses.fields(value))
