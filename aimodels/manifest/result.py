@@ -1,5 +1,6 @@
-"""What a successful load of the manifests gives: kept apart from the loader so that a process
-that only receives it (``service.manifest_load``) does not import YAML and the checks."""
+"""What a successful load of the manifests gives: kept apart from the loader so that the
+modules that only pass it on (``service.prefetch``, ``service.planning``) do not import YAML
+and the checks."""
 
 from __future__ import annotations
 

@@ -1,11 +1,11 @@
 """Live reads that start while the manifests are still being read and checked.
 
 ``plan`` and ``drift`` spend most of their CPU on the manifests (YAML, schema, rules) and most of
-their wall time waiting on LISTs. Both overlap here: the manifests load beside the command
-(``service.manifest_load``: a forked child, or a thread) while this event loop waits on
-sockets. The loader hands over the Stack as soon as it has read it; the Stack says where the
-state file and Azure are, and the state says which parent collections the resources were in
-last time, so those are listed right away, before any manifest says it needs them.
+their wall time waiting on LISTs. Both overlap here: the manifests load in a worker thread
+(``service.manifest_load``) while this event loop waits on sockets. The loader hands over the
+Stack as soon as it has read it; the Stack says where the state file and Azure are, and the
+state says which parent collections the resources were in last time, so those are listed
+right away, before any manifest says it needs them.
 
 It is a speculation, never a result: a listed collection no manifest needs is dropped with
 whatever error it met; the state is read again, and checked, by the command; the client is the

@@ -69,12 +69,10 @@ class _SecretRegistry:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._values: set[str] = set()
-        self._registered: dict[str, None] = {}  # as given, in order
         self._pattern: re.Pattern[str] | None = None
 
     def add(self, value: str) -> None:
         with self._lock:
-            self._registered[value] = None
             forms = {value, quote(value), quote(value, safe=""), quote_plus(value),
                      json.dumps(value)[1:-1]}
             fresh = {f for f in forms if len(f) >= MIN_SECRET_LENGTH} - self._values
@@ -87,12 +85,7 @@ class _SecretRegistry:
     def clear(self) -> None:
         with self._lock:
             self._values.clear()
-            self._registered.clear()
             self._pattern = None
-
-    def registered(self) -> tuple[str, ...]:
-        with self._lock:
-            return tuple(self._registered)
 
     def scrub(self, text: str) -> str:
         pattern = self._pattern
@@ -119,12 +112,6 @@ def register_sas(url: str | None) -> None:
         for key, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
             if key.lower() == "sig":
                 register_secret(value)
-
-
-def registered_secrets() -> tuple[str, ...]:
-    """The values given to ``register_secret`` (not their other forms), in order: what a child
-    process hands back so that its parent scrubs them too (``service.manifest_load``)."""
-    return _SECRETS.registered()
 
 
 def forget_secrets() -> None:

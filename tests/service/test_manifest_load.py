@@ -1,17 +1,12 @@
-"""The manifests load beside the command (``service/manifest_load.py``): in a forked child
-when the process runs one thread, else in a thread. Either way the command gets what
-``load_manifests`` gives here: the same result, the same errors, and the same secrets known
-to the output's scrubber.
-
-The fork only happens in a process with a single thread, which pytest's process is not
-guaranteed to be; ``load_probe.py`` runs each case in a fresh interpreter.
-"""
+"""``service/manifest_load.py``: the manifests loaded in a worker thread give what
+``load_manifests`` gives (result, Stack, errors), and the collector is handed back as it was
+(paused while loading, what was loaded frozen out of its passes until the command closes the
+load: a test run plans again and again in one process)."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
+import asyncio
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +14,7 @@ import pytest
 
 from aimodels.errors import ManifestError
 from aimodels.manifest.load import load_manifests
-
-PROBE = Path(__file__).with_name("load_probe.py")
-CANARY = "hf_canary-7f3a9c1e5b2d4a68"
+from aimodels.service.manifest_load import ManifestLoad
 
 STACK = """\
 apiVersion: aimodels/v1
@@ -36,14 +29,6 @@ spec:
   foundryAccount: probe-foundry
   state: {backend: local}
 """
-SOURCE = """\
-apiVersion: aimodels/v1
-kind: ModelSource
-metadata: {name: hf-private}
-spec:
-  sourceType: HuggingFace
-  credential: {fromEnv: HF_TOKEN}
-"""
 FOUNDRY = """\
 apiVersion: aimodels/v1
 kind: FoundryDeployment
@@ -56,50 +41,43 @@ spec:
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    for name, text in (("stack.yaml", STACK), ("source.yaml", SOURCE), ("chat.yaml", FOUNDRY)):
-        (tmp_path / name).write_text(text)
+    (tmp_path / "stack.yaml").write_text(STACK)
+    (tmp_path / "chat.yaml").write_text(FOUNDRY)
     return tmp_path
 
 
-def probe(mode: str, folder: Path, **env: str) -> dict[str, Any]:
-    import os
+def loaded(folder: Path) -> tuple[Any, Any, int]:
+    """The Stack handed over, the result (or the error raised), and the collector's frozen
+    count while the load was open."""
+    with ManifestLoad.start([str(folder)], env={}, strict_env=True) as manifests:
+        async def wait() -> tuple[Any, Any]:
+            stack = await manifests.stack()
+            manifests.release()
+            try:
+                return stack, await manifests.result()
+            except ManifestError as exc:
+                return stack, exc
 
-    ran = subprocess.run([sys.executable, str(PROBE), mode, str(folder)], capture_output=True,
-                         text=True, env={**os.environ, **env}, timeout=120, check=False)
-    assert ran.returncode == 0, ran.stdout + ran.stderr
-    report: dict[str, Any] = json.loads(ran.stdout)
-    return report
-
-
-@pytest.mark.parametrize("mode", ["plain", "child-dies"])
-def test_a_child_gives_what_the_loader_gives_here(mode: str, folder: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HF_TOKEN", CANARY)
-    here = load_manifests([str(folder)], env={"HF_TOKEN": CANARY}, strict_env=True)
-    report = probe(mode, folder, HF_TOKEN=CANARY)
-    assert report["in_child"] is True
-    assert report["addresses"] == sorted(str(a) for a in here.desired.resources)
-    assert report["warnings"] == [w.summary for w in here.warnings]
-    if mode == "plain":
-        assert report["stack"] == "probe"  # handed over before the result
+        stack, result = asyncio.run(wait())
+        frozen = gc.get_freeze_count()
+    return stack, result, frozen
 
 
-def test_the_secrets_the_child_learned_are_scrubbed_in_the_parent(
+def test_a_thread_load_gives_what_the_loader_gives_and_hands_the_collector_back(
         folder: Path) -> None:
-    # The credential's value is read from the environment by the child's checks: the parent,
-    # which prints everything, must know it too (else a service quoting it back would leak it).
-    report = probe("plain", folder, HF_TOKEN=CANARY)
-    assert report["in_child"] is True
-    assert CANARY in report["secrets"]
-    assert report["scrubbed"] == "REDACTED"
+    here = load_manifests([str(folder)], env={}, strict_env=True)
+    stack, result, frozen = loaded(folder)
+    assert stack is not None and stack.name == "probe"
+    assert result == here
+    assert frozen > 0, "the loaded manifests were not frozen out of the collector's passes"
+    assert gc.isenabled() and gc.get_freeze_count() == 0
 
 
-@pytest.mark.parametrize("mode", ["plain", "child-dies"])
-def test_invalid_manifests_raise_the_loaders_own_errors(mode: str, folder: Path) -> None:
+def test_invalid_manifests_raise_the_loaders_own_error(folder: Path) -> None:
     (folder / "chat.yaml").write_text(FOUNDRY.replace("capacity: 1", "capacity: many"))
     with pytest.raises(ManifestError) as here:
-        load_manifests([str(folder)], env={"HF_TOKEN": CANARY}, strict_env=True)
-    report = probe(mode, folder, HF_TOKEN=CANARY)
-    assert report["error"] == [str(here.value), *(f"{d.source}: {d.summary}: {d.detail}"
-                                                  for d in here.value.diagnostics)]
-    assert "capacity" in " ".join(report["error"]).lower()
+        load_manifests([str(folder)], env={}, strict_env=True)
+    _, raised, _ = loaded(folder)
+    assert isinstance(raised, ManifestError)
+    assert str(raised) == str(here.value) and raised.diagnostics == here.value.diagnostics
+    assert gc.isenabled() and gc.get_freeze_count() == 0
