@@ -16,9 +16,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import gc
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
 from aimodels.manifest.result import LoadResult
@@ -41,9 +40,6 @@ class ManifestLoad:
         self._stack: concurrent.futures.Future[Stack | None] = concurrent.futures.Future()
         self._result: concurrent.futures.Future[LoadResult] = concurrent.futures.Future()
         self._released = threading.Event()
-        self._freezing = threading.Lock()
-        self._closed = False
-        self._frozen = False
 
     @classmethod
     def start(cls, paths: Sequence[str], *, env: Mapping[str, str],
@@ -77,14 +73,8 @@ class ManifestLoad:
         return await asyncio.wrap_future(self._result)
 
     def close(self) -> None:
-        """The command is done with the manifests: let a held loader go on, and give what the
-        load froze back to the collector (a long-lived process, such as a test run, plans
-        again and again)."""
+        """The command is done with the manifests: let a held loader go on."""
         self.release()
-        with self._freezing:
-            self._closed = True
-            if self._frozen:
-                gc.unfreeze()
 
     def _load(self) -> None:
         from aimodels.manifest.load import load_manifests
@@ -94,26 +84,15 @@ class ManifestLoad:
             self._released.wait(_START_WAIT_SECONDS)
 
         try:
-            with _collector_paused():
-                result = load_manifests(self._paths, env=self._env,
-                                        strict_env=self._strict_env, on_stack=on_stack)
+            result = load_manifests(self._paths, env=self._env, strict_env=self._strict_env,
+                                    on_stack=on_stack)
         except BaseException as exc:  # noqa: BLE001 - raised again by result()
             error = exc
             self._offer_stack(None)
             _settle(self._result, lambda future: future.set_exception(error))
             return
-        self._freeze()
         self._offer_stack(None)
         _settle(self._result, lambda future: future.set_result(result))
-
-    def _freeze(self) -> None:
-        """Keep what is alive now, the loaded manifests with it, out of the collector's later
-        passes: they live as long as the command, and at 10,000 manifests each full collection
-        walking them again was a fifth of planning and rendering (docs/performance.md)."""
-        with self._freezing:
-            if not self._closed:
-                gc.freeze()
-                self._frozen = True
 
     def _offer_stack(self, stack: Stack | None) -> None:
         if not self._stack.done():
@@ -125,18 +104,3 @@ def _settle(future: concurrent.futures.Future[T],
     """``action(future)``, unless the command cancelled the future (Ctrl-C): no one waits."""
     with contextlib.suppress(concurrent.futures.InvalidStateError):
         action(future)
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while the manifests load: loading makes few cycles, and
-    at 10,000 manifests the collector walking the growing heap again and again was a third of
-    the load."""
-    paused = gc.isenabled()
-    if paused:
-        gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()

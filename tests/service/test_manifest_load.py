@@ -1,12 +1,10 @@
 """``service/manifest_load.py``: the manifests loaded in a worker thread give what
-``load_manifests`` gives (result, Stack, errors), and the collector is handed back as it was
-(paused while loading, what was loaded frozen out of its passes until the command closes the
-load: a test run plans again and again in one process)."""
+``load_manifests`` gives: the Stack handed over first, then the result, or the loader's own
+error."""
 
 from __future__ import annotations
 
 import asyncio
-import gc
 from pathlib import Path
 from typing import Any
 
@@ -46,9 +44,8 @@ def folder(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def loaded(folder: Path) -> tuple[Any, Any, int]:
-    """The Stack handed over, the result (or the error raised), and the collector's frozen
-    count while the load was open."""
+def loaded(folder: Path) -> tuple[Any, Any]:
+    """The Stack handed over, and the result (or the error raised)."""
     with ManifestLoad.start([str(folder)], env={}, strict_env=True) as manifests:
         async def wait() -> tuple[Any, Any]:
             stack = await manifests.stack()
@@ -58,26 +55,21 @@ def loaded(folder: Path) -> tuple[Any, Any, int]:
             except ManifestError as exc:
                 return stack, exc
 
-        stack, result = asyncio.run(wait())
-        frozen = gc.get_freeze_count()
-    return stack, result, frozen
+        return asyncio.run(wait())
 
 
-def test_a_thread_load_gives_what_the_loader_gives_and_hands_the_collector_back(
+def test_a_thread_load_hands_over_the_stack_then_gives_what_the_loader_gives(
         folder: Path) -> None:
     here = load_manifests([str(folder)], env={}, strict_env=True)
-    stack, result, frozen = loaded(folder)
+    stack, result = loaded(folder)
     assert stack is not None and stack.name == "probe"
     assert result == here
-    assert frozen > 0, "the loaded manifests were not frozen out of the collector's passes"
-    assert gc.isenabled() and gc.get_freeze_count() == 0
 
 
 def test_invalid_manifests_raise_the_loaders_own_error(folder: Path) -> None:
     (folder / "chat.yaml").write_text(FOUNDRY.replace("capacity: 1", "capacity: many"))
     with pytest.raises(ManifestError) as here:
         load_manifests([str(folder)], env={}, strict_env=True)
-    _, raised, _ = loaded(folder)
+    _, raised = loaded(folder)
     assert isinstance(raised, ManifestError)
     assert str(raised) == str(here.value) and raised.diagnostics == here.value.diagnostics
-    assert gc.isenabled() and gc.get_freeze_count() == 0
