@@ -39,19 +39,14 @@ def plan(obj: Context, paths: tuple[str, ...], out: str | None, fmt: str, detail
     be applied (pre-flight errors), 2 changes present (--detailed-exitcode only), 3 invalid
     manifests, 4 authentication, 5 Azure error.
     """
-    from aimodels.service.manifest_load import ManifestLoad
-
-    # Before the imports below: the manifests load on the other core while they run.
-    with ManifestLoad.start(paths or (".",), env=os.environ, strict_env=True) as manifests:
-        from aimodels.service.planning import PlanOptions, plan_changes
-
-        options = PlanOptions(paths or (".",), os.environ, endpoint=obj.endpoint,
-                              targets=targets, replace=replace, parallelism=parallelism)
-        with progress_note("Reading live state and planning", obj):
-            outcome = plan_changes(options, loaded=manifests, meanwhile=_import_plan_renderer)
     from aimodels.render.plan import render_plan
+    from aimodels.service.planning import PlanOptions, plan_changes
     from aimodels.transport.redact import scrub_secrets
 
+    options = PlanOptions(paths or (".",), os.environ, endpoint=obj.endpoint, targets=targets,
+                          replace=replace, parallelism=parallelism)
+    with progress_note("Reading live state and planning", obj):
+        outcome = plan_changes(options)
     show_warnings(outcome.warnings)
     click.echo(render_plan(outcome.plan, fmt, color=use_color(obj),
                            stack=outcome.desired.stack.name))
@@ -64,10 +59,6 @@ def plan(obj: Context, paths: tuple[str, ...], out: str | None, fmt: str, detail
         click.echo(f"\nSaved the plan to {out}. Apply exactly it with: aimodels apply {out}",
                    err=True)
     return EXIT_CHANGES if detailed_exitcode and outcome.plan.summary().has_changes else EXIT_OK
-
-
-def _import_plan_renderer() -> None:
-    import aimodels.render.plan  # noqa: F401
 
 
 @click.command()
@@ -124,16 +115,11 @@ def destroy(obj: Context, paths: tuple[str, ...], yes: bool, targets: tuple[str,
 def drift(obj: Context, paths: tuple[str, ...], fmt: str, parallelism: int) -> int:
     """Report what changed outside aimodels, what was deleted outside it, and manifest changes
     not yet applied. Read-only; for cron jobs: exit 0 no drift, 2 drift found, 1+ errors."""
-    from aimodels.service.manifest_load import ManifestLoad
-
-    with ManifestLoad.start(paths or (".",), env=os.environ, strict_env=False) as manifests:
-        from aimodels.service.drifting import check_drift
-
-        with progress_note("Reading live state", obj):
-            outcome = check_drift(paths or (".",), os.environ, obj.endpoint, parallelism,
-                                  manifests=manifests)
     from aimodels.render.drift import render_drift
+    from aimodels.service.drifting import check_drift
 
+    with progress_note("Reading live state", obj):
+        outcome = check_drift(paths or (".",), os.environ, obj.endpoint, parallelism)
     show_warnings(outcome.diagnostics)
     click.echo(render_drift(outcome.report, fmt, stack=outcome.stack))
     return EXIT_CHANGES if outcome.report.has_drift else EXIT_OK

@@ -7,12 +7,8 @@ from typing import Any
 def __getattr__(name: str) -> Any:
     # `from aimodels.manifest import load_manifests` without importing yaml and jsonschema
     # whenever any submodule is imported (start-up time of the CLI).
-    if name == "LoadResult":
-        from aimodels.manifest.result import LoadResult
+    if name in ("load_manifests", "LoadResult"):
+        from aimodels.manifest import load
 
-        return LoadResult
-    if name == "load_manifests":
-        from aimodels.manifest.load import load_manifests
-
-        return load_manifests
+        return getattr(load, name)
     raise AttributeError(name)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from aimodels.errors import Diagnostic, ManifestError, Severity, SourceLocation, error, has_errors
 from aimodels.manifest.build import build_desired, build_stack
@@ -23,11 +24,10 @@ from aimodels.manifest.crosscheck import check_set
 from aimodels.manifest.discover import ManifestInput, discover
 from aimodels.manifest.graph import cycle_diagnostics
 from aimodels.manifest.header import Manifest, classify
-from aimodels.manifest.result import LoadResult as LoadResult
 from aimodels.manifest.secrets import scrub
 from aimodels.manifest.weights import check_weights
 from aimodels.manifest.yamldoc import YamlDocument, read_documents
-from aimodels.model.desired import Stack
+from aimodels.model.desired import DesiredState, Stack
 from aimodels.model.kinds import STACK
 
 #: Called with the Stack as soon as one is read and valid on its own, before the other
@@ -35,6 +35,15 @@ from aimodels.model.kinds import STACK
 #: can start its reads while the rest is checked. It may be another Stack than the one of the
 #: finished set (a second Stack, an invalid set): only a speculation, never a result.
 StackHook = Callable[[Stack], None]
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    """A valid manifest set: the desired state, and the warnings found on the way (unset
+    credential variables with ``strict_env=False``, skipped foreign documents...)."""
+
+    desired: DesiredState
+    warnings: tuple[Diagnostic, ...]
 
 
 def load_manifests(paths: Sequence[str], *, env: Mapping[str, str], strict_env: bool,

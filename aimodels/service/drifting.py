@@ -14,7 +14,6 @@ from aimodels.live.reader import read_live
 from aimodels.plan.drift import DriftReport, detect_drift
 from aimodels.providers.registry import default_registry
 from aimodels.service.inputs import resolve_inputs
-from aimodels.service.manifest_load import ManifestLoad
 from aimodels.service.planning import prior_resources, read_stack_state, stack_backend
 from aimodels.service.prefetch import EarlyReads
 from aimodels.service.runner import run
@@ -31,23 +30,16 @@ class DriftOutcome:
 
 
 def check_drift(paths: tuple[str, ...], env: Mapping[str, str], endpoint: str | None,
-                parallelism: int = 10, manifests: ManifestLoad | None = None) -> DriftOutcome:
+                parallelism: int = 10) -> DriftOutcome:
     """Load the manifests and state, read live, and compare. The state's parent collections
-    are listed while the manifests are checked, as for ``plan`` (``service.prefetch``).
-    ``manifests``: their load when the caller started it (``ManifestLoad.start`` with
-    ``strict_env=False``; closed here)."""
-    if manifests is None:
-        manifests = ManifestLoad.start(paths, env=env, strict_env=False)
-    try:
-        return run(_check_drift(manifests, env, endpoint, parallelism))
-    finally:
-        manifests.close()
+    are listed while the manifests are checked, as for ``plan`` (``service.prefetch``)."""
+    return run(_check_drift(paths, env, endpoint, parallelism))
 
 
-async def _check_drift(manifests: ManifestLoad, env: Mapping[str, str], endpoint: str | None,
+async def _check_drift(paths: tuple[str, ...], env: Mapping[str, str], endpoint: str | None,
                        parallelism: int) -> DriftOutcome:
     async with EarlyReads(endpoint, parallelism) as early:
-        loaded = await early.load(manifests)
+        loaded = await early.load(paths, env=env, strict_env=False)
         desired = loaded.desired
         with stack_backend(desired, env) as backend:
             state, notes = read_stack_state(desired, backend)

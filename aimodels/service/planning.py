@@ -8,20 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from aimodels.apply.entries import registered_versions
 from aimodels.apply.pending import with_interrupted
 from aimodels.errors import Diagnostic, UsageError, warning
+from aimodels.live.preflight import run_preflight
 from aimodels.live.reader import read_live
 from aimodels.manifest import LoadResult
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredState, Stack
+from aimodels.plan.planner import make_plan
 from aimodels.plan.values import Plan, PriorResource
 from aimodels.providers.registry import default_registry
 from aimodels.service.inputs import resolve_inputs
-from aimodels.service.manifest_load import ManifestLoad
 from aimodels.service.prefetch import EarlyReads
 from aimodels.service.runner import run
 from aimodels.state.backend import StateBackend, open_backend
@@ -51,35 +52,25 @@ class PlanOutcome:
 
 
 def plan_changes(options: PlanOptions, backend: StateBackend | None = None,
-                 loaded: LoadResult | ManifestLoad | None = None,
-                 meanwhile: Callable[[], object] | None = None) -> PlanOutcome:
+                 loaded: LoadResult | None = None) -> PlanOutcome:
     """Load, read state and live, plan, and run pre-flight; raises AimodelsError subclasses.
     ``backend`` is the state's when the caller has it open (apply), else opened here;
-    ``loaded`` the manifests when the caller has loaded them (apply) or started loading them
-    (``ManifestLoad.start``; closed here), else they are loaded here. ``meanwhile``: more work
-    of the caller's for the wait on the manifests (``warm_up`` does the planner's).
+    ``loaded`` the manifests when the caller has loaded them (apply), else loaded here.
 
-    While the manifests load, the parent collections of the state are listed
-    (``service.prefetch``): the same plan and the same errors, sooner.
+    When the manifests are loaded here, the parent collections of the state are listed while
+    they are checked (``service.prefetch``): the same plan and the same errors, sooner.
     """
-    if loaded is None:
-        loaded = ManifestLoad.start(options.paths, env=options.env, strict_env=True)
-    try:
-        targets = parse_addresses(options.targets, "--target")
-        replace = parse_addresses(options.replace, "--replace")
-        return run(_load_and_plan(options, backend, loaded, targets, replace, meanwhile))
-    finally:
-        if isinstance(loaded, ManifestLoad):
-            loaded.close()
+    targets = parse_addresses(options.targets, "--target")
+    replace = parse_addresses(options.replace, "--replace")
+    return run(_load_and_plan(options, backend, loaded, targets, replace))
 
 
 async def _load_and_plan(options: PlanOptions, backend: StateBackend | None,
-                         loaded: LoadResult | ManifestLoad, targets: Sequence[ResourceAddress],
-                         replace: Sequence[ResourceAddress],
-                         meanwhile: Callable[[], object] | None) -> PlanOutcome:
+                         loaded: LoadResult | None, targets: Sequence[ResourceAddress],
+                         replace: Sequence[ResourceAddress]) -> PlanOutcome:
     async with EarlyReads(options.endpoint, options.parallelism) as early:
-        if isinstance(loaded, ManifestLoad):
-            loaded = await early.load(loaded, meanwhile=lambda: warm_up(meanwhile))
+        if loaded is None:
+            loaded = await early.load(options.paths, env=options.env, strict_env=True)
         desired = loaded.desired
         with contextlib.ExitStack() as stack:
             if backend is None:
@@ -92,9 +83,6 @@ async def _load_and_plan(options: PlanOptions, backend: StateBackend | None,
 async def _plan(desired: DesiredState, state: State, backend: StateBackend,
                 options: PlanOptions, targets: Sequence[ResourceAddress],
                 replace: Sequence[ResourceAddress], early: EarlyReads) -> Plan:
-    from aimodels.live.preflight import run_preflight
-    from aimodels.plan.planner import make_plan
-
     prior = prior_resources(state)
     inputs = resolve_inputs(desired, state, options.env)
     state_exists = backend.exists()
@@ -113,16 +101,6 @@ async def _plan(desired: DesiredState, state: State, backend: StateBackend,
                          state_serial=state.serial)
         plan = plan.with_diagnostics([*found.diagnostics, *interrupted])
         return await run_preflight(plan, desired, found.live, client)
-
-
-def warm_up(more: Callable[[], object] | None = None) -> None:
-    """Import the planner and pre-flight (and do ``more``) while the first reads are on the
-    wire: ``_plan`` needs them only after the reads, and the reads start sooner without them."""
-    import aimodels.live.preflight  # noqa: F401
-    import aimodels.plan.planner  # noqa: F401
-
-    if more is not None:
-        more()
 
 
 @contextlib.contextmanager

@@ -1,11 +1,11 @@
 """Live reads that start while the manifests are still being read and checked.
 
 ``plan`` and ``drift`` spend most of their CPU on the manifests (YAML, schema, rules) and most of
-their wall time waiting on LISTs. Both overlap here: the manifests load in a worker thread
-(``service.manifest_load``) while this event loop waits on sockets. The loader hands over the
-Stack as soon as it has read it; the Stack says where the state file and Azure are, and the
-state says which parent collections the resources were in last time, so those are listed
-right away, before any manifest says it needs them.
+their wall time waiting on LISTs. Both overlap here: the manifests load in a worker thread while
+this event loop waits on sockets. The loader hands over the Stack as soon as it has read it
+(``load_manifests(on_stack=...)``); the Stack says where the state file and Azure are, and the
+state says which parent collections the resources were in last time, so those are listed right
+away, before any manifest says it needs them.
 
 It is a speculation, never a result: a listed collection no manifest needs is dropped with
 whatever error it met; the state is read again, and checked, by the command; the client is the
@@ -20,23 +20,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Mapping, Sequence
 from types import TracebackType
 
 from aimodels.errors import AimodelsError
 from aimodels.live.reader import Listings, largest_first
-from aimodels.manifest.result import LoadResult
+from aimodels.manifest import load_manifests
+from aimodels.manifest.load import LoadResult
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredState, Stack
 from aimodels.plan.provider import ListCollection
 from aimodels.providers.registry import default_registry
 from aimodels.service.connection import connect
-from aimodels.service.manifest_load import ManifestLoad
 from aimodels.state.backend import LocalBackend, local_state_path
 from aimodels.transport.client import AzureClient
 
 _log = logging.getLogger(__name__)
+
+#: How long the loader waits for the early listings to start before it goes on regardless.
+_START_WAIT_SECONDS = 5.0
+
 
 class EarlyReads:
     """The manifests loaded while the state's collections are listed; then the client and the
@@ -59,19 +64,38 @@ class EarlyReads:
             await self._listings.aclose()
         await self._exits.aclose()
 
-    async def load(self, manifests: ManifestLoad, *,
-                   meanwhile: Callable[[], object] | None = None) -> LoadResult:
-        """The manifests' result, listing the state's collections while they load, and doing
-        ``meanwhile`` (the caller's other work, e.g. imports) once those reads are on the wire."""
+    async def load(self, paths: Sequence[str], *, env: Mapping[str, str],
+                   strict_env: bool) -> LoadResult:
+        """``load_manifests`` in a worker thread, listing the state's collections meanwhile.
+
+        The loader waits, once it has handed over the Stack, until the listings have started:
+        the few steps that start them (read the state, open the client) would otherwise wait
+        for the interpreter lock behind the YAML and schema work, 5 ms each time.
+        """
+        loop = asyncio.get_running_loop()
+        seen: asyncio.Future[Stack] = loop.create_future()
+        started = threading.Event()
+
+        def hand_over(stack: Stack) -> None:  # in the event loop
+            if not seen.done():
+                seen.set_result(stack)
+
+        def on_stack(stack: Stack) -> None:  # in the loader's thread
+            loop.call_soon_threadsafe(hand_over, stack)
+            started.wait(_START_WAIT_SECONDS)
+
+        loading = asyncio.ensure_future(asyncio.to_thread(
+            load_manifests, paths, env=env, strict_env=strict_env, on_stack=on_stack))
         try:
-            stack = await manifests.stack()
-            if stack is not None and not manifests.finished():
-                await self._start(stack)
+            await asyncio.wait((loading, seen), return_when=asyncio.FIRST_COMPLETED)
+            if seen.done() and not loading.done():
+                await self._start(seen.result())
+            started.set()
+            result: LoadResult = await loading
+            return result
         finally:
-            manifests.release()
-        if meanwhile is not None:
-            meanwhile()
-        return await manifests.result()
+            started.set()
+            seen.cancel()
 
     @contextlib.asynccontextmanager
     async def connect(self, desired: DesiredState) -> AsyncIterator[tuple[AzureClient,

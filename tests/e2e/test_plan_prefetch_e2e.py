@@ -19,8 +19,8 @@ from e2e_support import Cli, edit
 from impostor import Answer, Forwarder, Request, impostor
 
 from aimodels.emulator.server import RunningEmulator
-from aimodels.manifest import load as loader
 from aimodels.model.desired import Stack
+from aimodels.service import prefetch
 
 DEPLOYMENTS = "/namespaces/default/modelDeployments"
 
@@ -33,7 +33,7 @@ def held(cli: Cli, monkeypatch: pytest.MonkeyPatch
     cli.applied()
     release = threading.Event()
     waited: list[bool] = []
-    load = loader.load_manifests
+    load = prefetch.load_manifests
 
     def holding_load(*args: Any, on_stack: Callable[[Stack], None], **kwargs: Any) -> Any:
         def hook(stack: Stack) -> None:
@@ -42,9 +42,7 @@ def held(cli: Cli, monkeypatch: pytest.MonkeyPatch
 
         return load(*args, on_stack=hook, **kwargs)
 
-    # In-process, with the emulator's threads running: the manifests load in a thread
-    # (service.manifest_load), which calls this.
-    monkeypatch.setattr(loader, "load_manifests", holding_load)
+    monkeypatch.setattr(prefetch, "load_manifests", holding_load)
     yield release, waited
     release.set()
 
