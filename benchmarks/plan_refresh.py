@@ -24,6 +24,9 @@ What it does, in one run, for each size of ``--resources``:
      its CPU time (user + system) and peak resident set, from ``wait4``;
    - with ``--compare DIR``, the same command run from the ``aimodels`` package under DIR (a
      copy of other code, e.g. before a change), in the same rounds;
+   - the floor: ``list_floor.py`` as a subprocess, a bare httpx program that lists the same
+     collections 10 at a time and does nothing else (no manifests, no planning): the best a
+     plan written in Python over httpx could do at that moment on this machine;
    - the live-read phase alone (``read_live``, in this process, the code ``plan`` runs);
    - the baseline: one GET per resource id of the state, 10 at a time (httpx.AsyncClient, a
      semaphore of 10, the same bearer token and api-versions), as ``terraform refresh`` does.
@@ -31,7 +34,8 @@ What it does, in one run, for each size of ``--resources``:
    average before and after, then a summary table across sizes: markdown for
    docs/performance.md.
 
-Not a test: nothing here asserts a timing; it fails only if plan finds changes or a GET fails.
+Not a test: nothing here asserts a timing; it fails only if plan finds changes, the floor misses
+a resource or a GET fails.
 """
 
 from __future__ import annotations
@@ -93,6 +97,7 @@ class Timings:
 
     plan: list[Run]
     compare: list[Run]
+    floor: list[Run]
     live_read: list[float]
     refresh: list[float]
     load_before: float = 0.0
@@ -229,6 +234,8 @@ def serve(data: Path, fixtures: Path, latency_ms: int) -> Iterator[str]:
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
+        if process.stdout:
+            process.stdout.close()
 
 
 def run_cli(url: str, stack: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -267,18 +274,33 @@ def time_plan(url: str, stack: Path, code: Path | None = None) -> Run:
     when given): wall and CPU seconds and peak RSS of that process alone (``wait4``). It must
     find nothing to do."""
     command = [sys.executable, "-m", "aimodels"] if code else aimodels()
-    command = [*command, "plan", "--detailed-exitcode", "-f", str(stack)]
+    return time_process([*command, "plan", "--detailed-exitcode", "-f", str(stack)],
+                        cli_env(url, stack, code), f"plan{f' ({code})' if code else ''}",
+                        "0 expected: nothing to change")
+
+
+def time_floor(url: str, stack: Path) -> Run:
+    """``list_floor.py`` over the state file: a bare httpx program that only lists the
+    collections ``plan`` lists, the best any plan written in Python over httpx can do."""
+    command = [sys.executable, str(Path(__file__).with_name("list_floor.py")),
+               str(stack / ".aimodels" / "state.json")]
+    return time_process(command, cli_env(url, stack), "list_floor.py",
+                        "0 expected: every resource listed")
+
+
+def time_process(command: Sequence[str], env: dict[str, str], name: str, expected: str) -> Run:
+    """Wall and CPU seconds and peak RSS of ``command`` alone (``wait4``); it must exit 0."""
     with tempfile.TemporaryFile("w+") as out:
         started = time.perf_counter()
-        process = subprocess.Popen(command, env=cli_env(url, stack, code), stdout=out,
-                                   stderr=subprocess.STDOUT, text=True)
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                   text=True)
         _, status, usage = os.wait4(process.pid, 0)
         elapsed = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
         if process.returncode != 0:
             out.seek(0)
-            raise SystemExit(f"plan{f' ({code})' if code else ''} exited {process.returncode} "
-                             f"(0 expected: nothing to change):\n{out.read()[-3000:]}")
+            raise SystemExit(f"{name} exited {process.returncode} ({expected}):\n"
+                             f"{out.read()[-3000:]}")
     # ru_maxrss is in KiB on Linux.
     return Run(elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
 
@@ -348,13 +370,15 @@ def measure(url: str, stack: Path, repeat: int, compare: Path | None) -> Timings
     """Each measurement ``repeat`` times, interleaved so that drift hits all alike."""
     ids = state_resource_ids(stack)
     time_plan(url, stack)  # warm-up: page cache, .pyc files, the emulator's SQLite
+    time_floor(url, stack)
     if compare:
         time_plan(url, stack, compare)
-    timings = Timings([], [], [], [], load_before=_load())
+    timings = Timings([], [], [], [], [], load_before=_load())
     for _ in range(repeat):
         timings.plan.append(time_plan(url, stack))
         if compare:
             timings.compare.append(time_plan(url, stack, compare))
+        timings.floor.append(time_floor(url, stack))
         timings.live_read.append(time_live_read(url, stack))
         timings.refresh.append(time_refresh(url, ids))
     timings.load_after = _load()
@@ -383,6 +407,7 @@ def report_size(count: int, timings: Timings, seeded: float | None,
     """Markdown for one size: every measurement, its runs, and the ratios to the refresh."""
     refresh = statistics.median(timings.refresh)
     live = statistics.median(timings.live_read)
+    floor = statistics.median(r.wall for r in timings.floor)
 
     def runs(values: Sequence[float]) -> str:
         return ", ".join(f"{v:.2f}" for v in values)
@@ -410,6 +435,9 @@ def report_size(count: int, timings: Timings, seeded: float | None,
         "| measurement (median of runs) | seconds | runs | refresh ÷ this |",
         "|---|---|---|---|",
         *rows,
+        f"| floor: a bare httpx program that only lists the same collections "
+        f"(`list_floor.py`, whole process) | {floor:.2f} | "
+        f"{runs([r.wall for r in timings.floor])} | {refresh / floor:.1f}x |",
         f"| live-read phase of plan (`read_live`, in process) | {live:.2f} | "
         f"{runs(timings.live_read)} | {refresh / live:.1f}x |",
         f"| refresh baseline: one GET per resource, 10 in parallel | {refresh:.2f} | "
@@ -421,10 +449,11 @@ def report_size(count: int, timings: Timings, seeded: float | None,
 def report_summary(results: Sequence[tuple[int, Timings]], compare: Path | None) -> str:
     """One row per size: the curve of wall time, CPU and memory, and the ratios."""
     lines = ["| resources | plan, whole command | its CPU | CPU per resource | peak RSS | "
-             "refresh | refresh ÷ plan | load before, after |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "refresh | refresh ÷ plan | floor | refresh ÷ floor | load before, after |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for count, timings in results:
         refresh = statistics.median(timings.refresh)
+        floor = statistics.median(r.wall for r in timings.floor)
         for label, measured in (("", timings.plan), (" (compare)", timings.compare)):
             if not measured:
                 continue
@@ -433,8 +462,11 @@ def report_summary(results: Sequence[tuple[int, Timings]], compare: Path | None)
             rss = max(r.rss_mib for r in measured)
             lines.append(f"| {count:,}{label} | {wall:.2f} s | {cpu:.2f} s | "
                          f"{1000 * cpu / count:.2f} ms | {rss:.0f} MiB | {refresh:.2f} s | "
-                         f"**{refresh / wall:.1f}x** | {timings.load_before:.2f}, "
+                         f"**{refresh / wall:.1f}x** | {floor:.2f} s | {refresh / floor:.1f}x | "
+                         f"{timings.load_before:.2f}, "
                          f"{timings.load_after:.2f} |")
+    lines.append("\nfloor: `list_floor.py`, a bare httpx program that only lists the collections "
+                 "of the state's resources (no manifests, no planning), as a whole process.")
     if compare:
         lines.append(f"\n(compare): the same command run from the package under `{compare}`.")
     return "\n".join(lines)
