@@ -19,7 +19,7 @@ from typing import Any
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredState
 from aimodels.plan.diff import SecretDigests, remembered
-from aimodels.plan.provider import ProviderContext, ProviderRegistry
+from aimodels.plan.provider import ProviderContext, ProviderRegistry, check_applied_specs
 from aimodels.plan.values import FieldChange, LiveState, PriorResource, ResolvedInputs
 
 CHANGED_OUTSIDE = "changed_outside"
@@ -80,6 +80,7 @@ def detect_drift(desired: DesiredState, live: LiveState,
                  registry: ProviderRegistry,
                  inputs: ResolvedInputs | None = None) -> DriftReport:
     """Compare live with the last applied specs, and the manifests with them."""
+    check_applied_specs(prior, registry)
     ctx = ProviderContext(desired.stack, inputs or ResolvedInputs(), desired.resources)
     items: list[DriftItem] = []
     for address, entry in sorted(prior.items()):

@@ -44,7 +44,13 @@ from aimodels.plan.diff import (
 )
 from aimodels.plan.graph import Graph
 from aimodels.plan.model_versions import settle_custom_models
-from aimodels.plan.provider import DEPLOYED_DIGEST, Provider, ProviderContext, ProviderRegistry
+from aimodels.plan.provider import (
+    DEPLOYED_DIGEST,
+    Provider,
+    ProviderContext,
+    ProviderRegistry,
+    check_applied_specs,
+)
 from aimodels.plan.values import (
     LIFECYCLE_PATH,
     Action,
@@ -88,6 +94,7 @@ def make_plan(desired: DesiredState, live: LiveState,
     ``destroy`` plans the deletion of everything in ``prior`` (``aimodels destroy``); the
     manifests then only order the deletes and say which resources are protected.
     """
+    check_applied_specs(prior, registry)
     run = _gather(desired, live, prior, registry, inputs, replace,
                   destroy)
     graph = Graph(run.depends_on)

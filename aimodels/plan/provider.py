@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar, Literal, Protocol
 
+from aimodels.errors import AimodelsError
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredResource, Stack
 from aimodels.plan.diff import FieldPolicy, ResourceDiff, SecretDigests
-from aimodels.plan.values import ResolvedInputs
+from aimodels.plan.values import PriorResource, ResolvedInputs
 
 #: Where a deployment's comparable spec keeps the digest of the weights it was deployed with:
 #: the service never returns it, so the live side takes it from the state.
@@ -92,6 +93,39 @@ class ExportedSpec:
     notes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
+class SpecShapeError(ValueError):
+    """A spec holds something other than a name where a name belongs (``model.custom`` is a
+    list). Only a state's applied spec can: the planner reports it as a damaged state."""
+
+    def __init__(self, path: str, found: object) -> None:
+        super().__init__(f"{path} is {_a(type(found).__name__)}, where a name belongs")
+        self.path = path
+
+
+def _a(type_name: str) -> str:
+    names = {"dict": "an object", "list": "a list", "int": "a number", "float": "a number",
+             "bool": "a boolean", "str": "an empty string"}
+    return names.get(type_name, f"a {type_name}")
+
+
+def spec_name(spec: Mapping[str, Any], *path: str) -> str | None:
+    """The name at ``path`` in ``spec`` (``spec_name(spec, "model", "custom")``), or None when
+    it is not there; ``SpecShapeError`` when a step on the way is not an object or the name
+    is not a non-empty string. The found value is never quoted: it may be anything."""
+    value: object = spec
+    for depth, key in enumerate(path):
+        if value is None:
+            return None
+        if not isinstance(value, Mapping):
+            raise SpecShapeError(".".join(path[:depth]), value)
+        value = value.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise SpecShapeError(".".join(path), value)
+    return value
+
+
 class Provider(Protocol):
     """One kind's mapping and field rules (pure: no clock, no network), and where its
     resources are listed and how they are written, for the I/O layers to act on."""
@@ -116,7 +150,9 @@ class Provider(Protocol):
         ...
 
     def references(self, spec: Mapping[str, Any]) -> tuple[ResourceAddress, ...]:
-        """The addresses a normalized spec names (its possible dependencies)."""
+        """The addresses a normalized spec names (its possible dependencies); ``SpecShapeError``
+        when a name's place holds something else (only a state's applied spec can: manifests
+        are checked before they are normalized)."""
         ...
 
     def to_body(self, address: ResourceAddress, spec: Mapping[str, Any],
@@ -170,3 +206,21 @@ class ProviderRegistry:
 
     def for_address(self, address: ResourceAddress) -> Provider:
         return self.for_kind(address.kind)
+
+
+def check_applied_specs(prior: Mapping[ResourceAddress, PriorResource],
+                        registry: ProviderRegistry) -> None:
+    """Refuse a state whose applied specs hold, where a provider reads a name or an object
+    (what ``references`` reads), something aimodels never wrote there: a hand edit. The plan
+    and drift would otherwise fail inside a provider, with a traceback instead of a message.
+    """
+    for address, entry in prior.items():
+        try:
+            registry.for_address(address).references(entry.applied_spec)
+        except SpecShapeError as exc:
+            raise AimodelsError(
+                f"The state's entry for {address} is not what aimodels wrote: in the spec it "
+                f"last applied, {exc}. It may have been edited by hand.",
+                hint=f"Restore the state from version control or a backup, or forget the "
+                     f"entry with `aimodels state rm {address}` and adopt the resource again "
+                     f"with `aimodels import`.") from None

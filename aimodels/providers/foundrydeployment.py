@@ -28,6 +28,7 @@ from aimodels.plan.provider import (
     ExportedSpec,
     ProviderContext,
     WriterFamily,
+    spec_name,
 )
 from aimodels.plan.values import Reason
 from aimodels.providers.base import (
@@ -98,7 +99,7 @@ class FoundryDeploymentProvider(ProviderBase):
         })
 
     def references(self, spec: Mapping[str, Any]) -> tuple[ResourceAddress, ...]:
-        custom = (spec.get("model") or {}).get("custom")
+        custom = spec_name(spec, "model", "custom")
         return (ResourceAddress(CUSTOM_MODEL, custom),) if custom else ()
 
     def to_body(self, address: ResourceAddress, spec: Mapping[str, Any],

@@ -30,6 +30,7 @@ from aimodels.plan.provider import (
     ExportedSpec,
     ProviderContext,
     WriterFamily,
+    spec_name,
 )
 from aimodels.plan.values import Reason
 from aimodels.providers.base import (
@@ -98,10 +99,10 @@ class ModelDeploymentProvider(ProviderBase):
 
     def references(self, spec: Mapping[str, Any]) -> tuple[ResourceAddress, ...]:
         found = []
-        source = spec.get("modelSource")
-        if source and not str(source).startswith("/"):
+        source = spec_name(spec, "modelSource")
+        if source and not source.startswith("/"):
             found.append(ResourceAddress(MODEL_SOURCE, source))
-        custom = (spec.get("model") or {}).get("custom")
+        custom = spec_name(spec, "model", "custom")
         if custom:
             found.append(ResourceAddress(CUSTOM_MODEL, custom))
         return tuple(found)

@@ -42,6 +42,7 @@ _RESOURCE_SCHEMA: dict[str, Any] = {
                                   "additionalProperties": {"type": "string"}},
                 "provisioningFailed": {"type": "object", "properties": {
                     "code": {"type": "string"}, "message": {"type": "string"}}},
+                "registeredVersions": {"type": "array", "items": {"type": "string"}},
             },
         },
     },

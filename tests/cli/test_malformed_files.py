@@ -28,6 +28,18 @@ STATE_CASES = {
     "state-truncated": ({".aimodels/state.json": b'{"formatVersion": 1, "lineage": '}, "all"),
     "state-deep": ({".aimodels/state.json": b"[" * 50_000 + b"]" * 50_000}, "all"),
     "aimodels-is-a-file": ({".aimodels": b"not a folder"}, "all"),
+    # A valid state whose applied spec was edited by hand where a name or object belongs.
+    "applied-model-not-an-object": ({".aimodels/state.json": json.dumps(
+        {**GOOD_HEADER, "resources": [{
+            "address": "ModelDeployment/phi4-chat", "desired": {"model": ["x"]},
+            "resourceId": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/"
+                          "rg-quickstart/providers/Microsoft.ContainerService/aiManagers/"
+                          "quickstart/namespaces/default/modelDeployments/phi4-chat"}]}).encode()},
+        ("plan", "apply", "destroy", "drift")),
+    "registered-versions-not-a-list": ({".aimodels/state.json": json.dumps(
+        {**GOOD_HEADER, "resources": [{"address": "CustomModel/tiny-llama", "resourceId": "/x",
+                                       "extra": {"registeredVersions": 5}}]}).encode()},
+        "all"),
     "lock-not-utf-8": ({".aimodels/state.lock": b"\xff"},
                        ("apply", "destroy", "state rm", "state rehome")),
     "journal-not-utf-8": ({".aimodels/journal.jsonl": b'{"id": "\xff"}\n'},

@@ -102,6 +102,13 @@ def test_with_resource_replaces_and_without_removes():
             "invalid at resources/0/extra/secretDigests",
             id="digests-not-an-object",
         ),
+        pytest.param(
+            '{"formatVersion": 1, "lineage": "l", "serial": 1, "digestKey": "' + "a" * 64 + '", '
+            '"resources": [{"address": "CustomModel/a", "resourceId": "x", '
+            '"extra": {"registeredVersions": 5}}]}',
+            "invalid at resources/0/extra/registeredVersions",
+            id="registered-versions-not-a-list",
+        ),
         pytest.param(b"\xff\xfe{}", "is not UTF-8 text (byte 0)", id="not-utf-8"),
         pytest.param(b"[" * 100_000 + b"]" * 100_000, "not valid JSON", id="nested-too-deep"),
     ],
