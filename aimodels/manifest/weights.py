@@ -42,9 +42,16 @@ def _roots(stack: Manifest) -> tuple[Path, ...]:
 
 
 def _problem(m: Manifest, raw: str, roots: tuple[Path, ...] | None) -> Diagnostic | None:
-    root = (m.doc.input.path.parent / raw).resolve()
-    if not root.exists():
-        return _not_found(m, raw)
+    try:
+        root = (m.doc.input.path.parent / raw).resolve()
+        if not root.exists():
+            return _not_found(m, raw)
+    # exists() raises what is not "no such file": a name too long, a NUL byte, a link loop.
+    except (OSError, ValueError, RuntimeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return error(f"weights path cannot be used: {reason}",
+                     "Point spec.path at a weights file or folder, or an https:// URL.",
+                     source=m.doc.at(_PATH), path="spec.path", address=m.address)
     if roots is None:
         return None
     try:
