@@ -185,6 +185,11 @@ class AzureClient:
                 http_request, is_idempotent(method, idempotent), deadline
             )
         result = Response.from_httpx(response)
+        if result.status == 404 and (unexpected := unexpected_answer(result)) is not None:
+            # "Not found" makes a plan create the resource, or call it deleted outside
+            # aimodels: only an API's own answer may say so, never an HTML page from a proxy
+            # or another server at the endpoint. Azure's 404s carry a JSON error (or nothing).
+            raise unexpected
         if result.status >= 400:
             raise error_for_response(result.status, result.body, result.text, method, url,
                                      attempts, api=api,

@@ -141,7 +141,12 @@ def checked_endpoint(raw: str) -> str:
     own; the message shows the URL with the password replaced, never the password).
     """
     text = raw.strip()
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError as exc:  # an unclosed IPv6 bracket ("http://[::1"); the URL is not shown:
+        # it may carry a password that _without_password cannot find in what does not parse.
+        raise UsageError(f"{ENDPOINT_ENV} (or --endpoint) is not a valid URL: {exc}",
+                         hint=ENDPOINT_HINT) from None
     shown = f"{ENDPOINT_ENV} (or --endpoint) {_without_password(parts)!r}"
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         raise UsageError(f"{shown} is not an http:// or https:// URL", hint=ENDPOINT_HINT)

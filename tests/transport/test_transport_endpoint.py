@@ -42,6 +42,8 @@ def test_an_origin_is_accepted(given, origin):
     ("http://127.0.0.1:8080?x=1", "has a path, query or fragment"),
     ("http://127.0.0.1:8080#top", "has a path, query or fragment"),
     ("http://alice@127.0.0.1:8080", "carries credentials (user:password@): refused"),
+    ("http://[::1", "is not a valid URL: Invalid IPv6 URL"),
+    ("http://alice:pa55@[::1:8080", "is not a valid URL: Invalid IPv6 URL"),
 ])
 def test_anything_else_is_a_usage_error(given, problem):
     with pytest.raises(UsageError) as raised:
@@ -57,6 +59,12 @@ def test_a_password_in_the_url_is_refused_and_never_shown():
     shown = raised.value.message + raised.value.hint
     assert "pa55-w0rd-xyz" not in shown
     assert "'http://alice:REDACTED@127.0.0.1:8080' carries credentials" in shown
+
+
+def test_a_password_in_a_url_that_does_not_parse_is_never_shown():
+    with pytest.raises(UsageError) as raised:
+        checked_endpoint("http://alice:pa55-w0rd-xyz@[::1:8080")
+    assert "pa55-w0rd-xyz" not in raised.value.message + raised.value.hint
 
 
 @pytest.mark.parametrize(("endpoint", "warned"), [

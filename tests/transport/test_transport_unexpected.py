@@ -63,6 +63,24 @@ def test_a_body_that_is_not_a_json_object_is_an_error(make_client, body, problem
     assert problem in _raised(make_client, answer)
 
 
+@pytest.mark.parametrize("verb", ["get_json", "get_json_or_none", "list_all"])
+def test_a_404_page_that_is_not_the_apis_is_an_error_never_absent(make_client, verb):
+    """A proxy's or another server's 404 page must not read as "no such resource": plan would
+    then create it, or call it deleted outside aimodels."""
+    html = httpx.Response(404, content=PORTAL, headers={"content-type": "text/html"})
+    assert "status 404, the body is not JSON; content-type text/html" in _raised(
+        make_client, html, verb)
+
+
+@pytest.mark.parametrize("content", [
+    pytest.param(b'{"error": {"code": "ResourceNotFound", "message": "gone"}}', id="arm-error"),
+    pytest.param(b"", id="no-body"),
+])
+def test_the_apis_own_404_is_still_not_found(make_client, content):
+    answer = httpx.Response(404, content=content, headers={"content-type": "application/json"})
+    assert _call(make_client, answer, "get_json_or_none") is None
+
+
 def test_an_empty_body_is_an_error_where_one_is_needed_and_fine_elsewhere(make_client):
     assert "the body is empty, a JSON object was expected" in _raised(
         make_client, httpx.Response(200))
