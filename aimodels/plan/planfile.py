@@ -57,7 +57,11 @@ def write_plan_file(path: str | Path, plan: Plan, *, scrub: Callable[[str], str]
     document = json.loads(scrub(json.dumps(document, allow_nan=False)))
     document["digest"] = document_digest(document)
     data = json.dumps(document, sort_keys=True, indent=2, allow_nan=False).encode() + b"\n"
-    atomic_write(Path(path), data)
+    try:
+        atomic_write(Path(path), data)
+    except OSError as exc:
+        raise AimodelsError(f"Cannot write the plan file {path}: {exc.strerror or exc}",
+                            hint="Pass --out a path in a folder you can write to.") from exc
 
 
 def document_digest(document: Mapping[str, Any]) -> str:

@@ -46,6 +46,7 @@ from aimodels.service.reading import (
     registry_reachable,
     run_read,
 )
+from aimodels.state.local import atomic_write
 from aimodels.transport.client import AzureClient
 from aimodels.transport.errors import NotFoundError, unexpected_shapes
 from aimodels.transport.redact import scrub_secrets
@@ -255,7 +256,11 @@ def write_files(out_dir: str | os.PathLike[str], files: Sequence[tuple[str, str]
             f"Not overwriting {len(existing)} existing file{'s' if len(existing) > 1 else ''}: "
             + ", ".join(existing),
             hint="Pass --force to overwrite them, or export into another --out-dir.")
-    folder.mkdir(parents=True, exist_ok=True)
     for path, text in targets:  # manifests get committed: no known secret, as on the terminal
-        path.write_text(scrub_secrets(text), encoding="utf-8")
+        try:
+            atomic_write(path, scrub_secrets(text).encode("utf-8"))
+        except OSError as exc:
+            raise AimodelsError(f"Cannot write {path}: {exc.strerror or exc}",
+                                hint="Export into a folder you can write to (--out-dir).") \
+                from exc
     return [path for path, _ in targets]

@@ -135,6 +135,19 @@ def test_export_to_a_folder_writes_one_file_each_and_overwrites_only_with_force(
     assert kept.read_text().startswith("# yaml-language-server:")
 
 
+def test_export_to_a_folder_that_cannot_be_made_is_a_clear_error(
+        capsys: pytest.CaptureFixture[str], emulator: RunningEmulator, stack: Path,
+        applied: dict[str, dict[str, Any]], tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("x")
+
+    code, _, err = run(capsys, emulator.url, stack, "export", "--out-dir",
+                       str(tmp_path / "a-file" / "exported"))
+
+    assert code == 1, err
+    assert f"error: Cannot write {tmp_path}/a-file/exported/" in err and "--out-dir" in err
+    assert "internal error" not in err
+
+
 def test_export_covers_the_parents_the_manifests_name_and_keeps_non_default_ones(
         capsys: pytest.CaptureFixture[str], emulator: RunningEmulator, stack: Path,
         outside: httpx.Client) -> None:

@@ -127,6 +127,19 @@ def test_a_folder_or_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
         read_plan_file(tmp_path)
 
 
+def test_a_plan_file_that_cannot_be_written_is_a_clear_error(tmp_path: Path) -> None:
+    """``plan --out`` under a regular file (or on a read-only or pseudo file system): exit 1
+    naming the path and why, never an internal error."""
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(AimodelsError) as info:
+        saved(tmp_path / "a-file")
+    assert info.value.exit_code == EXIT_ERROR
+    # The folder cannot be made: a file is in its place ("File exists").
+    assert info.value.message == (f"Cannot write the plan file {tmp_path}/a-file/plan.json: "
+                                  "File exists")
+    assert "--out" in (info.value.hint or "")
+
+
 def test_nan_in_a_plan_file_is_refused_not_a_crash(tmp_path: Path) -> None:
     path = saved(tmp_path)
     text = path.read_text().replace('"stateSerial": 3', '"stateSerial": NaN')
