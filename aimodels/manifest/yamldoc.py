@@ -257,7 +257,7 @@ class _Walk:
         if type(node) is yaml.ScalarNode:
             self.spots[path] = Spot(self.display, mark.line + 1, mark.column + 1, key_line,
                                     key_column, node.value)
-            return self._scalar(node)
+            return self._scalar(node, path)
         self.spots[path] = Spot(self.display, mark.line + 1, mark.column + 1, key_line,
                                 key_column)
         if type(node) is yaml.SequenceNode:
@@ -270,12 +270,22 @@ class _Walk:
         self.built = False  # unreachable: the composer makes only these three
         return None
 
-    def _scalar(self, node: yaml.ScalarNode) -> Any:
+    def _scalar(self, node: yaml.ScalarNode, path: FieldPath) -> Any:
         tag = node.tag
         if tag == _STR:
             return node.value
         if tag in _PLAIN_SCALARS:
-            return self.loader.yaml_constructors[tag](self.loader, node)
+            try:
+                return self.loader.yaml_constructors[tag](self.loader, node)
+            except ValueError:  # an integer longer than Python converts (4,300 digits)
+                mark = node.start_mark
+                self.problems.append(error(
+                    f"a number {len(node.value):,} characters long",
+                    "No field takes a number of that size: write the value the field needs, "
+                    "or quote it if it is meant as text.",
+                    source=SourceLocation(self.display, mark.line + 1, mark.column + 1),
+                    path=format_path(path)))
+                return None
         self.built = False
         return None
 
@@ -304,7 +314,7 @@ class _Walk:
             return self._shared(node, None, False)
         mapping: dict[Any, Any] = {}
         for (key_node, _), value in zip(node.value, reversed(values), strict=True):
-            mapping[self._scalar(key_node)] = value
+            mapping[self._scalar(key_node, (*path, key_node.value))] = value
         return self._shared(node, mapping, True)
 
 
