@@ -110,9 +110,12 @@ def _credential_env(manifest: Manifest, env: Mapping[str, str], strict: bool) ->
     name = credential.get("fromEnv") if isinstance(credential, Mapping) else None
     if isinstance(name, str):
         register_secret(env.get(name))  # known from here on, for every command's output
-    if not isinstance(name, str) or env.get(name):
+    value = env.get(name) if isinstance(name, str) else None
+    if not isinstance(name, str) or (value and value.strip()):
         return []
-    state = "is empty" if name in env else "is not set"
+    # Whitespace alone is no token either: a quoting slip, which Azure would reject later.
+    state = "is not set" if value is None else "is empty" if not value else \
+        "holds only whitespace"
     make = error if strict else warning
     when = "plan and apply need it" if strict else "plan and apply will need it"
     return [make(f"environment variable {name} {state}",
