@@ -29,6 +29,7 @@ from typing import Any, ClassVar, Literal, Protocol
 from aimodels.errors import AimodelsError
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredResource, Stack
+from aimodels.model.shapes import spec_shape_problem
 from aimodels.plan.diff import FieldPolicy, ResourceDiff, SecretDigests
 from aimodels.plan.values import PriorResource, ResolvedInputs
 
@@ -94,11 +95,12 @@ class ExportedSpec:
 
 
 class SpecShapeError(ValueError):
-    """A spec holds something other than a name where a name belongs (``model.custom`` is a
-    list). Only a state's applied spec can: the planner reports it as a damaged state."""
+    """A spec holds a value of a type its field never has (``model.custom`` a list where a name
+    belongs). Only a state's applied spec can: the planner reports it as a damaged state.
+    ``what`` names the type found (``"a list"``), never the value: it may be anything."""
 
-    def __init__(self, path: str, found: object) -> None:
-        super().__init__(f"{path} is {_a(type(found).__name__)}, where a name belongs")
+    def __init__(self, path: str, what: str) -> None:
+        super().__init__(f"{path} is {what}, which that field never holds")
         self.path = path
 
 
@@ -117,12 +119,12 @@ def spec_name(spec: Mapping[str, Any], *path: str) -> str | None:
         if value is None:
             return None
         if not isinstance(value, Mapping):
-            raise SpecShapeError(".".join(path[:depth]), value)
+            raise SpecShapeError(".".join(path[:depth]), _a(type(value).__name__))
         value = value.get(key)
     if value is None:
         return None
     if not isinstance(value, str) or not value:
-        raise SpecShapeError(".".join(path), value)
+        raise SpecShapeError(".".join(path), _a(type(value).__name__))
     return value
 
 
@@ -216,6 +218,8 @@ def check_applied_specs(prior: Mapping[ResourceAddress, PriorResource],
     """
     for address, entry in prior.items():
         try:
+            if shape := spec_shape_problem(address.kind, entry.applied_spec):
+                raise SpecShapeError(*shape)
             registry.for_address(address).references(entry.applied_spec)
         except SpecShapeError as exc:
             raise AimodelsError(
