@@ -29,11 +29,13 @@ HEADERS = ["", "apiVersion: aimodels/v1\nkind: ModelDeployment\n",
 TOKENS = list(":-[]{}&*!|>'\"#?,%@`~\n\t .0129aeklnsvxyz_/\\") + [
     "\u00e9", "\ufeff", "\x00", "\ud800", "<<", "---", "...", ": ", "\n  ", "spec", "name", "&a",
     "*a", "!!set", "!!binary", "!!python/name:os.system", "2024-11-20", "credential", "value",
-    "hf_" + "a" * 24]
+    "hf_" + "a" * 24, "9" * 4400]  # a number longer than Python converts
 YAMLISH = st.lists(st.sampled_from(TOKENS), max_size=80).map("".join)
 
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20),
-                    st.floats(allow_nan=True), st.text(max_size=12), st.dates())
+                    st.floats(allow_nan=True), st.text(max_size=12), st.dates(),
+                    # paths no file system takes: a name too long, a NUL byte
+                    st.sampled_from(["a" * 300, "w\x00x", "../" * 40]))
 KEYS = st.one_of(st.sampled_from(["namespace", "model", "catalog", "custom", "vmSize", "scale",
                                   "replicas", "autoscale", "minReplicas", "maxReplicas",
                                   "lifecycle", "ignoreChanges", "credential", "fromEnv", "sku",
