@@ -124,11 +124,23 @@ def read_documents(item: ManifestInput) -> tuple[list[YamlDocument], list[Diagno
         return [], [_forbidden_character(item, text)]
     except yaml.YAMLError as exc:
         return [], [_syntax_error(exc, item, text)]
+    except ValueError as exc:  # PyYAML's own construction (tags, merge keys): a huge number
+        return [], [error(f"a value cannot be read: {exc}",
+                          source=SourceLocation(item.display, 1, 1))]
     except RecursionError:
         return [], [error("YAML nests too deep", source=SourceLocation(item.display, 1, 1))]
     finally:
         loader.dispose()
     return docs, []
+
+
+def _number_too_long(node: yaml.Node, display: str, path: FieldPath) -> Diagnostic:
+    mark = node.start_mark
+    return error(f"a number {len(node.value):,} characters long",
+                 "No field takes a number of that size: write the value the field needs, or "
+                 "quote it if it is meant as text.",
+                 source=SourceLocation(display, mark.line + 1, mark.column + 1),
+                 path=format_path(path))
 
 
 class _Refused(Exception):
@@ -278,14 +290,7 @@ class _Walk:
             try:
                 return self.loader.yaml_constructors[tag](self.loader, node)
             except ValueError:  # an integer longer than Python converts (4,300 digits)
-                mark = node.start_mark
-                self.problems.append(error(
-                    f"a number {len(node.value):,} characters long",
-                    "No field takes a number of that size: write the value the field needs, "
-                    "or quote it if it is meant as text.",
-                    source=SourceLocation(self.display, mark.line + 1, mark.column + 1),
-                    path=format_path(path)))
-                return None
+                raise _Refused(_number_too_long(node, self.display, path)) from None
         self.built = False
         return None
 
