@@ -205,14 +205,14 @@ def _missing_parent(collection: str, wanted: Mapping[str, ResourceAddress],
                     desired: DesiredState) -> list[Diagnostic]:
     """An error per declared resource whose parent collection does not exist."""
     parent = collection.rsplit("/", 1)[0]
-    problem, hint = (
-        (f"its parent {_describe(parent)} does not exist",
-         "Create it first (aimodels manages deployments, not AI managers, namespaces or "
-         f"accounts), or point the manifest at an existing one. Looked for: {parent}")
-        if parent.strip("/") else  # a top-level collection: the registry's custom models
-        (f"the endpoint has no {collection} collection (it answered 404)",
-         "The custom-model registry is not where the Stack says: check its target, or "
-         "AIMODELS_ENDPOINT if it is set."))
+    if parent.strip("/"):
+        problem = f"its parent {_describe(parent)} does not exist"
+        hint = ("Create it first (aimodels manages deployments, not AI managers, namespaces or "
+                f"accounts), or point the manifest at an existing one. Looked for: {parent}")
+    else:  # a top-level collection: the registry's custom models
+        problem = f"the endpoint has no {collection} collection (it answered 404)"
+        hint = ("The custom-model registry is not where the Stack says: check its target, or "
+                "AIMODELS_ENDPOINT if it is set.")
     return [error(problem, hint, address=str(address), source=desired.resources[address].source)
             for address in sorted(wanted.values()) if address in desired.resources]
 

@@ -26,6 +26,11 @@ _NAMES = {dict: "an object", list: "a list", str: "a string", int: "a number",
           float: "a number", bool: "a boolean"}
 
 
+def json_type_words(value: Any) -> str:
+    """What ``value`` is, in JSON's words (``"a list"``): for messages that must not quote it."""
+    return _NAMES.get(type(value), f"a {type(value).__name__}")
+
+
 def spec_shape_problem(kind: str, spec: Mapping[str, Any]) -> tuple[str, str] | None:
     """``(dotted path, what is there)`` of the first field of ``spec`` whose JSON type the
     kind's schema does not allow (``("model.catalog", "a boolean")``), or None."""
@@ -74,7 +79,7 @@ def _problem(shape: Mapping[str, Any], value: Any, path: str) -> tuple[str, str]
         return None
     allowed = shape["types"]
     if allowed and not any(_is(value, name) for name in allowed):
-        return path or "spec", _NAMES.get(type(value), type(value).__name__)
+        return path or "spec", json_type_words(value)
     if isinstance(value, dict):
         for name, child in shape["properties"].items():
             if name in value and (found := _problem(child, value[name],

@@ -29,7 +29,7 @@ from typing import Any, ClassVar, Literal, Protocol
 from aimodels.errors import AimodelsError
 from aimodels.model.address import ResourceAddress
 from aimodels.model.desired import DesiredResource, Stack
-from aimodels.model.shapes import spec_shape_problem
+from aimodels.model.shapes import json_type_words, spec_shape_problem
 from aimodels.plan.diff import FieldPolicy, ResourceDiff, SecretDigests
 from aimodels.plan.values import PriorResource, ResolvedInputs
 
@@ -104,12 +104,6 @@ class SpecShapeError(ValueError):
         self.path = path
 
 
-def _a(type_name: str) -> str:
-    names = {"dict": "an object", "list": "a list", "int": "a number", "float": "a number",
-             "bool": "a boolean", "str": "an empty string"}
-    return names.get(type_name, f"a {type_name}")
-
-
 def spec_name(spec: Mapping[str, Any], *path: str) -> str | None:
     """The name at ``path`` in ``spec`` (``spec_name(spec, "model", "custom")``), or None when
     it is not there; ``SpecShapeError`` when a step on the way is not an object or the name
@@ -119,12 +113,13 @@ def spec_name(spec: Mapping[str, Any], *path: str) -> str | None:
         if value is None:
             return None
         if not isinstance(value, Mapping):
-            raise SpecShapeError(".".join(path[:depth]), _a(type(value).__name__))
+            raise SpecShapeError(".".join(path[:depth]), json_type_words(value))
         value = value.get(key)
     if value is None:
         return None
     if not isinstance(value, str) or not value:
-        raise SpecShapeError(".".join(path), _a(type(value).__name__))
+        raise SpecShapeError(".".join(path), json_type_words(value) if value != "" else
+                             "an empty string")
     return value
 
 
@@ -212,10 +207,10 @@ class ProviderRegistry:
 
 def check_applied_specs(prior: Mapping[ResourceAddress, PriorResource],
                         registry: ProviderRegistry) -> None:
-    """Refuse a state whose applied specs hold, where a provider reads a name or an object
-    (what ``references`` reads), something aimodels never wrote there: a hand edit. The plan
-    and drift would otherwise fail inside a provider, with a traceback instead of a message.
-    """
+    """Refuse a state whose applied specs hold what aimodels never wrote there (a hand edit):
+    a field of a type its kind's schema does not allow (``model/shapes.py``), or a reference
+    that is not a name. The plan and drift would otherwise fail inside a provider, with a
+    traceback instead of a message."""
     for address, entry in prior.items():
         try:
             if shape := spec_shape_problem(address.kind, entry.applied_spec):
